@@ -1,0 +1,46 @@
+# bayes_ips: the two commands a fresh machine needs are `make report` and `make test`.
+# Both create .venv (Python >= 3.12 found on PATH or under pyenv) and install the package.
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The first Python >= 3.12 that actually runs: versioned names on PATH, then pyenv's versions.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
+	$$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
+	&& { command -v "$$p" || echo "$$p"; } && break; done)
+
+.PHONY: report test validate bench lint clean browser
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found on PATH (python3.12 ...)"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,fast]"
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/bayes-ips run
+	@echo "open reports/ips-in-pain/report.html"
+
+# Chromium for the browser test of report.html (Debian package; skipped where it cannot be had).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "note: chromium not installed; the browser test will be skipped"; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+validate: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --run-slow
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) reports/*/ build *.egg-info

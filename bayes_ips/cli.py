@@ -1,0 +1,189 @@
+"""The ``bayes-ips`` command line: parse, call :mod:`bayes_ips.api`, print, exit.
+
+Exit codes: 0 finished and converged; 1 internal error (a bug: a short message and the path of a
+log with the traceback); 2 invalid input (one line naming file, field, value and rule; nothing
+written); 3 finished but a convergence check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
+
+PROG = "bayes-ips"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str):
+        raise InputError("argument", message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Bayesian reanalysis of randomised trials with a "
+        "binary outcome at several follow-up horizons.",
+    )
+    from bayes_ips._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a reanalysis (default: the bundled IPS in Pain spec)")
+    run.add_argument("spec", nargs="?", help="analysis spec (TOML); default models/default.toml")
+    run.add_argument("--data", help="replace the spec's data with this table (CSV/Parquet/XLSX)")
+    run.add_argument("--treatment", help="label of the treatment arm")
+    run.add_argument("--control", help="label of the control arm")
+    run.add_argument("--out", help="run folder (default reports/<spec name>)")
+    run.add_argument("--seed", type=int, help="random seed (overrides the spec)")
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help="few draws, for smoke tests and demos (marked in every output)",
+    )
+
+    check = sub.add_parser("check-data", help="validate a trial table and print what it holds")
+    check.add_argument("path")
+
+    report = sub.add_parser("report", help="re-render a finished run without resampling")
+    report.add_argument("run_dir")
+
+    sub.add_parser("priors", help="list the named priors with their recipes")
+    return parser
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r\033[K[{done}/{total}] {label}{end}")
+        sys.stderr.flush()
+
+
+def _recorded_command(args: argparse.Namespace) -> str:
+    """The command as it reproduces the analysis (the output folder is left out)."""
+    parts = [PROG, "run"]
+    if args.spec:
+        parts.append(args.spec)
+    for flag in ("data", "treatment", "control", "seed"):
+        value = getattr(args, flag)
+        if value is not None:
+            parts += [f"--{flag}", str(value)]
+    if args.quick:
+        parts.append("--quick")
+    return shlex.join(parts)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bayes_ips import api
+
+    results = api.reanalyze(
+        args.spec,
+        data=args.data,
+        treatment=args.treatment,
+        control=args.control,
+        seed=args.seed,
+        quick=args.quick,
+        progress=_progress,
+        command=_recorded_command(args),
+    )
+    out = Path(args.out) if args.out else Path("reports") / results.summary_data["run"]["name"]
+    api.write_run(out, results)
+    _print_outcome(out, results)
+    return results.exit_code
+
+
+def _print_outcome(out: Path, results) -> None:
+    print(f"report: {out / 'report.html'}")
+    print(f"        {out / 'report.md'}")
+    print(f"summary: {out / 'summary.json'}")
+    first = results.summary_data["run"]["fits"][0]
+    print(f"P(benefit) and risk difference, {first['model']} / {first['prior']}:")
+    for line in results.headline():
+        print(f"  {line}")
+    for w in results.summary_data["warnings"]:
+        print(f"warning: {w}", file=sys.stderr)
+    for d in results.summary_data["diagnostics"]:
+        if not d["passed"]:
+            print(
+                f"NOT CONVERGED: {d['model']} / {d['prior']}: {'; '.join(d['messages'])}",
+                file=sys.stderr,
+            )
+
+
+def _check_data(args: argparse.Namespace) -> int:
+    from bayes_ips.data import load_trial
+
+    data = load_trial(args.path)
+    print(
+        f"{data.origin}: valid; {len(data.table)} rows, arms {', '.join(data.arms)}, "
+        f"horizons {', '.join(f'{h:g}' for h in data.horizons)} months"
+    )
+    unverified = data.table[~data.table["verified"]]
+    if not unverified.empty:
+        cells = ", ".join(f"{r.arm} {r.horizon_months:g} mo" for r in unverified.itertuples())
+        print(f"unverified rows: {cells}")
+    print(f"sha256: {data.sha256}")
+    for w in data.warnings:
+        print(f"warning: {w}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bayes_ips import api
+
+    results = api.rerender(args.run_dir)
+    print(f"report: {Path(args.run_dir) / 'report.html'}")
+    return results.exit_code
+
+
+def _priors(args: argparse.Namespace) -> int:
+    from bayes_ips.priors import library
+
+    for prior in library().values():
+        print(f"{prior.name}\n    {prior.describe()}\n    recipe: {prior.recipe}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": _run, "check-data": _check_data, "report": _report, "priors": _priors}
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``bayes-ips`` console script."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"{PROG}: error: {exc.message}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception:
+        log = Path(tempfile.gettempdir()) / "bayes-ips-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print(
+            f"{PROG}: internal error (a bug, please report it); details in {log}", file=sys.stderr
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

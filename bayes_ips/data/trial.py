@@ -1,0 +1,439 @@
+"""Load and validate an aggregate trial table (one row per arm x horizon).
+
+Errors (exit code 2; the message names file, line, field, value and rule):
+
+- the file is missing, unreadable, binary, not UTF-8, empty, or has no data rows;
+- a required column is missing;
+- a count (``employed``, ``n_analysed``, ``n_randomised``) is missing, not a number, not a whole
+  number, negative, or above :data:`MAX_COUNT`; ``n_analysed`` is 0;
+- ``employed > n_analysed`` or ``n_analysed > n_randomised``;
+- ``horizon_months`` is missing, not a number or not positive;
+- ``verified`` is not a boolean (true/false, yes/no, 1/0, any case);
+- the same arm x horizon appears twice; fewer than two arms; a horizon present for some arms only.
+
+Warnings (the analysis runs, the report lists them):
+
+- a cumulative proportion employed that falls at a later horizon (the outcome is "employment
+  attained during follow-up", so it should not fall; a falling rate suggests a data-entry error);
+- ``n_randomised`` that changes between horizons of one arm;
+- an empty ``source`` (the provenance is then shown as "not stated");
+- columns beyond the required ones (ignored);
+- arms other than the compared treatment and control (kept in the data table, not analysed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayes_ips.errors import InputError
+
+COLUMNS = ("arm", "horizon_months", "employed", "n_analysed", "n_randomised", "verified", "source")
+COUNT_COLUMNS = ("employed", "n_analysed", "n_randomised")
+MAX_COUNT = 100_000_000
+MAX_FILE_BYTES = 50_000_000
+PACKAGE_PREFIX = "package:"
+TRUE_WORDS = {"true", "yes", "1", "t", "y"}
+FALSE_WORDS = {"false", "no", "0", "f", "n"}
+NOT_STATED = "not stated"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Which arm is the treatment and which the control."""
+
+    treatment: str = "IPS"
+    control: str = "TAU"
+
+
+@dataclass(frozen=True)
+class TrialData:
+    """A validated aggregate trial table with its provenance.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Columns :data:`COLUMNS`, sorted by arm then horizon; counts are ``int64``,
+        ``verified`` is ``bool``.
+    origin : str
+        Where the table came from (a path, or ``package:NAME`` for bundled data).
+    sha256 : str
+        SHA-256 of the file's bytes.
+    warnings : tuple of str
+        Problems that do not stop an analysis (see the module docstring).
+    """
+
+    table: pd.DataFrame
+    origin: str
+    sha256: str
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def arms(self) -> list[str]:
+        return list(dict.fromkeys(self.table["arm"]))
+
+    @property
+    def horizons(self) -> list[int | float]:
+        return sorted(set(self.table["horizon_months"]))
+
+    @property
+    def all_verified(self) -> bool:
+        return bool(self.table["verified"].all())
+
+    def check_comparison(self, comparison: Comparison) -> tuple[str, ...]:
+        """Raise if an arm label is unknown; return warnings about arms left out."""
+        found = ", ".join(repr(a) for a in self.arms)
+        for role, label in (("treatment", comparison.treatment), ("control", comparison.control)):
+            if label not in self.arms:
+                raise InputError(
+                    self.origin,
+                    f"the {role} arm is not in the data; arms found: {found}",
+                    field=role,
+                    value=label,
+                )
+        if comparison.treatment == comparison.control:
+            raise InputError(
+                self.origin,
+                "treatment and control must be different arms",
+                field="treatment",
+                value=comparison.treatment,
+            )
+        extra = [a for a in self.arms if a not in (comparison.treatment, comparison.control)]
+        if extra:
+            return (
+                f"{self.origin}: arm(s) {', '.join(map(repr, extra))} are not compared "
+                f"(treatment {comparison.treatment!r}, control {comparison.control!r}); "
+                "they are shown in the data table only",
+            )
+        return ()
+
+    def verified_only(self) -> TrialData:
+        """The same table restricted to rows marked ``verified``."""
+        kept = self.table[self.table["verified"]].reset_index(drop=True)
+        if kept.empty:
+            raise InputError(
+                self.origin,
+                "no row is marked verified, so a verified-only run has nothing to analyse",
+                field="verified",
+            )
+        return TrialData(kept, self.origin, self.sha256, self.warnings)
+
+    def counts(self, comparison: Comparison) -> xr.Dataset:
+        """Counts of the compared arms as a Dataset with dims ``(arm, horizon)``.
+
+        ``arm`` is ``[treatment, control]``; ``horizon`` holds the months. Horizons present for
+        only one of the two compared arms are dropped.
+        """
+        arms = [comparison.treatment, comparison.control]
+        sub = self.table[self.table["arm"].isin(arms)]
+        common = sorted(
+            set.intersection(*(set(g["horizon_months"]) for _, g in sub.groupby("arm")))
+        )
+        if not common:
+            raise InputError(
+                self.origin,
+                f"arms {arms[0]!r} and {arms[1]!r} share no horizon",
+                field="horizon_months",
+            )
+        sub = sub[sub["horizon_months"].isin(common)].set_index(["arm", "horizon_months"])
+        index = pd.MultiIndex.from_product([arms, common], names=["arm", "horizon"])
+        sub = sub.reindex(index)
+        ds = xr.Dataset(
+            {
+                name: (("arm", "horizon"), sub[name].to_numpy().reshape(2, len(common)))
+                for name in (*COUNT_COLUMNS, "verified")
+            },
+            coords={"arm": arms, "horizon": common},
+        )
+        ds["source"] = (("arm", "horizon"), sub["source"].to_numpy().reshape(2, len(common)))
+        return ds
+
+
+def resolve_path(path: str | Path, base: Path | None = None) -> str | Path:
+    """Resolve ``package:NAME`` to bundled data and a relative path against ``base``."""
+    text = str(path)
+    if text.startswith(PACKAGE_PREFIX):
+        return text
+    p = Path(text).expanduser()
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    return p
+
+
+def _read_bytes(path: str | Path) -> tuple[bytes, str]:
+    text = str(path)
+    if text.startswith(PACKAGE_PREFIX):
+        name = text[len(PACKAGE_PREFIX) :]
+        res = resources.files("bayes_ips.data").joinpath(name)
+        if not res.is_file():
+            raise InputError(text, "no bundled data file of that name")
+        return res.read_bytes(), text
+    p = Path(path)
+    if not p.exists():
+        raise InputError(text, "file not found")
+    if not p.is_file():
+        raise InputError(text, "not a regular file")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(
+            text,
+            f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB; "
+            "an aggregate table has one row per arm and horizon",
+        )
+    try:
+        return p.read_bytes(), text
+    except OSError as exc:
+        raise InputError(text, f"cannot read the file ({exc.strerror})") from None
+
+
+def _frame_from_bytes(raw: bytes, origin: str) -> pd.DataFrame:
+    suffix = Path(origin).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(io.BytesIO(raw))
+        except ImportError:
+            raise InputError(
+                origin, "reading Parquet needs pyarrow (pip install 'bayes_ips[formats]')"
+            ) from None
+        except Exception:
+            raise InputError(origin, "not a readable Parquet file") from None
+        return frame.astype(str).replace({"nan": "", "None": "", "<NA>": ""})
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
+        except ImportError:
+            raise InputError(
+                origin, "reading Excel needs openpyxl (pip install 'bayes_ips[formats]')"
+            ) from None
+        except Exception:
+            raise InputError(origin, "not a readable Excel workbook") from None
+        return frame
+    if b"\x00" in raw[:8192]:
+        raise InputError(origin, "this is a binary file, not a CSV text table")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            origin, f"not UTF-8 text (bad byte at offset {exc.start}); save the table as UTF-8 CSV"
+        ) from None
+    if not text.strip():
+        raise InputError(origin, "the file is empty; expected a header line and data rows")
+    try:
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError(origin, f"not a well-formed CSV table ({str(exc).strip()})") from None
+
+
+def _whole_number(value: str, origin: str, line: int, column: str) -> int:
+    text = value.strip()
+    if text == "":
+        raise InputError(origin, "a count is missing", row=line, field=column, value=value)
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(
+            origin, "a count must be a number", row=line, field=column, value=value
+        ) from None
+    if not np.isfinite(number):
+        raise InputError(origin, "a count must be finite", row=line, field=column, value=value)
+    if number != int(number):
+        raise InputError(
+            origin, "a count must be a whole number", row=line, field=column, value=value
+        )
+    if number < 0:
+        raise InputError(origin, "a count cannot be negative", row=line, field=column, value=value)
+    if number > MAX_COUNT:
+        raise InputError(
+            origin,
+            f"a count above {MAX_COUNT:,} is implausible for a trial",
+            row=line,
+            field=column,
+            value=value,
+        )
+    return int(number)
+
+
+def _horizon(value: str, origin: str, line: int) -> int | float:
+    text = value.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(
+            origin,
+            "horizon_months must be a positive number of months",
+            row=line,
+            field="horizon_months",
+            value=value,
+        ) from None
+    if not np.isfinite(number) or number <= 0 or number > 1200:
+        raise InputError(
+            origin,
+            "horizon_months must be a positive number of months (at most 1200)",
+            row=line,
+            field="horizon_months",
+            value=value,
+        )
+    return int(number) if number == int(number) else number
+
+
+def _boolean(value: str, origin: str, line: int) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise InputError(
+        origin,
+        "verified must be true or false (also yes/no, 1/0)",
+        row=line,
+        field="verified",
+        value=value,
+    )
+
+
+def _validate(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list[str]]:
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(
+            origin,
+            f"missing required column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}",
+            field=missing[0],
+        )
+    if frame.empty:
+        raise InputError(origin, "the table has a header but no data rows")
+    warnings: list[str] = []
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    if extra:
+        warnings.append(f"{origin}: extra column(s) {', '.join(map(repr, extra))} ignored")
+    rows = []
+    for i, rec in enumerate(frame[list(COLUMNS)].to_dict("records")):
+        line = i + 2
+        arm = str(rec["arm"]).strip()
+        if not arm:
+            raise InputError(origin, "arm label is empty", row=line, field="arm", value=rec["arm"])
+        row = {"arm": arm, "horizon_months": _horizon(str(rec["horizon_months"]), origin, line)}
+        for column in COUNT_COLUMNS:
+            row[column] = _whole_number(str(rec[column]), origin, line, column)
+        if row["n_analysed"] == 0:
+            raise InputError(
+                origin,
+                "n_analysed must be at least 1",
+                row=line,
+                field="n_analysed",
+                value=rec["n_analysed"],
+            )
+        if row["employed"] > row["n_analysed"]:
+            raise InputError(
+                origin,
+                f"employed ({row['employed']}) cannot exceed n_analysed ({row['n_analysed']})",
+                row=line,
+                field="employed",
+                value=rec["employed"],
+            )
+        if row["n_analysed"] > row["n_randomised"]:
+            raise InputError(
+                origin,
+                f"n_analysed ({row['n_analysed']}) cannot exceed "
+                f"n_randomised ({row['n_randomised']})",
+                row=line,
+                field="n_analysed",
+                value=rec["n_analysed"],
+            )
+        row["verified"] = _boolean(str(rec["verified"]), origin, line)
+        source = str(rec["source"]).strip()
+        if not source:
+            warnings.append(f"{origin}: line {line} has no source; shown as '{NOT_STATED}'")
+            source = NOT_STATED
+        row["source"] = source
+        row["_line"] = line
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    _check_structure(table, origin)
+    warnings.extend(_structure_warnings(table, origin))
+    table = table.sort_values(["arm", "horizon_months"], kind="stable").drop(columns="_line")
+    for column in COUNT_COLUMNS:
+        table[column] = table[column].astype("int64")
+    return table.reset_index(drop=True), warnings
+
+
+def _check_structure(table: pd.DataFrame, origin: str) -> None:
+    dup = table.duplicated(["arm", "horizon_months"], keep="first")
+    if dup.any():
+        first = table[dup].iloc[0]
+        raise InputError(
+            origin,
+            f"arm {first['arm']!r} at {first['horizon_months']} months appears more than once",
+            row=int(first["_line"]),
+            field="arm",
+            value=first["arm"],
+        )
+    arms = list(dict.fromkeys(table["arm"]))
+    if len(arms) < 2:
+        raise InputError(
+            origin,
+            f"need at least two arms to compare; found {len(arms)}",
+            field="arm",
+            value=arms[0],
+        )
+    by_arm = {a: set(g["horizon_months"]) for a, g in table.groupby("arm")}
+    every = set(table["horizon_months"])
+    for arm in arms:
+        lacking = sorted(every - by_arm[arm])
+        if lacking:
+            raise InputError(
+                origin,
+                f"horizon {lacking[0]} months is present for some arms but "
+                f"not for arm {arm!r}; every arm needs every horizon",
+                field="horizon_months",
+                value=lacking[0],
+            )
+
+
+def _structure_warnings(table: pd.DataFrame, origin: str) -> list[str]:
+    warnings = []
+    for arm, group in table.sort_values("horizon_months").groupby("arm", sort=False):
+        rate = (group["employed"] / group["n_analysed"]).to_numpy()
+        months = group["horizon_months"].to_numpy()
+        for j in range(1, len(rate)):
+            if rate[j] < rate[j - 1] - 1e-12:
+                warnings.append(
+                    f"{origin}: arm {arm!r}: the proportion employed falls from "
+                    f"{rate[j - 1]:.3f} at {months[j - 1]} months to {rate[j]:.3f} at "
+                    f"{months[j]} months, although employment attained is cumulative"
+                )
+        if group["n_randomised"].nunique() > 1:
+            warnings.append(f"{origin}: arm {arm!r}: n_randomised differs between horizons")
+    return warnings
+
+
+def load_trial(path: str | Path) -> TrialData:
+    """Read and validate an aggregate trial table.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV file (UTF-8), a Parquet file (``.parquet``), an Excel workbook (``.xlsx``; first
+        sheet), or ``package:NAME`` for a bundled table (``package:ips_in_pain.csv``).
+
+    Returns
+    -------
+    TrialData
+
+    Raises
+    ------
+    InputError
+        When the table breaks a rule listed in this module's docstring.
+    """
+    raw, origin = _read_bytes(path)
+    frame = _frame_from_bytes(raw, origin)
+    table, warnings = _validate(frame, origin)
+    return TrialData(table, origin, hashlib.sha256(raw).hexdigest(), tuple(warnings))

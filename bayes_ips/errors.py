@@ -1,0 +1,44 @@
+"""Errors a user can cause, each mapped to a documented exit code.
+
+Exit codes (``shared/design/outputs.md``): 0 finished and converged, 1 internal error,
+2 invalid input, 3 finished but a convergence check failed.
+"""
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+EXIT_NOT_CONVERGED = 3
+
+
+class InputError(Exception):
+    """Invalid data, spec or arguments: exit code 2, one line, nothing written.
+
+    Parameters
+    ----------
+    source : str
+        The file (or ``"argument"``) the problem is in.
+    rule : str
+        The rule that was broken, in words.
+    row : int, optional
+        Line number in the file (the header is line 1).
+    field : str, optional
+        Column or key name.
+    value : object, optional
+        The offending value, shown with ``repr``.
+    """
+
+    def __init__(self, source: str, rule: str, *, row=None, field=None, value=None):
+        self.source, self.rule, self.row, self.field, self.value = source, rule, row, field, value
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = [str(self.source)]
+        if self.row is not None:
+            where.append(f"line {self.row}")
+        if self.field is not None:
+            where.append(f"field '{self.field}'")
+        if self.value is not None:
+            shown = repr(self.value)
+            where.append(f"value {shown if len(shown) <= 60 else shown[:57] + '...'}")
+        return ", ".join(where) + f": {self.rule}"

@@ -1,0 +1,68 @@
+"""Reports: frozen report data (summary.json) → sections → exporters (HTML, Markdown, JSON).
+
+:func:`write_report` renders everything into a folder; the same call re-renders a finished run
+from its summary.json and saved fits (``bayes-ips report RUN_DIR``).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import jinja2
+
+from bayes_ips.report.figures import Figure, all_figures
+from bayes_ips.report.sections import context
+from bayes_ips.report.summary import build_summary, dumps
+
+__all__ = ["build_summary", "dumps", "render_html", "render_markdown", "write_report"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+
+
+def md_escape(text) -> str:
+    """Escape Markdown and inline-HTML syntax in user-supplied text."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ").replace("&", "&amp;")
+
+
+def _env(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bayes_ips", "report/templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    return env
+
+
+def _data_uri(fig: Figure) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(fig.svg.encode()).decode()
+
+
+def render_html(summary: dict, figures: list[Figure]) -> str:
+    """The self-contained HTML report (figures embedded as SVG data URIs)."""
+    return _env(True).get_template("report.html.j2").render(**context(summary, figures, _data_uri))
+
+
+def render_markdown(summary: dict, figures: list[Figure]) -> str:
+    """The Markdown report; figures are referenced under ``figures/``."""
+    return (
+        _env(False)
+        .get_template("report.md.j2")
+        .render(**context(summary, figures, lambda f: f"figures/{f.name}.svg"))
+    )
+
+
+def write_report(folder: Path, summary: dict, fits) -> None:
+    """Write report.html, report.md, summary.json and figures/ into ``folder``."""
+    figures = all_figures(fits, summary)
+    fig_dir = folder / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    for fig in figures:
+        (fig_dir / f"{fig.name}.svg").write_text(fig.svg, encoding="utf-8")
+    (folder / "report.html").write_text(render_html(summary, figures), encoding="utf-8")
+    (folder / "report.md").write_text(render_markdown(summary, figures), encoding="utf-8")
+    (folder / "summary.json").write_text(dumps(summary), encoding="utf-8")

@@ -1,0 +1,132 @@
+"""The report data: one JSON-serialisable dict (summary.json, schema_version 1).
+
+HTML, Markdown and summary.json are all views of this dict, so a finished run can be re-rendered
+from summary.json and the saved fits alone. The top-level keys follow
+``shared/design/outputs.md``; later analyses add keys, never rename them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+
+from bayes_ips._version import __version__
+from bayes_ips.analysis import Analysis
+
+SCHEMA_VERSION = 1
+UNVERIFIED_NOTE = "UNVERIFIED: illustrative placeholder, not the published count"
+DEPENDENCIES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "xarray",
+    "arviz",
+    "pymc",
+    "pytensor",
+    "matplotlib",
+    "jinja2",
+)
+
+
+def created_utc() -> str:
+    """Now in UTC, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def environment() -> dict[str, str]:
+    out = {"python": platform.python_version(), "bayes_ips": __version__}
+    for name in DEPENDENCIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _clean(value):
+    """JSON-safe: NaN and infinities become ``None``; numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def build_summary(analysis: Analysis, command: str) -> dict:
+    """The report data for a finished analysis."""
+    spec, data = analysis.spec, analysis.data
+    compared = {spec.comparison.treatment, spec.comparison.control}
+    rows = []
+    for rec in data.table.to_dict("records"):
+        row = {
+            k: rec[k]
+            for k in (
+                "arm",
+                "horizon_months",
+                "employed",
+                "n_analysed",
+                "n_randomised",
+                "verified",
+                "source",
+            )
+        }
+        row["compared"] = rec["arm"] in compared
+        rows.append(row)
+    priors = {}
+    for fit in analysis.fits:
+        priors.setdefault(
+            fit.prior.name, {**fit.prior.as_dict(), "description": fit.prior.describe()}
+        )
+    summary = {
+        "schema_version": SCHEMA_VERSION,
+        "package_version": __version__,
+        "created_utc": created_utc(),
+        "run": {
+            "title": spec.title,
+            "name": spec.name,
+            "spec": spec.origin,
+            "spec_sha256": spec.sha256,
+            "data": data.origin,
+            "data_sha256": data.sha256,
+            "seed": spec.seed,
+            "quick": spec.quick,
+            "verified_only": spec.verified_only,
+            "treatment": spec.comparison.treatment,
+            "control": spec.comparison.control,
+            "primary_horizon": analysis.primary_horizon,
+            "interval": spec.estimands.interval,
+            "rope": spec.estimands.rope,
+            "command": command,
+            "fits": [
+                {
+                    "model": f.model,
+                    "prior": f.prior.name,
+                    "seed": f.seed,
+                    "file": f"fits/{f.label}.nc",
+                }
+                for f in analysis.fits
+            ],
+        },
+        "data": rows,
+        "results": analysis.results.to_dict("records"),
+        "diagnostics": [],
+        "priors": list(priors.values()),
+        "warnings": list(analysis.warnings),
+        "environment": environment(),
+    }
+    return _clean(summary)
+
+
+def dumps(summary: dict) -> str:
+    """The canonical summary.json text (stable across re-renders)."""
+    return json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

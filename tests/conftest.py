@@ -1,0 +1,66 @@
+"""Shared fixtures: CLI runner, small trial tables, and the --run-slow switch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bayes_ips.cli import main
+
+IPS_CSV = Path(__file__).parents[1] / "bayes_ips" / "data" / "ips_in_pain.csv"
+HEADER = "arm,horizon_months,employed,n_analysed,n_randomised,verified,source"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="run heavy validation tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="heavy validation: run with --run-slow (make validate)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``bayes-ips ARGS`` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str):
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def run_subprocess(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real console entry point in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bayes_ips.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def write_table(
+    folder: Path, rows: list[str], name: str = "trial.csv", header: str = HEADER
+) -> Path:
+    path = folder / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def good_rows() -> list[str]:
+    return [
+        "A,12,10,40,42,true,paper table 2",
+        "B,12,6,40,41,true,paper table 2",
+    ]

@@ -1,0 +1,155 @@
+"""The command line: the default run, exit codes, bad input, atomic writes, re-rendering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scipy import integrate, stats
+
+from .conftest import run_subprocess, write_table
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "ips"
+    proc = run_subprocess("run", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_default_run_writes_the_documented_files(default_run):
+    out, proc = default_run
+    for name in ("report.html", "report.md", "summary.json", "fits", "figures"):
+        assert (out / name).exists(), name
+    assert "P(benefit)" in proc.stdout and str(out / "report.html") in proc.stdout
+    assert "UNVERIFIED" in proc.stdout
+
+
+def test_p_benefit_at_12_months_equals_independent_quadrature(default_run):
+    out, _ = default_run
+    summary = json.loads((out / "summary.json").read_text())
+    (row,) = [
+        r
+        for r in summary["results"]
+        if r["model"] == "beta_binomial" and r["prior"] == "reference" and r["horizon_months"] == 12
+    ]
+    # Beta(1,1) prior, 19/36 vs 7/18: P(pT > pC) = ∫ f_T(x) F_C(x) dx, integrated directly.
+    direct, _ = integrate.quad(
+        lambda x: stats.beta.pdf(x, 20, 18) * stats.beta.cdf(x, 8, 12),
+        0,
+        1,
+        epsabs=1e-13,
+        epsrel=1e-13,
+    )
+    assert abs(row["p_benefit"] - direct) < 1e-6
+    assert row["p_benefit_mcse"] == 0.0 and row["verified_data"] is True
+
+
+def test_summary_flags_unverified_rows(default_run):
+    out, _ = default_run
+    summary = json.loads((out / "summary.json").read_text())
+    flags = {(r["horizon_months"], r["verified_data"]) for r in summary["results"]}
+    assert flags == {(6, False), (12, True), (24, False)}
+    assert summary["schema_version"] == 1
+    for k in ("spec", "spec_sha256", "data_sha256", "seed", "quick"):
+        assert k in summary["run"]
+
+
+def test_report_rerenders_byte_identical_summary(default_run, tmp_path):
+    out, _ = default_run
+    before = (out / "summary.json").read_bytes()
+    proc = run_subprocess("report", out)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "summary.json").read_bytes() == before
+
+
+def test_second_trial_with_other_labels_and_one_horizon(tmp_path, cli):
+    data = write_table(
+        tmp_path, ["Coaching,6,30,50,52,true,trial B", "Usual,6,20,50,50,true,trial B"]
+    )
+    code, _out, err = cli(
+        "run",
+        "--quick",
+        "--data",
+        data,
+        "--treatment",
+        "Coaching",
+        "--control",
+        "Usual",
+        "--out",
+        tmp_path / "b",
+    )
+    assert code == 0, err
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert {r["horizon_months"] for r in summary["results"]} == {6}
+    assert summary["run"]["quick"] is True
+    assert "primary horizon 12 months is not in the data" in " ".join(summary["warnings"])
+
+
+def test_unknown_arm_label_is_exit_2_listing_labels(tmp_path, cli):
+    code, _out, err = cli("run", "--treatment", "IPS+TAU", "--out", tmp_path / "x")
+    assert code == 2
+    assert "arms found: 'IPS', 'TAU'" in err and "IPS+TAU" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_bad_data_leaves_an_earlier_run_intact(tmp_path, cli):
+    target = tmp_path / "run"
+    good = write_table(tmp_path, ["A,12,10,40,42,true,s", "B,12,6,40,41,true,s"])
+    assert (
+        cli(
+            "run", "--quick", "--data", good, "--treatment", "A", "--control", "B", "--out", target
+        )[0]
+        == 0
+    )
+    before = (target / "summary.json").read_bytes()
+    bad = write_table(tmp_path, ["A,12,50,40,42,true,s", "B,12,6,40,41,true,s"], name="bad.csv")
+    code, _, err = cli("run", "--data", bad, "--treatment", "A", "--control", "B", "--out", target)
+    assert code == 2 and "employed" in err and "Traceback" not in err
+    assert (target / "summary.json").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_malformed_input_in_a_child_process_prints_one_line(tmp_path):
+    bad = write_table(tmp_path, ["A,12,-3,40,42,true,s", "B,12,6,40,41,true,s"])
+    proc = run_subprocess("run", "--data", bad, "--out", tmp_path / "out")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "line 2" in proc.stderr and "'employed'" in proc.stderr and "negative" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["run", "--seed", "abc"], "invalid int value"),
+        (["frobnicate"], "invalid choice"),
+        (["check-data"], "required"),
+        (["report", "/nonexistent/run"], "no summary.json"),
+    ],
+)
+def test_bad_arguments_are_exit_2(cli, args, needle):
+    code, _, err = cli(*args)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_spec_errors_name_the_key(tmp_path, cli):
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sampler]\nchainz = 4\n")
+    code, _, err = cli("run", spec, "--out", tmp_path / "o")
+    assert code == 2 and "sampler.chainz" in err and "unknown key" in err
+    spec.write_text('[models.beta_binomial]\npriors = ["nope"]\n')
+    code, _, err = cli("run", spec, "--out", tmp_path / "o")
+    assert code == 2 and "unknown prior" in err and "'nope'" in err
+    spec.write_text('seed = "x"\n')
+    assert cli("run", spec)[0] == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_check_data_and_priors(cli):
+    code, out, _ = cli("check-data", "package:ips_in_pain.csv")
+    assert code == 0 and "valid" in out and "unverified rows: IPS 6 mo" in out
+    code, out, _ = cli("priors")
+    assert code == 0 and "neutral_moderate" in out and "recipe:" in out

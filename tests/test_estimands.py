@@ -1,0 +1,59 @@
+"""Estimands from rate draws, on seeded fake posteriors with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayes_ips.data import Comparison
+from bayes_ips.estimands import EstimandSettings, effects, summarise
+
+
+def fake_p(pt: np.ndarray, pc: np.ndarray) -> xr.DataArray:
+    values = np.stack([pt, pc], axis=-2)  # (chain, draw, arm, horizon)
+    return xr.DataArray(
+        values,
+        dims=("chain", "draw", "arm", "horizon"),
+        coords={"arm": ["T", "C"], "horizon": [6, 12][: values.shape[-1]]},
+    )
+
+
+def test_effects_are_the_textbook_transforms():
+    p = fake_p(np.full((1, 3, 1), 0.6), np.full((1, 3, 1), 0.4))
+    e = effects(p, Comparison("T", "C")).isel(chain=0, draw=0, horizon=0)
+    assert float(e["rd"]) == pytest.approx(0.2)
+    assert float(e["rr"]) == pytest.approx(1.5)
+    assert float(e["or"]) == pytest.approx((0.6 / 0.4) / (0.4 / 0.6))
+    assert float(e["nnt"]) == pytest.approx(5)
+
+
+def test_summaries_match_numpy_on_independent_draws():
+    rng = np.random.default_rng(7)
+    pt = rng.beta(20, 18, size=(2, 5000, 2))
+    pc = rng.beta(8, 12, size=(2, 5000, 2))
+    table = summarise(
+        fake_p(pt, pc),
+        Comparison("T", "C"),
+        EstimandSettings(rd_thresholds=(0.0, 0.1), rr_thresholds=(1.0,), rope=0.05),
+    )
+    rd = (pt - pc)[..., 1].ravel()
+    row = table.iloc[1]
+    assert row["horizon_months"] == 12
+    assert row["p_benefit"] == pytest.approx((rd > 0).mean())
+    assert row["p_rd_gt"]["0.10"] == pytest.approx((rd > 0.1).mean())
+    assert row["p_rope"] == pytest.approx((abs(rd) < 0.05).mean())
+    assert row["rd"]["lo"] == pytest.approx(np.quantile(rd, 0.025))
+    # iid draws: the ArviZ MCSE is close to the binomial standard error
+    se = np.sqrt(row["p_benefit"] * (1 - row["p_benefit"]) / rd.size)
+    assert row["p_benefit_mcse"] == pytest.approx(se, rel=0.15)
+
+
+def test_nnt_is_unbounded_when_the_interval_includes_zero():
+    rng = np.random.default_rng(1)
+    pt = rng.beta(20, 18, size=(1, 4000, 1))
+    pc = rng.beta(8, 12, size=(1, 4000, 1))
+    row = summarise(fake_p(pt, pc), Comparison("T", "C")).iloc[0]
+    assert row["rd"]["lo"] < 0 < row["rd"]["median"]
+    assert row["nnt"]["hi"] is None
+    assert row["nnt"]["median"] == pytest.approx(1 / row["rd"]["median"])
