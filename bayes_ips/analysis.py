@@ -64,6 +64,8 @@ class Analysis:
     fits: list[Fit]
     results: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    extras: dict[str, dict] = field(default_factory=dict)
+    """Results of the analyses run after the fits (decision, sensitivity, ...), by summary key."""
 
 
 def fit_seed(seed: int, model: str, prior: str) -> int:

@@ -1,4 +1,9 @@
-"""Fitting results on disk: save and verify-on-load of NetCDF DataTrees.
+"""Sampling (the only module that calls a sampler) and fits on disk.
+
+:func:`sample` runs NUTS (PyMC's own by default, nutpie if the spec asks and it is installed) with
+the spec's settings and a seed, and returns one DataTree with the groups ``posterior``,
+``sample_stats``, ``log_likelihood``, ``posterior_predictive``, ``prior``, ``prior_predictive``,
+``observed_data`` and ``constant_data``. PyMC is imported on first use only.
 
 Each fit is written to ``fits/<model>__<prior>.nc`` with root attributes that make it verifiable:
 package version, model, prior (JSON), data and spec SHA-256, and seed. :func:`load_fit` checks them
@@ -9,8 +14,11 @@ an unreadable file.
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from bayes_ips._version import __version__
@@ -19,6 +27,63 @@ from bayes_ips.errors import InputError
 from bayes_ips.priors import Prior
 
 ENGINE = "netcdf4"
+PRIOR_DRAWS = 1000
+
+
+def _seeds(seed: int, n: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
+
+
+def sample(
+    model, settings, seed: int, *, target_accept: float | None = None, tune: int | None = None
+) -> xr.DataTree:
+    """Fit ``model`` by NUTS and add log-likelihood, posterior- and prior-predictive draws.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    settings : bayes_ips.spec.SamplerSettings
+        Backend, chains, draws, tune and target_accept.
+    seed : int
+        Every random stream of the fit derives from it.
+    target_accept, tune : optional
+        Overrides used for the automatic re-run of a fit that failed its convergence checks.
+    """
+    import pymc as pm
+
+    s_nuts, s_ppc, s_prior = _seeds(seed, 3)
+    backend = settings.backend
+    if backend == "nutpie":
+        try:
+            import nutpie  # noqa: F401
+        except ImportError:
+            raise InputError(
+                "spec",
+                "the nutpie sampler is not installed (pip install 'bayes_ips[fast]')",
+                field="sampler.backend",
+                value="nutpie",
+            ) from None
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=FutureWarning)
+        tree = pm.sample(
+            draws=settings.draws,
+            tune=tune or settings.tune,
+            chains=settings.chains,
+            cores=min(settings.chains, os.cpu_count() or 1),
+            target_accept=target_accept or settings.target_accept,
+            random_seed=s_nuts,
+            nuts_sampler=backend,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+        pm.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
+        pm.sample_posterior_predictive(
+            tree, extend_inferencedata=True, random_seed=s_ppc, progressbar=False
+        )
+        prior = pm.sample_prior_predictive(draws=PRIOR_DRAWS, random_seed=s_prior)
+    for group in ("prior", "prior_predictive"):
+        tree[group] = prior[group]
+    return tree
 
 
 def save_fit(fit: Fit, folder: Path, *, data_sha256: str, spec_sha256: str) -> Path:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -76,6 +77,8 @@ class Spec:
     thresholds: Thresholds
     quick: bool = False
     warnings: tuple[str, ...] = field(default=())
+    options: dict[str, Any] = field(default_factory=dict)
+    """Parsed settings of the optional sections (see :data:`OPTION_SECTIONS`), by name."""
 
     def with_overrides(
         self, *, data=None, treatment=None, control=None, seed=None, quick=False
@@ -111,6 +114,11 @@ class Spec:
         return spec
 
 
+OPTION_SECTIONS: dict[str, Callable[[dict, str], Any]] = {}
+"""Optional spec sections owned by other modules: ``name -> parse(table, origin)``. ``parse``
+validates the table (raising :class:`InputError` naming ``name.key``) and returns a settings
+object, stored in :attr:`Spec.options`. A section absent from the file is parsed from ``{}``."""
+
 _TOP = {
     "title": str,
     "name": str,
@@ -143,8 +151,13 @@ _DIAGNOSTICS = {"rhat_max": float, "ess_min": float, "divergences_max": int, "eb
 def _check_keys(table: dict, schema: dict, origin: str, prefix: str) -> None:
     for k, v in table.items():
         name = f"{prefix}{k}"
+        if not prefix and k in OPTION_SECTIONS:
+            if not isinstance(v, dict):
+                raise InputError(origin, "must be a table", field=name)
+            continue
         if k not in schema:
-            raise InputError(origin, f"unknown key; allowed here: {', '.join(schema)}", field=name)
+            allowed = [*schema, *(OPTION_SECTIONS if not prefix else ())]
+            raise InputError(origin, f"unknown key; allowed here: {', '.join(allowed)}", field=name)
         want = schema[k]
         ok = (isinstance(v, want) and not (want is int and isinstance(v, bool))) or (
             want is float and isinstance(v, int) and not isinstance(v, bool)
@@ -321,4 +334,5 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
                 dia.get("ebfmi_min", 0.3), 0.0, 10.0, origin, "diagnostics.ebfmi_min"
             ),
         ),
+        options={name: parse(doc.get(name, {}), origin) for name, parse in OPTION_SECTIONS.items()},
     )

@@ -1,9 +1,19 @@
 """Model families. Each PyMC family is a module with ``build_model(counts, prior) -> pm.Model``.
 
 ``beta_binomial`` is the exact conjugate engine (:mod:`bayes_ips.conjugate`) and needs no PyMC
-graph. Importing this package does not import PyMC; :func:`builder` does, on first use.
+graph. Importing this package does not import PyMC; :func:`module` does, on first use.
 """
 
+from importlib import import_module
+from types import ModuleType
+
 EXACT_MODELS = ("beta_binomial",)
-PYMC_MODELS: tuple[str, ...] = ()
+PYMC_MODELS = ("hierarchical_beta_binomial", "hierarchical_logistic")
 MODEL_NAMES = EXACT_MODELS + PYMC_MODELS
+
+
+def module(name: str) -> ModuleType:
+    """The module of a PyMC model family (``build_model``, ``prior_data``, ``KEY_PARAMETERS``)."""
+    if name not in PYMC_MODELS:
+        raise KeyError(name)
+    return import_module(f"bayes_ips.models.{name}")

@@ -121,6 +121,10 @@ def rd_densities(fits, summary: dict) -> Figure:
     )
 
 
+FIGURES = [rd_densities]
+"""Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable)."""
+
+
 def all_figures(fits, summary: dict) -> list[Figure]:
     """Every figure the report shows, in order."""
-    return [rd_densities(fits, summary)]
+    return [f for f in (build(fits, summary) for build in FIGURES) if f is not None]

@@ -12,6 +12,8 @@ MODEL_TITLES = {
     "beta_binomial": "Independent beta-binomial (exact, conjugate)",
 }
 UNVERIFIED_FLAG = "⚠ UNVERIFIED placeholder"
+MAIN_FIGURES = ("rd_density",)
+"""Figures shown in the results section; other figures belong to optional sections."""
 
 
 def pct(p: float | None, digits: int = 1) -> str:
@@ -110,6 +112,22 @@ def prior_spread(summary: dict) -> list[dict]:
     return out
 
 
+SECTIONS: list[tuple[str, object]] = []
+"""Optional report sections, in order: ``(name, builder)``. ``builder(summary)`` returns the
+section's template data, or None when the analysis did not run (the section is then omitted).
+Templates ``sections/<name>.html.j2`` and ``sections/<name>.md.j2`` render it; they see the
+section data as ``sec`` and the figures by name as ``figs``."""
+
+
+def optional_sections(summary: dict) -> list[dict]:
+    out = []
+    for name, builder in SECTIONS:
+        data = builder(summary)
+        if data is not None:
+            out.append({"name": name, "data": data})
+    return out
+
+
 def context(summary: dict, figures: list[Figure], figure_href) -> dict:
     """Everything the templates need.
 
@@ -138,6 +156,8 @@ def context(summary: dict, figures: list[Figure], figure_href) -> dict:
         "any_unverified": not all(d["verified"] for d in summary["data"] if d["compared"]),
         "priors": summary["priors"],
         "model_titles": MODEL_TITLES,
-        "figures": [{"f": f, "href": figure_href(f)} for f in figures],
+        "figures": [{"f": f, "href": figure_href(f)} for f in figures if f.name in MAIN_FIGURES],
+        "figs": {f.name: {"f": f, "href": figure_href(f)} for f in figures},
+        "sections": optional_sections(summary),
         "unverified_flag": UNVERIFIED_FLAG,
     }

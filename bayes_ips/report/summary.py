@@ -124,6 +124,7 @@ def build_summary(analysis: Analysis, command: str) -> dict:
         "warnings": list(analysis.warnings),
         "environment": environment(),
     }
+    summary.update(analysis.extras)
     return _clean(summary)
 
 
