@@ -22,6 +22,11 @@ from bayes_ips.spec import Spec
 
 Progress = Callable[[str, int, int], None]
 
+STEPS: list[tuple[str, str]] = []
+"""Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
+takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in
+summary.json, or None when the spec did not ask for it. Imported on first use."""
+
 
 @dataclass
 class Fit:

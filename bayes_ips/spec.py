@@ -21,7 +21,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import resources
+from importlib import import_module, resources
 from pathlib import Path
 from typing import Any
 
@@ -114,10 +114,17 @@ class Spec:
         return spec
 
 
-OPTION_SECTIONS: dict[str, Callable[[dict, str], Any]] = {}
-"""Optional spec sections owned by other modules: ``name -> parse(table, origin)``. ``parse``
-validates the table (raising :class:`InputError` naming ``name.key``) and returns a settings
-object, stored in :attr:`Spec.options`. A section absent from the file is parsed from ``{}``."""
+OPTION_SECTIONS: dict[str, str] = {}
+"""Optional spec sections owned by other modules: ``name -> "module:function"``, where
+``function(table, origin)`` validates the table (raising :class:`InputError` naming
+``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent
+from the file is parsed from ``{}``. Modules are imported only when a spec is read."""
+
+
+def _parser(target: str) -> Callable[[dict, str], Any]:
+    module, function = target.split(":")
+    return getattr(import_module(module), function)
+
 
 _TOP = {
     "title": str,
@@ -334,5 +341,8 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
                 dia.get("ebfmi_min", 0.3), 0.0, 10.0, origin, "diagnostics.ebfmi_min"
             ),
         ),
-        options={name: parse(doc.get(name, {}), origin) for name, parse in OPTION_SECTIONS.items()},
+        options={
+            name: _parser(target)(doc.get(name, {}), origin)
+            for name, target in OPTION_SECTIONS.items()
+        },
     )
