@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 
 import numpy as np
 import pandas as pd
@@ -152,4 +153,12 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
         fits.append(_exact_fit(counts, prior, spec, seed))
     if progress is not None:
         progress("done", len(jobs), len(jobs))
-    return Analysis(spec, data, counts, primary, fits, results_table(fits, counts, spec), warnings)
+    analysis = Analysis(
+        spec, data, counts, primary, fits, results_table(fits, counts, spec), warnings
+    )
+    for summary_key, target in STEPS:
+        module, function = target.split(":")
+        result = getattr(import_module(module), function)(analysis)
+        if result is not None:
+            analysis.extras[summary_key] = result
+    return analysis
