@@ -8,7 +8,12 @@ from importlib import import_module
 from types import ModuleType
 
 EXACT_MODELS = ("beta_binomial",)
-PYMC_MODELS = ("hierarchical_beta_binomial", "hierarchical_logistic")
+PYMC_MODELS = (
+    "hierarchical_beta_binomial",
+    "hierarchical_logistic",
+    "discrete_time_hazard",
+    "adjusted_logistic",
+)
 MODEL_NAMES = EXACT_MODELS + PYMC_MODELS
 
 
