@@ -27,6 +27,8 @@ Progress = Callable[[str, int, int], None]
 STEPS: list[tuple[str, str]] = [
     ("ppc", "bayes_ips.diagnostics:ppc_summary"),
     ("comparison", "bayes_ips.diagnostics:comparison_summary"),
+    ("horizons", "bayes_ips.horizons:summarise_horizons"),
+    ("missing_data", "bayes_ips.missing:analyse"),
 ]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
 takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in
@@ -130,7 +132,7 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
     progress : callable, optional
         Called as ``progress(label, done, total)`` before each fit.
     """
-    data = load_trial(spec.data_path)
+    data = load_trial(spec.data_path, spec.options.get("ipd"))
     if spec.verified_only:
         data = data.verified_only()
     warnings = [*data.warnings, *data.check_comparison(spec.comparison)]

@@ -331,7 +331,8 @@ def _arm(counts, arm_label, horizon, rate: BetaRate) -> tuple[ArmData, dict]:
     cell = counts.sel(arm=arm_label, horizon=horizon)
     y, n, r = (int(cell[v]) for v in ("employed", "n_analysed", "n_randomised"))
     data = ArmData(rate.a + y, rate.b + n - y, r - n)
-    return data, {"employed": y, "analysed": n, "randomised": r, "missing": r - n}
+    info = {"employed": y, "analysed": n, "randomised": r, "missing": r - n}
+    return data, {**info, "posterior_mean": data.alpha / (data.alpha + data.beta)}
 
 
 def _rd_summary(t_draws: np.ndarray, c_draws: np.ndarray, mass: float) -> dict:
@@ -457,7 +458,7 @@ def analyse(analysis) -> dict | None:
         horizons.append(entry)
     return {
         "prior": settings.prior,
-        "prior_description": prior.describe(),
+        "prior_description": rate.describe(),
         "deltas": deltas.tolist(),
         "thresholds": list(settings.thresholds),
         "primary_horizon": analysis.primary_horizon,

@@ -15,6 +15,8 @@ PYMC_MODELS = (
     "adjusted_logistic",
 )
 MODEL_NAMES = EXACT_MODELS + PYMC_MODELS
+IPD_MODELS = ("adjusted_logistic",)
+"""Models that need individual participant data (one row per participant)."""
 
 
 def module(name: str) -> ModuleType:

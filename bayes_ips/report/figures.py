@@ -122,9 +122,16 @@ def rd_densities(fits, summary: dict) -> Figure:
 
 
 def _figure_builders() -> list:
-    from bayes_ips.report import checks
+    from bayes_ips.report import across_horizons, checks, missing_outcomes
 
-    return [rd_densities, checks.rank_plots, checks.ppc_plot, checks.prior_predictive_plot]
+    return [
+        rd_densities,
+        checks.rank_plots,
+        checks.ppc_plot,
+        checks.prior_predictive_plot,
+        across_horizons.cumulative_figure,
+        missing_outcomes.tipping_figure,
+    ]
 
 
 FIGURES = _figure_builders()
