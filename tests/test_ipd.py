@@ -159,3 +159,8 @@ def test_ipd_counts_keep_participants_of_the_compared_arms_only(tmp_path):
     counts = data.counts(Comparison("A", "B"))
     assert counts.sizes["participant"] == 2
     assert np.isnan(counts["event_month"].values[1])
+
+
+def test_covariates_named_for_an_aggregate_table_are_reported_unused():
+    data = load_trial("package:ips_in_pain.csv", IpdSettings(covariates=("age",)))
+    assert any("covariates of the [ipd] section (age) are not used" in w for w in data.warnings)

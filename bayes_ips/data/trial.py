@@ -455,4 +455,9 @@ def load_trial(path: str | Path, ipd: IpdSettings | None = None) -> TrialData:
     if ipd_format.is_ipd(frame.columns):
         return ipd_format.from_frame(frame, origin, sha, ipd or ipd_format.IpdSettings())
     table, warnings = _validate(frame, origin)
+    if ipd is not None and ipd.covariates:
+        warnings.append(
+            f"{origin}: the table is aggregate, so the covariates of the [ipd] section "
+            f"({', '.join(ipd.covariates)}) are not used"
+        )
     return TrialData(table, origin, sha, tuple(warnings))
