@@ -46,6 +46,7 @@ import numpy as np
 import xarray as xr
 from scipy import optimize, special, stats
 
+from bayes_ips.conjugate import prob_greater
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS
 from bayes_ips.priors import BetaRate, library
@@ -178,7 +179,7 @@ class ArmData:
 @cache
 def _nodes() -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Legendre nodes and weights on (0, 1)."""
-    u, w = np.polynomial.legendre.leggauss(GL_NODES)
+    u, w = special.roots_legendre(GL_NODES)
     return (u + 1) / 2, w / 2
 
 
@@ -282,12 +283,13 @@ class PatternMixture:
         return np.array([self.grid([x], [-x])[0, 0] for x in d])
 
     def bounds(self) -> dict[str, float]:
-        """P(benefit) in the worst and best case for the treatment."""
-        if self.exact:
-            return {"worst": float(self.m[0, -1]), "best": float(self.m[-1, 0])}
-        inf = [-np.inf, np.inf]
-        g = self.grid(inf, inf)
-        return {"worst": float(g[0, 1]), "best": float(g[1, 0])}
+        """Exact P(benefit) with complete cases, and in the worst and best case."""
+        t, c = self.t, self.c
+        return {
+            "complete": prob_greater(t.alpha, t.beta, c.alpha, c.beta),
+            "worst": prob_greater(t.alpha, t.beta + t.missing, c.alpha + c.missing, c.beta),
+            "best": prob_greater(t.alpha + t.missing, t.beta, c.alpha, c.beta + c.missing),
+        }
 
     def tipping(self, threshold: float, direction: str) -> dict:
         """The δ at which P(benefit) falls below ``threshold`` along ``direction``.
@@ -350,7 +352,7 @@ def _mc_benefit(t_draws: np.ndarray, c_draws: np.ndarray) -> tuple[float, float]
     return mean, float(az.mcse(ind, sample_dims=list(SAMPLE_DIMS), method="mean"))
 
 
-def _scenarios(t: ArmData, c: ArmData, pm: PatternMixture, rng, draws: int, mass: float):
+def _scenarios(t: ArmData, c: ArmData, mixture: PatternMixture, rng, draws: int, mass: float):
     def beta_draws(arm: ArmData, k: int | None) -> np.ndarray:
         if k is None:
             return rng.beta(arm.alpha, arm.beta, draws)
@@ -361,14 +363,14 @@ def _scenarios(t: ArmData, c: ArmData, pm: PatternMixture, rng, draws: int, mass
         k = rng.binomial(arm.missing, p)
         return rng.beta(arm.alpha + k, arm.beta + arm.missing - k)
 
-    bounds = pm.bounds()
+    bounds = mixture.bounds()
     cc_t, cc_c = beta_draws(t, None), beta_draws(c, None)
     mar_t, mar_c = augmented(t), augmented(c)
     rows = [
         {
             "name": "complete_case",
-            "p_benefit": float(pm.grid([0.0], [0.0])[0, 0]),
-            "p_benefit_mcse": 0.0 if pm.exact else None,
+            "p_benefit": bounds["complete"],
+            "p_benefit_mcse": 0.0,
             "rd": _rd_summary(cc_t, cc_c, mass),
         }
     ]
@@ -386,7 +388,7 @@ def _scenarios(t: ArmData, c: ArmData, pm: PatternMixture, rng, draws: int, mass
             {
                 "name": name,
                 "p_benefit": bounds[name.split("_")[0]],
-                "p_benefit_mcse": 0.0 if pm.exact else None,
+                "p_benefit_mcse": 0.0,
                 "rd": _rd_summary(beta_draws(t, kt), beta_draws(c, kc), mass),
             }
         )
@@ -435,26 +437,26 @@ def analyse(analysis) -> dict | None:
             "verified_data": verified,
             "arms": {comparison.treatment: t_info, comparison.control: c_info},
         }
-        pm = PatternMixture(t, c, draws, seed)
-        entry["method"] = pm.method
+        mixture = PatternMixture(t, c, draws, seed)
+        entry["method"] = mixture.method
         entry["scenarios"] = _scenarios(
-            t, c, pm, rng, draws, analysis.spec.estimands.interval
+            t, c, mixture, rng, draws, analysis.spec.estimands.interval
         ) + _covariate_mar(analysis, h)
         if t.missing + c.missing == 0:
             entry["tipping"] = []
             horizons.append(entry)
             continue
         entry["tipping"] = [
-            pm.tipping(th, direction)
+            mixture.tipping(th, direction)
             for th in settings.thresholds
             for direction in ("treatment", "control", "both")
         ]
         entry["curves"] = {
-            direction: pm.along(deltas, direction).tolist()
+            direction: mixture.along(deltas, direction).tolist()
             for direction in ("treatment", "control", "both")
         }
         if h == analysis.primary_horizon:
-            entry["grid"] = pm.grid(deltas, deltas).tolist()
+            entry["grid"] = mixture.grid(deltas, deltas).tolist()
         horizons.append(entry)
     return {
         "prior": settings.prior,
