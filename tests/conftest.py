@@ -64,3 +64,12 @@ def good_rows() -> list[str]:
         "A,12,10,40,42,true,paper table 2",
         "B,12,6,40,41,true,paper table 2",
     ]
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory) -> Path:
+    """One quick run of the bundled default analysis, shared by the report tests (read only)."""
+    out = tmp_path_factory.mktemp("quick") / "run"
+    code = main(["run", "--quick", "--out", str(out)])
+    assert code == 0
+    return out
