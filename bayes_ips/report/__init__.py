@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import re
+from functools import cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from bayes_ips.report.figures import Figure, all_figures
 from bayes_ips.report.methods import rst_inline, rst_plain
@@ -48,6 +50,12 @@ def _loader() -> jinja2.BaseLoader:
     return jinja2.PackageLoader("bayes_ips", "report/templates")
 
 
+def breakable(text) -> Markup:
+    """Escaped text with line-break opportunities after underscores (long model names)."""
+    return Markup(str(escape(text)).replace("_", "_<wbr>"))
+
+
+@cache
 def _env(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=_loader(),
@@ -59,6 +67,7 @@ def _env(html: bool) -> jinja2.Environment:
     env.filters.update(
         md=md_escape,
         mdcode=md_code,
+        wbr=breakable,
         rst=rst_inline if html else rst_plain,
         pct=pct,
         pp=pp,

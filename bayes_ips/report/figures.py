@@ -20,7 +20,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
-from scipy import stats
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 PRIOR_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#D55E00"]
@@ -139,9 +138,8 @@ def legend(fig, summary: dict, *, lines: bool) -> None:
         ]
     fig.legend(
         handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=min(len(handles), 4),
+        loc="outside right upper",
+        ncol=1 if len(handles) <= 16 else 2,
         frameon=False,
         title="prior (colour), model (marker)",
         title_fontsize=8,
@@ -160,10 +158,32 @@ def _rd_label(summary: dict) -> str:
     return f"risk difference, {run['treatment']} − {run['control']} (percentage points)"
 
 
-def _rd_range(fits, summary: dict, h: float) -> tuple[float, float]:
-    lo = min(np.quantile(rd_draws(f, summary, h), 0.001) for f in fits)
-    hi = max(np.quantile(rd_draws(f, summary, h), 0.999) for f in fits)
+def _rd_by_horizon(fits, summary: dict) -> dict[float, list[np.ndarray]]:
+    """Sorted risk-difference draws of every fit, by horizon."""
+    return {h: [np.sort(rd_draws(f, summary, h)) for f in fits] for h in horizons(summary)}
+
+
+def _rd_range(draws: list[np.ndarray]) -> tuple[float, float]:
+    """A plotting range covering 99.8% of every fit's draws and the ±5 pp around no effect."""
+    lo = min(d[int(0.001 * (d.size - 1))] for d in draws)
+    hi = max(d[int(0.999 * (d.size - 1))] for d in draws)
     return max(min(lo, -0.05) - 0.02, -1.0), min(max(hi, 0.05) + 0.02, 1.0)
+
+
+def kde(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Gaussian kernel density of ``x`` on an evenly spaced ``grid`` (Scott's bandwidth).
+
+    Binned: the draws are counted on the grid and the counts convolved with the kernel, so the
+    cost does not grow with draws × grid points.
+    """
+    step = grid[1] - grid[0]
+    bandwidth = max(float(np.std(x)) * x.size ** (-1 / 5), step)
+    edges = np.append(grid - step / 2, grid[-1] + step / 2)
+    counts, _ = np.histogram(x, bins=edges)
+    half = int(np.ceil(4 * bandwidth / step))
+    offsets = np.arange(-half, half + 1) * step
+    kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2) / (bandwidth * np.sqrt(2 * np.pi))
+    return np.convolve(counts, kernel, mode="same")[: grid.size] / x.size
 
 
 # -- the figures ----------------------------------------------------------------------------------
@@ -179,15 +199,17 @@ def rd_density_plot(fits, summary: dict):
     hs = horizons(summary)
     prior_style, model_marker = encoding(summary)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(hs), figsize=(3.3 * len(hs) + 0.6, 3.2), squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(hs), figsize=(3.3 * len(hs) + 0.6, 3.6), squeeze=False, layout="constrained"
+        )
+        draws = _rd_by_horizon(fits, summary)
         for ax, h in zip(axes[0], hs, strict=True):
-            lo, hi = _rd_range(fits, summary, h)
+            lo, hi = _rd_range(draws[h])
             grid = np.linspace(lo, hi, 241)
-            for fit in fits:
-                rd = rd_draws(fit, summary, h)
+            for fit, rd in zip(fits, draws[h], strict=True):
                 if np.ptp(rd) == 0:
                     continue
-                dens = stats.gaussian_kde(rd)(grid) / 100
+                dens = kde(rd, grid) / 100
                 ax.plot(
                     grid * 100,
                     dens,
@@ -200,10 +222,9 @@ def rd_density_plot(fits, summary: dict):
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
             ax.set_xlim(lo * 100, hi * 100)
             ax.set_ylim(bottom=0)
-            ax.set_xlabel(_rd_label(summary))
             style_panel(ax, h, summary)
+        fig.supxlabel(_rd_label(summary), fontsize=9)
         axes[0][0].set_ylabel("posterior density (per percentage point)")
-        fig.tight_layout()
         legend(fig, summary, lines=True)
     return fig
 
@@ -246,7 +267,8 @@ def forest_plot(summary: dict):
         fig, axes = plt.subplots(
             1,
             len(hs),
-            figsize=(2.9 * len(hs) + 2.2, 0.24 * len(rows) + 1.6),
+            figsize=(2.9 * len(hs) + 2.2, 0.24 * len(rows) + 2.0),
+            layout="constrained",
             sharey=True,
             squeeze=False,
         )
@@ -262,7 +284,6 @@ def forest_plot(summary: dict):
                 colour = prior_style[prior]["color"]
                 ax.hlines(y, 100 * rd["lo"], 100 * rd["hi"], color=colour, lw=1.6)
                 ax.plot(100 * rd["median"], y, marker=model_marker[model], color=colour, ms=5)
-            ax.set_xlabel(f"{_rd_label(summary)},\nmedian and {level}% interval")
             ax.grid(axis="y", visible=False)
             style_panel(ax, h, summary)
         axes[0][0].set_yticks(
@@ -273,7 +294,7 @@ def forest_plot(summary: dict):
             if prior is None:
                 label.set_fontweight("bold")
         axes[0][0].set_ylim(0.4, len(rows) + 0.6)
-        fig.tight_layout()
+        fig.supxlabel(f"{_rd_label(summary)}: median and {level}% credible interval", fontsize=9)
         legend(fig, summary, lines=False)
     return fig
 
@@ -314,13 +335,18 @@ def threshold_plot(fits, summary: dict):
     prior_style, model_marker = encoding(summary)
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
-            1, len(hs), figsize=(3.3 * len(hs) + 0.6, 3.2), sharey=True, squeeze=False
+            1,
+            len(hs),
+            figsize=(3.3 * len(hs) + 0.6, 3.6),
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
         )
+        draws = _rd_by_horizon(fits, summary)
         for ax, h in zip(axes[0], hs, strict=True):
-            lo, hi = _rd_range(fits, summary, h)
+            lo, hi = _rd_range(draws[h])
             grid = np.linspace(max(lo, -0.3), hi, 181)
-            for fit in fits:
-                rd = np.sort(rd_draws(fit, summary, h))
+            for fit, rd in zip(fits, draws[h], strict=True):
                 prob = 1 - np.searchsorted(rd, grid, side="right") / rd.size
                 ax.plot(
                     grid * 100,
@@ -334,12 +360,13 @@ def threshold_plot(fits, summary: dict):
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
             ax.set_xlim(grid[0] * 100, grid[-1] * 100)
             ax.set_ylim(0, 1)
-            ax.set_xlabel(
-                f"threshold δ for {run['treatment']} − {run['control']} (percentage points)"
-            )
             style_panel(ax, h, summary)
+        fig.supxlabel(
+            f"threshold δ for the risk difference {run['treatment']} − {run['control']} "
+            "(percentage points)",
+            fontsize=9,
+        )
         axes[0][0].set_ylabel("posterior probability P(RD > δ)")
-        fig.tight_layout()
         legend(fig, summary, lines=True)
     return fig
 

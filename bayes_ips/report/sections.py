@@ -155,12 +155,18 @@ def prior_dependence(summary: dict) -> str:
         if below < len(ps)
         else "every one of them puts it below 50%"
     )
+    n_models = len({r["model"] for r in rs})
+    spread = 100 * (max(ps) - min(ps))
     return (
-        f"Across the {len(rs)} combinations of {len({r['model'] for r in rs})} model(s) and "
-        f"{len(priors)} prior(s), P(benefit) at {h:g} months ranges from {pct(min(ps), 0)} to "
-        f"{pct(max(ps), 0)} (a spread of {100 * (max(ps) - min(ps)):.0f} percentage points); "
-        f"{direction}."
+        f"Across the {len(rs)} combinations of {_count(n_models, 'model')} and "
+        f"{_count(len(priors), 'prior')}, P(benefit) at {h:g} months ranges from "
+        f"{pct(min(ps), 0)} to {pct(max(ps), 0)} (a spread of "
+        f"{spread:.{1 if spread < 10 else 0}f} percentage points); {direction}."
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _thresholds(summary: dict) -> dict | None:
