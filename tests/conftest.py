@@ -66,10 +66,20 @@ def good_rows() -> list[str]:
     ]
 
 
+EXACT_SPEC = """
+title = "IPS in Pain trial: Bayesian reanalysis of employment"
+[models.beta_binomial]
+priors = ["reference", "jeffreys"]
+"""
+
+
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory) -> Path:
-    """One quick run of the bundled default analysis, shared by the report tests (read only)."""
-    out = tmp_path_factory.mktemp("quick") / "run"
-    code = main(["run", "--quick", "--out", str(out)])
+def report_run(tmp_path_factory) -> Path:
+    """A quick run of the bundled data with the exact model only (no sampler), shared by the
+    report tests (read only)."""
+    folder = tmp_path_factory.mktemp("report")
+    spec = folder / "exact.toml"
+    spec.write_text(EXACT_SPEC, encoding="utf-8")
+    code = main(["run", str(spec), "--quick", "--out", str(folder / "run")])
     assert code == 0
-    return out
+    return folder / "run"

@@ -38,14 +38,16 @@ def browser():
         browser.close()
 
 
-def test_report_renders_offline_without_errors(browser, quick_run, tmp_path):
+def _check(browser, html: Path, shot: Path) -> int:
+    """Open a report; assert it loads clean and every figure and formula rendered. Returns the
+    number of figures."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     requests: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("request", lambda req: requests.append(req.url))
-    page.goto((quick_run / "report.html").as_uri(), wait_until="load")
+    page.goto(html.as_uri(), wait_until="load")
 
     assert errors == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
@@ -55,7 +57,6 @@ def test_report_renders_offline_without_errors(browser, quick_run, tmp_path):
                                    w: i.getBoundingClientRect().width,
                                    h: i.getBoundingClientRect().height}))""",
     )
-    assert len(figures) >= 3
     for fig in figures:
         assert fig["complete"] and fig["natural"] > 0, fig["alt"]
         assert fig["w"] > 100 and fig["h"] > 50, fig["alt"]
@@ -63,15 +64,30 @@ def test_report_renders_offline_without_errors(browser, quick_run, tmp_path):
         "math", "ms => ms.map(m => m.getBoundingClientRect().width)"
     )
     assert formulas and min(formulas) > 0
-    # the first screen shows the question, P(benefit) and the two verdicts
+    # the first screen shows the question, P(benefit) per horizon and the two verdicts
     first_screen = page.evaluate(
         """() => [...document.querySelectorAll('.question, .answers, .verdict')]
                    .map(e => e.getBoundingClientRect().bottom)"""
     )
-    assert max(first_screen) <= 900
-    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert len(first_screen) == 4 and max(first_screen) <= 900
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
 
     page.emulate_media(media="print")
     assert page.eval_on_selector("nav", "n => getComputedStyle(n).display") == "none"
     page.close()
+    return len(figures)
+
+
+def test_report_renders_offline_without_errors(browser, report_run, tmp_path):
+    # forest, threshold curves, densities and the posterior-predictive plot
+    assert _check(browser, report_run / "report.html", tmp_path / "report.png") == 4
+
+
+@pytest.mark.slow
+def test_default_run_with_mcmc_fits_renders(browser, tmp_path):
+    from bayes_ips.cli import main
+
+    assert main(["run", "--quick", "--out", str(tmp_path / "run")]) == 0
+    n = _check(browser, tmp_path / "run" / "report.html", tmp_path / "report.png")
+    assert n >= 6  # results figures, rank plots, posterior- and prior-predictive plots

@@ -128,6 +128,9 @@ def _with_mcmc(summary: dict) -> dict:
             "divergences": 12,
             "ebfmi_min": 0.4,
             "treedepth_saturated": 0.0,
+            "retried": True,
+            "first_attempt": ["R-hat 1.09 > 1.01"],
+            "retry_settings": {"target_accept": 0.95, "tune": 2000},
             "messages": [
                 "R-hat 1.070 > 1.01",
                 "ESS bulk 90 / tail 120 < 400",
@@ -150,23 +153,31 @@ def _with_mcmc(summary: dict) -> dict:
         for d in s["data"]
     ]
     cells[0] = {**cells[0], "ppp": 0.004}
-    s["ppc"] = {f"{m}__{p}": cells for m, p in extra}
-    s["comparison"] = [
-        {
-            "fit": f"{m}__{p}",
-            "rank": i,
-            "elpd_loo": -20.0 - 5 * i,
-            "se": 2.0,
-            "p_loo": 3.1,
-            "elpd_diff": 5.0 * i,
-            "dse": 1.0,
-            "weight": 1.0 - i,
-            "pareto_k_max": 0.3 + 0.5 * i,
-            "n_high_k": i,
-            "n_obs": 6,
-        }
-        for i, (m, p) in enumerate(extra)
-    ]
+    s["ppc"] = {
+        "statistic": "posterior-predictive mid-p-value",
+        "fits": [{"model": m, "prior": p, "cells": cells} for m, p in extra],
+    }
+    s["comparison"] = {
+        "method": "PSIS-LOO (ArviZ loo and compare, stacking weights)",
+        "note": "Pareto k above 0.7 means PSIS-LOO is unreliable for that fit.",
+        "rows": [
+            {
+                "model": m,
+                "prior": p,
+                "rank": i,
+                "elpd_loo": -20.0 - 5 * i,
+                "se": 2.0,
+                "p_loo": 3.1,
+                "elpd_diff": 5.0 * i,
+                "dse": 1.0,
+                "weight": 1.0 - i,
+                "pareto_k_max": 0.3 + 0.5 * i,
+                "n_high_k": i,
+                "n_obs": 6,
+            }
+            for i, (m, p) in enumerate(extra)
+        ],
+    }
     return s
 
 
@@ -182,7 +193,7 @@ def test_user_text_is_escaped_in_html_and_markdown(tmp_path, cli):
         ],
     )
     spec = tmp_path / "s.toml"
-    spec.write_text(f'title = "{HOSTILE}"\n')
+    spec.write_text(f'title = "{HOSTILE}"\n[models.beta_binomial]\npriors = ["reference"]\n')
     out = tmp_path / "r"
     code, _, err = cli(
         "run",
@@ -224,8 +235,8 @@ def test_markdown_code_spans_survive_backticks():
 # -- the default report ---------------------------------------------------------------------------
 
 
-def test_html_is_valid_self_contained_and_accessible(quick_run):
-    html = (quick_run / "report.html").read_text(encoding="utf-8")
+def test_html_is_valid_self_contained_and_accessible(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
     assert len(html.encode()) < MAX_HTML_BYTES
     html5lib.HTMLParser(strict=True).parse(html)  # any HTML5 parse error raises
     assert '<html lang="en">' in html and "<script" not in html
@@ -242,23 +253,31 @@ def test_html_is_valid_self_contained_and_accessible(quick_run):
     assert doc.th_without_scope == 0 and doc.tables == doc.tables_with_head
 
 
-def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(quick_run):
-    html = (quick_run / "report.html").read_text(encoding="utf-8")
+def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    summary = _summary(report_run)
+    assert not summary["diagnostics"], "exact fits only: no convergence section"
     h2 = [text for level, text in _outline(html).headings if level == 2]
     assert h2 == [
         "Summary",
         "Data and provenance",
         "Methods",
+        "Posterior-predictive checks",
+        "Model comparison",
         "Results by horizon",
         "Reproducibility",
     ]
+    assert 'id="sec-diagnostics"' not in html and 'id="sec-warnings"' not in html
+    for key in ("ppc", "comparison"):
+        del summary[key]
+    bare = render_html(summary, [])
     for absent in ("sec-diagnostics", "sec-ppc", "sec-comparison", "sec-warnings"):
-        assert f'id="{absent}"' not in html
+        assert f'id="{absent}"' not in bare and f'href="#{absent}"' not in bare
 
 
-def test_first_screen_answers_the_four_questions(quick_run):
-    html = (quick_run / "report.html").read_text(encoding="utf-8")
-    summary = _summary(quick_run)
+def test_first_screen_answers_the_four_questions(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    summary = _summary(report_run)
     first = html[: html.index('id="sec-data"')]
     assert "The question:" in first and "IPS" in first and "TAU" in first
     for r in summary["results"]:
@@ -274,36 +293,36 @@ def test_first_screen_answers_the_four_questions(quick_run):
     assert flagged == ["6", "24"]
 
 
-def test_placeholders_are_flagged_wherever_shown(quick_run):
-    html = (quick_run / "report.html").read_text(encoding="utf-8")
-    md = (quick_run / "report.md").read_text(encoding="utf-8")
+def test_placeholders_are_flagged_wherever_shown(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    md = (report_run / "report.md").read_text(encoding="utf-8")
     # 4 unverified data rows + 2 summary sentences + 2 at-a-glance rows + 2 result headings
     assert html.count("UNVERIFIED placeholder") >= 10
     assert md.count("UNVERIFIED placeholder") >= 10
-    forest = (quick_run / "figures" / "forest.svg").read_text()
+    forest = (report_run / "figures" / "forest.svg").read_text()
     assert forest.count("UNVERIFIED placeholder data") == 2
 
 
-def test_methods_write_each_model_in_mathml(quick_run):
-    html = (quick_run / "report.html").read_text(encoding="utf-8")
+def test_methods_write_each_model_in_mathml(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
     methods = html[html.index('id="sec-methods"') : html.index('id="sec-results"')]
     assert methods.count("<math") >= 3 and "<mi>Binomial</mi>" in methods
-    md = (quick_run / "report.md").read_text(encoding="utf-8")
+    md = (report_run / "report.md").read_text(encoding="utf-8")
     assert "y[a, h] ∼ Binomial(n[a, h], p[a, h])" in md
 
 
-def test_markdown_refers_to_figure_files_that_exist(quick_run):
-    md = (quick_run / "report.md").read_text(encoding="utf-8")
+def test_markdown_refers_to_figure_files_that_exist(report_run):
+    md = (report_run / "report.md").read_text(encoding="utf-8")
     refs = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", md)
     assert {"figures/forest.svg", "figures/p_rd_threshold.svg", "figures/rd_density.svg"} <= set(
         refs
     )
-    assert all((quick_run / ref).is_file() for ref in refs)
+    assert all((report_run / ref).is_file() for ref in refs)
 
 
-def test_rerender_reproduces_every_output_byte_for_byte(quick_run, tmp_path, cli):
+def test_rerender_reproduces_every_output_byte_for_byte(report_run, tmp_path, cli):
     run = tmp_path / "run"
-    shutil.copytree(quick_run, run)
+    shutil.copytree(report_run, run)
     before = {p.name: p.read_bytes() for p in (run / "report.html", run / "report.md")}
     summary = (run / "summary.json").read_bytes()
     (run / "report.html").unlink()
@@ -318,31 +337,37 @@ def test_rerender_reproduces_every_output_byte_for_byte(quick_run, tmp_path, cli
 # -- MCMC fits: diagnostics, PPC, comparison ------------------------------------------------------
 
 
-def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(quick_run):
-    s = _with_mcmc(_summary(quick_run))
+def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_run):
+    s = _with_mcmc(_summary(report_run))
     html = render_html(s, [])
     html5lib.HTMLParser(strict=True).parse(html)
     h2 = [text for level, text in _outline(html).headings if level == 2]
     assert h2[3:6] == ["Convergence diagnostics", "Posterior-predictive checks", "Model comparison"]
     first = html[: html.index('id="sec-data"')]
-    assert "Convergence failed" in first
-    assert "1 of 2 MCMC fits FAILED" in first and "R-hat 1.070 &gt; 1.01" in first
+    assert "NOT CONVERGED:</strong> some fits failed" in first
+    assert (
+        "NOT CONVERGED: 1 of 2 MCMC fits failed a convergence check even after an automatic "
+        "re-run: hierarchical_beta_binomial / jeffreys (R-hat 1.070 &gt; 1.01;" in first
+    )
     assert "2 of 12 observed counts" in first
     diag = html[html.index('id="sec-diagnostics"') : html.index('id="sec-ppc"')]
-    assert diag.count("FAILED") == 1 and diag.count(">passed<") == 1 and "run longer" in diag
+    assert diag.count(">NOT CONVERGED<") == 1 and diag.count(">passed<") == 1
+    assert "run longer" in diag
     assert "Exact fits need no checks: beta_binomial / reference" in diag
+    assert "Re-run (target_accept 0.95, tune 2000) after: R-hat 1.09 &gt; 1.01" in diag
     assert "Prior ESS" in html and "12.5" in html
     md = render_markdown(s, [])
-    assert "## Convergence diagnostics" in md and "**FAILED**" in md
+    assert "## Convergence diagnostics" in md and "| **NOT CONVERGED** |" in md
     assert "## Model comparison" in md and "## Posterior-predictive checks" in md
 
 
-def test_wambs_items_follow_the_summary(quick_run):
-    exact = {w["number"]: w["status"] for w in wambs(_summary(quick_run))}
+def test_wambs_items_follow_the_summary(report_run):
+    exact = {w["number"]: w["status"] for w in wambs(_summary(report_run))}
     assert len(exact) == 10
     assert exact[2] == exact[3] == exact[5] == "not applicable"
-    assert exact[6] == "not checked"  # no posterior-predictive check in an exact run
-    mcmc = {w["number"]: w["status"] for w in wambs(_with_mcmc(_summary(quick_run)))}
+    assert exact[6] == "checked"  # the exact fits' posterior-predictive check
+    assert wambs({**_summary(report_run), "ppc": None})[5]["status"] == "not checked"
+    mcmc = {w["number"]: w["status"] for w in wambs(_with_mcmc(_summary(report_run)))}
     assert mcmc[2] == "flagged" and mcmc[4] == "flagged" and mcmc[6] == "flagged"
     assert mcmc[3] == "not checked"
 
@@ -350,7 +375,7 @@ def test_wambs_items_follow_the_summary(quick_run):
 # -- optional sections -----------------------------------------------------------------------------
 
 
-def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch, quick_run):
+def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch, report_run):
     monkeypatch.setattr(
         "bayes_ips.report.sections.SECTIONS",
         [
@@ -360,7 +385,7 @@ def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch,
             ("sensitivity", lambda s: {"value": 1}),
         ],
     )
-    names = [sec["name"] for sec in optional_sections(_summary(quick_run))]
+    names = [sec["name"] for sec in optional_sections(_summary(report_run))]
     assert names == ["sensitivity", "decision", "extra"]
     templates = {
         f"sections/{n}.{ext}.j2": f"<h2>{n}</h2><p>{{{{ sec.data.get('value') }}}}</p>\n"
@@ -376,7 +401,7 @@ def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch,
     )
     report._env.cache_clear()
     try:
-        html = render_html(_summary(quick_run), [])
+        html = render_html(_summary(report_run), [])
     finally:
         report._env.cache_clear()
     html5lib.HTMLParser(strict=True).parse(html)

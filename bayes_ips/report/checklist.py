@@ -33,19 +33,16 @@ def _pct(x: float) -> str:
 
 
 def ppc_cells(summary: dict) -> list[dict]:
-    """Every posterior-predictive cell of the run, each with its ``fit`` label."""
-    ppc = summary.get("ppc")
-    if not ppc:
-        return []
-    groups = ppc.items() if isinstance(ppc, dict) else [(None, ppc)]
-    out = []
-    for label, entries in groups:
-        for entry in entries:
-            cells = entry.get("cells")
-            fit = label or entry.get("fit") or f"{entry.get('model')} / {entry.get('prior')}"
-            for cell in cells if cells is not None else [entry]:
-                out.append({**cell, "fit": fit})
-    return out
+    """Every posterior-predictive cell of the run, each with its ``fit`` label ("model / prior").
+
+    Reads summary.json ``ppc``: ``{"statistic": ..., "fits": [{"model", "prior", "cells"}]}``.
+    """
+    ppc = summary.get("ppc") or {}
+    return [
+        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
+        for entry in ppc.get("fits", [])
+        for cell in entry["cells"]
+    ]
 
 
 def _priors(summary: dict) -> dict:
@@ -74,12 +71,20 @@ def _rhat(summary: dict) -> dict:
 
 
 def _doubling(summary: dict) -> dict:
-    if not _mcmc_rows(summary):
+    rows = _mcmc_rows(summary)
+    if not rows:
         return {"status": NOT_APPLICABLE, "evidence": "All fits are exact: no sampler ran."}
+    retried = [r for r in rows if r.get("retried")]
+    rerun = (
+        f" {len(retried)} fits that failed were re-run with longer tuning and a higher target "
+        "acceptance rate (Convergence diagnostics)."
+        if retried
+        else ""
+    )
     return {
         "status": NOT_CHECKED,
-        "evidence": "Runs were not repeated with twice the draws; R-hat across chains and "
-        "bulk/tail ESS stand in for it.",
+        "evidence": "Fits were not repeated with twice the draws; R-hat across chains and "
+        "bulk/tail ESS stand in for it." + rerun,
     }
 
 

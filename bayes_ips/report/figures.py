@@ -389,7 +389,14 @@ def thresholds(fits, summary: dict) -> Figure:
 
 FigureBuilder = Callable[..., Figure | None]
 
-FIGURES: list[FigureBuilder | str] = [forest, thresholds, rd_densities]
+FIGURES: list[FigureBuilder | str] = [
+    forest,
+    thresholds,
+    rd_densities,
+    "bayes_ips.report.checks:rank_plots",
+    "bayes_ips.report.checks:ppc_plot",
+    "bayes_ips.report.checks:prior_predictive_plot",
+]
 """Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable),
 or a ``"module:function"`` string naming one (imported when the report is rendered, so a
 re-render from a run folder finds builders whose module the run imported)."""

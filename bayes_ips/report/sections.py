@@ -169,8 +169,15 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _thresholds(summary: dict) -> dict | None:
-    return summary["run"].get("thresholds") or summary.get("diagnostics_thresholds")
+def thresholds_text(summary: dict) -> str | None:
+    """The convergence thresholds of the run in words, or None when the summary has none."""
+    th = summary["run"].get("thresholds")
+    if not th:
+        return None
+    return (
+        f"R-hat ≤ {th['rhat_max']:g}, bulk and tail ESS ≥ {th['ess_min']:g}, "
+        f"divergent transitions ≤ {th['divergences_max']:g}, E-BFMI ≥ {th['ebfmi_min']:g}"
+    )
 
 
 def trust(summary: dict) -> dict:
@@ -190,14 +197,18 @@ def trust(summary: dict) -> dict:
             for r in failed
         )
         text = (
-            f"{len(failed)} of {len(rows)} MCMC fits FAILED a convergence check: {names}. Do "
-            "not rely on their numbers until they are re-run as advised under Convergence "
-            "diagnostics."
+            f"NOT CONVERGED: {len(failed)} of {len(rows)} MCMC fits failed a convergence check"
+            + (" even after an automatic re-run" if all(r.get("retried") for r in failed) else "")
+            + f": {names}. Do not rely on their numbers until they are re-run as advised under "
+            "Convergence diagnostics."
         )
     else:
         exact = n_fits - len(rows)
+        retried = sum(bool(r.get("retried")) for r in rows)
         text = (
-            f"All {len(rows)} MCMC fits passed every convergence check (worst R-hat "
+            f"All {len(rows)} MCMC fits passed every convergence check"
+            + (f", {retried} of them after an automatic re-run" if retried else "")
+            + " (worst R-hat "
             f"{max(r['rhat_max'] for r in rows):.3f}, smallest bulk/tail ESS "
             f"{min(min(r['ess_bulk_min'], r['ess_tail_min']) for r in rows):.0f}, "
             f"{sum(r['divergences'] for r in rows)} divergent transitions, lowest E-BFMI "
@@ -306,22 +317,25 @@ def diagnostics_section(summary: dict) -> dict | None:
                 "model": r["model"],
                 "prior": r["prior"],
                 "passed": r["passed"],
-                "rhat": f"{r['rhat_max']:.3f}" if r.get("rhat_max") is not None else "–",
-                "ess_bulk": num(r.get("ess_bulk_min")),
-                "ess_tail": num(r.get("ess_tail_min")),
-                "divergences": str(r.get("divergences", "–")),
-                "ebfmi": f"{r['ebfmi_min']:.2f}" if r.get("ebfmi_min") is not None else "–",
-                "treedepth": pct(r.get("treedepth_saturated"))
-                if r.get("treedepth_saturated") is not None
-                else "–",
+                "rhat": f"{r['rhat_max']:.3f}",
+                "ess_bulk": num(r["ess_bulk_min"]),
+                "ess_tail": num(r["ess_tail_min"]),
+                "divergences": str(r["divergences"]),
+                "ebfmi": f"{r['ebfmi_min']:.2f}",
+                "treedepth": pct(r.get("treedepth_saturated")),
                 "messages": list(r.get("messages") or []),
                 "advice": list(r.get("advice") or []),
+                "retried": "; ".join(r.get("first_attempt") or []) if r.get("retried") else None,
+                "retry_settings": ", ".join(
+                    f"{k} {v:g}" for k, v in (r.get("retry_settings") or {}).items()
+                ),
             }
             for r in rows
         ],
-        "thresholds": _thresholds(summary),
+        "thresholds": thresholds_text(summary),
         "exact": exact,
         "n_failed": sum(not r["passed"] for r in rows),
+        "n_retried": sum(bool(r.get("retried")) for r in rows),
     }
 
 
@@ -354,11 +368,13 @@ def ppc_section(summary: dict) -> dict | None:
         }
         for fit, cs in fits.items()
     ]
+    unverified = {d["horizon_months"] for d in summary["data"] if not d["verified"]}
     detail = [
         {
             "fit": c["fit"],
             "arm": c["arm"],
             "horizon": f"{c['horizon_months']:g}",
+            "verified": c["horizon_months"] not in unverified,
             "observed": c["observed"],
             "replicated": f"{c['rep_mean']:.1f} ({c['rep_lo']:g} to {c['rep_hi']:g})",
             "ppp": f"{c['ppp']:.2f}",
@@ -377,35 +393,32 @@ def ppc_section(summary: dict) -> dict | None:
     }
 
 
-def _comparison_rows(rows: list[dict]) -> list[dict]:
-    return [
+def comparison_section(summary: dict) -> dict | None:
+    """PSIS-LOO comparison from summary.json ``comparison`` (``method``, ``note``, ``rows``)."""
+    comp = summary.get("comparison")
+    if not comp or not comp.get("rows"):
+        return None
+    rows = [
         {
-            "rank": r.get("rank", i),
-            "fit": r.get("fit") or f"{r.get('model')} / {r.get('prior')}",
+            "rank": r["rank"],
+            "fit": f"{r['model']} / {r['prior']}",
             "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
-            "diff": "best" if not r.get("elpd_diff") else f"{-r['elpd_diff']:.1f} ± {r['dse']:.1f}",
-            "distinct": bool(r.get("elpd_diff")) and r["elpd_diff"] > 2 * r["dse"],
+            "diff": "best" if r["rank"] == 0 else f"{-r['elpd_diff']:.1f} ± {r['dse']:.1f}",
+            "distinct": r["rank"] != 0 and r["elpd_diff"] > 2 * r["dse"],
             "p_loo": f"{r['p_loo']:.1f}",
             "weight": f"{r['weight']:.2f}",
-            "k_max": f"{r['pareto_k_max']:.2f}" if r.get("pareto_k_max") is not None else "–",
-            "n_high_k": r.get("n_high_k", 0),
-            "n_obs": r.get("n_obs"),
+            "k_max": f"{r['pareto_k_max']:.2f}",
+            "n_high_k": r["n_high_k"],
+            "n_obs": r["n_obs"],
         }
-        for i, r in enumerate(rows)
+        for r in comp["rows"]
     ]
-
-
-def comparison_section(summary: dict) -> dict | None:
-    comp = summary.get("comparison")
-    if not comp:
-        return None
-    groups = comp.items() if isinstance(comp, dict) else [("", comp)]
-    tables = [
-        {"title": str(title), "rows": _comparison_rows(rows)} for title, rows in groups if rows
-    ]
-    if not tables:
-        return None
-    return {"tables": tables, "any_high_k": any(r["n_high_k"] for t in tables for r in t["rows"])}
+    return {
+        "method": comp.get("method", "PSIS-LOO"),
+        "note": comp.get("note", ""),
+        "rows": rows,
+        "any_high_k": any(r["n_high_k"] for r in rows),
+    }
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -538,7 +551,10 @@ def context(summary: dict, figures: list[Figure], figure_href) -> dict:
         "exec": executive(summary),
         **core,
         "figs": figs,
-        "placed": {name: placed(name) for name in ("results", "diagnostics", "ppc", "comparison")},
+        "placed": {
+            name: placed(name)
+            for name in ("methods", "results", "diagnostics", "ppc", "comparison")
+        },
         "sections": optional,
         "toc": toc,
         "wambs": wambs(summary),
