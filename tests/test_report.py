@@ -224,6 +224,11 @@ def test_user_text_is_escaped_in_html_and_markdown(tmp_path, cli):
     html5lib.HTMLParser(strict=True).parse(html)
     summary = _summary(out)
     assert summary["run"]["title"] == HOSTILE
+    # rendered by a CommonMark + tables renderer, the Markdown carries no live HTML
+    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py not installed")
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert "<script" not in rendered and "<img src=x" not in rendered
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
 
 
 def test_markdown_code_spans_survive_backticks():

@@ -29,11 +29,17 @@ from bayes_ips.rundir import atomic_write
 
 __all__ = ["build_summary", "dumps", "render_html", "render_markdown", "write_report"]
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def md_escape(text) -> str:
-    """Escape Markdown and inline-HTML syntax in user-supplied text."""
+    """Escape Markdown and inline-HTML syntax in user-supplied text.
+
+    Backslash-escapes what acts anywhere in a line: links and images (``[ ]``), emphasis
+    (``* _ ~``), code (`````), raw HTML and autolinks (``< >``) and table cells (``|``); ``&``
+    becomes ``&amp;`` (no entity injection) and newlines become spaces. Characters that only act
+    at the start of a line (``#``, ``+``, ``-``) are left alone: filtered text never starts one.
+    """
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("&", "&amp;")).replace("\n", " ")
 
 
