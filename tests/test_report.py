@@ -17,6 +17,7 @@ import pytest
 import bayes_ips.report as report
 from bayes_ips.report import md_code, render_html, render_markdown
 from bayes_ips.report.checklist import wambs
+from bayes_ips.report.figures import Figure
 from bayes_ips.report.methods import model_method, parse_relations, to_mathml, to_text
 from bayes_ips.report.sections import SECTIONS, optional_sections
 from bayes_ips.rundir import atomic_write
@@ -388,15 +389,21 @@ def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch,
             ("missing_data", lambda s: None),
             ("extra", "bayes_ips.report.sections:question"),
             ("sensitivity", lambda s: {"value": 1}),
+            ("decision", lambda s: {"registered": "twice: the first one wins"}),
         ],
     )
     names = [sec["name"] for sec in optional_sections(_summary(report_run))]
     assert names == ["sensitivity", "decision", "extra"]
     templates = {
         f"sections/{n}.{ext}.j2": f"<h2>{n}</h2><p>{{{{ sec.data.get('value') }}}}</p>\n"
-        for n in ("decision", "sensitivity", "extra")
+        for n in ("decision", "extra")
         for ext in ("html", "md")
     }
+    # a template may carry its own section element and id: it is not wrapped again
+    templates["sections/sensitivity.html.j2"] = (
+        '<section id="sec-sensitivity"><h2>Prior sensitivity</h2></section>\n'
+    )
+    templates["sections/sensitivity.md.j2"] = "## Prior sensitivity\n"
     monkeypatch.setattr(
         report,
         "_loader",
@@ -404,15 +411,24 @@ def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch,
             [jinja2.DictLoader(templates), jinja2.PackageLoader("bayes_ips", "report/templates")]
         ),
     )
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    fig = Figure(
+        "decision_curve", "Net benefit", "A curve of net benefit by threshold.", svg, "decision"
+    )
     report._env.cache_clear()
     try:
-        html = render_html(_summary(report_run), [])
+        html = render_html(_summary(report_run), [fig])
+        md = render_markdown(_summary(report_run), [fig])
     finally:
         report._env.cache_clear()
     html5lib.HTMLParser(strict=True).parse(html)
     order = [html.index(f'id="sec-{n}"') for n in ("results", "sensitivity", "decision", "repro")]
     assert order == sorted(order)
     assert "&lt;script&gt;" in html and "<script" not in html
+    assert html.count('id="sec-sensitivity"') == 1 and html.count('id="sec-decision"') == 1
+    decision = html[html.index('id="sec-decision"') : html.index('id="sec-extra"')]
+    assert 'alt="A curve of net benefit by threshold."' in decision
+    assert "![A curve of net benefit by threshold.](figures/decision_curve.svg)" in md
     assert '<a href="#sec-decision">Decision analysis</a>' in html
     assert SECTIONS == [] or all(isinstance(name, str) for name, _ in SECTIONS)
 

@@ -58,8 +58,9 @@ class Figure:
     svg : str
         The SVG markup.
     section : str or None
-        The core report section that shows it (``"results"``, ``"diagnostics"``, ``"ppc"``,
-        ``"comparison"``); None for figures that an optional section's template places itself.
+        The report section that shows it, after the section's own content: a core section
+        (``"methods"``, ``"results"``, ``"diagnostics"``, ``"ppc"``, ``"comparison"``) or an
+        optional section's name. None: shown only where a template places it (``figs[name]``).
     """
 
     name: str
@@ -410,8 +411,21 @@ def resolve(target: FigureBuilder | str) -> Callable:
     return target
 
 
+def load_registrations() -> None:
+    """Import the modules of the post-fit analyses (``analysis.STEPS``).
+
+    A module may register report sections and figures when it is imported; a re-render of a
+    finished run does not run the analyses, so their modules are imported here instead.
+    """
+    from bayes_ips.analysis import STEPS
+
+    for _, target in STEPS:
+        import_module(target.split(":")[0])
+
+
 def all_figures(fits, summary: dict) -> list[Figure]:
     """Every figure the report shows, in order."""
+    load_registrations()
     out = []
     for target in FIGURES:
         fig = resolve(target)(fits, summary)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from importlib import import_module
 
 from bayes_ips.report.checklist import PPC_TAIL, ppc_cells, wambs
-from bayes_ips.report.figures import Figure
+from bayes_ips.report.figures import Figure, load_registrations
 from bayes_ips.report.methods import model_method
 
 MODEL_TITLES = {
@@ -469,14 +469,17 @@ SectionBuilder = Callable[[dict], dict | None]
 
 SECTIONS: list[tuple[str, SectionBuilder | str]] = []
 """Optional report sections: ``(name, builder)``. ``builder(summary)`` returns the section's
-template data, or None when the analysis did not run (the section is then omitted). ``builder``
-may be a callable or a ``"module:function"`` string (imported at render time, so a re-render of
-a run folder finds it without the analysis having run). Templates
-``sections/<name>.html.j2`` and ``sections/<name>.md.j2`` render it, starting with their own
-``<h2>`` / ``##`` heading (the report wraps the HTML in ``<section id="sec-<name>">``); they
-see the section data as ``sec.data``, the figures by name as ``figs`` (``figs[name].href``,
-``.f.alt``, ``.f.caption``), the summary as ``s`` and the filters ``pct``, ``pp``, ``ratio`` and
-(Markdown) ``md``. The data's optional ``title`` names the section in the table of contents."""
+template data (a dict), or None when the analysis did not run (the section is then omitted).
+``builder`` may be a callable or a ``"module:function"`` string, imported at render time; a
+module named in ``analysis.STEPS`` may also register on import (it is imported before every
+render, re-renders included). The first registration of a name wins.
+
+Templates ``sections/<name>.html.j2`` and ``sections/<name>.md.j2`` render the section, starting
+with their own ``<h2>`` / ``##`` heading; the HTML is wrapped in ``<section id="sec-<name>">``
+unless the template already carries that id. They see the section data as ``sec.data``, the
+figures by name as ``figs`` (``figs[name].href``, ``.f.alt``, ``.f.caption``), the summary as
+``s``, ``run``, the filters ``pct``, ``pp``, ``ratio``, ``wbr`` and, in Markdown, ``md`` and
+``mdcode``. The data's optional ``title`` names the section in the table of contents."""
 
 SECTION_ORDER = ("sensitivity", "horizons", "missing_data", "decision")
 """Where known optional sections go, whatever order they were registered in; others follow."""
@@ -491,12 +494,14 @@ def _resolve(target: SectionBuilder | str) -> SectionBuilder:
 
 def optional_sections(summary: dict) -> list[dict]:
     """The registered sections that have something to show, in :data:`SECTION_ORDER`."""
+    load_registrations()
     rank = {name: i for i, name in enumerate(SECTION_ORDER)}
-    ordered = sorted(
-        enumerate(SECTIONS), key=lambda item: (rank.get(item[1][0], len(rank)), item[0])
-    )
+    first = {}
+    for i, (name, target) in enumerate(SECTIONS):
+        first.setdefault(name, (i, target))
+    ordered = sorted(first.items(), key=lambda item: (rank.get(item[0], len(rank)), item[1][0]))
     out = []
-    for _, (name, target) in ordered:
+    for name, (_, target) in ordered:
         data = _resolve(target)(summary)
         if data is not None:
             title = data.get("title") if isinstance(data, dict) else None
