@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayes_ips.decision.posterior import EffectPosterior
+from bayes_ips.decision.posterior import DrawsDifference, EffectPosterior
 from bayes_ips.decision.settings import Economics
 
 WTP_POINTS = 100
@@ -46,7 +46,10 @@ def wtp_grid(econ: Economics) -> np.ndarray:
 
 def ceac(post: EffectPosterior, econ: Economics) -> dict:
     """P(cost-effective) and EVPI per patient over the willingness to pay per extra person
-    employed (the incremental cost per patient held at its setting)."""
+    employed (the incremental cost per patient held at its setting).
+
+    Curves are drawn from posterior draws (:class:`DrawsDifference`, fast on any grid); the
+    values at the spec's inputs (:func:`net_benefit`) are exact where the model allows."""
     wtp = wtp_grid(econ)
     k = econ.cost_per_patient / wtp
     p, _ = post.prob_gt(k, mcse=False)
@@ -59,8 +62,14 @@ def ceac(post: EffectPosterior, econ: Economics) -> dict:
     }
 
 
-def net_benefit(post: EffectPosterior, econ: Economics, rd_interval: dict | None = None) -> dict:
-    """Expected INB, the adoption decision, P(cost-effective) and EVPI at the spec's inputs.
+def net_benefit(
+    post: EffectPosterior,
+    econ: Economics,
+    rd_interval: dict | None = None,
+    curve_post: DrawsDifference | None = None,
+) -> dict:
+    """Expected INB, the adoption decision, P(cost-effective) and EVPI at the spec's inputs,
+    and the CEAC.
 
     Parameters
     ----------
@@ -69,6 +78,8 @@ def net_benefit(post: EffectPosterior, econ: Economics, rd_interval: dict | None
     rd_interval : dict, optional
         The RD's posterior ``median, lo, hi`` (from the results table); INB is monotone in RD,
         so its quantiles follow.
+    curve_post : DrawsDifference, optional
+        The posterior the CEAC is drawn from (default ``post``).
     """
     v, c = econ.value_per_employed, econ.cost_per_patient
     mean_inb = v * post.mean() - c
@@ -84,7 +95,7 @@ def net_benefit(post: EffectPosterior, econ: Economics, rd_interval: dict | None
         "evpi_per_patient": loss,
         "evpi_per_patient_mcse": loss_se,
         "evpi_population": loss * econ.population,
-        "ceac": ceac(post, econ),
+        "ceac": ceac(post if curve_post is None else curve_post, econ),
     }
     if rd_interval is not None:
         out["inb"] = {k: v * rd_interval[k] - c for k in ("median", "lo", "hi")}

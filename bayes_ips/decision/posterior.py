@@ -172,10 +172,12 @@ def _match_beta(x: xr.DataArray) -> tuple[float, float]:
 EffectPosterior = BetaDifference | DrawsDifference
 
 
-def effect_posterior(fit, horizon: float, comparison: Comparison) -> EffectPosterior:
+def effect_posterior(
+    fit, horizon: float, comparison: Comparison, exact: bool = True
+) -> EffectPosterior:
     """The RD posterior of one fit at one horizon: exact where the fit carries Beta posterior
-    parameters (group ``exact_posterior``), from its draws otherwise."""
-    if "exact_posterior" in fit.tree.children:
+    parameters (group ``exact_posterior``) and ``exact`` is True, from its draws otherwise."""
+    if exact and "exact_posterior" in fit.tree.children:
         post = fit.tree["exact_posterior"].to_dataset().sel(horizon=horizon)
         t, c = post.sel(arm=comparison.treatment), post.sel(arm=comparison.control)
         return BetaDifference(float(t["a"]), float(t["b"]), float(c["a"]), float(c["b"]))

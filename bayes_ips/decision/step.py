@@ -37,7 +37,8 @@ METHODS = {
     "probabilities": "exact (quadrature of the Beta posteriors) for the conjugate beta-binomial "
     "model; posterior draws with ArviZ MCSE for other models",
     "net_benefit": "INB = value of one extra person employed × RD − incremental cost per patient; "
-    "EVPI = E[max(INB, 0)] − max(E[INB], 0)",
+    "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
+    "the acceptability and EVPI curves from posterior draws",
     "assurance": "simulated trials from the design prior (posterior draws at the primary "
     "horizon, optionally mixed with independent Beta(1, 1) rates); binomial Monte Carlo SE",
     "frequentist_criterion": "pooled two-proportion z test, two-sided level α, significant with "
@@ -174,7 +175,10 @@ def run(analysis: Analysis) -> dict | None:
                 "verified_data": _verified(analysis, primary),
                 "rd_mean": post.mean(),
                 "net_benefit": net_benefit(
-                    post, settings.economics, _rd_interval(analysis, fit, primary)
+                    post,
+                    settings.economics,
+                    _rd_interval(analysis, fit, primary),
+                    effect_posterior(fit, primary, comparison, exact=False),
                 ),
                 "next_trial": _next_trial(analysis, fit, post, settings, crit),
             }

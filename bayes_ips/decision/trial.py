@@ -24,7 +24,8 @@ trial size can pass.
 
 **Operating characteristics** (type-I error at p_t = p_c, power at p_t = p_c + RD) are computed
 exactly by enumerating every trial outcome (y_t, y_c) with its binomial probability, not by
-simulation; outcomes with probability below 1e-13 per arm are left out.
+simulation; outcomes with probability below 1e-13 per arm are left out (at most (n + 1)·1e-13 of
+the probability).
 """
 
 from __future__ import annotations
@@ -150,16 +151,18 @@ def smallest_n(n_per_arm, values, target: float) -> int | None:
     return None
 
 
-def _support(n: int, p: float) -> np.ndarray:
-    lo = int(stats.binom.ppf(TAIL, n, p))
-    hi = int(stats.binom.isf(TAIL, n, p))
-    return np.arange(max(lo - 1, 0), min(hi + 1, n) + 1)
+def _outcomes(n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes 0..n of Binomial(n, p) with probability above ``TAIL``, and their probabilities
+    (a contiguous range: the binomial is unimodal)."""
+    w = stats.binom.pmf(np.arange(n + 1), n, p)
+    keep = np.flatnonzero(w > TAIL)
+    y = np.arange(keep[0], keep[-1] + 1)
+    return y, w[y]
 
 
 def success_probability(rule, n: int, p_t: float, p_c: float) -> float:
     """Exact P(success) of ``rule(y_t, y_c, n)`` by enumerating the outcomes of one trial."""
-    y_t, y_c = _support(n, p_t), _support(n, p_c)
-    w_t, w_c = stats.binom.pmf(y_t, n, p_t), stats.binom.pmf(y_c, n, p_c)
+    (y_t, w_t), (y_c, w_c) = _outcomes(n, p_t), _outcomes(n, p_c)
     hit = rule(y_t[:, None], y_c[None, :], n).astype(float)
     return float(w_t @ hit @ w_c)
 
