@@ -1,7 +1,8 @@
 """The posterior of the risk difference RD = p_treatment − p_control at one horizon.
 
-Every decision quantity is a functional of this distribution: tail probabilities P(RD > d) and
-expected excesses E[(RD − d)⁺] (the building block of net benefit and the value of information).
+Every decision quantity is a functional of this distribution: tail probabilities P(RD > d),
+expected excesses E[(RD − d)⁺] and shortfalls E[(d − RD)⁺] (the building blocks of net benefit
+and the value of information).
 Two implementations share one interface:
 
 - :class:`BetaDifference`, exact, for the conjugate beta-binomial engine: with independent

@@ -19,6 +19,7 @@ Keys and defaults (every key optional)::
     trial_fixed_cost = 500000           # fixed cost of a confirmatory trial
     trial_cost_per_participant = 2000   # marginal cost per trial participant
     wtp_max = 100000                    # right end of the acceptability curve
+                                        # (default: the larger of 100000 and 4 × value)
 
     [decision.next_trial]
     n_per_arm = [20, 40, ..., 2000]     # 20 sample sizes per arm (see DEFAULT_N_PER_ARM)

@@ -110,11 +110,12 @@ def _plain(dec: dict, run: dict) -> list[str]:
     ]
     at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
     counts = {o: sum(r["dual"] == o for r in at_h) for o in OUTCOME_ORDER}
-    out.append(
-        f"Across the {len(at_h)} model and prior combinations fitted, at {h:g} months "
-        f"{counts['go']} reach go, {counts['indeterminate']} are indeterminate and "
-        f"{counts['no-go']} reach no-go (table and figure below)."
-    )
+    if len(at_h) > 1:
+        out.append(
+            f"Across the {len(at_h)} model and prior combinations fitted, at {h:g} months "
+            f"{counts['go']} reach go, {counts['indeterminate']} are indeterminate and "
+            f"{counts['no-go']} reach no-go (table and figure below)."
+        )
     nb = fit["net_benefit"]
     inputs = econ["inputs"]
     label = (
@@ -148,9 +149,10 @@ def _plain(dec: dict, run: dict) -> list[str]:
             f"({money(vos['enbs_best'], cur)})."
         )
     if not dec["primary_verified"]:
-        out.append(
+        out.insert(
+            0,
             f"WARNING: the {h:g}-month counts are UNVERIFIED illustrative placeholders, so every "
-            "number in this section is illustrative too."
+            "number in this section is illustrative too.",
         )
     return out
 
