@@ -120,12 +120,11 @@ class Spec:
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {}
+OPTION_SECTIONS: dict[str, str] = {"decision": "bayes_ips.decision.settings:parse"}
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming
 ``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent
 from the file is parsed from ``{}``. Modules are imported only when a spec is read."""
-OPTION_SECTIONS["decision"] = "bayes_ips.decision.settings:parse"
 
 
 def _parser(target: str) -> Callable[[dict, str], Any]:

@@ -16,7 +16,7 @@ import xarray as xr
 from scipy import stats
 
 from bayes_ips import conjugate
-from bayes_ips.analysis import Analysis, Fit, run_analysis
+from bayes_ips.analysis import Analysis, run_analysis
 from bayes_ips.decision import (
     BetaDifference,
     Criteria,
@@ -39,9 +39,11 @@ from bayes_ips.decision import (
 from bayes_ips.decision.step import run as decision_step
 from bayes_ips.decision.trial import design_draws, smallest_n
 from bayes_ips.errors import InputError
+from bayes_ips.fit import Fit
 from bayes_ips.spec import load_spec
 
 BETA = (20.0, 18.0, 8.0, 12.0)  # IPS 19/36 and TAU 7/18 at 12 months under Beta(1, 1)
+EXACT_ONLY = '[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n'
 
 
 def draws(x: np.ndarray, chains: int = 2) -> xr.DataArray:
@@ -381,9 +383,17 @@ def test_enbs_subtracts_the_trial_cost():
 # --------------------------------------------------------------------------- the step
 
 
+def exact_spec(folder, extra: str = ""):
+    """A spec fitting only the exact engine (no sampler), plus ``extra`` TOML."""
+    path = folder / "exact.toml"
+    path.write_text(EXACT_ONLY + extra)
+    return path
+
+
 @pytest.fixture(scope="module")
-def quick_analysis() -> Analysis:
-    return run_analysis(load_spec().with_overrides(quick=True))
+def quick_analysis(tmp_path_factory) -> Analysis:
+    spec = exact_spec(tmp_path_factory.mktemp("spec"))
+    return run_analysis(load_spec(spec).with_overrides(quick=True))
 
 
 def test_step_output_is_json_ready_with_provenance(quick_analysis):
@@ -446,7 +456,7 @@ def test_step_from_draws_agrees_with_the_exact_answers(quick_analysis):
 
 
 def test_report_shows_the_decision_section(tmp_path, cli):
-    assert cli("run", "--quick", "--out", tmp_path / "r")[0] == 0
+    assert cli("run", exact_spec(tmp_path), "--quick", "--out", tmp_path / "r")[0] == 0
     html = (tmp_path / "r" / "report.html").read_text()
     md = (tmp_path / "r" / "report.md").read_text()
     for text in (html, md):
@@ -462,8 +472,7 @@ def test_report_shows_the_decision_section(tmp_path, cli):
 
 
 def test_decision_can_be_switched_off(tmp_path, cli):
-    spec = tmp_path / "s.toml"
-    spec.write_text("[decision]\nenabled = false\n")
+    spec = exact_spec(tmp_path, "[decision]\nenabled = false\n")
     assert cli("run", spec, "--quick", "--out", tmp_path / "r")[0] == 0
     assert "decision" not in json.loads((tmp_path / "r" / "summary.json").read_text())
     assert "Decision analysis" not in (tmp_path / "r" / "report.html").read_text()

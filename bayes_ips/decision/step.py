@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayes_ips.analysis import Analysis, Fit, fit_seed
+from bayes_ips.analysis import Analysis, fit_seed
 from bayes_ips.decision.economics import net_benefit
 from bayes_ips.decision.posterior import EffectPosterior, effect_posterior
 from bayes_ips.decision.rules import decide
@@ -25,6 +25,7 @@ from bayes_ips.decision.trial import (
     smallest_n,
 )
 from bayes_ips.decision.voi import sampling_value
+from bayes_ips.fit import Fit
 
 QUICK_SIMULATIONS = 5000
 OC_RD_GRID = np.round(np.arange(0.0, 0.3001, 0.01), 2)

@@ -12,13 +12,9 @@ from pathlib import Path
 
 import jinja2
 
-from bayes_ips.report import decision
-from bayes_ips.report.figures import FIGURES, Figure, all_figures
-from bayes_ips.report.sections import SECTIONS, context
+from bayes_ips.report.figures import Figure, all_figures
+from bayes_ips.report.sections import context
 from bayes_ips.report.summary import build_summary, dumps
-
-SECTIONS.append(("decision", decision.section))
-FIGURES.extend(decision.FIGURES)
 
 __all__ = ["build_summary", "dumps", "render_html", "render_markdown", "write_report"]
 

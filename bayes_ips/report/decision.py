@@ -10,8 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.figures import STYLE, Figure, _render
-from bayes_ips.report.sections import pct
+from bayes_ips.report.figures import STYLE, Figure, render
 
 OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E00"}
 OUTCOME_ORDER = ("go", "indeterminate", "no-go")
@@ -25,6 +24,10 @@ INPUT_LABELS = {
     "trial_fixed_cost": "Fixed cost of a confirmatory trial",
     "trial_cost_per_participant": "Cost per trial participant",
 }
+
+
+def pct(p: float, digits: int = 1) -> str:
+    return f"{100 * p:.{digits}f}%"
 
 
 def money(x: float | None, currency: str) -> str:
@@ -417,7 +420,7 @@ def rules_figure(fits, summary: dict) -> Figure | None:
     if dec is None:
         return None
     s = dec["settings"]
-    return _render(
+    return render(
         rules_plot(dec),
         "decision_rules",
         "Decision by model, prior and horizon",
@@ -460,7 +463,7 @@ def ceac_figure(fits, summary: dict) -> Figure | None:
     if dec is None:
         return None
     econ = dec["economics"]
-    return _render(
+    return render(
         ceac_plot(dec),
         "decision_ceac",
         "Cost-effectiveness acceptability curve and value of perfect information"
@@ -510,7 +513,7 @@ def assurance_figure(fits, summary: dict) -> Figure | None:
     dec = summary.get("decision")
     if dec is None:
         return None
-    return _render(
+    return render(
         assurance_plot(dec),
         "decision_assurance",
         "Assurance and expected net benefit of sampling against the size of a confirmatory trial",
@@ -554,7 +557,7 @@ def oc_figure(fits, summary: dict) -> Figure | None:
     dec = summary.get("decision")
     if dec is None:
         return None
-    return _render(
+    return render(
         oc_plot(dec),
         "decision_oc",
         "Operating characteristics of the success criteria (exact)",
