@@ -271,13 +271,15 @@ def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report
         "Posterior-predictive checks",
         "Model comparison",
         "Results by horizon",
+        "Decision analysis: fund IPS now, and is a larger trial worth it?",
         "Reproducibility",
     ]
     assert 'id="sec-diagnostics"' not in html and 'id="sec-warnings"' not in html
-    for key in ("ppc", "comparison"):
+    for key in ("ppc", "comparison", "decision"):
         del summary[key]
     bare = render_html(summary, [])
-    for absent in ("sec-diagnostics", "sec-ppc", "sec-comparison", "sec-warnings"):
+    for absent in ("diagnostics", "ppc", "comparison", "decision", "warnings"):
+        absent = f"sec-{absent}"
         assert f'id="{absent}"' not in bare and f'href="#{absent}"' not in bare
 
 

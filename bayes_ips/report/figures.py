@@ -397,6 +397,10 @@ FIGURES: list[FigureBuilder | str] = [
     "bayes_ips.report.checks:rank_plots",
     "bayes_ips.report.checks:ppc_plot",
     "bayes_ips.report.checks:prior_predictive_plot",
+    "bayes_ips.report.decision:rules_figure",
+    "bayes_ips.report.decision:ceac_figure",
+    "bayes_ips.report.decision:assurance_figure",
+    "bayes_ips.report.decision:oc_figure",
 ]
 """Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable),
 or a ``"module:function"`` string naming one (imported when the report is rendered, so a

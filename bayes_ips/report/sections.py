@@ -467,7 +467,9 @@ def results_section(summary: dict) -> dict:
 
 SectionBuilder = Callable[[dict], dict | None]
 
-SECTIONS: list[tuple[str, SectionBuilder | str]] = []
+SECTIONS: list[tuple[str, SectionBuilder | str]] = [
+    ("decision", "bayes_ips.report.decision:section"),
+]
 """Optional report sections: ``(name, builder)``. ``builder(summary)`` returns the section's
 template data (a dict), or None when the analysis did not run (the section is then omitted).
 ``builder`` may be a callable or a ``"module:function"`` string, imported at render time; a
