@@ -29,6 +29,7 @@ STEPS: list[tuple[str, str]] = [
     ("comparison", "bayes_ips.diagnostics:comparison_summary"),
     ("horizons", "bayes_ips.horizons:summarise_horizons"),
     ("missing_data", "bayes_ips.missing:analyse"),
+    ("decision", "bayes_ips.decision.step:run"),
 ]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
 takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in

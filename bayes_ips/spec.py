@@ -125,6 +125,7 @@ class Spec:
 
 
 OPTION_SECTIONS: dict[str, str] = {
+    "decision": "bayes_ips.decision.settings:parse",
     "ipd": "bayes_ips.data.ipd:parse_options",
     "missing_data": "bayes_ips.missing:parse_options",
 }

@@ -6,13 +6,13 @@
 employment in each interval among those not yet employed. For arm a (``treated[a]`` 1 for the
 treatment, 0 for the control) and interval k::
 
-    events[a, k] ~ Binomial(at_risk[a, k], h[a, k])
+    events[a, k]  ~ Binomial(at_risk[a, k], h[a, k])
     logit h[a, k] = gamma[k] + beta[k] * treated[a]
-    gamma[k]      ~ Normal(0, 1.5²)                    control log-odds of the interval hazard
-    beta[k]       = mu + tau * z[k],  z[k] ~ Normal(0, 1)   (non-centred partial pooling)
-    mu            ~ Normal(m0, s0²)                    the named prior's effect component
+    gamma[k]      ~ Normal(0, 1.5²)                   control log-odds of the interval hazard
+    beta[k]       = mu + tau * z[k],  z[k] ~ Normal(0, 1)   non-centred partial pooling
+    mu            ~ Normal(m0, s0²)                   the named prior's effect component
     tau           ~ HalfNormal(0.5)
-    p[a, h_k]     = 1 − ∏_{j ≤ k} (1 − h[a, j])        cumulative employment by horizon h_k
+    p[a, k]       = 1 − (1 − h[a, 1]) * … * (1 − h[a, k])   cumulative employment by horizon k
 
 ``p`` (dims ``arm, horizon``) is what every estimand uses, so RD, RR, OR and P(benefit) are those
 of cumulative employment; since each factor ``1 − h`` lies in (0, 1), ``p`` is non-decreasing in
@@ -29,15 +29,12 @@ risk sets assume that the same analysed cohort is followed to every horizon
 binomial product above is then exactly the likelihood of the cumulative counts; counts that fall
 or an ``n_analysed`` that changes are an input error. From individual participant data the
 likelihood is exact, one Bernoulli term per participant and interval at risk (censoring inside
-an interval drops that participant from it), and optional standardised baseline covariates x
-enter every interval's hazard with coefficients ``eta ~ Normal(0, 1)`` (per SD of the
-covariate)::
-
-    logit h[i, k] = gamma[k] + beta[k] * treated[i] + x[i] · eta
-
-``p`` is then the marginal (standardised) cumulative employment: each participant's cumulative
-risk under arm a, averaged over all participants of the compared arms (g-computation over the
-trial sample, including those without an outcome, whose baseline covariates are known).
+an interval drops that participant from it), and optional standardised baseline covariates
+``x[i]`` enter every interval's hazard with coefficients ``eta ~ Normal(0, 1)`` (per SD of the
+covariate): ``logit h[i, k] = gamma[k] + beta[k] * treated[i] + x[i] · eta``. ``p`` is then the
+marginal (standardised) cumulative employment: each participant's cumulative risk under arm a,
+averaged over all participants of the compared arms (g-computation over the trial sample,
+including those without an outcome, whose baseline covariates are known).
 """
 
 from __future__ import annotations

@@ -188,6 +188,7 @@ def horizons_section(summary: dict) -> dict | None:
         for g in hz["loo"]["groups"]
     ]
     return {
+        "title": "across horizons",
         "question": "Does the benefit hold at every horizon?",
         "answer": _answer(hz, summary, head),
         "horizons": [f"{h:g}" for h in hz["horizons_months"]],

@@ -156,6 +156,7 @@ def missing_section(summary: dict) -> dict | None:
                 }
             )
     return {
+        "title": "missing outcomes",
         "question": "How bad would the missing outcomes have to be to overturn it?",
         "answer": _answer(primary, md, t, c),
         "primary": f"{md['primary_horizon']:g}",
