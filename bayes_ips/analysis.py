@@ -113,6 +113,9 @@ def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFra
                     for d, v in zip(table[col], exact, strict=True)
                 ]
         verified = counts["verified"].all("arm")
+        if fit.model not in models.EXACT_MODELS:
+            # pooled models borrow strength across horizons: every estimate rests on every row
+            verified = verified & verified.all("horizon")
         table.insert(0, "model", fit.model)
         table.insert(1, "prior", fit.prior.name)
         table.insert(3, "treatment", spec.comparison.treatment)
