@@ -40,7 +40,10 @@ DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
 MAX_SEED = 2**32 - 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-QUICK_SAMPLER = {"chains": 2, "draws": 300, "tune": 300}
+QUICK_SAMPLER = {"chains": 2, "draws": 500, "tune": 500}
+QUICK_ESS_MIN = 100
+"""Quick runs (smoke tests, demos) use fewer draws, so the ESS threshold drops to this value; the
+report and summary.json say the run was quick."""
 QUICK_EXACT_DRAWS = 4000
 
 
@@ -116,11 +119,14 @@ class Spec:
                 quick=True,
                 exact_draws=min(spec.exact_draws, QUICK_EXACT_DRAWS),
                 sampler=replace(spec.sampler, **QUICK_SAMPLER),
+                thresholds=replace(
+                    spec.thresholds, ess_min=min(spec.thresholds.ess_min, QUICK_ESS_MIN)
+                ),
             )
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {}
+OPTION_SECTIONS: dict[str, str] = {"decision": "bayes_ips.decision.settings:parse"}
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming
 ``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent

@@ -132,7 +132,9 @@ def test_huge_table_is_refused_before_reading(tmp_path, cli):
     with huge.open("wb") as f:  # sparse: 50 MB + 1 byte without writing them
         f.write(HEADER.encode())
         f.truncate(50_000_001)
-    code, _, err = cli("run", "--data", huge, "--treatment", "A", "--control", "B", "--out", tmp_path / "o")
+    code, _, err = cli(
+        "run", "--data", huge, "--treatment", "A", "--control", "B", "--out", tmp_path / "o"
+    )
     assert code == 2 and "larger than 50 MB" in err and str(huge) in err
     assert not (tmp_path / "o").exists()
 
