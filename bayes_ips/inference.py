@@ -19,7 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +136,7 @@ def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune:
                 field="sampler.backend",
                 value="nutpie",
             ) from None
-    with model, warnings.catch_warnings():
+    with model, warnings.catch_warnings(), _interrupts_stop_sampling():
         warnings.simplefilter("ignore", category=FutureWarning)
         return pm.sample(
             draws=settings.draws,
@@ -145,6 +149,37 @@ def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune:
             progressbar=False,
             compute_convergence_checks=False,
         )
+
+
+@contextmanager
+def _interrupts_stop_sampling() -> Iterator[None]:
+    """Let Ctrl-C (SIGINT) and SIGTERM during sampling stop the run.
+
+    ``pm.sample`` catches ``KeyboardInterrupt`` and returns the draws made so far (or fails when
+    there are too few); a run must never summarise a truncated fit. The signal is remembered and
+    re-raised as ``KeyboardInterrupt`` once ``pm.sample`` returns or fails.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except Exception:
+        if received:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    if received:
+        raise KeyboardInterrupt
 
 
 def save_fit(fit: Fit, folder: Path, *, data_sha256: str, spec_sha256: str) -> Path:
