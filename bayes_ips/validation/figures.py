@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, _render
+from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, render
 from bayes_ips.validation.sbc import SBCResult
 from bayes_ips.validation.uniformity import components, simultaneous_band
 
@@ -51,7 +51,7 @@ def rank_histograms(result: SBCResult) -> Figure:
         for ax in axes[-COLUMNS:]:
             ax.set_xlabel("fractional rank", fontsize=8)
         fig.tight_layout()
-    return _render(
+    return render(
         fig,
         f"sbc_ranks_{result.model}",
         f"{result.model}: rank histograms of {n} simulations ({bins} bins); the grey band holds "
@@ -83,7 +83,7 @@ def ecdf_differences(result: SBCResult) -> Figure:
         for ax in axes[-COLUMNS:]:
             ax.set_xlabel("fractional rank", fontsize=8)
         fig.tight_layout()
-    return _render(
+    return render(
         fig,
         f"sbc_ecdf_{result.model}",
         f"{result.model}: ECDF of the fractional ranks minus the uniform CDF; the grey area is "
