@@ -61,15 +61,15 @@ def sample(
     import pymc as pm
 
     s_nuts, s_ppc, s_prior = _seeds(seed, 3)
-    tree = _nuts(
-        model,
-        settings,
-        s_nuts,
-        cores=min(settings.chains, os.cpu_count() or 1),
-        target_accept=target_accept or settings.target_accept,
-        tune=tune or settings.tune,
-    )
-    with model, warnings.catch_warnings():
+    with _interrupts_stop_sampling(), model, warnings.catch_warnings():
+        tree = _nuts(
+            model,
+            settings,
+            s_nuts,
+            cores=min(settings.chains, os.cpu_count() or 1),
+            target_accept=target_accept or settings.target_accept,
+            tune=tune or settings.tune,
+        )
         warnings.simplefilter("ignore", category=FutureWarning)
         pm.stats.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
         pm.stats.compute_log_prior(tree, extend_inferencedata=True, progressbar=False)
@@ -97,14 +97,15 @@ def sample_posterior(model, settings, seed: int, *, cores: int = 1) -> xr.DataTr
         Chains run in parallel on this many processes; 1 runs them one after another (for callers
         that parallelise over fits themselves).
     """
-    return _nuts(
-        model,
-        settings,
-        _seeds(seed, 3)[0],
-        cores=cores,
-        target_accept=settings.target_accept,
-        tune=settings.tune,
-    )
+    with _interrupts_stop_sampling():
+        return _nuts(
+            model,
+            settings,
+            _seeds(seed, 3)[0],
+            cores=cores,
+            target_accept=settings.target_accept,
+            tune=settings.tune,
+        )
 
 
 def sample_prior(model, draws: int, seed: int) -> xr.DataTree:
@@ -118,7 +119,7 @@ def sample_prior(model, draws: int, seed: int) -> xr.DataTree:
     """
     import pymc as pm
 
-    with model:
+    with model, _interrupts_stop_sampling():
         return pm.sample_prior_predictive(draws=draws, random_seed=seed)
 
 
@@ -136,7 +137,7 @@ def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune:
                 field="sampler.backend",
                 value="nutpie",
             ) from None
-    with model, warnings.catch_warnings(), _interrupts_stop_sampling():
+    with model, warnings.catch_warnings():
         warnings.simplefilter("ignore", category=FutureWarning)
         return pm.sample(
             draws=settings.draws,
@@ -155,9 +156,10 @@ def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune:
 def _interrupts_stop_sampling() -> Iterator[None]:
     """Let Ctrl-C (SIGINT) and SIGTERM during sampling stop the run.
 
-    ``pm.sample`` catches ``KeyboardInterrupt`` and returns the draws made so far (or fails when
-    there are too few); a run must never summarise a truncated fit. The signal is remembered and
-    re-raised as ``KeyboardInterrupt`` once ``pm.sample`` returns or fails.
+    ``pm.sample`` and ``pm.sample_posterior_predictive`` catch ``KeyboardInterrupt`` and return the
+    draws made so far (or fail when there are too few); a run must never summarise a truncated
+    fit. The signal is remembered and re-raised as ``KeyboardInterrupt`` once PyMC returns or
+    fails.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
