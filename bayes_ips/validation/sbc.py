@@ -41,6 +41,7 @@ from multiprocessing import get_context
 import numpy as np
 import pandas as pd
 import xarray as xr
+from arviz_stats import ess, rhat
 
 from bayes_ips import inference
 from bayes_ips.models import module
@@ -179,8 +180,6 @@ def _refit(job: _Job) -> dict:
     pit, ranks, thin, retained = fractional_ranks(
         truth, posterior, np.random.default_rng([job.seed, 1])
     )
-    from arviz_stats import ess, rhat
-
     names = list(truth.data_vars)
     return {
         "index": job.index,
