@@ -43,9 +43,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _progress(label: str, done: int, total: int) -> None:
+    """A live counter on a terminal; elsewhere (make, CI logs) one line per tenth done."""
     if sys.stderr.isatty():
         sys.stderr.write(f"\r\033[K{label}: {done}/{total}" + ("\n" if done == total else ""))
-        sys.stderr.flush()
+    elif done * 10 // total != (done - 1) * 10 // total:
+        sys.stderr.write(f"{label}: {done}/{total} simulations refitted\n")
+    sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
