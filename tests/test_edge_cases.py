@@ -34,7 +34,12 @@ CASES = {
     "equal arms": ["A,12,10,40,40,true,s", "B,12,10,40,40,true,s"],
 }
 
-EXACT_SPEC = '[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n'
+EXACT_SPEC = """
+[models.beta_binomial]
+priors = ["reference", "jeffreys"]
+[decision]
+enabled = false
+"""
 
 
 def _direct_prob_greater(a_t, b_t, a_c, b_c) -> float:
@@ -159,7 +164,7 @@ def _logp_is_finite(model) -> bool:
     return bool(np.isfinite(logp) and np.all(np.isfinite(grad)))
 
 
-PYMC_CASES = ["zero events", "all events", "n = 1", "one horizon", "ten horizons", "10^6 per arm"]
+PYMC_CASES = ["zero events", "all events", "ten horizons", "10^6 per arm"]
 
 
 @pytest.mark.parametrize("name", PYMC_MODELS)

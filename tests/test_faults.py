@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from .conftest import run_subprocess, write_table
+from .conftest import write_table
 
 LINUX_PROC = Path("/proc/self/task").exists()
 EXACT_SPEC = """
@@ -50,11 +50,12 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def earlier_run(tmp_path_factory):
     """A finished quick exact run; tests copy it where they need one."""
+    from bayes_ips.cli import main
+
     folder = tmp_path_factory.mktemp("earlier")
     spec = folder / "exact.toml"
     spec.write_text(EXACT_SPEC)
-    proc = run_subprocess("run", spec, "--quick", "--out", folder / "run")
-    assert proc.returncode == 0, proc.stderr
+    assert main(["run", str(spec), "--quick", "--out", str(folder / "run")]) == 0
     return folder / "run"
 
 

@@ -7,6 +7,7 @@ The full calibration (N = 200 per model) is ``make validate`` (``python -m bayes
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -103,10 +104,12 @@ def test_smoke_run_ranks_every_key_parameter(smoke_results):
 
 
 def test_smoke_run_is_reproducible(smoke_results):
+    # Seeds and prior draws are prefix-stable, so a shorter run repeats the first simulations.
     counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
-    again = run_sbc("hierarchical_logistic", counts, get_prior("reference"), SMOKE)
+    shorter = replace(SMOKE, simulations=2)
+    again = run_sbc("hierarchical_logistic", counts, get_prior("reference"), shorter)
     first = next(r for r in smoke_results if r.model == "hierarchical_logistic")
-    xr.testing.assert_equal(again.pit, first.pit)
+    xr.testing.assert_equal(again.pit, first.pit.isel(simulation=slice(0, 2)))
 
 
 def test_report_is_written_atomically_with_json_and_html(smoke_results, tmp_path):
