@@ -130,4 +130,6 @@ def test_report_is_written_atomically_with_json_and_html(smoke_results, tmp_path
 def test_command_line_rejects_bad_arguments(capsys):
     assert validation_main(["--simulations", "1"]) == 2
     assert validation_main(["--models", "beta_binomial"]) == 2
+    assert validation_main(["--models", "hierarchical_logistic", "--prior", "jeffreys"]) == 2
+    assert "no effect component" in capsys.readouterr().err
     capsys.readouterr()

@@ -15,7 +15,7 @@ import sys
 from dataclasses import replace
 
 from bayes_ips.data import Comparison, load_trial
-from bayes_ips.errors import EXIT_INPUT, EXIT_NOT_CONVERGED, EXIT_OK
+from bayes_ips.errors import EXIT_INPUT, EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.models import PYMC_MODELS
 from bayes_ips.priors import library
 from bayes_ips.validation import report
@@ -29,16 +29,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bayes_ips.validation",
         description="Simulation-based calibration of the PyMC model families.",
     )
-    parser.add_argument("--simulations", type=int, default=SBCSettings.simulations, help="N")
-    parser.add_argument("--models", nargs="+", choices=PYMC_MODELS, default=list(PYMC_MODELS))
-    parser.add_argument("--prior", choices=list(library()), default="reference")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--chains", type=int, default=SBC_SAMPLER.chains)
-    parser.add_argument("--draws", type=int, default=SBC_SAMPLER.draws)
-    parser.add_argument("--tune", type=int, default=SBC_SAMPLER.tune)
-    parser.add_argument("--alpha", type=float, default=SBCSettings.alpha)
-    parser.add_argument("--seed", type=int, default=SBCSettings.seed)
-    parser.add_argument("--out", default="reports/validation")
+    add = parser.add_argument
+    add("--simulations", type=int, default=SBCSettings.simulations, help="N per model (200)")
+    add("--models", nargs="+", choices=PYMC_MODELS, default=list(PYMC_MODELS), help="(all)")
+    add("--prior", choices=list(library()), default="reference", help="named prior (reference)")
+    add("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes")
+    add("--chains", type=int, default=SBC_SAMPLER.chains, help="per refit (2)")
+    add("--draws", type=int, default=SBC_SAMPLER.draws, help="per chain (500)")
+    add("--tune", type=int, default=SBC_SAMPLER.tune, help="per chain (500)")
+    add("--alpha", type=float, default=SBCSettings.alpha, help="family-wise, per model (0.01)")
+    add("--seed", type=int, default=SBCSettings.seed)
+    add("--out", default="reports/validation", help="report folder (reports/validation)")
     return parser
 
 
@@ -59,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_INPUT if exc.code else EXIT_OK
     if args.simulations < 2 or not 0 < args.alpha < 1 or min(args.chains, args.workers) < 1:
-        print("error: need --simulations >= 2, 0 < --alpha < 1, --chains, --workers >= 1")
+        print(
+            "error: need --simulations >= 2, 0 < --alpha < 1, --chains, --workers >= 1",
+            file=sys.stderr,
+        )
         return EXIT_INPUT
     settings = SBCSettings(
         simulations=args.simulations,
@@ -70,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     counts = load_trial(TRIAL_SHAPE).counts(Comparison())
     prior = library()[args.prior]
-    results = [run_sbc(m, counts, prior, settings, _progress) for m in args.models]
+    try:
+        results = [run_sbc(m, counts, prior, settings, _progress) for m in args.models]
+    except InputError as exc:  # e.g. a prior without the component a model needs
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_INPUT
     command = shlex.join(["python", "-m", "bayes_ips.validation", *(argv or sys.argv[1:])])
     data = report.write(args.out, results, command)
     for m in data["models"]:
