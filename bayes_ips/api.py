@@ -6,6 +6,7 @@ Everything the ``bayes-ips`` command line does goes through these functions.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from bayes_ips.report.figures import rd_density_plot
 from bayes_ips.report.sections import pct, pp
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.spec import DEFAULT_SPEC, Spec, load_spec
+
+SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+"""What ``<model>__<prior>`` of a saved run must look like: a plain file name."""
+FIT_KEYS = ("model", "prior", "file")
 
 
 @dataclass
@@ -194,11 +199,27 @@ def load_run(run_dir: str | Path) -> Results:
         summary = json.loads(path.read_text(encoding="utf-8"))
         run = summary["run"]
         entries = run["fits"]
+        well_formed = (
+            isinstance(run["data_sha256"], str)
+            and isinstance(summary["diagnostics"], list)
+            and all(isinstance(entry[k], str) for entry in entries for k in FIT_KEYS)
+        )
+        if not well_formed:
+            raise TypeError
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise InputError(str(path), "not a readable bayes_ips summary.json") from None
     checks = {(d["model"], d["prior"]): d for d in summary.get("diagnostics", [])}
     fits = []
     for entry in entries:
+        label = f"{entry['model']}__{entry['prior']}"
+        if not SAFE_LABEL.match(label):
+            raise InputError(
+                str(path),
+                "a fit's model or prior is not a plain name (re-rendering writes fits/<model>__"
+                "<prior>.nc)",
+                field="run.fits",
+                value=label,
+            )
         fit_path = folder / entry["file"]
         if not fit_path.resolve().is_relative_to(folder.resolve()):
             raise InputError(

@@ -2,7 +2,10 @@
 
 Specs are parsed with :mod:`tomllib` (a data-only parser: nothing in a spec is executed). The
 effective spec is ``DEFAULTS | user``, key by key; an unknown key or a value of the wrong type or
-range is an :class:`~bayes_ips.errors.InputError` naming the key. Keys and defaults:
+range is an :class:`~bayes_ips.errors.InputError` naming the key, and so is a file that is not
+UTF-8, not TOML, larger than 1 MB, nested too deeply or holding an integer too long to read. No key
+names an output path: the run folder is ``--out`` or ``reports/<name>`` with a plain ``name``.
+Keys and defaults:
 
 - ``title`` (str), ``name`` (run folder name, letters/digits/``-_.``), ``seed`` (int ≥ 0);
 - ``[data]`` ``path`` (file, relative to the spec's folder, or ``package:NAME``), ``treatment``,
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bayes_ips.data import Comparison, resolve_path
+from bayes_ips.data.trial import bundled_name, file_status
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings
 from bayes_ips.models import MODEL_NAMES
@@ -37,6 +42,7 @@ from bayes_ips.priors import library
 
 DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
+MAX_SEED = 2**32 - 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 QUICK_SAMPLER = {"chains": 2, "draws": 500, "tune": 500}
 QUICK_ESS_MIN = 100
@@ -103,10 +109,10 @@ class Spec:
                 ),
             )
         if seed is not None:
-            if seed < 0:
+            if not 0 <= seed <= MAX_SEED:
                 raise InputError(
                     "argument",
-                    "the seed must be a non-negative integer",
+                    f"the seed must be an integer from 0 to {MAX_SEED}",
                     field="--seed",
                     value=seed,
                 )
@@ -207,14 +213,15 @@ def _in_range(value, lo, hi, origin, name):
 def _read(path: str | Path) -> tuple[bytes, str, Path | None]:
     text = str(path)
     if text.startswith("package:"):
-        res = resources.files("bayes_ips").joinpath("specs", text[len("package:") :])
+        res = resources.files("bayes_ips").joinpath("specs", bundled_name(text))
         if not res.is_file():
             raise InputError(text, "no bundled spec of that name")
         return res.read_bytes(), text, None
     p = Path(path)
-    if not p.is_file():
-        raise InputError(text, "spec file not found")
-    if p.stat().st_size > MAX_SPEC_BYTES:
+    status = file_status(p, "spec file")
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError(text, "the spec is not a regular file")
+    if status.st_size > MAX_SPEC_BYTES:
         raise InputError(text, "spec file is larger than 1 MB; a spec is a short TOML file")
     try:
         return p.read_bytes(), text, p.resolve().parent
@@ -237,6 +244,12 @@ def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
         raise InputError(origin, "the spec is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(origin, f"not valid TOML ({exc})") from None
+    except RecursionError:
+        raise InputError(origin, "not a usable spec (arrays or tables nested too deeply)") from None
+    except ValueError:
+        raise InputError(
+            origin, "not a usable spec (a number with too many digits, or a date out of range)"
+        ) from None
     return _build(doc, origin, hashlib.sha256(raw).hexdigest(), base)
 
 
@@ -264,7 +277,7 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
             field="name",
             value=name,
         )
-    seed = _in_range(doc.get("seed", 20221), 0, 2**32 - 1, origin, "seed")
+    seed = _in_range(doc.get("seed", 20221), 0, MAX_SEED, origin, "seed")
 
     models = doc.get("models", {"beta_binomial": {"priors": ["reference"]}})
     if not models:
