@@ -18,12 +18,12 @@ import xarray as xr
 from bayes_ips import conjugate
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.estimands import key, summarise
-from bayes_ips.priors import BetaRate, Prior, get_prior
+from bayes_ips.priors import BetaRate, Prior, anchor, get_prior
 from bayes_ips.spec import Spec
 
 Progress = Callable[[str, int, int], None]
 
-STEPS: list[tuple[str, str]] = []
+STEPS: list[tuple[str, str]] = [("sensitivity", "bayes_ips.sensitivity:summarise")]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
 takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in
 summary.json, or None when the spec did not ask for it. Imported on first use."""
@@ -144,7 +144,8 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
             f"primary horizon {spec.primary_horizon:g} months is not in the data; "
             f"using {primary} months"
         )
-    jobs = [(m, get_prior(p)) for m, priors in spec.models.items() for p in priors]
+    context = anchor(spec.options.get("priors"), counts, primary)
+    jobs = [(m, get_prior(p, context)) for m, priors in spec.models.items() for p in priors]
     fits = []
     for i, (model, prior) in enumerate(jobs):
         if progress is not None:

@@ -8,6 +8,8 @@ range is an :class:`~bayes_ips.errors.InputError` naming the key. Keys and defau
 - ``[data]`` ``path`` (file, relative to the spec's folder, or ``package:NAME``), ``treatment``,
   ``control`` (arm labels), ``primary_horizon`` (months), ``verified_only`` (bool);
 - ``[models.NAME]`` ``priors`` (list of named priors) for each model to fit;
+- ``[priors]`` settings of the built-in priors and ``[priors.NAME]`` user-defined priors
+  (:mod:`bayes_ips.priors.settings`);
 - ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``;
 - ``[sampler]`` ``backend`` (``pymc`` or ``nutpie``), ``chains``, ``draws``, ``tune``,
   ``target_accept``;
@@ -29,7 +31,7 @@ from bayes_ips.data import Comparison, resolve_path
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings
 from bayes_ips.models import MODEL_NAMES
-from bayes_ips.priors import library
+from bayes_ips.priors import prior_names
 
 DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
@@ -114,7 +116,7 @@ class Spec:
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {}
+OPTION_SECTIONS: dict[str, str] = {"priors": "bayes_ips.priors.settings:parse"}
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming
 ``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent
@@ -252,10 +254,13 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
         )
     seed = _in_range(doc.get("seed", 20221), 0, 2**32 - 1, origin, "seed")
 
+    options = {
+        name: _parser(target)(doc.get(name, {}), origin) for name, target in OPTION_SECTIONS.items()
+    }
     models = doc.get("models", {"beta_binomial": {"priors": ["reference"]}})
     if not models:
         raise InputError(origin, "list at least one model", field="models")
-    known_priors = library()
+    known_priors = prior_names(options["priors"])
     chosen: dict[str, tuple[str, ...]] = {}
     for model, table in models.items():
         if model not in MODEL_NAMES:
@@ -341,8 +346,5 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
                 dia.get("ebfmi_min", 0.3), 0.0, 10.0, origin, "diagnostics.ebfmi_min"
             ),
         ),
-        options={
-            name: _parser(target)(doc.get(name, {}), origin)
-            for name, target in OPTION_SECTIONS.items()
-        },
+        options=options,
     )

@@ -12,9 +12,13 @@ from pathlib import Path
 
 import jinja2
 
+from bayes_ips.report import figures, sections, sensitivity
 from bayes_ips.report.figures import Figure, all_figures
 from bayes_ips.report.sections import context
 from bayes_ips.report.summary import build_summary, dumps
+
+figures.FIGURES.extend(sensitivity.FIGURES)
+sections.SECTIONS.append(("sensitivity", sensitivity.section))
 
 __all__ = ["build_summary", "dumps", "render_html", "render_markdown", "write_report"]
 
