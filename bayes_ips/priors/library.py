@@ -94,7 +94,9 @@ def _map(evidence: tuple[Study, ...], settings: MapSettings, control_rate: float
 
 
 @lru_cache(maxsize=16)
-def _build(context: PriorContext) -> tuple[dict[str, Prior], dict[str, str]]:
+def _build(context: PriorContext, *, with_map: bool) -> tuple[dict[str, Prior], dict[str, str]]:
+    """The priors and the reasons for unavailable ones; the MAP prior (a second or two of
+    quadrature and EM) only when asked for."""
     s = context.settings
     priors = [*reference_priors(), *grid_priors()]
     unavailable: dict[str, str] = {}
@@ -105,28 +107,29 @@ def _build(context: PriorContext) -> tuple[dict[str, Prior], dict[str, str]]:
     evidence, missing = evidence_priors(list(s.evidence), context.control_rate, s.evidence_weight)
     priors += evidence
     unavailable.update(missing)
-    built = _map(s.evidence, s.map, context.control_rate)
-    if isinstance(built, Prior):
-        priors.append(built)
-    else:
-        unavailable[MAP_NAME] = built
+    if with_map:
+        built = _map(s.evidence, s.map, context.control_rate)
+        if isinstance(built, Prior):
+            priors.append(built)
+        else:
+            unavailable[MAP_NAME] = built
     priors += list(s.user)
     return {p.name: p for p in priors}, unavailable
 
 
 def library(context: PriorContext) -> dict[str, Prior]:
     """Every prior that can be built in this context, by name, in a stable order."""
-    return dict(_build(context)[0])
+    return dict(_build(context, with_map=True)[0])
 
 
 def unavailable(context: PriorContext) -> dict[str, str]:
     """Priors that cannot be built in this context, with the reason."""
-    return dict(_build(context)[1])
+    return dict(_build(context, with_map=True)[1])
 
 
 def get_prior(name: str, context: PriorContext) -> Prior:
     """Look up a prior; an unknown or unavailable name is an input error saying why."""
-    known, missing = _build(context)
+    known, missing = _build(context, with_map=name == MAP_NAME)
     if name in known:
         return known[name]
     if name in missing:

@@ -95,6 +95,7 @@ def predictive(
     tau_scale: float | None = None,
     tau_fixed: float | None = None,
     mu_limit: float = MU_LIMIT,
+    mu_points: int = MU_POINTS,
 ) -> Predictive:
     """Predictive distribution of ``theta* ~ Normal(mu, tau²)`` given trial likelihoods.
 
@@ -108,10 +109,12 @@ def predictive(
         SD of the Normal(0, mu_sd²) prior on ``mu``.
     tau_scale, tau_fixed : float, optional
         HalfNormal(tau_scale) prior on ``tau``, or ``tau`` known and equal to ``tau_fixed``.
+    mu_limit, mu_points : float, int
+        The ``mu`` grid: ``mu_points`` points from ``-mu_limit`` to ``mu_limit``.
     """
     step = grid[1] - grid[0]
     edges = np.concatenate([grid - step / 2, [grid[-1] + step / 2]])
-    mu = np.linspace(-mu_limit, mu_limit, MU_POINTS)
+    mu = np.linspace(-mu_limit, mu_limit, mu_points)
     if tau_fixed is not None:
         tau, log_tau_prior = np.array([max(tau_fixed, 1e-12)]), np.zeros(1)
     else:

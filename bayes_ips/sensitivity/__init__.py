@@ -10,7 +10,7 @@ from __future__ import annotations
 from bayes_ips.priors import anchor
 from bayes_ips.priors.ess import prior_ess, trial_ess
 from bayes_ips.sensitivity.exact import effect_posteriors, likelihood_curve
-from bayes_ips.sensitivity.heatmap import heatmap
+from bayes_ips.sensitivity.heatmap import benefit_map
 from bayes_ips.sensitivity.predictive import prior_predictive
 
 
@@ -58,7 +58,7 @@ def summarise(analysis) -> dict:
             "verified_data": verified,
             "employed": y,
             "n_analysed": n,
-            **heatmap(y[0], n[0], y[1], n[1]),
+            **benefit_map(y[0], n[0], y[1], n[1]),
         },
         "likelihood": likelihood_curve(counts, primary),
         "exact": effect_posteriors(counts, priors, analysis.spec.estimands.interval),
