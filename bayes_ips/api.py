@@ -196,6 +196,7 @@ def load_run(run_dir: str | Path) -> Results:
         entries = run["fits"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise InputError(str(path), "not a readable bayes_ips summary.json") from None
+    checks = {(d["model"], d["prior"]): d for d in summary.get("diagnostics", [])}
     fits = []
     for entry in entries:
         fit_path = folder / entry["file"]
@@ -208,15 +209,15 @@ def load_run(run_dir: str | Path) -> Results:
             )
         if not fit_path.is_file():
             raise InputError(str(fit_path), "saved fit is missing")
-        fits.append(
-            load_fit(
-                fit_path,
-                model=entry["model"],
-                prior=entry["prior"],
-                seed=entry["seed"],
-                data_sha256=run["data_sha256"],
-            )
+        fit = load_fit(
+            fit_path,
+            model=entry["model"],
+            prior=entry["prior"],
+            seed=entry["seed"],
+            data_sha256=run["data_sha256"],
         )
+        fit.diagnostics = checks.get((fit.model, fit.prior.name))
+        fits.append(fit)
     return Results(summary, fits)
 
 

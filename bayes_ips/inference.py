@@ -2,8 +2,8 @@
 
 :func:`sample` runs NUTS (PyMC's own by default, nutpie if the spec asks and it is installed) with
 the spec's settings and a seed, and returns one DataTree with the groups ``posterior``,
-``sample_stats``, ``log_likelihood``, ``posterior_predictive``, ``prior``, ``prior_predictive``,
-``observed_data`` and ``constant_data``. PyMC is imported on first use only.
+``sample_stats``, ``log_likelihood``, ``log_prior``, ``posterior_predictive``, ``prior``,
+``prior_predictive``, ``observed_data`` and ``constant_data``. PyMC is imported on first use only.
 
 Each fit is written to ``fits/<model>__<prior>.nc`` with root attributes that make it verifiable:
 package version, model, prior (JSON), data and spec SHA-256, and seed. :func:`load_fit` checks them
@@ -14,6 +14,7 @@ an unreadable file.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -22,11 +23,12 @@ import numpy as np
 import xarray as xr
 
 from bayes_ips._version import __version__
-from bayes_ips.analysis import Fit
 from bayes_ips.errors import InputError
+from bayes_ips.fit import Fit
 from bayes_ips.priors import Prior
 
 ENGINE = "netcdf4"
+logging.getLogger("pymc").setLevel(logging.WARNING)
 PRIOR_DRAWS = 1000
 
 
@@ -76,7 +78,8 @@ def sample(
             progressbar=False,
             compute_convergence_checks=False,
         )
-        pm.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_prior(tree, extend_inferencedata=True, progressbar=False)
         pm.sample_posterior_predictive(
             tree, extend_inferencedata=True, random_seed=s_ppc, progressbar=False
         )

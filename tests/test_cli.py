@@ -13,7 +13,7 @@ from .conftest import run_subprocess, write_table
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "ips"
-    proc = run_subprocess("run", "--out", out)
+    proc = run_subprocess("run", "--quick", "--out", out)
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
@@ -153,3 +153,37 @@ def test_check_data_and_priors(cli):
     assert code == 0 and "valid" in out and "unverified rows: IPS 6 mo" in out
     code, out, _ = cli("priors")
     assert code == 0 and "neutral_moderate" in out and "recipe:" in out
+
+
+def test_a_fit_failing_its_checks_is_retried_and_exits_3(tmp_path, cli):
+    spec = tmp_path / "strict.toml"
+    spec.write_text(
+        'name = "strict"\n[models.hierarchical_logistic]\npriors = ["reference"]\n'
+        "[diagnostics]\nebfmi_min = 10\n"
+    )
+    code, _out, err = cli("run", spec, "--quick", "--out", tmp_path / "r")
+    assert code == 3
+    assert "NOT CONVERGED" in err and "E-BFMI" in err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    (diag,) = summary["diagnostics"]
+    assert diag["passed"] is False and diag["retried"] is True and diag["advice"]
+    assert diag["retry_settings"]["tune"] == 2 * 500
+    assert "NOT CONVERGED" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_report_refuses_a_fit_that_does_not_match_the_summary(default_run, tmp_path, cli):
+    import shutil
+
+    import xarray as xr
+
+    run = tmp_path / "copy"
+    shutil.copytree(default_run[0], run)
+    summary = json.loads((run / "summary.json").read_text())
+    entry = summary["run"]["fits"][0]
+    path = run / entry["file"]
+    tree = xr.open_datatree(path, engine="netcdf4").load()
+    tree.attrs["seed"] = entry["seed"] + 1
+    path.unlink()
+    tree.to_netcdf(path, engine="netcdf4")
+    code, _, err = cli("report", run)
+    assert code == 2 and "does not match summary.json" in err and "'seed'" in err

@@ -88,39 +88,64 @@ def test_contours_are_where_p_benefit_crosses_the_level(heat):
     assert heat["flat_p_benefit"] == pytest.approx(_direct_p_benefit(0.0, 50.0), abs=1e-3)
 
 
-def _direct_fit(mean: float, sd: float, seed: int):
-    """P(benefit) and its MCSE from a NUTS fit of the single-horizon logistic model."""
-    import arviz as az
-
+def _counts_12():
     from bayes_ips.data import Comparison, load_trial
+
+    return load_trial("package:ips_in_pain.csv").counts(Comparison()).sel(horizon=[12])
+
+
+def _direct_fit(mean: float, sd: float, seed: int):
+    """A NUTS fit (bayes_ips.inference.sample) of the single-horizon logistic model."""
+    from bayes_ips.fit import Fit
     from bayes_ips.inference import sample
     from bayes_ips.models import hierarchical_logistic
     from bayes_ips.priors import NormalEffect, Prior
     from bayes_ips.spec import SamplerSettings
 
-    counts = load_trial("package:ips_in_pain.csv").counts(Comparison()).sel(horizon=[12])
     prior = Prior("grid_point", "heat-map cell", effect=NormalEffect(mean, sd))
     settings = SamplerSettings(chains=2, draws=500, tune=500)
-    tree = sample(hierarchical_logistic.build_model(counts, prior), settings, seed)
-    benefit = (tree["posterior"]["mu"] > 0).astype(float)
-    return float(benefit.mean()), float(az.mcse(benefit, method="mean"))
+    tree = sample(hierarchical_logistic.build_model(_counts_12(), prior), settings, seed)
+    return Fit(hierarchical_logistic.NAME, prior, seed, tree)
 
 
-def _check_against_fit(heat, i: int, j: int, seed: int):
-    m, s = heat["prior_mean"][j], heat["prior_sd"][i]
-    p_fit, mcse = _direct_fit(m, s, seed)
+def _check_against_fit(heat, i: int, j: int, fit) -> None:
+    import arviz as az
+
+    benefit = (fit.tree["posterior"]["mu"] > 0).astype(float)
+    p_fit, mcse = float(benefit.mean()), float(az.mcse(benefit, method="mean"))
     # 4 MCSE: a false alarm has probability about 6e-5; the quadrature error is < 1e-4
-    assert abs(heat["p_benefit"][i][j] - p_fit) <= 4 * mcse + 1e-4, (m, s, p_fit, mcse)
+    assert abs(heat["p_benefit"][i][j] - p_fit) <= 4 * mcse + 1e-4, (i, j, p_fit, mcse)
 
 
-def test_heatmap_agrees_with_a_direct_nuts_fit(heat):
-    _check_against_fit(heat, 10, 36, seed=11)  # prior N(0.25, 0.3²)
+@pytest.fixture(scope="module")
+def strong_fit(heat):
+    """Prior N(0.25, 0.1²): the heat-map cell (2, 36), worth about 800 patients per arm."""
+    assert (heat["prior_mean"][36], heat["prior_sd"][2]) == pytest.approx((0.25, 0.1))
+    return _direct_fit(0.25, 0.1, seed=11)
+
+
+def test_heatmap_agrees_with_a_direct_nuts_fit(heat, strong_fit):
+    _check_against_fit(heat, 2, 36, strong_fit)
+
+
+def test_power_scaling_reads_a_strong_prior_as_driving_the_result(strong_fit):
+    from bayes_ips.sensitivity.power_scaling import THRESHOLD, power_scaling, verdict
+
+    (row,) = power_scaling([strong_fit], _counts_12())
+    # A prior worth ~800 patients per arm against a trial worth 24: scaling the prior moves the
+    # posterior, scaling the likelihood hardly does.
+    assert row["named_prior_sensitivity"] >= THRESHOLD
+    assert row["named_prior_sensitivity"] > row["likelihood_sensitivity"]
+    assert row["verdict"] == verdict(row) and row["verdict"] in ("prior", "both")
+    assert "At 12 months (hierarchical_logistic, grid_point prior)" in row["sentence"]
+    assert "UNVERIFIED" not in row["sentence"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("i", "j"), [(0, 30), (14, 18), (40, 48), (58, 10)])
 def test_heatmap_agrees_with_direct_nuts_fits_across_the_grid(heat, i, j):
-    _check_against_fit(heat, i, j, seed=100 + i + j)
+    fit = _direct_fit(heat["prior_mean"][j], heat["prior_sd"][i], seed=100 + i + j)
+    _check_against_fit(heat, i, j, fit)
 
 
 # --- the analysis step and the report ----------------------------------------------------------

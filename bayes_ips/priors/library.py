@@ -127,8 +127,22 @@ def unavailable(context: PriorContext) -> dict[str, str]:
     return dict(_build(context, with_map=True)[1])
 
 
-def get_prior(name: str, context: PriorContext) -> Prior:
-    """Look up a prior; an unknown or unavailable name is an input error saying why."""
+def get_prior(name: str, context: PriorContext | None = None) -> Prior:
+    """Look up a prior; an unknown or unavailable name is an input error saying why.
+
+    Without a context only the priors that need no anchor control rate (``reference``,
+    ``jeffreys`` and the 3 × 3 grid) can be looked up.
+    """
+    if context is None:
+        fixed = {p.name: p for p in [*reference_priors(), *grid_priors()]}
+        if name in fixed:
+            return fixed[name]
+        raise InputError(
+            "spec",
+            "this prior depends on the anchor control rate; look it up with a PriorContext",
+            field="priors",
+            value=name,
+        )
     known, missing = _build(context, with_map=name == MAP_NAME)
     if name in known:
         return known[name]

@@ -40,7 +40,7 @@ class Figure:
     svg: str
 
 
-def _render(fig, name: str, caption: str, alt: str) -> Figure:
+def render(fig, name: str, caption: str, alt: str) -> Figure:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
@@ -111,7 +111,7 @@ def rd_densities(fits, summary: dict) -> Figure:
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]
     names = ", ".join(f"{h:g}" for h in horizons)
-    return _render(
+    return render(
         rd_density_plot(fits, summary),
         "rd_density",
         "Posterior densities of the risk difference by horizon",
@@ -121,7 +121,13 @@ def rd_densities(fits, summary: dict) -> Figure:
     )
 
 
-FIGURES = [rd_densities]
+def _figure_builders() -> list:
+    from bayes_ips.report import checks
+
+    return [rd_densities, checks.rank_plots, checks.ppc_plot, checks.prior_predictive_plot]
+
+
+FIGURES = _figure_builders()
 """Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable)."""
 
 

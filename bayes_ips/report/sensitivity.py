@@ -13,7 +13,7 @@ import numpy as np
 from scipy import stats
 
 from bayes_ips.priors import Prior
-from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, _render
+from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, render
 from bayes_ips.report.sections import MODEL_TITLES, UNVERIFIED_FLAG, pct, ratio
 
 BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
@@ -107,7 +107,7 @@ def effect_density_figure(fits, summary: dict) -> Figure | None:
         axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
         fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
         fig.tight_layout()
-    return _render(
+    return render(
         fig,
         "effect_by_prior",
         f"Posterior density of the odds ratio at {h:g} months, by prior",
@@ -143,7 +143,7 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
         axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
         fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
         fig.tight_layout()
-    return _render(
+    return render(
         fig,
         "threshold_by_prior",
         f"Probability that the risk difference exceeds δ at {h:g} months, by prior",
@@ -197,7 +197,7 @@ def overlay_figure(fits, summary: dict) -> Figure | None:
         verified = sens["heatmap"]["verified_data"]
         fig.suptitle(_horizon_title(h, verified), fontsize=10)
         fig.tight_layout()
-    return _render(
+    return render(
         fig,
         "prior_likelihood_posterior",
         f"Prior, likelihood and posterior of the log odds ratio at {h:g} months",
@@ -234,11 +234,13 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
             m, s = eff.mixture_mean, eff.mixture_sd
             if means[0] <= m <= means[-1] and sds[0] <= s <= sds[-1]:
                 ax.plot(m, s, "o", color="white", mec="black", ms=4)
+                side = np.sign(round(m, 6))  # left of negative means, right of positive, above 0
                 ax.annotate(
                     prior.name,
                     (m, s),
                     fontsize=6,
-                    xytext=(4, 2),
+                    xytext=(5 * side, 2 if side else 5),
+                    ha={-1.0: "right", 0.0: "center", 1.0: "left"}[float(side)],
                     textcoords="offset points",
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
                 )
@@ -254,7 +256,7 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
         flag = "" if hm["verified_data"] else " (UNVERIFIED placeholder data)"
         ax.set_title(f"{hm['horizon_months']:g} months{flag}", fontsize=10)
         fig.tight_layout()
-    return _render(
+    return render(
         fig,
         "benefit_heatmap",
         f"How P(benefit) at {hm['horizon_months']:g} months depends on a normal prior on the "
@@ -287,9 +289,19 @@ def _verdict(rows: list[dict], key: str, level: float) -> dict | None:
     yes = [n for n, v in values if _holds(v, level)]
     no = [n for n, v in values if not _holds(v, level)]
     if not no:
-        mark, text = "✓", f"holds under all {len(values)} priors"
+        mark, text = (
+            "✓",
+            (f"holds under all {len(values)} priors" if len(values) > 1 else "holds (one prior)"),
+        )
     elif not yes:
-        mark, text = "✗", f"holds under none of the {len(values)} priors"
+        mark, text = (
+            "✗",
+            (
+                f"holds under none of the {len(values)} priors"
+                if len(values) > 1
+                else "does not hold (one prior)"
+            ),
+        )
     elif len(yes) <= len(no):
         mark, text = "◐", f"{len(yes)} of {len(values)}: only under {', '.join(yes)}"
     else:
@@ -367,6 +379,72 @@ def _crossing_sentences(hm: dict) -> list[str]:
     return out
 
 
+PSENSE_WORDS = {
+    "both": "prior and data",
+    "prior": "prior-driven",
+    "data": "data-driven",
+    "neither": "neither",
+}
+PSENSE_PHRASES = {
+    "both": "sensitive to both prior and data",
+    "prior": "driven by the prior, not the data,",
+    "data": "driven by the data",
+    "neither": "insensitive to both",
+}
+
+
+def psense_view(rows: list[dict]) -> dict:
+    """Power-scaling results as one sentence per horizon and a fit × horizon table."""
+    horizons = sorted({r["horizon_months"] for r in rows})
+    sentences = []
+    for h in horizons:
+        at = [r for r in rows if r["horizon_months"] == h]
+        groups: dict[str, list[str]] = {}
+        for r in at:
+            groups.setdefault(r["verdict"], []).append(f"{r['model']} / {r['prior']}")
+        parts = [
+            f"{PSENSE_PHRASES[v]} under {len(names)} of {len(at)} fits ({', '.join(names)})"
+            for v, names in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        ]
+        flag = "" if at[0]["verified_data"] else f" {UNVERIFIED_FLAG}"
+        sentences.append(f"At {h:g} months{flag}, the risk difference is " + "; ".join(parts) + ".")
+    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
+    by = {(r["model"], r["prior"], r["horizon_months"]): r for r in rows}
+    table = [
+        {
+            "model": m,
+            "prior": p,
+            "cells": [
+                (
+                    PSENSE_WORDS[by[(m, p, h)]["verdict"]],
+                    f"{by[(m, p, h)]['prior_sensitivity']:.3f} / "
+                    f"{by[(m, p, h)]['likelihood_sensitivity']:.3f}"
+                    + (
+                        ""
+                        if by[(m, p, h)]["named_prior_sensitivity"] is None
+                        else f" / {by[(m, p, h)]['named_prior_sensitivity']:.3f}"
+                    ),
+                )
+                if (m, p, h) in by
+                else ("–", "")
+                for h in horizons
+            ],
+        }
+        for m, p in fits
+    ]
+    return {
+        "sentences": sentences,
+        "horizons": [
+            {
+                "h": f"{h:g}",
+                "verified": all(r["verified_data"] for r in rows if r["horizon_months"] == h),
+            }
+            for h in horizons
+        ],
+        "table": table,
+    }
+
+
 def section(summary: dict) -> dict | None:
     """The template data of the "Prior sensitivity" section (None without a sensitivity key)."""
     sens = _sens(summary)
@@ -441,6 +519,6 @@ def section(summary: dict) -> dict | None:
         "crossings": _crossing_sentences(sens["heatmap"]),
         "predictive": predictive,
         "primary": f"{primary:g}",
-        "psense": [r["sentence"] for r in sens.get("psense", [])],
+        "psense": psense_view(sens["psense"]) if sens.get("psense") else None,
         "unverified_flag": UNVERIFIED_FLAG,
     }

@@ -2,7 +2,8 @@
 
 - :mod:`~bayes_ips.sensitivity.heatmap`: P(benefit) over prior mean × prior SD and its contours;
 - :mod:`~bayes_ips.sensitivity.exact`: exact posteriors of the log OR under every effect prior;
-- :mod:`~bayes_ips.sensitivity.predictive`: prior predictive checks of every fit.
+- :mod:`~bayes_ips.sensitivity.predictive`: prior predictive checks of every fit;
+- :mod:`~bayes_ips.sensitivity.power_scaling`: ArviZ ``psense`` of every MCMC fit, in words.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from bayes_ips.priors import anchor
 from bayes_ips.priors.ess import prior_ess, trial_ess
 from bayes_ips.sensitivity.exact import effect_posteriors, likelihood_curve
 from bayes_ips.sensitivity.heatmap import benefit_map
+from bayes_ips.sensitivity.power_scaling import power_scaling
 from bayes_ips.sensitivity.predictive import prior_predictive
 
 
@@ -24,7 +26,8 @@ def summarise(analysis) -> dict:
         ``priors`` (every fitted prior with recipe, description and ESS), ``trial`` (its size
         and equivalent patients per arm), ``heatmap`` (primary horizon), ``likelihood`` (the
         primary horizon's likelihood curve), ``exact`` (exact single-horizon posteriors per
-        effect prior and horizon) and ``prior_predictive`` (per fit and horizon).
+        effect prior and horizon), ``prior_predictive`` (per fit and horizon) and ``psense``
+        (power-scaling sensitivity per MCMC fit and horizon, with a sentence).
     """
     counts, primary = analysis.counts, analysis.primary_horizon
     context = anchor(analysis.spec.options.get("priors"), counts, primary)
@@ -63,4 +66,5 @@ def summarise(analysis) -> dict:
         "likelihood": likelihood_curve(counts, primary),
         "exact": effect_posteriors(counts, priors, analysis.spec.estimands.interval),
         "prior_predictive": prior_predictive(analysis.fits, counts),
+        "psense": power_scaling(analysis.fits, counts),
     }
