@@ -28,6 +28,7 @@ STEPS: list[tuple[str, str]] = [
     ("ppc", "bayes_ips.diagnostics:ppc_summary"),
     ("comparison", "bayes_ips.diagnostics:comparison_summary"),
     ("sensitivity", "bayes_ips.sensitivity:summarise"),
+    ("decision", "bayes_ips.decision.step:run"),
 ]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
 takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in

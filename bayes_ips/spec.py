@@ -127,7 +127,10 @@ class Spec:
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {"priors": "bayes_ips.priors.settings:parse"}
+OPTION_SECTIONS: dict[str, str] = {
+    "priors": "bayes_ips.priors.settings:parse",
+    "decision": "bayes_ips.decision.settings:parse",
+}
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming
 ``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent

@@ -19,6 +19,7 @@ Recipe of an ``evidence_*`` prior:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
@@ -109,6 +110,11 @@ def _read(path: str | Path) -> tuple[str, str]:
         return p.read_text(encoding="utf-8-sig"), text
     except UnicodeDecodeError:
         raise InputError(text, "not UTF-8 text; save the table as UTF-8 CSV") from None
+
+
+def evidence_sha256(path: str | Path = DEFAULT_EVIDENCE, base: Path | None = None) -> str:
+    """SHA-256 of the evidence table's text (its provenance in summary.json)."""
+    return hashlib.sha256(_read(resolve_path(path, base))[0].encode("utf-8")).hexdigest()
 
 
 def load_evidence(path: str | Path = DEFAULT_EVIDENCE, base: Path | None = None) -> list[Study]:

@@ -48,7 +48,7 @@ from bayes_ips.errors import InputError
 from bayes_ips.priors import calibration
 from bayes_ips.priors.community import effect_prior
 from bayes_ips.priors.core import BetaRate, NormalEffect, Prior
-from bayes_ips.priors.evidence import DEFAULT_EVIDENCE, Study, load_evidence
+from bayes_ips.priors.evidence import DEFAULT_EVIDENCE, Study, evidence_sha256, load_evidence
 from bayes_ips.priors.meta_analytic import MapSettings
 
 SECTION = "priors"
@@ -93,6 +93,7 @@ class PriorSettings:
     mcid_or: float | None = None
     control_rate: float | None = None
     evidence_path: str = DEFAULT_EVIDENCE
+    evidence_sha256: str = ""
     evidence: tuple[Study, ...] = ()
     evidence_weight: float = 0.5
     map: MapSettings = field(default_factory=MapSettings)
@@ -266,6 +267,7 @@ def parse(table: dict, origin: str) -> PriorSettings:
         mcid_or=scalars.get("mcid_or"),
         control_rate=scalars.get("control_rate"),
         evidence_path=path,
+        evidence_sha256=evidence_sha256(path, _base(origin)),
         evidence=evidence,
         evidence_weight=scalars.get("evidence_weight", 0.5),
         map=MapSettings(

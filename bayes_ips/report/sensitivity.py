@@ -14,7 +14,7 @@ from scipy import stats
 
 from bayes_ips.priors import Prior
 from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, render
-from bayes_ips.report.sections import MODEL_TITLES, UNVERIFIED_FLAG, pct, ratio
+from bayes_ips.report.sections import UNVERIFIED_FLAG, model_title, pct, ratio
 
 BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
 STRENGTH_STYLES = {"strong": "-", "moderate": "--", "weak": ":"}
@@ -102,7 +102,7 @@ def effect_density_figure(fits, summary: dict) -> Figure | None:
             ticks = [0.25, 0.5, 1, 2, 4, 8]
             ax.set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
             ax.set_xlabel("odds ratio (log scale)")
-            ax.set_title(MODEL_TITLES.get(model, model), fontsize=9)
+            ax.set_title(model_title(model), fontsize=9)
         axes[0][0].set_ylabel("posterior density (per unit log OR)")
         axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
         fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
@@ -137,7 +137,7 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
             for level in (0.5, 0.9):
                 ax.axhline(level, color="0.5", lw=0.6)
             ax.set_xlabel("δ, risk difference threshold (percentage points)")
-            ax.set_title(MODEL_TITLES.get(model, model), fontsize=9)
+            ax.set_title(model_title(model), fontsize=9)
             ax.set_ylim(0, 1)
         axes[0][0].set_ylabel("posterior P(RD > δ)")
         axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
@@ -221,7 +221,9 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
     p = np.array(hm["p_benefit"])
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, ax = plt.subplots(figsize=(7.2, 4.8))
-        mesh = ax.pcolormesh(means, sds, p, cmap="cividis", vmin=0, vmax=1, shading="nearest")
+        mesh = ax.pcolormesh(
+            means, sds, p, cmap="cividis", vmin=0, vmax=1, shading="nearest", rasterized=True
+        )
         fig.colorbar(mesh, ax=ax, label="posterior P(benefit)")
         for level, colour, ls in zip(hm["levels"], ("black", "#D55E00"), ("--", "-"), strict=True):
             c = hm["contours"][f"{level:g}"]
@@ -266,9 +268,6 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
         "for lower probability; a dashed black line marks where it crosses 0.9 and a solid "
         "vermillion line 0.975; dots mark the named normal priors.",
     )
-
-
-FIGURES = [effect_density_figure, threshold_figure, overlay_figure, heatmap_figure]
 
 
 def _holds(value: float, level: float) -> bool:
@@ -506,7 +505,9 @@ def section(summary: dict) -> dict | None:
     ]
     trial = sens["trial"]
     return {
+        "title": "prior sensitivity",
         "anchor": f"{pct(sens['anchor']['control_rate'])} ({sens['anchor']['source']})",
+        "evidence": f"{sens['evidence']['path']} (SHA-256 {sens['evidence']['sha256']})",
         "trial": f"{trial['n_treatment']} + {trial['n_control']} patients at "
         f"{trial['horizon_months']:g} months, worth {trial['ess_per_arm']:.0f} patients per "
         "arm of a 1:1 trial",

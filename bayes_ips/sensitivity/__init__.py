@@ -23,6 +23,7 @@ def summarise(analysis) -> dict:
     -------
     dict
         ``anchor`` (control rate used by conversions and ESS, and where it came from),
+        ``evidence`` (the external evidence table's path and SHA-256),
         ``priors`` (every fitted prior with recipe, description and ESS), ``trial`` (its size
         and equivalent patients per arm), ``heatmap`` (primary horizon), ``likelihood`` (the
         primary horizon's likelihood curve), ``exact`` (exact single-horizon posteriors per
@@ -40,6 +41,10 @@ def summarise(analysis) -> dict:
         "anchor": {
             "control_rate": context.control_rate,
             "source": context.control_rate_source,
+        },
+        "evidence": {
+            "path": context.settings.evidence_path,
+            "sha256": context.settings.evidence_sha256,
         },
         "priors": [
             {
