@@ -24,8 +24,6 @@ from scipy import optimize, stats
 
 from bayes_ips.errors import InputError
 
-Z95 = float(stats.norm.isf(0.025))
-
 
 @dataclass(frozen=True)
 class BetaRate:
