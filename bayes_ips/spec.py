@@ -13,7 +13,11 @@ range is an :class:`~bayes_ips.errors.InputError` naming the key. Keys and defau
 - ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``;
 - ``[sampler]`` ``backend`` (``pymc`` or ``nutpie``), ``chains``, ``draws``, ``tune``,
   ``target_accept``;
-- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``.
+- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``;
+- ``[ipd]`` ``horizons``, ``covariates`` (individual participant data,
+  :func:`bayes_ips.data.ipd.parse_options`);
+- ``[missing_data]`` ``enabled``, ``delta_min``, ``delta_max``, ``delta_step``, ``thresholds``,
+  ``prior`` (missing-outcome analyses, :func:`bayes_ips.missing.parse_options`).
 """
 
 from __future__ import annotations
@@ -130,6 +134,8 @@ class Spec:
 OPTION_SECTIONS: dict[str, str] = {
     "priors": "bayes_ips.priors.settings:parse",
     "decision": "bayes_ips.decision.settings:parse",
+    "ipd": "bayes_ips.data.ipd:parse_options",
+    "missing_data": "bayes_ips.missing:parse_options",
 }
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming

@@ -272,6 +272,8 @@ def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report
         "Model comparison",
         "Results by horizon",
         "Prior sensitivity",
+        "Across horizons: does the benefit hold at every horizon?",
+        "Missing outcomes: how bad would they have to be to overturn the result?",
         "Decision analysis: fund IPS now, and is a larger trial worth it?",
         "Reproducibility",
     ]

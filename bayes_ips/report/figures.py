@@ -401,6 +401,8 @@ FIGURES: list[FigureBuilder | str] = [
     "bayes_ips.report.sensitivity:threshold_figure",
     "bayes_ips.report.sensitivity:overlay_figure",
     "bayes_ips.report.sensitivity:heatmap_figure",
+    "bayes_ips.report.across_horizons:cumulative_figure",
+    "bayes_ips.report.missing_outcomes:tipping_figure",
     "bayes_ips.report.decision:rules_figure",
     "bayes_ips.report.decision:ceac_figure",
     "bayes_ips.report.decision:assurance_figure",

@@ -20,7 +20,12 @@ import xarray as xr
 from arviz_stats import psense
 
 THRESHOLD = 0.05
-NAMED_PRIOR_VARIABLE = {"hierarchical_logistic": "mu", "hierarchical_beta_binomial": "m"}
+NAMED_PRIOR_VARIABLE = {
+    "hierarchical_logistic": "mu",
+    "hierarchical_beta_binomial": "m",
+    "discrete_time_hazard": "mu",
+    "adjusted_logistic": "mu",
+}
 
 
 def _with_rd(tree: xr.DataTree, treatment: str, control: str) -> xr.DataTree:
