@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="re-render a finished run without resampling")
     report.add_argument("run_dir")
 
-    sub.add_parser("priors", help="list the named priors with their recipes")
+    priors = sub.add_parser("priors", help="list the named priors with their recipes")
+    priors.add_argument("spec", nargs="?", help="analysis spec (TOML); default models/default.toml")
+    priors.add_argument("--data", help="the trial table that anchors the control rate")
     return parser
 
 
@@ -147,10 +149,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _priors(args: argparse.Namespace) -> int:
-    from bayes_ips.priors import library
+    from bayes_ips.priors.listing import describe_library
 
-    for prior in library().values():
-        print(f"{prior.name}\n    {prior.describe()}\n    recipe: {prior.recipe}")
+    for line in describe_library(args.spec, args.data):
+        print(line)
     return EXIT_OK
 
 
