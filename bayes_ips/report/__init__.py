@@ -13,10 +13,18 @@ from pathlib import Path
 import jinja2
 
 from bayes_ips.report.figures import Figure, all_figures
-from bayes_ips.report.sections import context
+from bayes_ips.report.sections import UNVERIFIED_FLAG, context, headline
 from bayes_ips.report.summary import build_summary, dumps
 
-__all__ = ["build_summary", "dumps", "render_html", "render_markdown", "write_report"]
+__all__ = [
+    "build_summary",
+    "dumps",
+    "render_batch_index",
+    "render_html",
+    "render_markdown",
+    "render_notebook_html",
+    "write_report",
+]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
 
@@ -53,6 +61,49 @@ def render_markdown(summary: dict, figures: list[Figure]) -> str:
         _env(False)
         .get_template("report.md.j2")
         .render(**context(summary, figures, lambda f: f"figures/{f.name}.svg"))
+    )
+
+
+def render_notebook_html(summary: dict, status: str, passed: bool) -> str:
+    """The compact HTML a notebook shows for a results object: headline table and convergence.
+
+    Parameters
+    ----------
+    status : str
+        The convergence status in words; ``passed`` says whether it is good news.
+    """
+    return (
+        _env(True)
+        .get_template("notebook.html.j2")
+        .render(
+            run=summary["run"],
+            headline=headline(summary),
+            status=status,
+            passed=passed,
+            diagnostics=summary["diagnostics"],
+            warnings=summary["warnings"],
+            interval_pct=f"{100 * summary['run']['interval']:g}",
+            unverified_flag=UNVERIFIED_FLAG,
+            n_fits=len(summary["run"]["fits"]),
+            fit_names=", ".join(f"{f['model']} / {f['prior']}" for f in summary["run"]["fits"]),
+        )
+    )
+
+
+def render_batch_index(rows: list[dict], exit_code: int, status: str) -> str:
+    """The HTML index of a batch: one row per run (see :mod:`bayes_ips.batch`)."""
+    from bayes_ips._version import __version__
+
+    return (
+        _env(True)
+        .get_template("batch_index.html.j2")
+        .render(
+            rows=rows,
+            exit_code=exit_code,
+            status=status,
+            unverified_flag=UNVERIFIED_FLAG,
+            version=__version__,
+        )
     )
 
 

@@ -7,11 +7,13 @@ and its alt text; exporters embed it (HTML) or write it to ``figures/`` (Markdow
 from __future__ import annotations
 
 import io
+import sys
 from dataclasses import dataclass
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend; elsewhere no GUI
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
@@ -120,6 +122,11 @@ def rd_densities(fits, summary: dict) -> Figure:
         "marks no difference.",
     )
 
+
+PLOTS = {"rd": rd_density_plot}
+"""The figures as matplotlib objects by short name: ``plot(fits, summary) -> Figure``, shown in
+notebooks as ``Results.plot_<name>()``. A report figure wraps its plot function (one place per
+figure)."""
 
 FIGURES = [rd_densities]
 """Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable)."""
