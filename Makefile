@@ -37,7 +37,7 @@ validate: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --run-slow
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_bench.py
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

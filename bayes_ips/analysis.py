@@ -15,48 +15,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_ips import conjugate
+from bayes_ips import conjugate, diagnostics, inference, models
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.estimands import key, summarise
+from bayes_ips.fit import Fit
 from bayes_ips.priors import BetaRate, Prior, get_prior
 from bayes_ips.spec import Spec
 
 Progress = Callable[[str, int, int], None]
 
-STEPS: list[tuple[str, str]] = []
+STEPS: list[tuple[str, str]] = [
+    ("ppc", "bayes_ips.diagnostics:ppc_summary"),
+    ("comparison", "bayes_ips.diagnostics:comparison_summary"),
+]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
 takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in
 summary.json, or None when the spec did not ask for it. Imported on first use."""
-
-
-@dataclass
-class Fit:
-    """One model fitted under one prior.
-
-    Attributes
-    ----------
-    model, prior : str, Prior
-    seed : int
-        The seed this fit used (derived from the spec's seed, the model and the prior).
-    tree : xarray.DataTree
-        The saved result: ``posterior`` holds ``p[chain, draw, arm, horizon]``.
-    p_benefit_exact : dict or None
-        Exact P(benefit) per horizon where the model has a closed form.
-    """
-
-    model: str
-    prior: Prior
-    seed: int
-    tree: xr.DataTree
-    p_benefit_exact: dict | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.model}__{self.prior.name}"
-
-    @property
-    def p(self) -> xr.DataArray:
-        return self.tree["posterior"]["p"]
 
 
 @dataclass
@@ -85,14 +59,39 @@ def _exact_fit(counts: xr.Dataset, prior: Prior, spec: Spec, seed: int) -> Fit:
     assert isinstance(rate, BetaRate)
     post = conjugate.posterior_parameters(counts, rate)
     p = conjugate.draw_rates(post, spec.exact_draws, seed)
-    tree = xr.DataTree.from_dict(
-        {
-            "posterior": xr.Dataset({"p": p}),
-            "exact_posterior": post,
-            "observed_data": counts[["employed", "n_analysed"]].astype("int64"),
-        }
-    )
+    tree = conjugate.as_tree(p, post, counts, seed)
     return Fit(conjugate.MODEL, prior, seed, tree, conjugate.prob_benefit(post, spec.comparison))
+
+
+def _retry_settings(spec: Spec) -> dict:
+    """Sampler settings of the one automatic re-run of a fit that failed its checks."""
+    ta = spec.sampler.target_accept
+    return {"target_accept": min(0.995, ta + (1 - ta) / 2), "tune": 2 * spec.sampler.tune}
+
+
+def _pymc_fits(name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, tick) -> list[Fit]:
+    """Fit one PyMC model family under each prior: one model graph, priors swapped as data."""
+    import pymc as pm
+
+    family = models.module(name)
+    model = family.build_model(counts, priors[0])
+    fits = []
+    for prior in priors:
+        tick(f"{name} / {prior.name}")
+        pm.set_data(family.prior_data(prior), model=model)
+        seed = fit_seed(spec.seed, name, prior.name)
+        tree = inference.sample(model, spec.sampler, seed)
+        check = diagnostics.convergence(tree, spec.thresholds)
+        check["retried"] = False
+        if not check["passed"]:
+            retry = _retry_settings(spec)
+            tick(f"{name} / {prior.name} (re-run: {'; '.join(check['messages'])})")
+            tree = inference.sample(model, spec.sampler, seed, **retry)
+            first = check["messages"]
+            check = diagnostics.convergence(tree, spec.thresholds)
+            check.update(retried=True, first_attempt=first, retry_settings=retry)
+        fits.append(Fit(name, prior, seed, tree, diagnostics=check))
+    return fits
 
 
 def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFrame:
@@ -144,15 +143,27 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
             f"primary horizon {spec.primary_horizon:g} months is not in the data; "
             f"using {primary} months"
         )
-    jobs = [(m, get_prior(p)) for m, priors in spec.models.items() for p in priors]
-    fits = []
-    for i, (model, prior) in enumerate(jobs):
+    total = sum(len(p) for p in spec.models.values())
+    done = 0
+
+    def tick(label: str) -> None:
+        nonlocal done
         if progress is not None:
-            progress(f"{model} / {prior.name}", i, len(jobs))
-        seed = fit_seed(spec.seed, model, prior.name)
-        fits.append(_exact_fit(counts, prior, spec, seed))
+            progress(label, done, total)
+        if not label.endswith(")"):
+            done += 1
+
+    fits = []
+    for name, prior_names in spec.models.items():
+        priors = [get_prior(p) for p in prior_names]
+        if name in models.EXACT_MODELS:
+            for prior in priors:
+                tick(f"{name} / {prior.name}")
+                fits.append(_exact_fit(counts, prior, spec, fit_seed(spec.seed, name, prior.name)))
+        else:
+            fits.extend(_pymc_fits(name, priors, counts, spec, tick))
     if progress is not None:
-        progress("done", len(jobs), len(jobs))
+        progress("done", total, total)
     analysis = Analysis(
         spec, data, counts, primary, fits, results_table(fits, counts, spec), warnings
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.inference import load_fit, save_fit
 from bayes_ips.priors import library
 from bayes_ips.report import build_summary, render_notebook_html, write_report
-from bayes_ips.report.figures import PLOTS
+from bayes_ips.report.figures import Figure, all_figures, rd_density_plot
 from bayes_ips.report.sections import pct, pp
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.spec import DEFAULT_SPEC, Spec, load_spec
@@ -57,6 +57,7 @@ class Results:
 
     summary_data: dict
     fits: list[Fit]
+    _figures: dict[str, Figure] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -106,35 +107,39 @@ class Results:
         rows = self.summary_data["diagnostics"]
         return pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
 
-    def plot(self, name: str, **kwargs) -> matplotlib.figure.Figure:
-        """The figure ``name`` of :data:`bayes_ips.report.figures.PLOTS` (the report's figures).
+    def figures(self) -> dict[str, Figure]:
+        """The report's figures that apply to this run, by name (rendered once, then cached)."""
+        if self._figures is None:
+            self._figures = {f.name: f for f in all_figures(self.fits, self.summary_data)}
+        return self._figures
 
-        ``results.plot_<name>()`` is the same call; :meth:`plot_names` lists the names.
+    def plot(self, name: str) -> matplotlib.figure.Figure:
+        """The report figure ``name`` as a matplotlib figure; ``results.plot_<name>()`` is the same.
+
+        The names are those of :meth:`figures` (``rd_density``, ``ppc``, ...); each figure is
+        drawn by the one builder the report uses.
         """
-        if name not in PLOTS:
+        figures = self.figures()
+        if name not in figures:
             raise InputError(
-                "argument", f"no figure of that name; known: {', '.join(PLOTS)}", value=name
+                "argument",
+                f"no figure of that name; this run has: {', '.join(figures)}",
+                value=name,
             )
-        fig = PLOTS[name](self.fits, self.summary_data, **kwargs)
+        return figures[name].mpl
+
+    def plot_rd(self) -> matplotlib.figure.Figure:
+        """Posterior densities of the risk difference per horizon (a matplotlib figure)."""
+        fig = rd_density_plot(self.fits, self.summary_data)
         plt.close(fig)  # returned, not left open in pyplot: a notebook shows it once
         return fig
 
-    @staticmethod
-    def plot_names() -> list[str]:
-        """Names accepted by :meth:`plot` (each also callable as ``plot_<name>()``)."""
-        return list(PLOTS)
-
-    def plot_rd(self) -> matplotlib.figure.Figure:
-        """Posterior densities of the risk difference per horizon (a matplotlib Figure)."""
-        return self.plot("rd")
-
     def __getattr__(self, attr: str):
-        if attr.startswith("plot_") and attr[5:] in PLOTS:
-            return partial(self.plot, attr[5:])
+        if attr.startswith("plot_") and not attr.startswith("plot__"):
+            name = attr[len("plot_") :]
+            if name in self.figures():
+                return partial(self.plot, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
-
-    def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *(f"plot_{n}" for n in PLOTS)})
 
     def report(self, path: str | Path) -> Path:
         """Write the run folder (report.html, report.md, summary.json, fits/, figures/)."""
@@ -319,6 +324,7 @@ def load_run(run_dir: str | Path) -> Results:
         entries = run["fits"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise InputError(str(path), "not a readable bayes_ips summary.json") from None
+    checks = {(d["model"], d["prior"]): d for d in summary.get("diagnostics", [])}
     fits = []
     for entry in entries:
         fit_path = folder / entry["file"]
@@ -331,15 +337,15 @@ def load_run(run_dir: str | Path) -> Results:
             )
         if not fit_path.is_file():
             raise InputError(str(fit_path), "saved fit is missing")
-        fits.append(
-            load_fit(
-                fit_path,
-                model=entry["model"],
-                prior=entry["prior"],
-                seed=entry["seed"],
-                data_sha256=run["data_sha256"],
-            )
+        fit = load_fit(
+            fit_path,
+            model=entry["model"],
+            prior=entry["prior"],
+            seed=entry["seed"],
+            data_sha256=run["data_sha256"],
         )
+        fit.diagnostics = checks.get((fit.model, fit.prior.name))
+        fits.append(fit)
     return Results(summary, fits)
 
 

@@ -2,8 +2,8 @@
 
 :func:`sample` runs NUTS (PyMC's own by default, nutpie if the spec asks and it is installed) with
 the spec's settings and a seed, and returns one DataTree with the groups ``posterior``,
-``sample_stats``, ``log_likelihood``, ``posterior_predictive``, ``prior``, ``prior_predictive``,
-``observed_data`` and ``constant_data``. PyMC is imported on first use only.
+``sample_stats``, ``log_likelihood``, ``log_prior``, ``posterior_predictive``, ``prior``,
+``prior_predictive``, ``observed_data`` and ``constant_data``. PyMC is imported on first use only.
 
 Each fit is written to ``fits/<model>__<prior>.nc`` with root attributes that make it verifiable:
 package version, model, prior (JSON), data and spec SHA-256, and seed. :func:`load_fit` checks them
@@ -14,6 +14,8 @@ an unreadable file.
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
 import os
 import warnings
 from pathlib import Path
@@ -22,16 +24,26 @@ import numpy as np
 import xarray as xr
 
 from bayes_ips._version import __version__
-from bayes_ips.analysis import Fit
 from bayes_ips.errors import InputError
+from bayes_ips.fit import Fit
 from bayes_ips.priors import Prior
 
 ENGINE = "netcdf4"
+logging.getLogger("pymc").setLevel(logging.WARNING)
 PRIOR_DRAWS = 1000
 
 
 def _seeds(seed: int, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
+
+
+def _cores(chains: int) -> int:
+    """Processes for the chains: one per chain up to the CPUs, but one inside a daemonic process
+    (a Dask worker), which may not start children. The draws are the same either way: each
+    chain has its own seed."""
+    if multiprocessing.current_process().daemon:
+        return 1
+    return min(chains, os.cpu_count() or 1)
 
 
 def sample(
@@ -69,14 +81,15 @@ def sample(
             draws=settings.draws,
             tune=tune or settings.tune,
             chains=settings.chains,
-            cores=min(settings.chains, os.cpu_count() or 1),
+            cores=_cores(settings.chains),
             target_accept=target_accept or settings.target_accept,
             random_seed=s_nuts,
             nuts_sampler=backend,
             progressbar=False,
             compute_convergence_checks=False,
         )
-        pm.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_prior(tree, extend_inferencedata=True, progressbar=False)
         pm.sample_posterior_predictive(
             tree, extend_inferencedata=True, random_seed=s_ppc, progressbar=False
         )

@@ -34,7 +34,10 @@ from bayes_ips.priors import library
 DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-QUICK_SAMPLER = {"chains": 2, "draws": 300, "tune": 300}
+QUICK_SAMPLER = {"chains": 2, "draws": 500, "tune": 500}
+QUICK_ESS_MIN = 100
+"""Quick runs (smoke tests, demos) use fewer draws, so the ESS threshold drops to this value; the
+report and summary.json say the run was quick."""
 QUICK_EXACT_DRAWS = 4000
 
 
@@ -110,6 +113,9 @@ class Spec:
                 quick=True,
                 exact_draws=min(spec.exact_draws, QUICK_EXACT_DRAWS),
                 sampler=replace(spec.sampler, **QUICK_SAMPLER),
+                thresholds=replace(
+                    spec.thresholds, ess_min=min(spec.thresholds.ess_min, QUICK_ESS_MIN)
+                ),
             )
         return spec
 

@@ -46,11 +46,12 @@ def test_trees_are_the_fits_datatrees_by_label(results):
 
 
 def test_plot_methods_return_figures_from_the_report_builders(results):
-    assert "rd" in results.plot_names()
-    fig = results.plot_rd()
-    assert isinstance(fig, matplotlib.figure.Figure)
-    assert isinstance(results.plot("rd"), matplotlib.figure.Figure)
-    assert "plot_rd" in dir(results)
+    assert isinstance(results.plot_rd(), matplotlib.figure.Figure)
+    figures = results.figures()
+    assert "rd_density" in figures
+    fig = results.plot_rd_density()
+    assert isinstance(fig, matplotlib.figure.Figure) and fig is results.plot("rd_density")
+    assert fig is figures["rd_density"].mpl  # the very figure the report embeds
     with pytest.raises(InputError, match="no figure of that name"):
         results.plot("nope")
     with pytest.raises(AttributeError):

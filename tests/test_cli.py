@@ -153,3 +153,19 @@ def test_check_data_and_priors(cli):
     assert code == 0 and "valid" in out and "unverified rows: IPS 6 mo" in out
     code, out, _ = cli("priors")
     assert code == 0 and "neutral_moderate" in out and "recipe:" in out
+
+
+def test_a_fit_failing_its_checks_is_retried_and_exits_3(tmp_path, cli):
+    spec = tmp_path / "strict.toml"
+    spec.write_text(
+        'name = "strict"\n[models.hierarchical_logistic]\npriors = ["reference"]\n'
+        "[diagnostics]\nebfmi_min = 10\n"
+    )
+    code, _out, err = cli("run", spec, "--quick", "--out", tmp_path / "r")
+    assert code == 3
+    assert "NOT CONVERGED" in err and "E-BFMI" in err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    (diag,) = summary["diagnostics"]
+    assert diag["passed"] is False and diag["retried"] is True and diag["advice"]
+    assert diag["retry_settings"]["tune"] == 2 * 500
+    assert "NOT CONVERGED" in (tmp_path / "r" / "report.html").read_text()

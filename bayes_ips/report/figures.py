@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 
 if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend; elsewhere no GUI
     matplotlib.use("Agg")
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
@@ -34,19 +35,24 @@ STYLE = {
 
 @dataclass(frozen=True)
 class Figure:
-    """A rendered figure: file stem, caption, alt text for screen readers, and SVG markup."""
+    """A rendered figure: file stem, caption, alt text for screen readers, and SVG markup.
+
+    ``mpl`` is the matplotlib figure it was rendered from (closed in pyplot), which notebooks
+    show through ``Results.plot(name)``.
+    """
 
     name: str
     caption: str
     alt: str
     svg: str
+    mpl: matplotlib.figure.Figure | None = field(default=None, repr=False, compare=False)
 
 
-def _render(fig, name: str, caption: str, alt: str) -> Figure:
+def render(fig, name: str, caption: str, alt: str) -> Figure:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
-    return Figure(name, caption, alt, buf.getvalue())
+    return Figure(name, caption, alt, buf.getvalue(), fig)
 
 
 def _horizon_label(h, unverified: set) -> str:
@@ -113,7 +119,7 @@ def rd_densities(fits, summary: dict) -> Figure:
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]
     names = ", ".join(f"{h:g}" for h in horizons)
-    return _render(
+    return render(
         rd_density_plot(fits, summary),
         "rd_density",
         "Posterior densities of the risk difference by horizon",
@@ -123,12 +129,13 @@ def rd_densities(fits, summary: dict) -> Figure:
     )
 
 
-PLOTS = {"rd": rd_density_plot}
-"""The figures as matplotlib objects by short name: ``plot(fits, summary) -> Figure``, shown in
-notebooks as ``Results.plot_<name>()``. A report figure wraps its plot function (one place per
-figure)."""
+def _figure_builders() -> list:
+    from bayes_ips.report import checks
 
-FIGURES = [rd_densities]
+    return [rd_densities, checks.rank_plots, checks.ppc_plot, checks.prior_predictive_plot]
+
+
+FIGURES = _figure_builders()
 """Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable)."""
 
 

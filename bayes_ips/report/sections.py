@@ -6,6 +6,7 @@ own filter, so user-supplied strings (arm labels, sources, titles) are safe in b
 
 from __future__ import annotations
 
+from bayes_ips.report import checks
 from bayes_ips.report.figures import Figure
 
 MODEL_TITLES = {
@@ -112,7 +113,11 @@ def prior_spread(summary: dict) -> list[dict]:
     return out
 
 
-SECTIONS: list[tuple[str, object]] = []
+SECTIONS: list[tuple[str, object]] = [
+    ("diagnostics", checks.diagnostics_section),
+    ("ppc", checks.ppc_section),
+    ("comparison", checks.comparison_section),
+]
 """Optional report sections, in order: ``(name, builder)``. ``builder(summary)`` returns the
 section's template data, or None when the analysis did not run (the section is then omitted).
 Templates ``sections/<name>.html.j2`` and ``sections/<name>.md.j2`` render it; they see the

@@ -7,6 +7,7 @@ from summary.json and the saved fits alone. The top-level keys follow
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -107,6 +108,8 @@ def build_summary(analysis: Analysis, command: str) -> dict:
             "interval": spec.estimands.interval,
             "rope": spec.estimands.rope,
             "command": command,
+            "sampler": dataclasses.asdict(spec.sampler),
+            "thresholds": dataclasses.asdict(spec.thresholds),
             "fits": [
                 {
                     "model": f.model,
@@ -119,7 +122,11 @@ def build_summary(analysis: Analysis, command: str) -> dict:
         },
         "data": rows,
         "results": analysis.results.to_dict("records"),
-        "diagnostics": [],
+        "diagnostics": [
+            {"model": f.model, "prior": f.prior.name, "seed": f.seed, **f.diagnostics}
+            for f in analysis.fits
+            if f.diagnostics is not None
+        ],
         "priors": list(priors.values()),
         "warnings": list(analysis.warnings),
         "environment": environment(),

@@ -1,0 +1,217 @@
+"""Report sections and figures for convergence, posterior-predictive checks and model comparison.
+
+Section builders read summary.json only; figure builders read the saved fits (rank plots via
+ArviZ's ``plot_rank``; posterior- and prior-predictive plots in the report's matplotlib style).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bayes_ips.report.figures import STYLE, Figure, render
+
+MAX_RANK_PLOTS = 4
+
+
+def _first_per_model(fits):
+    seen, out = set(), []
+    for fit in fits:
+        if fit.model not in seen:
+            seen.add(fit.model)
+            out.append(fit)
+    return out
+
+
+def diagnostics_section(summary: dict) -> dict | None:
+    """Convergence table; None when no MCMC fit ran."""
+    rows = summary["diagnostics"]
+    if not rows:
+        return None
+    th = summary["run"]["thresholds"]
+    return {
+        "rows": [
+            {
+                "model": d["model"],
+                "prior": d["prior"],
+                "passed": d["passed"],
+                "rhat": f"{d['rhat_max']:.3f}",
+                "ess_bulk": f"{d['ess_bulk_min']:.0f}",
+                "ess_tail": f"{d['ess_tail_min']:.0f}",
+                "divergences": d["divergences"],
+                "ebfmi": f"{d['ebfmi_min']:.2f}",
+                "treedepth": f"{100 * d['treedepth_saturated']:.1f}%",
+                "retried": d["retried"],
+                "first_attempt": "; ".join(d.get("first_attempt", [])),
+                "messages": "; ".join(d["messages"]),
+                "advice": "; ".join(d["advice"]),
+            }
+            for d in rows
+        ],
+        "all_passed": all(d["passed"] for d in rows),
+        "thresholds": (
+            f"R-hat ≤ {th['rhat_max']}, bulk and tail ESS ≥ {th['ess_min']:g}, "
+            f"divergences ≤ {th['divergences_max']}, E-BFMI ≥ {th['ebfmi_min']}"
+        ),
+    }
+
+
+def ppc_section(summary: dict) -> dict | None:
+    """Posterior-predictive table: flagged cells per fit."""
+    ppc = summary.get("ppc")
+    if not ppc:
+        return None
+    rows = []
+    for fit in ppc["fits"]:
+        for c in fit["cells"]:
+            rows.append(
+                {
+                    "model": fit["model"],
+                    "prior": fit["prior"],
+                    "arm": c["arm"],
+                    "horizon": f"{c['horizon_months']:g}",
+                    "observed": c["observed"],
+                    "replicated": f"{c['rep_mean']:.1f} ({c['rep_lo']:.0f} to {c['rep_hi']:.0f})",
+                    "ppp": f"{c['ppp']:.2f}",
+                    "loo_pit": f"{c['loo_pit']:.2f}",
+                    "flag": not 0.025 <= c["ppp"] <= 0.975,
+                }
+            )
+    return {"rows": rows, "statistic": ppc["statistic"], "n_flagged": sum(r["flag"] for r in rows)}
+
+
+def comparison_section(summary: dict) -> dict | None:
+    """PSIS-LOO comparison table."""
+    comp = summary.get("comparison")
+    if not comp:
+        return None
+    return {
+        "method": comp["method"],
+        "note": comp["note"],
+        "rows": [
+            {
+                "model": r["model"],
+                "prior": r["prior"],
+                "rank": r["rank"],
+                "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
+                "p_loo": f"{r['p_loo']:.1f}",
+                "diff": f"{r['elpd_diff']:.1f} ± {r['dse']:.1f}",
+                "weight": f"{r['weight']:.2f}",
+                "k": f"{r['pareto_k_max']:.2f}",
+                "high_k": f"{r['n_high_k']} of {r['n_obs']}",
+            }
+            for r in comp["rows"]
+        ],
+    }
+
+
+def rank_plots(fits, summary: dict) -> Figure | None:
+    """Rank plots (ArviZ) of the key parameters of the first MCMC fit of each model family."""
+    import arviz as az
+
+    from bayes_ips.models import module
+
+    mcmc = [f for f in _first_per_model(fits) if f.diagnostics is not None][:MAX_RANK_PLOTS]
+    if not mcmc:
+        return None
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(11, 2.8 * len(mcmc)), layout="constrained")
+        subfigs = np.atleast_1d(fig.subfigures(len(mcmc), 1))
+        for sub, fit in zip(subfigs, mcmc, strict=True):
+            names = [v for v in module(fit.model).KEY_PARAMETERS[:2] if v in fit.tree["posterior"]]
+            pc = az.plot_rank(fit.tree, var_names=names, backend="matplotlib")
+            src = pc.viz["figure"].item()
+            sub.suptitle(f"{fit.model} / {fit.prior.name}", fontsize=10, fontweight="bold")
+            panels = [a for a in src.axes if a.get_lines()]
+            axes = sub.subplots(1, len(panels))
+            for ax, src_ax in zip(np.atleast_1d(axes), panels, strict=True):
+                for line in src_ax.get_lines():
+                    ax.plot(*line.get_data(), color=line.get_color(), lw=1)
+                ax.set_title(src_ax.get_title().replace("\n", " "), fontsize=9)
+                ax.set_xlabel("fractional rank")
+            np.atleast_1d(axes)[0].set_ylabel("ECDF − uniform")
+            plt.close(src)
+    return render(
+        fig,
+        "rank_plots",
+        "Rank plots of key parameters (one line per chain)",
+        "Rank ECDF-difference plots per chain for the key parameters of each MCMC model; "
+        "well-mixed chains give overlapping lines near zero.",
+    )
+
+
+def ppc_plot(fits, summary: dict) -> Figure | None:
+    """Observed counts against replicated-count intervals, per model (first prior of each)."""
+    chosen = _first_per_model(fits)
+    if not chosen or "ppc" not in summary:
+        return None
+    treatment, control = summary["run"]["treatment"], summary["run"]["control"]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(chosen), figsize=(3.4 * len(chosen) + 0.5, 3.2), squeeze=False, sharey=True
+        )
+        for ax, fit in zip(axes[0], chosen, strict=True):
+            obs = fit.tree["observed_data"]["y"]
+            rep = fit.tree["posterior_predictive"]["y"]
+            horizons = obs["horizon"].to_numpy().tolist()
+            for j, (arm, colour) in enumerate(((treatment, "#0072B2"), (control, "#E69F00"))):
+                x = np.arange(len(horizons)) + (j - 0.5) * 0.25
+                r = rep.sel(arm=arm).stack(s=("chain", "draw")).to_numpy()
+                lo, hi = np.quantile(r, [0.025, 0.975], axis=-1)
+                ax.vlines(x, lo, hi, color=colour, lw=6, alpha=0.35, label=f"{arm}: 95% replicated")
+                ax.plot(
+                    x,
+                    obs.sel(arm=arm).to_numpy(),
+                    "o",
+                    color=colour,
+                    mec="black",
+                    label=f"{arm}: observed",
+                )
+            ax.set_xticks(range(len(horizons)), [f"{h:g} mo" for h in horizons])
+            ax.set_title(f"{fit.model}\n{fit.prior.name}", fontsize=9)
+            ax.set_xlabel("horizon")
+        axes[0][0].set_ylabel("number employed")
+        axes[0][-1].legend(fontsize=7, frameon=False)
+        fig.tight_layout()
+    return render(
+        fig,
+        "ppc",
+        "Posterior-predictive check: observed counts and 95% replicated intervals",
+        "For each model, the observed number employed per arm and horizon (dots) against the "
+        "95% interval of counts replicated from the posterior (bars).",
+    )
+
+
+def prior_predictive_plot(fits, summary: dict) -> Figure | None:
+    """Employment rates implied by each MCMC model's prior, per arm (first prior of each)."""
+    chosen = [f for f in _first_per_model(fits) if "prior" in f.tree.children]
+    if not chosen:
+        return None
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(chosen), figsize=(3.6 * len(chosen) + 0.5, 3.0), squeeze=False
+        )
+        bins = np.linspace(0, 1, 41)
+        for ax, fit in zip(axes[0], chosen, strict=True):
+            p = fit.tree["prior"]["p"]
+            for arm in p["arm"].to_numpy().tolist():
+                ax.hist(
+                    p.sel(arm=arm).to_numpy().ravel() * 100,
+                    bins=bins * 100,
+                    histtype="step",
+                    density=True,
+                    label=str(arm),
+                    lw=1.5,
+                )
+            ax.set_title(f"{fit.model}\n{fit.prior.name}", fontsize=9)
+            ax.set_xlabel("implied employment rate (%)")
+        axes[0][0].set_ylabel("prior density")
+        axes[0][-1].legend(fontsize=7, frameon=False)
+        fig.tight_layout()
+    return render(
+        fig,
+        "prior_predictive",
+        "Prior-predictive employment rates (all horizons pooled)",
+        "Histograms of the employment rates each model's prior implies, per arm, before "
+        "seeing the data.",
+    )
