@@ -137,6 +137,9 @@ HEADLINE_KEYS = (
     "rd_hi",
     "verified_data",
     "quick",
+    "p_benefit_min",
+    "p_benefit_max",
+    "fits",
 )
 
 
@@ -224,16 +227,12 @@ def _unchanged(folder: Path, key: dict) -> bool:
 
 
 def headline(summary: dict) -> dict:
-    """The first fit's numbers at the primary horizon (the index's headline columns)."""
+    """The index's headline columns: the first fit's numbers at the primary horizon, and the
+    range of P(benefit) there across every fit of the run."""
     run = summary["run"]
     first = run["fits"][0]
-    rows = [
-        r
-        for r in summary["results"]
-        if (r["model"], r["prior"]) == (first["model"], first["prior"])
-        and r["horizon_months"] == run["primary_horizon"]
-    ]
-    r = rows[0]
+    at_primary = [r for r in summary["results"] if r["horizon_months"] == run["primary_horizon"]]
+    r = next(r for r in at_primary if (r["model"], r["prior"]) == (first["model"], first["prior"]))
     return {
         "title": run["title"],
         "model": r["model"],
@@ -245,6 +244,9 @@ def headline(summary: dict) -> dict:
         "rd_hi": r["rd"]["hi"],
         "verified_data": r["verified_data"],
         "quick": run["quick"],
+        "p_benefit_min": min(x["p_benefit"] for x in at_primary),
+        "p_benefit_max": max(x["p_benefit"] for x in at_primary),
+        "fits": len(run["fits"]),
     }
 
 
@@ -580,6 +582,9 @@ def render_index(results: BatchResults, table: pd.DataFrame) -> str:
                 if has
                 else "",
                 "horizon_text": f"{rec['horizon_months']:g}" if has else "",
+                "range_text": f"{pct(rec['p_benefit_min'])} to {pct(rec['p_benefit_max'])}"
+                if has
+                else "",
             }
         )
     return render_batch_index(rows, results.exit_code, STATUS[results.exit_code])

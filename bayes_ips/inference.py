@@ -63,6 +63,9 @@ def sample(
     """
     import pymc as pm
 
+    # PyMC's import sets its logger to INFO when the root logger has no handler: quiet it after.
+    logging.getLogger("pymc").setLevel(logging.WARNING)
+
     s_nuts, s_ppc, s_prior = _seeds(seed, 3)
     backend = settings.backend
     if backend == "nutpie":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import matplotlib.figure
@@ -16,10 +15,27 @@ from bayes_ips.priors import library
 
 from .conftest import IPS_CSV
 
+EXACT_SPEC = """title = "Exact models only"
+name = "exact"
+[data]
+path = "trial.csv"
+[models.beta_binomial]
+priors = ["reference", "jeffreys"]
+"""
+
 
 @pytest.fixture(scope="module")
-def results() -> Results:
-    return reanalyze(quick=True)
+def exact_spec(tmp_path_factory):
+    """The bundled data under the exact models only (no MCMC: fast)."""
+    folder = tmp_path_factory.mktemp("spec")
+    shutil.copy(IPS_CSV, folder / "trial.csv")
+    (folder / "exact.toml").write_text(EXACT_SPEC, encoding="utf-8")
+    return folder / "exact.toml"
+
+
+@pytest.fixture(scope="module")
+def results(exact_spec) -> Results:
+    return reanalyze(exact_spec, quick=True)
 
 
 def test_summary_has_one_row_per_model_prior_and_horizon(results):
@@ -109,12 +125,12 @@ def test_every_cli_verb_has_a_python_function(tmp_path, results):
     assert callable(bayes_ips.run_batch)
 
 
-def test_quick_mode_from_the_environment(monkeypatch):
+def test_quick_mode_from_the_environment(monkeypatch, exact_spec):
     monkeypatch.setenv("BAYES_IPS_QUICK", "1")
-    quick = reanalyze(seed=5)
+    quick = reanalyze(exact_spec, seed=5)
     assert quick.summary_data["run"]["quick"] is True
-    assert json.loads(json.dumps(quick.summary_data))["results"][0]["draws"] <= 4000
-    assert reanalyze(seed=5, quick=False).summary_data["run"]["quick"] is False
+    assert quick.summary_data["results"][0]["draws"] <= 4000
+    assert reanalyze(exact_spec, seed=5, quick=False).summary_data["run"]["quick"] is False
     monkeypatch.setenv("BAYES_IPS_QUICK", "maybe")
     with pytest.raises(InputError, match="BAYES_IPS_QUICK"):
-        reanalyze()
+        reanalyze(exact_spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -102,8 +103,9 @@ def test_failed_spec_is_indexed_the_others_finish_and_the_exit_code_says_so(spec
     bad = write_spec(tmp_path, "gamma")
     bad.write_text(bad.read_text().replace('"trial.csv"', '"bad.csv"'))
     out = tmp_path / "out"
-    code, stdout, _err = cli("batch", specs[0], bad, specs[1], "--out", out, "--jobs", "1")
+    code, stdout, err = cli("batch", specs[0], bad, specs[1], "--out", out, "--jobs", "1")
     assert code == 2
+    assert err == ""  # no progress bar in a pipe
     assert "invalid input" in stdout and "a count cannot be negative" in stdout
     assert str(out / "index.html") in stdout
     index = pd.read_csv(out / "index.csv")
@@ -213,3 +215,17 @@ def test_dask_cluster_gives_the_same_summary_bytes_as_local_processes(
         assert a == b
         assert json.loads(a)["created_utc"] == "2023-11-14T22:13:20Z"
     assert pd.read_csv(tmp_path / "dask" / "index.csv")["name"].tolist() == ["alpha", "beta"]
+
+
+@pytest.mark.slow
+def test_mcmc_runs_on_dask_equal_local_processes(tmp_path, monkeypatch, dask_cluster):
+    """PyMC fits inside Dask workers (chains one after another) give the local draws."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    demo = Path(__file__).parents[1] / "models" / "quick_demo.toml"
+    local = run_batch([demo], tmp_path / "local", jobs=2, force=True)
+    remote = run_batch([demo], tmp_path / "dask", scheduler=dask_cluster.scheduler_address)
+    assert [r.status for r in local.runs] == [r.status for r in remote.runs] == ["ok"]
+    name = local.runs[0].name
+    a = (tmp_path / "local" / name / "summary.json").read_bytes()
+    assert a == (tmp_path / "dask" / name / "summary.json").read_bytes()
+    assert json.loads(a)["diagnostics"], "the demo spec has an MCMC fit"
