@@ -29,6 +29,7 @@ finished and converged); every run is attempted before the batch returns.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import multiprocessing
 import os
@@ -96,36 +97,6 @@ class Outcome:
     seconds: float = 0.0
 
 
-@dataclass
-class RunRecord:
-    """One line of the batch index."""
-
-    spec: str
-    name: str | None
-    code: int
-    status: str
-    message: str = ""
-    seconds: float = 0.0
-    headline: dict | None = None
-
-    @property
-    def skipped(self) -> bool:
-        return self.status == SKIPPED
-
-    def row(self, out: Path) -> dict:
-        report = out / self.name / "report.html" if self.name else None
-        return {
-            "spec": self.spec,
-            "name": self.name,
-            "status": self.status,
-            "exit_code": self.code,
-            **(self.headline or dict.fromkeys(HEADLINE_KEYS)),
-            "seconds": round(self.seconds, 2),
-            "message": self.message,
-            "report": f"{self.name}/report.html" if report and report.is_file() else None,
-        }
-
-
 HEADLINE_KEYS = (
     "title",
     "model",
@@ -141,6 +112,45 @@ HEADLINE_KEYS = (
     "p_benefit_max",
     "fits",
 )
+"""Headline columns of the index (None where a run has no results)."""
+
+INDEX_COLUMNS = [
+    "spec",
+    "name",
+    "status",
+    "exit_code",
+    *HEADLINE_KEYS,
+    "seconds",
+    "message",
+    "report",
+]
+"""Columns of index.csv and :meth:`BatchResults.table`."""
+
+
+@dataclass
+class RunRecord:
+    """One line of the batch index."""
+
+    spec: str
+    name: str | None
+    code: int
+    status: str
+    message: str = ""
+    seconds: float = 0.0
+    headline: dict | None = None
+
+    def row(self, out: Path) -> dict:
+        report = out / self.name / "report.html" if self.name else None
+        return {
+            "spec": self.spec,
+            "name": self.name,
+            "status": self.status,
+            "exit_code": self.code,
+            **(self.headline or dict.fromkeys(HEADLINE_KEYS)),
+            "seconds": round(self.seconds, 2),
+            "message": self.message,
+            "report": f"{self.name}/report.html" if report and report.is_file() else None,
+        }
 
 
 @dataclass
@@ -178,27 +188,9 @@ class BatchResults:
         counts = pd.Series([r.status for r in self.runs]).value_counts()
         status = ", ".join(f"{n} {s}" for s, n in counts.items())
         return (
-            f"<p>Batch in <code>{_esc(self.out)}</code>: {_esc(status)}</p>"
+            f"<p>Batch in <code>{html.escape(str(self.out))}</code>: {html.escape(status)}</p>"
             + self.table().to_html(index=False, na_rep="", float_format=lambda x: f"{x:.3f}")
         )
-
-
-INDEX_COLUMNS = [
-    "spec",
-    "name",
-    "status",
-    "exit_code",
-    *HEADLINE_KEYS,
-    "seconds",
-    "message",
-    "report",
-]
-
-
-def _esc(text) -> str:
-    import html
-
-    return html.escape(str(text))
 
 
 def content_key(spec: Spec, data_sha256: str, quick: bool) -> dict:
@@ -213,17 +205,16 @@ def content_key(spec: Spec, data_sha256: str, quick: bool) -> dict:
     return {"key": digest, **fields}
 
 
-def _unchanged(folder: Path, key: dict) -> bool:
+def _finished_unchanged(folder: Path, key: dict) -> dict | None:
+    """The headline of the run in ``folder`` if it finished converged under the same key."""
     try:
         stored = json.loads((folder / KEY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (
-        isinstance(stored, dict)
-        and stored.get("key") == key["key"]
-        and stored.get("exit_code") == EXIT_OK
-        and (folder / "summary.json").is_file()
-    )
+        if stored.get("key") != key["key"] or stored.get("exit_code") != EXIT_OK:
+            return None
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        return headline(summary)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, StopIteration):
+        return None  # missing or unreadable: run it again
 
 
 def headline(summary: dict) -> dict:
@@ -425,9 +416,9 @@ def _plan(path: str, out: Path, quick: bool, force: bool) -> _Plan:
         return _Plan(path, RunRecord(path, None, EXIT_INPUT, STATUS[EXIT_INPUT], exc.message))
     key = content_key(spec, data_sha256, quick)
     folder = out / spec.name
-    if not force and _unchanged(folder, key):
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        return _Plan(path, RunRecord(path, spec.name, EXIT_OK, SKIPPED, "", 0.0, headline(summary)))
+    previous = None if force else _finished_unchanged(folder, key)
+    if previous is not None:
+        return _Plan(path, RunRecord(path, spec.name, EXIT_OK, SKIPPED, "", 0.0, previous))
     return _Plan(path, RunRecord(path, spec.name, EXIT_OK, "pending"), spec, key)
 
 

@@ -198,15 +198,22 @@ def _batch(args: argparse.Namespace) -> int:
     from bayes_ips.batch import run_batch
     from bayes_ips.report.sections import pct, pp
 
-    results = run_batch(
-        args.specs,
-        args.out,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        quick=args.quick,
-        force=args.force,
-        progress=_bar,
-    )
+    try:
+        results = run_batch(
+            args.specs,
+            args.out,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            quick=args.quick,
+            force=args.force,
+            progress=_bar,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"{PROG}: interrupted; runs that had finished were written, the index was not",
+            file=sys.stderr,
+        )
+        return 130
     for run in results.runs:
         name = run.name or "-"
         line = f"{run.status:<20} {name:<28} {run.spec}"

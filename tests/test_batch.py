@@ -65,6 +65,8 @@ def test_second_batch_skips_unchanged_specs_and_reruns_changed_ones(specs, tmp_p
     summary = (out / "alpha" / "summary.json").read_bytes()
     key = json.loads((out / "alpha" / "run-key.json").read_text())
     assert key["exit_code"] == 0 and key["package_version"] == batch.__version__
+    assert first.load("alpha").summary_data == json.loads(summary)
+    assert "2 ok" in first._repr_html_()
 
     second = run_batch(specs, out, jobs=1)
     assert set(statuses(second).values()) == {"skipped (unchanged)"}

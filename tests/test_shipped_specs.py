@@ -45,14 +45,24 @@ def test_verified_only_and_quick_demo_settings():
 
 
 @pytest.mark.slow
-def test_batch_of_shipped_specs_runs_then_skips_them_all(tmp_path, monkeypatch):
+def test_batch_of_shipped_specs_runs_then_skips_the_converged_ones(tmp_path, monkeypatch):
+    """Quick mode: every spec finishes; a fit may miss a convergence threshold with so few draws
+    (exit 3), and such a run is repeated next time, with the same numbers."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     first = run_batch(SPECS, tmp_path, jobs=2, quick=True)
-    assert {r.status for r in first.runs} == {"ok"}, [(r.name, r.message) for r in first.runs]
+    assert {r.status for r in first.runs} <= {"ok", "not converged"}, [
+        (r.name, r.message) for r in first.runs
+    ]
+    before = {r.name: (tmp_path / r.name / "summary.json").read_bytes() for r in first.runs}
     second = run_batch(SPECS, tmp_path, jobs=2, quick=True)
-    assert {r.status for r in second.runs} == {"skipped (unchanged)"}
+    for a, b in zip(first.runs, second.runs, strict=True):
+        assert b.status == ("skipped (unchanged)" if a.status == "ok" else a.status)
+        assert (tmp_path / b.name / "summary.json").read_bytes() == before[b.name]
     index = (tmp_path / "index.csv").read_text()
     for spec in SPECS:
         name = load_spec(spec).name
         assert name in index
-        assert json.loads((tmp_path / name / "run-key.json").read_text())["exit_code"] == 0
+        key = json.loads((tmp_path / name / "run-key.json").read_text())
+        assert key["exit_code"] == (
+            0 if name in {r.name for r in first.runs if r.status == "ok"} else 3
+        )
