@@ -27,6 +27,7 @@ Progress = Callable[[str, int, int], None]
 STEPS: list[tuple[str, str]] = [
     ("ppc", "bayes_ips.diagnostics:ppc_summary"),
     ("comparison", "bayes_ips.diagnostics:comparison_summary"),
+    ("decision", "bayes_ips.decision.step:run"),
 ]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
 takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in

@@ -116,8 +116,9 @@ def summarise(
     -------
     pandas.DataFrame
         Columns ``horizon_months, p_benefit, p_benefit_mcse, rd, rr, or, nnt, p_rd_gt,
-        p_rd_gt_mcse, p_rr_gt, p_rope, p_rate`` where the interval columns hold dicts
-        ``{median, lo, hi, mean, sd}`` and the threshold columns dicts keyed by :func:`key`.
+        p_rd_gt_mcse, p_rr_gt, p_rr_gt_mcse, p_rope, p_rope_mcse, p_rate`` where the interval
+        columns hold dicts ``{median, lo, hi, mean, sd}`` and the threshold columns dicts keyed
+        by :func:`key`; every probability has its ArviZ MCSE.
         ``p_rate`` holds each arm's rate summary.
     """
     eff = effects(p, comparison)
@@ -129,6 +130,8 @@ def summarise(
         p_rd, p_rd_mcse = {}, {}
         for d in settings.rd_thresholds:
             p_rd[key(d)], p_rd_mcse[key(d)] = _prob(e["rd"] > d)
+        p_rr = {key(r): _prob(e["rr"] > r) for r in settings.rr_thresholds}
+        p_rope = _prob(abs(e["rd"]) < settings.rope)
         rows.append(
             {
                 "horizon_months": h,
@@ -140,8 +143,10 @@ def summarise(
                 "nnt": _nnt(rd),
                 "p_rd_gt": p_rd,
                 "p_rd_gt_mcse": p_rd_mcse,
-                "p_rr_gt": {key(r): _prob(e["rr"] > r)[0] for r in settings.rr_thresholds},
-                "p_rope": _prob(abs(e["rd"]) < settings.rope)[0],
+                "p_rr_gt": {k: v[0] for k, v in p_rr.items()},
+                "p_rr_gt_mcse": {k: v[1] for k, v in p_rr.items()},
+                "p_rope": p_rope[0],
+                "p_rope_mcse": p_rope[1],
                 "p_rate": {
                     str(arm): _interval(p.sel(arm=arm, horizon=h), settings.interval)
                     for arm in (comparison.treatment, comparison.control)

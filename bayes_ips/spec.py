@@ -120,7 +120,7 @@ class Spec:
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {}
+OPTION_SECTIONS: dict[str, str] = {"decision": "bayes_ips.decision.settings:parse"}
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming
 ``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent

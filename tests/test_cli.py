@@ -169,3 +169,21 @@ def test_a_fit_failing_its_checks_is_retried_and_exits_3(tmp_path, cli):
     assert diag["passed"] is False and diag["retried"] is True and diag["advice"]
     assert diag["retry_settings"]["tune"] == 2 * 500
     assert "NOT CONVERGED" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_report_refuses_a_fit_that_does_not_match_the_summary(default_run, tmp_path, cli):
+    import shutil
+
+    import xarray as xr
+
+    run = tmp_path / "copy"
+    shutil.copytree(default_run[0], run)
+    summary = json.loads((run / "summary.json").read_text())
+    entry = summary["run"]["fits"][0]
+    path = run / entry["file"]
+    tree = xr.open_datatree(path, engine="netcdf4").load()
+    tree.attrs["seed"] = entry["seed"] + 1
+    path.unlink()
+    tree.to_netcdf(path, engine="netcdf4")
+    code, _, err = cli("report", run)
+    assert code == 2 and "does not match summary.json" in err and "'seed'" in err

@@ -130,9 +130,15 @@ def rd_densities(fits, summary: dict) -> Figure:
 
 
 def _figure_builders() -> list:
-    from bayes_ips.report import checks
+    from bayes_ips.report import checks, decision
 
-    return [rd_densities, checks.rank_plots, checks.ppc_plot, checks.prior_predictive_plot]
+    return [
+        rd_densities,
+        checks.rank_plots,
+        checks.ppc_plot,
+        checks.prior_predictive_plot,
+        *decision.FIGURES,
+    ]
 
 
 FIGURES = _figure_builders()

@@ -6,7 +6,7 @@ own filter, so user-supplied strings (arm labels, sources, titles) are safe in b
 
 from __future__ import annotations
 
-from bayes_ips.report import checks
+from bayes_ips.report import checks, decision
 from bayes_ips.report.figures import Figure
 
 MODEL_TITLES = {
@@ -117,6 +117,7 @@ SECTIONS: list[tuple[str, object]] = [
     ("diagnostics", checks.diagnostics_section),
     ("ppc", checks.ppc_section),
     ("comparison", checks.comparison_section),
+    ("decision", decision.section),
 ]
 """Optional report sections, in order: ``(name, builder)``. ``builder(summary)`` returns the
 section's template data, or None when the analysis did not run (the section is then omitted).

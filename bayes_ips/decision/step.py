@@ -1,0 +1,223 @@
+"""The post-fit decision analysis: every fit's posterior → the ``decision`` key of summary.json.
+
+Decision rules are evaluated for every fit (model × prior) at every horizon. Net benefit, the
+value of information and the next trial use the primary horizon. The next trial's analysis plan
+(the sceptical analysis prior and the control rate of the operating characteristics) is one for
+all fits, derived from the headline (first) fit unless the spec sets it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayes_ips.analysis import Analysis, fit_seed
+from bayes_ips.decision.economics import net_benefit
+from bayes_ips.decision.posterior import EffectPosterior, effect_posterior
+from bayes_ips.decision.rules import decide
+from bayes_ips.decision.settings import DecisionSettings, NextTrial
+from bayes_ips.decision.trial import (
+    CRITERIA,
+    Criteria,
+    assurance,
+    design_draws,
+    operating_characteristics,
+    sceptical_sd,
+    smallest_n,
+)
+from bayes_ips.decision.voi import sampling_value
+from bayes_ips.fit import Fit
+
+QUICK_SIMULATIONS = 5000
+OC_RD_GRID = np.round(np.arange(0.0, 0.3001, 0.01), 2)
+
+METHODS = {
+    "dual": "go when P(RD > 0) ≥ γ₁ and P(RD > MCID) ≥ γ₂; no-go when both fail; "
+    "indeterminate when exactly one holds",
+    "rope": "go when P(RD > r) ≥ γ; no-go when P(RD ≤ r) ≥ γ (no better than practically "
+    "equivalent); indeterminate otherwise; r = the ROPE half-width",
+    "probabilities": "exact (quadrature of the Beta posteriors) for the conjugate beta-binomial "
+    "model; posterior draws with ArviZ MCSE for other models",
+    "net_benefit": "INB = value of one extra person employed × RD − incremental cost per patient; "
+    "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
+    "the acceptability and EVPI curves from posterior draws",
+    "assurance": "simulated trials from the design prior (posterior draws at the primary "
+    "horizon, optionally mixed with independent Beta(1, 1) rates); binomial Monte Carlo SE",
+    "frequentist_criterion": "pooled two-proportion z test, two-sided level α, significant with "
+    "the treatment ahead",
+    "bayesian_criterion": "P(log OR > 0) above the success probability under a sceptical "
+    "Normal(0, s²) analysis prior, the new trial analysed alone; normal approximation of the "
+    "log-OR likelihood with 0.5 added to every cell (an approximation)",
+    "operating_characteristics": "exact enumeration of every trial outcome (no simulation)",
+    "evsi": "conjugate preposterior analysis by exact enumeration of the beta-binomial "
+    "predictive; exact for the beta-binomial model, independent moment-matched Beta posteriors "
+    "otherwise (an approximation); ENBS = population × EVSI − trial cost",
+}
+
+
+def _seed(analysis: Analysis, fit: Fit) -> int:
+    return fit_seed(analysis.spec.seed, f"decision:{fit.model}", fit.prior.name)
+
+
+def _simulations(analysis: Analysis, trial: NextTrial) -> int:
+    """Simulated trials per sample size (capped in quick runs)."""
+    return min(trial.simulations, QUICK_SIMULATIONS) if analysis.spec.quick else trial.simulations
+
+
+def _verified(analysis: Analysis, horizon: float) -> bool:
+    return bool(analysis.counts["verified"].sel(horizon=horizon).all())
+
+
+def _rd_interval(analysis: Analysis, fit: Fit, horizon: float) -> dict:
+    rows = analysis.results
+    row = rows[
+        (rows["model"] == fit.model)
+        & (rows["prior"] == fit.prior.name)
+        & (rows["horizon_months"] == horizon)
+    ].iloc[0]
+    return row["rd"]
+
+
+def _rules(analysis: Analysis, settings: DecisionSettings) -> list[dict]:
+    comparison = analysis.spec.comparison
+    out = []
+    for fit in analysis.fits:
+        for h in fit.p["horizon"].to_numpy().tolist():
+            post = effect_posterior(fit, h, comparison)
+            out.append(
+                {
+                    "model": fit.model,
+                    "prior": fit.prior.name,
+                    "horizon_months": h,
+                    "verified_data": _verified(analysis, h),
+                    **decide(
+                        post,
+                        mcid=settings.mcid,
+                        rope=analysis.spec.estimands.rope,
+                        gamma_benefit=settings.gamma_benefit,
+                        gamma_mcid=settings.gamma_mcid,
+                        gamma_rope=settings.gamma_rope,
+                    ),
+                }
+            )
+    return out
+
+
+def _next_trial(
+    analysis: Analysis, fit: Fit, post: EffectPosterior, settings: DecisionSettings, crit: Criteria
+) -> dict:
+    trial = settings.next_trial
+    seed = _seed(analysis, fit)
+    rng = np.random.default_rng(seed)
+    p = fit.p.sel(horizon=analysis.primary_horizon)
+    comparison = analysis.spec.comparison
+    p_t = p.sel(arm=comparison.treatment).to_numpy().ravel()
+    p_c = p.sel(arm=comparison.control).to_numpy().ravel()
+    t, c = design_draws(p_t, p_c, _simulations(analysis, trial), trial.robust_weight, rng)
+    result = assurance(t, c, trial.n_per_arm, crit, rng)
+    result["seed"] = seed
+    result["design_p_benefit"] = float(np.mean(t > c))
+    for name in CRITERIA:
+        result[name]["n_for_target"] = {
+            f"{target:.2f}": smallest_n(trial.n_per_arm, result[name]["assurance"], target)
+            for target in trial.assurance_targets
+        }
+    beta_t, beta_c = post.moments()
+    result["value_of_sampling"] = sampling_value(
+        beta_t, beta_c, trial.n_per_arm, settings.economics
+    )
+    return result
+
+
+def _analysis_prior(settings: DecisionSettings, control_rate: float) -> dict:
+    sd = settings.next_trial.analysis_prior_sd
+    if sd is not None:
+        return {"mean": 0.0, "sd": sd, "scale": "log_or", "recipe": "set in the spec"}
+    return {
+        "mean": 0.0,
+        "sd": sceptical_sd(control_rate, settings.mcid),
+        "scale": "log_or",
+        "recipe": (
+            f"sceptical (Spiegelhalter): mean 0, SD such that P(OR > OR_mcid) = 5%, where "
+            f"OR_mcid is the odds ratio of a {100 * settings.mcid:g} percentage-point increase "
+            f"over the control rate {100 * control_rate:.1f}%"
+        ),
+    }
+
+
+def run(analysis: Analysis) -> dict | None:
+    """The ``decision`` entry of summary.json (None when the spec disables it).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        A finished analysis; the spec's ``decision`` options (defaults when absent).
+    """
+    settings = analysis.spec.options.get("decision", DecisionSettings())
+    if not settings.enabled:
+        return None
+    comparison = analysis.spec.comparison
+    primary = analysis.primary_horizon
+    head = analysis.fits[0]
+    head_post = effect_posterior(head, primary, comparison)
+    trial = settings.next_trial
+    control_rate = trial.null_rate if trial.null_rate is not None else head_post.control_mean()
+    prior = _analysis_prior(settings, control_rate)
+    crit = Criteria(trial.alpha, trial.success_probability, prior["sd"])
+
+    fits = []
+    for fit in analysis.fits:
+        post = head_post if fit is head else effect_posterior(fit, primary, comparison)
+        fits.append(
+            {
+                "model": fit.model,
+                "prior": fit.prior.name,
+                "fit_seed": fit.seed,
+                "horizon_months": primary,
+                "verified_data": _verified(analysis, primary),
+                "rd_mean": post.mean(),
+                "net_benefit": net_benefit(
+                    post,
+                    settings.economics,
+                    _rd_interval(analysis, fit, primary),
+                    effect_posterior(fit, primary, comparison, exact=False),
+                ),
+                "next_trial": _next_trial(analysis, fit, post, settings, crit),
+            }
+        )
+    return {
+        "settings": {
+            "mcid": settings.mcid,
+            "gamma_benefit": settings.gamma_benefit,
+            "gamma_mcid": settings.gamma_mcid,
+            "gamma_rope": settings.gamma_rope,
+            "rope": analysis.spec.estimands.rope,
+            "next_trial": {
+                "n_per_arm": list(trial.n_per_arm),
+                "simulations": _simulations(analysis, trial),
+                "alpha": trial.alpha,
+                "success_probability": trial.success_probability,
+                "robust_weight": trial.robust_weight,
+                "assurance_targets": list(trial.assurance_targets),
+                "oc_n_per_arm": list(trial.oc_n_per_arm),
+            },
+        },
+        "economics": settings.economics.as_dict(),
+        "headline": {"model": head.model, "prior": head.prior.name},
+        "primary_horizon": primary,
+        "primary_verified": _verified(analysis, primary),
+        "quick": analysis.spec.quick,
+        "rules": _rules(analysis, settings),
+        "fits": fits,
+        "analysis_prior": prior,
+        "reference_control_rate": {
+            "value": control_rate,
+            "source": "spec (decision.next_trial.null_rate)"
+            if trial.null_rate is not None
+            else f"posterior mean control rate at {primary:g} months, "
+            f"{head.model} / {head.prior.name}",
+        },
+        "operating_characteristics": operating_characteristics(
+            crit, control_rate, trial.n_per_arm, trial.oc_n_per_arm, OC_RD_GRID
+        ),
+        "methods": METHODS,
+    }

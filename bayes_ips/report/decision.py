@@ -1,0 +1,571 @@
+"""The decision-analysis report section and its figures, from summary.json's ``decision`` key.
+
+:func:`section` gives the templates ``sections/decision.*.j2`` plain sentences for a decision maker
+first and the detailed tables after; the figure builders draw the decision by prior, the
+cost-effectiveness acceptability curve, assurance and the operating characteristics.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bayes_ips.report.figures import STYLE, Figure, render
+
+OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E00"}
+OUTCOME_ORDER = ("go", "indeterminate", "no-go")
+INPUT_LABELS = {
+    "currency": "Currency",
+    "value_per_employed": "Value of one extra person employed",
+    "cost_per_patient": "Incremental cost of IPS per patient",
+    "population_per_year": "Patients the decision affects per year",
+    "years": "Years the decision stands",
+    "discount_rate": "Annual discount rate",
+    "trial_fixed_cost": "Fixed cost of a confirmatory trial",
+    "trial_cost_per_participant": "Cost per trial participant",
+}
+
+
+def pct(p: float, digits: int = 1) -> str:
+    return f"{100 * p:.{digits}f}%"
+
+
+def money(x: float | None, currency: str) -> str:
+    if x is None:
+        return "–"
+    sign = "−" if x < 0 else ""
+    return f"{sign}{currency} {abs(x):,.0f}"
+
+
+def _fit_label(d: dict) -> str:
+    return f"{d['model']} / {d['prior']}"
+
+
+def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
+    s = dec["settings"]
+    p0 = (
+        f"the probability that {treatment} increases employment is {pct(rule['p_rd_gt_0'])} "
+        f"(the rule asks for at least {pct(s['gamma_benefit'], 0)})"
+    )
+    pm = (
+        f"the probability that it increases employment by at least {100 * s['mcid']:g} "
+        f"percentage points, the minimal clinically important difference, is "
+        f"{pct(rule['p_rd_gt_mcid'])} (the rule asks for at least {pct(s['gamma_mcid'], 0)})"
+    )
+    verdict = {
+        "go": "both criteria are met",
+        "no-go": "both criteria fail",
+        "indeterminate": "one criterion is met and the other is not",
+    }[rule["dual"]]
+    return f"the decision rule says {rule['dual'].upper()}: {verdict}. Here {p0}, and {pm}."
+
+
+def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
+    """How large a confirmatory trial must be, in words, for each assurance target."""
+    n_max = nt["n_per_arm"][-1]
+    out, missed = [], []
+    for t in dec["settings"]["next_trial"]["assurance_targets"]:
+        nf = nt["frequentist"]["n_for_target"][f"{t:.2f}"]
+        nb = nt["bayesian"]["n_for_target"][f"{t:.2f}"]
+        if nf is None and nb is None:
+            missed.append(pct(t, 0))
+            continue
+        bayes = f"{nb} per arm" if nb is not None else f"more than {n_max} per arm"
+        out.append(
+            f"To reach {pct(t, 0)} assurance (probability of success) with a statistically "
+            f"significant benefit, a confirmatory trial needs "
+            f"{nf if nf is not None else f'more than {n_max}'} participants per arm; for a "
+            f"convincing Bayesian result under a sceptical prior it needs {bayes}."
+        )
+    if missed:
+        out.append(
+            f"No confirmatory trial of up to {n_max} participants per arm reaches "
+            f"{' or '.join(missed)} assurance (probability of success): with {n_max} per arm the "
+            f"chance of a statistically significant benefit is "
+            f"{pct(nt['frequentist']['assurance'][-1], 0)}, and of a convincing Bayesian result "
+            f"{pct(nt['bayesian']['assurance'][-1], 0)}."
+        )
+    ceiling = nt["design_p_benefit"]
+    out.append(
+        f"Even a very large trial fails if {treatment} does not improve employment at all, and "
+        f"the current evidence gives that a probability of {pct(1 - ceiling, 0)}; so no trial's "
+        f"chance of success can exceed about {pct(ceiling, 0)}."
+    )
+    return out
+
+
+def _plain(dec: dict, run: dict) -> list[str]:
+    treatment, control = run["treatment"], run["control"]
+    h = dec["primary_horizon"]
+    head = dec["headline"]
+    econ = dec["economics"]
+    cur = econ["inputs"]["currency"]["value"]
+    fit = next(f for f in dec["fits"] if (f["model"], f["prior"]) == (head["model"], head["prior"]))
+    rule = next(
+        r
+        for r in dec["rules"]
+        if (r["model"], r["prior"], r["horizon_months"]) == (head["model"], head["prior"], h)
+    )
+    out = [
+        f"Should {treatment} be offered instead of {control} alone? On the trial's "
+        f"{h:g}-month employment data, under the {head['prior']} prior ({head['model']}), "
+        + _dual_sentence(rule, dec, treatment)
+    ]
+    at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
+    counts = {o: sum(r["dual"] == o for r in at_h) for o in OUTCOME_ORDER}
+    if len(at_h) > 1:
+        out.append(
+            f"Across the {len(at_h)} model and prior combinations fitted, at {h:g} months "
+            f"{counts['go']} reach go, {counts['indeterminate']} are indeterminate and "
+            f"{counts['no-go']} reach no-go (table and figure below)."
+        )
+    nb = fit["net_benefit"]
+    inputs = econ["inputs"]
+    label = (
+        "Under ILLUSTRATIVE economic assumptions, which are not facts (replace them in the "
+        "spec's [decision.economics] section)"
+        if econ["illustrative"]
+        else "Under the economic inputs set in the spec"
+    )
+    out.append(
+        f"{label}: a value of {money(inputs['value_per_employed']['value'], cur)} for each extra "
+        f"person employed and an extra cost of {money(inputs['cost_per_patient']['value'], cur)} "
+        f"per patient, offering {treatment} has an expected net benefit of "
+        f"{money(nb['inb_mean'], cur)} per patient "
+        f"(so {'' if nb['adopt'] else 'not '}adopting it is the better bet now), "
+        f"and the probability that it is cost-effective is {pct(nb['p_cost_effective'])}. "
+        f"Knowing the true effect would be worth {money(nb['evpi_per_patient'], cur)} per patient "
+        f"(expected value of perfect information), {money(nb['evpi_population'], cur)} for the "
+        f"{econ['population_discounted']:,.0f} patients (discounted) the decision affects."
+    )
+    out.extend(_trial_sentences(fit["next_trial"], dec, treatment))
+    vos = fit["next_trial"]["value_of_sampling"]
+    if vos["n_best"] is None:
+        out.append(
+            "Weighing what a trial would teach against its cost, no trial size considered has a "
+            "positive expected net benefit of sampling under these economic inputs."
+        )
+    else:
+        out.append(
+            f"Weighing what a trial would teach against its cost, the trial size with the largest "
+            f"expected net benefit of sampling is {vos['n_best']} per arm "
+            f"({money(vos['enbs_best'], cur)})."
+        )
+    if not dec["primary_verified"]:
+        out.insert(
+            0,
+            f"WARNING: the {h:g}-month counts are UNVERIFIED illustrative placeholders, so every "
+            "number in this section is illustrative too.",
+        )
+    return out
+
+
+def _rule_rows(dec: dict) -> list[dict]:
+    return [
+        {
+            "fit": _fit_label(r),
+            "horizon": f"{r['horizon_months']:g}",
+            "verified": r["verified_data"],
+            "p0": pct(r["p_rd_gt_0"]),
+            "pm": pct(r["p_rd_gt_mcid"]),
+            "dual": r["dual"],
+            "p_above": pct(r["p_rope_above"]),
+            "p_inside": pct(r["p_rope_inside"]),
+            "p_below": pct(r["p_rope_below"]),
+            "rope": r["rope"],
+            "exact": r["exact"],
+        }
+        for r in dec["rules"]
+    ]
+
+
+def _tally(dec: dict) -> list[dict]:
+    out = []
+    for h in sorted({r["horizon_months"] for r in dec["rules"]}):
+        at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
+        out.append(
+            {
+                "horizon": f"{h:g}",
+                "verified": all(r["verified_data"] for r in at_h),
+                **{
+                    f"{rule}_{o.replace('-', '_')}": sum(r[rule] == o for r in at_h)
+                    for rule in ("dual", "rope")
+                    for o in OUTCOME_ORDER
+                },
+            }
+        )
+    return out
+
+
+def _economics_rows(dec: dict) -> list[dict]:
+    inputs = dec["economics"]["inputs"]
+    rows = []
+    for k, d in inputs.items():
+        v = d["value"]
+        if k == "discount_rate":
+            shown = pct(v)
+        elif k in ("currency", "years", "population_per_year"):
+            shown = f"{v:,.0f}" if isinstance(v, float) else str(v)
+        else:
+            shown = money(v, inputs["currency"]["value"])
+        rows.append(
+            {
+                "label": INPUT_LABELS[k],
+                "key": k,
+                "value": shown,
+                "illustrative": d["source"] != "spec",
+            }
+        )
+    return rows
+
+
+def _nb_rows(dec: dict) -> list[dict]:
+    cur = dec["economics"]["inputs"]["currency"]["value"]
+    rows = []
+    for f in dec["fits"]:
+        nb = f["net_benefit"]
+        inb = nb.get("inb")
+        rows.append(
+            {
+                "fit": _fit_label(f),
+                "verified": f["verified_data"],
+                "inb_mean": money(nb["inb_mean"], cur),
+                "inb_interval": "–"
+                if inb is None
+                else f"{money(inb['lo'], cur)} to {money(inb['hi'], cur)}",
+                "adopt": "adopt" if nb["adopt"] else "do not adopt",
+                "p_ce": pct(nb["p_cost_effective"]),
+                "evpi": money(nb["evpi_per_patient"], cur),
+                "evpi_pop": money(nb["evpi_population"], cur),
+                "exact": nb["exact"],
+            }
+        )
+    return rows
+
+
+def _assurance_rows(dec: dict, fit: dict) -> list[dict]:
+    nt = fit["next_trial"]
+    cur = dec["economics"]["inputs"]["currency"]["value"]
+    vos = nt["value_of_sampling"]
+    rows = []
+    for i, n in enumerate(nt["n_per_arm"]):
+        rows.append(
+            {
+                "n": n,
+                "freq": f"{pct(nt['frequentist']['assurance'][i])} "
+                f"(±{100 * nt['frequentist']['mcse'][i]:.1f})",
+                "bayes": f"{pct(nt['bayesian']['assurance'][i])} "
+                f"(±{100 * nt['bayesian']['mcse'][i]:.1f})",
+                "evsi": money(vos["evsi_per_patient"][i], cur),
+                "cost": money(vos["trial_cost"][i], cur),
+                "enbs": money(vos["enbs"][i], cur),
+            }
+        )
+    return rows
+
+
+def _target_rows(dec: dict) -> list[dict]:
+    rows = []
+    targets = dec["settings"]["next_trial"]["assurance_targets"]
+    for f in dec["fits"]:
+        nt = f["next_trial"]
+        cells = []
+        for t in targets:
+            for name in ("frequentist", "bayesian"):
+                n = nt[name]["n_for_target"][f"{t:.2f}"]
+                cells.append("not reached" if n is None else str(n))
+        rows.append(
+            {
+                "fit": _fit_label(f),
+                "cells": cells,
+                "ceiling": pct(nt["design_p_benefit"]),
+                "n_best": "none"
+                if nt["value_of_sampling"]["n_best"] is None
+                else str(nt["value_of_sampling"]["n_best"]),
+                "seed": nt["seed"],
+            }
+        )
+    return rows
+
+
+def _oc(dec: dict) -> dict:
+    oc = dec["operating_characteristics"]
+    alpha = dec["settings"]["next_trial"]["alpha"]
+    mcid = dec["settings"]["mcid"]
+    i_mcid = int(np.argmin(np.abs(np.array(oc["rd"]) - mcid)))
+    return {
+        "null_rate": pct(oc["null_rate"]),
+        "type1_bayes_max": pct(max(oc["type1"]["bayesian"]), 2),
+        "type1_freq_max": pct(max(oc["type1"]["frequentist"]), 2),
+        "one_sided": pct(alpha / 2, 1),
+        "rd_mcid": f"{100 * oc['rd'][i_mcid]:g}",
+        "power_rows": [
+            {
+                "n": p["n_per_arm"],
+                "freq": pct(p["frequentist"][i_mcid]),
+                "bayes": pct(p["bayesian"][i_mcid]),
+            }
+            for p in oc["power"]
+        ],
+    }
+
+
+def section(summary: dict) -> dict | None:
+    """Template data of the decision section (None when the analysis did not run)."""
+    dec = summary.get("decision")
+    if dec is None:
+        return None
+    head = dec["headline"]
+    fit = next(f for f in dec["fits"] if (f["model"], f["prior"]) == (head["model"], head["prior"]))
+    targets = dec["settings"]["next_trial"]["assurance_targets"]
+    prior = dec["analysis_prior"]
+    return {
+        "plain": _plain(dec, summary["run"]),
+        "illustrative": dec["economics"]["illustrative"],
+        "primary": f"{dec['primary_horizon']:g}",
+        "primary_verified": dec["primary_verified"],
+        "settings": dec["settings"],
+        "mcid_pp": f"{100 * dec['settings']['mcid']:g}",
+        "rope_pp": f"{100 * dec['settings']['rope']:g}",
+        "gamma_benefit": pct(dec["settings"]["gamma_benefit"], 0),
+        "gamma_mcid": pct(dec["settings"]["gamma_mcid"], 0),
+        "gamma_rope": pct(dec["settings"]["gamma_rope"], 0),
+        "rules": _rule_rows(dec),
+        "tally": _tally(dec),
+        "economics": _economics_rows(dec),
+        "population": f"{dec['economics']['population_discounted']:,.0f}",
+        "net_benefit": _nb_rows(dec),
+        "headline_fit": _fit_label(fit),
+        "assurance": _assurance_rows(dec, fit),
+        "target_headers": [
+            f"{pct(t, 0)} {name}" for t in targets for name in ("frequentist", "Bayesian")
+        ],
+        "targets": _target_rows(dec),
+        "oc": _oc(dec),
+        "analysis_prior": f"Normal(0, {prior['sd']:.3f}²) on the log OR; {prior['recipe']}",
+        "control_rate": f"{pct(dec['reference_control_rate']['value'])} "
+        f"({dec['reference_control_rate']['source']})",
+        "simulations": dec["settings"]["next_trial"]["simulations"],
+        "robust_weight": dec["settings"]["next_trial"]["robust_weight"],
+        "methods": dec["methods"],
+    }
+
+
+def _fits_by_label(dec: dict) -> list[tuple[str, dict]]:
+    return [(_fit_label(f), f) for f in dec["fits"]]
+
+
+def _unverified_note(dec: dict) -> str:
+    return "" if dec["primary_verified"] else " (UNVERIFIED placeholder data)"
+
+
+def rules_plot(dec: dict):
+    """A grid of decisions: rows model × prior, columns horizons, one panel per rule."""
+    fits = list(dict.fromkeys(_fit_label(r) for r in dec["rules"]))
+    horizons = sorted({r["horizon_months"] for r in dec["rules"]})
+    unverified = {r["horizon_months"] for r in dec["rules"] if not r["verified_data"]}
+    cell = {(_fit_label(r), r["horizon_months"]): r for r in dec["rules"]}
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, axes = plt.subplots(
+            1, 2, figsize=(2.2 + 2.4 * len(horizons), 0.9 + 0.42 * len(fits)), squeeze=False
+        )
+        for ax, (rule, title, prob) in zip(
+            axes[0],
+            (
+                ("dual", "Dual criterion", "p_rd_gt_0"),
+                ("rope", "ROPE rule", "p_rope_above"),
+            ),
+            strict=True,
+        ):
+            for i, f in enumerate(fits):
+                for j, h in enumerate(horizons):
+                    r = cell.get((f, h))
+                    if r is None:
+                        continue
+                    ax.add_patch(
+                        plt.Rectangle(
+                            (j, i), 1, 1, color=OUTCOME_COLOURS[r[rule]], ec="white", lw=2
+                        )
+                    )
+                    ax.text(
+                        j + 0.5,
+                        i + 0.5,
+                        f"{r[rule]}\n{pct(r[prob], 0)}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                    )
+            ax.set_xlim(0, len(horizons))
+            ax.set_ylim(len(fits), 0)
+            ax.set_xticks(
+                np.arange(len(horizons)) + 0.5,
+                [f"{h:g} mo" + (" ⚠" if h in unverified else "") for h in horizons],
+            )
+            ax.set_yticks(np.arange(len(fits)) + 0.5, fits if ax is axes[0][0] else [])
+            ax.tick_params(length=0)
+            for side in ("left", "bottom"):
+                ax.spines[side].set_visible(False)
+            label = "P(RD > 0)" if rule == "dual" else "P(RD > ROPE)"
+            ax.set_title(f"{title} (cell: outcome, {label})", fontsize=9)
+        if unverified:
+            fig.text(
+                0.01, 0.0, "⚠ UNVERIFIED placeholder data", fontsize=8, color="#D55E00", va="top"
+            )
+        fig.tight_layout()
+    return fig
+
+
+def rules_figure(fits, summary: dict) -> Figure | None:
+    dec = summary.get("decision")
+    if dec is None:
+        return None
+    s = dec["settings"]
+    return render(
+        rules_plot(dec),
+        "decision_rules",
+        "Decision by model, prior and horizon",
+        f"Two grids of coloured cells, one row per model and prior and one column per horizon: "
+        f"left, the dual criterion (go when P(RD > 0) ≥ {pct(s['gamma_benefit'], 0)} and "
+        f"P(RD > {100 * s['mcid']:g} pp) ≥ {pct(s['gamma_mcid'], 0)}); right, the ROPE rule "
+        f"(ROPE ±{100 * s['rope']:g} pp, γ = {pct(s['gamma_rope'], 0)}). Green go, yellow "
+        "indeterminate, red no-go; each cell also names the outcome.",
+    )
+
+
+def ceac_plot(dec: dict):
+    """CEAC and EVPI per patient over the willingness to pay, one line per fit."""
+    econ = dec["economics"]
+    cur = econ["inputs"]["currency"]["value"]
+    value = econ["inputs"]["value_per_employed"]["value"]
+    with plt.rc_context(STYLE):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+        for label, f in _fits_by_label(dec):
+            c = f["net_benefit"]["ceac"]
+            wtp = np.array(c["wtp"]) / 1000
+            a1.plot(wtp, c["p_cost_effective"], label=label)
+            a2.plot(wtp, c["evpi_per_patient"], label=label)
+        for ax in (a1, a2):
+            ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
+            ax.set_xlabel(f"value of one extra person employed ({cur} thousand)")
+        a1.set_ylim(0, 1)
+        a1.set_ylabel("probability IPS is cost-effective")
+        a2.set_ylabel(f"EVPI per patient ({cur})")
+        tag = " — ILLUSTRATIVE inputs" if econ["illustrative"] else ""
+        a1.set_title(f"Acceptability curve{tag}{_unverified_note(dec)}", fontsize=9)
+        a2.set_title("Value of perfect information", fontsize=9)
+        a1.legend(fontsize=7, frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def ceac_figure(fits, summary: dict) -> Figure | None:
+    dec = summary.get("decision")
+    if dec is None:
+        return None
+    econ = dec["economics"]
+    return render(
+        ceac_plot(dec),
+        "decision_ceac",
+        "Cost-effectiveness acceptability curve and value of perfect information"
+        + (" (illustrative economic inputs)" if econ["illustrative"] else ""),
+        "Left: probability that IPS is cost-effective against the value placed on one extra "
+        "person employed, one line per model and prior, rising from zero. Right: expected value "
+        "of perfect information per patient over the same axis. The dashed line marks the value "
+        "set in the spec.",
+    )
+
+
+def assurance_plot(dec: dict):
+    """Assurance against sample size per arm (both criteria) and ENBS against sample size."""
+    econ = dec["economics"]
+    cur = econ["inputs"]["currency"]["value"]
+    targets = dec["settings"]["next_trial"]["assurance_targets"]
+    with plt.rc_context(STYLE):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+        for i, (label, f) in enumerate(_fits_by_label(dec)):
+            nt = f["next_trial"]
+            colour = f"C{i % 8}"
+            a1.plot(nt["n_per_arm"], nt["frequentist"]["assurance"], color=colour, label=label)
+            a1.plot(nt["n_per_arm"], nt["bayesian"]["assurance"], color=colour, ls="--")
+            vos = nt["value_of_sampling"]
+            a2.plot(vos["n_per_arm"], np.array(vos["enbs"]) / 1e6, color=colour, label=label)
+        for t in targets:
+            a1.axhline(t, color="0.5", lw=0.7, ls=":")
+        a1.plot([], [], color="0.3", label="z test (solid)")
+        a1.plot([], [], color="0.3", ls="--", label="Bayesian (dashed)")
+        a1.set_xscale("log")
+        a1.set_ylim(0, 1)
+        a1.set_xlabel("participants per arm")
+        a1.set_ylabel("assurance (probability of success)")
+        a1.set_title(f"Assurance of a confirmatory trial{_unverified_note(dec)}", fontsize=9)
+        a1.legend(fontsize=7, frameon=False, loc="lower right")
+        a2.axhline(0, color="0.3", lw=0.8)
+        a2.set_xscale("log")
+        a2.set_xlabel("participants per arm")
+        a2.set_ylabel(f"ENBS ({cur} million)")
+        tag = " — ILLUSTRATIVE inputs" if econ["illustrative"] else ""
+        a2.set_title(f"Expected net benefit of sampling{tag}", fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
+def assurance_figure(fits, summary: dict) -> Figure | None:
+    dec = summary.get("decision")
+    if dec is None:
+        return None
+    return render(
+        assurance_plot(dec),
+        "decision_assurance",
+        "Assurance and expected net benefit of sampling against the size of a confirmatory trial",
+        "Left: probability that a confirmatory trial succeeds against participants per arm on a "
+        "log scale, solid for a significant z test and dashed for the Bayesian criterion, one "
+        "colour per model and prior, dotted lines at the assurance targets. Right: expected net "
+        "benefit of sampling against participants per arm.",
+    )
+
+
+def oc_plot(dec: dict):
+    """Type-I error against sample size and power against the true RD, both criteria."""
+    oc = dec["operating_characteristics"]
+    alpha = dec["settings"]["next_trial"]["alpha"]
+    with plt.rc_context(STYLE):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+        a1.plot(oc["n_per_arm"], oc["type1"]["frequentist"], label="z test")
+        a1.plot(oc["n_per_arm"], oc["type1"]["bayesian"], ls="--", label="Bayesian rule")
+        a1.axhline(alpha / 2, color="0.5", lw=0.7, ls=":")
+        a1.set_xscale("log")
+        a1.set_xlabel("participants per arm")
+        a1.set_ylabel("type-I error (one-sided success)")
+        a1.set_title(f"No true effect, control rate {pct(oc['null_rate'])}", fontsize=9)
+        a1.legend(fontsize=7, frameon=False)
+        rd = 100 * np.array(oc["rd"])
+        for i, p in enumerate(oc["power"]):
+            colour = f"C{i % 8}"
+            a2.plot(rd, p["frequentist"], color=colour, label=f"{p['n_per_arm']} per arm")
+            a2.plot(rd, p["bayesian"], color=colour, ls="--")
+        a2.axvline(100 * dec["settings"]["mcid"], color="0.3", lw=0.8, ls="--")
+        a2.set_ylim(0, 1)
+        a2.set_xlabel("true risk difference (percentage points)")
+        a2.set_ylabel("power")
+        a2.set_title("Power: z test solid, Bayesian rule dashed", fontsize=9)
+        a2.legend(fontsize=7, frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def oc_figure(fits, summary: dict) -> Figure | None:
+    dec = summary.get("decision")
+    if dec is None:
+        return None
+    return render(
+        oc_plot(dec),
+        "decision_oc",
+        "Operating characteristics of the success criteria (exact)",
+        "Left: type-I error of the z test and of the Bayesian rule against participants per "
+        "arm when the treatment has no effect. Right: power against the true risk difference, "
+        "one colour per trial size, solid for the z test and dashed for the Bayesian rule; the "
+        "dashed vertical line marks the MCID.",
+    )
+
+
+FIGURES = [rules_figure, ceac_figure, assurance_figure, oc_figure]

@@ -1,0 +1,478 @@
+"""Decision analysis: rules, net benefit, EVPI, assurance, operating characteristics, EVSI.
+
+Stochastic answers are compared with exact or independent computations within tolerance bands
+of four Monte Carlo standard errors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from scipy import stats
+
+from bayes_ips import conjugate
+from bayes_ips.analysis import Analysis, run_analysis
+from bayes_ips.decision import (
+    BetaDifference,
+    Criteria,
+    DrawsDifference,
+    Economics,
+    assurance,
+    ceac,
+    decide,
+    dual_criterion,
+    evpi,
+    evsi,
+    net_benefit,
+    operating_characteristics,
+    parse,
+    rope_rule,
+    sampling_value,
+    sceptical_sd,
+    success_probability,
+)
+from bayes_ips.decision.step import run as decision_step
+from bayes_ips.decision.trial import design_draws, smallest_n
+from bayes_ips.errors import InputError
+from bayes_ips.fit import Fit
+from bayes_ips.spec import load_spec
+
+BETA = (20.0, 18.0, 8.0, 12.0)  # IPS 19/36 and TAU 7/18 at 12 months under Beta(1, 1)
+EXACT_ONLY = '[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n'
+
+
+def draws(x: np.ndarray, chains: int = 2) -> xr.DataArray:
+    return xr.DataArray(x.reshape(chains, -1), dims=("chain", "draw"))
+
+
+def draws_posterior(rd: np.ndarray) -> DrawsDifference:
+    """A DrawsDifference whose RD draws are exactly ``rd`` (control fixed at 0.5)."""
+    return DrawsDifference(draws(rd + 0.5), draws(np.full_like(rd, 0.5)))
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_defaults_flag_every_economic_input_as_illustrative():
+    s = parse({}, "spec.toml")
+    econ = s.economics.as_dict()
+    assert econ["illustrative"] is True
+    assert {d["source"] for d in econ["inputs"].values()} == {"illustrative default"}
+    assert len(s.next_trial.n_per_arm) == 20
+
+
+def test_user_economic_inputs_are_marked_as_from_the_spec():
+    inputs = {k: getattr(Economics(), k) for k in Economics.INPUTS}
+    s = parse({"economics": {**inputs, "value_per_employed": 40000}}, "spec.toml")
+    econ = s.economics.as_dict()
+    assert econ["illustrative"] is False
+    assert econ["inputs"]["value_per_employed"] == {"value": 40000.0, "source": "spec"}
+    partial = parse({"economics": {"cost_per_patient": 1000}}, "spec.toml").economics
+    assert partial.illustrative and partial.as_dict()["inputs"]["cost_per_patient"]["source"] == (
+        "spec"
+    )
+
+
+def test_population_is_discounted():
+    econ = Economics(population_per_year=100, years=3, discount_rate=0.1)
+    assert econ.population == pytest.approx(100 + 100 / 1.1 + 100 / 1.21)
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [
+        ({"colour": 1}, "decision.colour"),
+        ({"economics": {"price": 1}}, "decision.economics.price"),
+        ({"next_trial": {"n_per_arm": [1, 10]}}, "decision.next_trial.n_per_arm"),
+        ({"next_trial": {"n_per_arm": [10.5]}}, "decision.next_trial.n_per_arm"),
+        ({"gamma_rope": 0.5}, "decision.gamma_rope"),
+        ({"mcid": "big"}, "decision.mcid"),
+        ({"economics": {"value_per_employed": 0}}, "decision.economics.value_per_employed"),
+        ({"next_trial": {"simulations": 10}}, "decision.next_trial.simulations"),
+        ({"next_trial": {"robust_weight": 1.5}}, "decision.next_trial.robust_weight"),
+    ],
+)
+def test_bad_settings_name_the_key(table, field):
+    with pytest.raises(InputError) as err:
+        parse(table, "spec.toml")
+    assert err.value.field == field
+
+
+def test_bad_decision_section_exits_2_and_writes_nothing(tmp_path, cli):
+    spec = tmp_path / "s.toml"
+    spec.write_text("[decision.economics]\ncost_per_patient = -5\n")
+    code, _, err = cli("run", spec, "--quick", "--out", tmp_path / "r")
+    assert code == 2
+    assert "decision.economics.cost_per_patient" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
+# --------------------------------------------------------------------------- posterior
+
+
+def test_beta_difference_matches_exact_benefit_and_monte_carlo():
+    post = BetaDifference(*BETA)
+    assert post.prob_gt(0.0)[0][0] == pytest.approx(conjugate.prob_greater(*BETA), abs=1e-7)
+    rng = np.random.default_rng(11)
+    m = 2_000_000
+    rd = rng.beta(*BETA[:2], m) - rng.beta(*BETA[2:], m)
+    d = np.array([-0.1, 0.1, 0.25])
+    p = post.prob_gt(d)[0]
+    exc = post.excess(d)[0]
+    short = post.shortfall(d)[0]
+    for i, t in enumerate(d):
+        ind = rd > t
+        assert abs(p[i] - ind.mean()) < 4 * ind.std() / math.sqrt(m)
+        x = np.maximum(rd - t, 0)
+        assert abs(exc[i] - x.mean()) < 4 * x.std() / math.sqrt(m)
+        y = np.maximum(t - rd, 0)
+        assert abs(short[i] - y.mean()) < 4 * y.std() / math.sqrt(m)
+
+
+def test_draws_difference_tail_functions_equal_numpy():
+    rng = np.random.default_rng(3)
+    rd = rng.normal(0.1, 0.1, 4000)
+    post = draws_posterior(rd)
+    d = np.array([-0.2, 0.0, 0.05, 0.3])
+    p, p_se = post.prob_gt(d)
+    np.testing.assert_allclose(p, [(rd + 0.5 - 0.5 > t).mean() for t in d], atol=1e-12)
+    exc, exc_se = post.excess(d)
+    np.testing.assert_allclose(exc, [np.maximum(rd - t, 0).mean() for t in d], atol=1e-12)
+    short, _ = post.shortfall(d)
+    np.testing.assert_allclose(short, [np.maximum(t - rd, 0).mean() for t in d], atol=1e-12)
+    assert (p_se > 0).all() and (exc_se > 0).all()
+
+
+def test_moment_matched_beta_recovers_parameters():
+    rng = np.random.default_rng(5)
+    post = DrawsDifference(draws(rng.beta(30, 20, 200_000)), draws(rng.beta(8, 12, 200_000)))
+    (a_t, b_t), (a_c, b_c) = post.moments()
+    assert a_t == pytest.approx(30, rel=0.03) and b_t == pytest.approx(20, rel=0.03)
+    assert a_c == pytest.approx(8, rel=0.03) and b_c == pytest.approx(12, rel=0.03)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@pytest.mark.parametrize(
+    ("p0", "pm", "expected"),
+    [
+        (0.95, 0.50, "go"),  # thresholds are inclusive
+        (0.99, 0.49, "indeterminate"),
+        (0.90, 0.70, "indeterminate"),
+        (0.90, 0.20, "no-go"),
+    ],
+)
+def test_dual_criterion_outcomes(p0, pm, expected):
+    assert dual_criterion(p0, pm, 0.95, 0.50) == expected
+
+
+@pytest.mark.parametrize(
+    ("above", "expected"), [(0.96, "go"), (0.95, "go"), (0.5, "indeterminate"), (0.04, "no-go")]
+)
+def test_rope_rule_outcomes(above, expected):
+    assert rope_rule(above, 0.95) == expected
+
+
+def test_decide_reports_rope_masses_that_sum_to_one():
+    rng = np.random.default_rng(2)
+    post = draws_posterior(rng.normal(0.2, 0.05, 8000))
+    out = decide(post, mcid=0.1, rope=0.05, gamma_benefit=0.95, gamma_mcid=0.5, gamma_rope=0.95)
+    assert out["dual"] == "go" and out["rope"] == "go"
+    total = out["p_rope_above"] + out["p_rope_inside"] + out["p_rope_below"]
+    assert total == pytest.approx(1.0)
+    assert not out["exact"] and out["p_rd_gt_mcid_mcse"] > 0
+
+
+# --------------------------------------------------------------------------- EVPI
+
+
+def test_evpi_is_non_negative():
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        post = draws_posterior(rng.normal(rng.normal(0, 0.1), rng.uniform(0.01, 0.2), 2000))
+        value, cost = rng.uniform(1e3, 1e5), rng.uniform(0, 1e4)
+        assert evpi(post, value, cost)[0] >= 0
+        assert min(ceac(post, Economics(value_per_employed=value))["evpi_per_patient"]) >= 0
+
+
+def test_evpi_is_zero_when_the_decision_is_certain():
+    rng = np.random.default_rng(9)
+    helps = draws_posterior(rng.uniform(0.2, 0.4, 2000))
+    assert evpi(helps, 25000, 3000) == (0.0, 0.0)  # every draw: INB > 0
+    assert evpi(helps, 25000, 20000) == (0.0, 0.0)  # every draw: INB < 0
+    assert evpi(BetaDifference(*BETA), 25000, 30000)[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_exact_evpi_matches_direct_monte_carlo():
+    value, cost = 25000.0, 3000.0
+    exact, _ = evpi(BetaDifference(*BETA), value, cost)
+    rng = np.random.default_rng(12)
+    m = 2_000_000
+    inb = value * (rng.beta(*BETA[:2], m) - rng.beta(*BETA[2:], m)) - cost
+    direct = np.maximum(inb, 0).mean() - max(inb.mean(), 0)
+    # E[INB] > 0 here, so EVPI = E[max(-INB, 0)]: its SE bounds the error of the estimate
+    se = np.maximum(-inb, 0).std() / math.sqrt(m)
+    assert inb.mean() > 0 and abs(exact - direct) < 4 * se
+    assert exact > 100
+
+
+def test_draws_evpi_matches_the_normal_closed_form():
+    mu, sigma, value, cost = 0.13, 0.12, 25000.0, 3000.0
+    rng = np.random.default_rng(13)
+    est, se = evpi(draws_posterior(rng.normal(mu, sigma, 400_000)), value, cost)
+    s = value * sigma
+    z = abs(value * mu - cost) / s
+    closed = s * (stats.norm.pdf(z) - z * stats.norm.sf(z))
+    assert abs(est - closed) < 4 * se
+
+
+def test_net_benefit_and_ceac_agree_with_each_other():
+    econ = Economics()
+    post = BetaDifference(*BETA)
+    nb = net_benefit(post, econ)
+    assert nb["inb_mean"] == pytest.approx(25000 * post.mean() - 3000)
+    assert nb["p_cost_effective"] == pytest.approx(post.prob_gt(0.12)[0][0])
+    curve = ceac(post, econ)
+    i = curve["wtp"].index(econ.value_per_employed)
+    assert curve["p_cost_effective"][i] == pytest.approx(nb["p_cost_effective"], abs=1e-6)
+    assert curve["evpi_per_patient"][i] == pytest.approx(nb["evpi_per_patient"], rel=1e-5)
+    assert np.all(np.diff(curve["p_cost_effective"]) >= -1e-9)
+
+
+# --------------------------------------------------------------------------- next trial
+
+
+def normal_power(n: int, p_t: float, p_c: float, alpha: float) -> float:
+    """Textbook normal-approximation power of the pooled z test (one side)."""
+    pbar = (p_t + p_c) / 2
+    z = stats.norm.isf(alpha / 2)
+    num = abs(p_t - p_c) * math.sqrt(n) - z * math.sqrt(2 * pbar * (1 - pbar))
+    return float(stats.norm.cdf(num / math.sqrt(p_t * (1 - p_t) + p_c * (1 - p_c))))
+
+
+def test_frequentist_rule_is_the_chi_square_test():
+    crit = Criteria(0.05, 0.975, 0.3)
+    n = 40
+    for y_t in range(3, 38, 5):
+        for y_c in range(3, 38, 4):
+            table = [[y_t, n - y_t], [y_c, n - y_c]]
+            p = stats.chi2_contingency(table, correction=False).pvalue
+            assert bool(crit.frequentist(y_t, y_c, n)) == (p < 0.05 and y_t > y_c)
+
+
+def test_assurance_with_a_point_mass_design_prior_is_classical_power():
+    crit = Criteria(0.05, 0.975, 0.3)
+    m = 200_000
+    p_t, p_c = np.full(m, 0.5), np.full(m, 0.38)
+    sizes = [50, 200]
+    sim = assurance(p_t, p_c, sizes, crit, np.random.default_rng(21))
+    for i, n in enumerate(sizes):
+        exact = success_probability(crit.frequentist, n, 0.5, 0.38)
+        a, se = sim["frequentist"]["assurance"][i], sim["frequentist"]["mcse"][i]
+        assert abs(a - exact) < 4 * se
+    # the exact power is the textbook normal-approximation power up to its approximation error
+    assert success_probability(crit.frequentist, 200, 0.5, 0.38) == pytest.approx(
+        normal_power(200, 0.5, 0.38, 0.05), abs=0.01
+    )
+
+
+def test_bayesian_rule_type_one_error_matches_exact_enumeration():
+    p0, n, m = 0.4, 300, 400_000
+    crit = Criteria(0.05, 0.975, sceptical_sd(p0, 0.10))
+    sim = assurance(np.full(m, p0), np.full(m, p0), [n], crit, np.random.default_rng(22))
+    a, se = sim["bayesian"]["assurance"][0], sim["bayesian"]["mcse"][0]
+    oc = operating_characteristics(crit, p0, [n], [n], np.array([0.0, 0.1]))
+    exact = oc["type1"]["bayesian"][0]
+    assert exact == success_probability(crit.bayesian, n, p0, p0)
+    assert 0 < exact < 0.025  # the sceptical prior makes the rule stricter than the z test
+    assert abs(a - exact) < 4 * se
+    assert oc["power"][0]["bayesian"][0] == pytest.approx(exact)
+
+
+def exact_posterior_benefit(y_t: int, y_c: int, n: int, sd: float) -> float:
+    """P(log OR > 0 | data) by 2-D quadrature of the binomial likelihood: flat prior on the
+    control log-odds, Normal(0, sd²) on the log OR."""
+    mu = np.linspace(-8, 8, 1600)[:, None]
+    theta = np.linspace(-4, 4, 1600)[None, :]  # an even count keeps 0 off the grid
+    loglik = (
+        y_c * mu
+        - n * np.logaddexp(0, mu)
+        + y_t * (mu + theta)
+        - n * np.logaddexp(0, mu + theta)
+        - 0.5 * (theta / sd) ** 2
+    )
+    w = np.exp(loglik - loglik.max())
+    return float(w[:, theta[0] > 0].sum() / w.sum())
+
+
+@pytest.mark.parametrize("sd", [0.25, 2.0])
+@pytest.mark.parametrize(
+    ("y_t", "y_c", "n"), [(30, 20, 50), (25, 20, 50), (60, 40, 100), (165, 130, 300)]
+)
+def test_bayesian_criterion_approximation_is_close_to_exact(y_t, y_c, n, sd):
+    approx = float(Criteria(0.05, 0.975, sd).posterior_benefit(y_t, y_c, n))
+    assert approx == pytest.approx(exact_posterior_benefit(y_t, y_c, n, sd), abs=0.01)
+
+
+def test_design_draws_resample_or_robustify():
+    rng = np.random.default_rng(4)
+    p_t, p_c = np.array([0.6, 0.7]), np.array([0.3, 0.4])
+    t, c = design_draws(p_t, p_c, 1000, 0.0, rng)
+    assert set(zip(t, c, strict=True)) <= {(0.6, 0.3), (0.7, 0.4)}
+    t, c = design_draws(p_t, p_c, 100_000, 1.0, rng)
+    assert abs((t > c).mean() - 0.5) < 0.01 and abs(t.mean() - 0.5) < 0.01
+
+
+def test_assurance_is_seeded_and_approaches_the_ceiling():
+    crit = Criteria(0.05, 0.975, 0.3)
+    rng = np.random.default_rng(0)
+    p_t, p_c = rng.beta(*BETA[:2], 20_000), rng.beta(*BETA[2:], 20_000)
+    a1 = assurance(p_t, p_c, [50, 100_000], crit, np.random.default_rng(1))
+    a2 = assurance(p_t, p_c, [50, 100_000], crit, np.random.default_rng(1))
+    assert a1 == a2
+    ceiling = float((p_t > p_c).mean())
+    big = a1["frequentist"]["assurance"][1]
+    assert big <= ceiling + 4 * a1["frequentist"]["mcse"][1] and big > ceiling - 0.03
+    assert smallest_n([10, 20, 30], [0.1, 0.85, 0.95], 0.8) == 20
+    assert smallest_n([10, 20], [0.1, 0.5], 0.8) is None
+
+
+# --------------------------------------------------------------------------- EVSI
+
+
+def test_evsi_by_enumeration_matches_nested_simulation():
+    value, cost, n = 25000.0, 3000.0, 50
+    exact = evsi(BETA[:2], BETA[2:], n, value, cost)
+    rng = np.random.default_rng(31)
+    m = 1_000_000
+    p_t, p_c = rng.beta(*BETA[:2], m), rng.beta(*BETA[2:], m)
+    y_t, y_c = rng.binomial(n, p_t), rng.binomial(n, p_c)
+    mean_after = (BETA[0] + y_t) / (sum(BETA[:2]) + n) - (BETA[2] + y_c) / (sum(BETA[2:]) + n)
+    gain = np.maximum(value * mean_after - cost, 0)
+    prior = max(value * BetaDifference(*BETA).mean() - cost, 0)
+    assert abs(exact - (gain.mean() - prior)) < 4 * gain.std() / math.sqrt(m)
+
+
+def test_evsi_is_bounded_by_evpi_and_grows_with_sample_size():
+    value, cost = 25000.0, 3000.0
+    full = evpi(BetaDifference(*BETA), value, cost)[0]
+    values = [evsi(BETA[:2], BETA[2:], n, value, cost) for n in (10, 100, 1000, 100_000)]
+    assert all(0 <= v <= full + 1e-6 for v in values)
+    assert values == sorted(values)
+    assert values[-1] == pytest.approx(full, rel=0.005)
+    assert evsi(BETA[:2], BETA[2:], 100, value, 40000.0) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_enbs_subtracts_the_trial_cost():
+    econ = Economics()
+    out = sampling_value(BETA[:2], BETA[2:], [50, 500], econ)
+    for i, n in enumerate([50, 500]):
+        assert out["enbs"][i] == pytest.approx(
+            out["evsi_per_patient"][i] * econ.population - econ.trial_cost(n)
+        )
+    poor = sampling_value(BETA[:2], BETA[2:], [50], Economics(trial_fixed_cost=1e12))
+    assert poor["n_best"] is None
+
+
+# --------------------------------------------------------------------------- the step
+
+
+def exact_spec(folder, extra: str = ""):
+    """A spec fitting only the exact engine (no sampler), plus ``extra`` TOML."""
+    path = folder / "exact.toml"
+    path.write_text(EXACT_ONLY + extra)
+    return path
+
+
+@pytest.fixture(scope="module")
+def quick_analysis(tmp_path_factory) -> Analysis:
+    spec = exact_spec(tmp_path_factory.mktemp("spec"))
+    return run_analysis(load_spec(spec).with_overrides(quick=True))
+
+
+def test_step_output_is_json_ready_with_provenance(quick_analysis):
+    dec = quick_analysis.extras["decision"]
+    json.dumps(dec, allow_nan=False)
+    horizons = quick_analysis.counts["horizon"].to_numpy().tolist()
+    assert len(dec["rules"]) == len(quick_analysis.fits) * len(horizons)
+    verified = {h: bool(quick_analysis.counts["verified"].sel(horizon=h).all()) for h in horizons}
+    assert all(r["verified_data"] == verified[r["horizon_months"]] for r in dec["rules"])
+    assert dec["economics"]["illustrative"] is True and dec["quick"] is True
+    assert dec["primary_horizon"] == 12 and dec["primary_verified"] is True
+    for f in dec["fits"]:
+        assert f["next_trial"]["seed"] > 0 and f["fit_seed"] > 0
+        assert len(f["next_trial"]["frequentist"]["assurance"]) == 20
+    exact = conjugate.prob_greater(*BETA)
+    head = next(r for r in dec["rules"] if r["prior"] == "reference" and r["horizon_months"] == 12)
+    assert head["p_rd_gt_0"] == pytest.approx(exact, abs=1e-7) and head["exact"]
+
+
+def test_step_is_reproducible(quick_analysis):
+    again = decision_step(quick_analysis)
+    assert json.dumps(again, sort_keys=True) == json.dumps(
+        quick_analysis.extras["decision"], sort_keys=True
+    )
+
+
+def test_step_from_draws_agrees_with_the_exact_answers(quick_analysis):
+    """A fit without Beta parameters (as from MCMC) takes the draws path: same answers
+    within Monte Carlo error."""
+    exact_fit = quick_analysis.fits[0]
+    post = exact_fit.tree["exact_posterior"].to_dataset()
+    rng = np.random.default_rng(6)
+    a, b = post["a"].to_numpy(), post["b"].to_numpy()
+    p = xr.DataArray(
+        rng.beta(a, b, size=(2, 20_000, *a.shape)),
+        dims=("chain", "draw", "arm", "horizon"),
+        coords={"arm": post["arm"].to_numpy(), "horizon": post["horizon"].to_numpy()},
+    )
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"p": p})})
+    fit = Fit("mcmc_like", exact_fit.prior, exact_fit.seed, tree)
+    rows = quick_analysis.results
+    own = rows[(rows["model"] == exact_fit.model) & (rows["prior"] == exact_fit.prior.name)]
+    analysis = Analysis(
+        quick_analysis.spec,
+        quick_analysis.data,
+        quick_analysis.counts,
+        quick_analysis.primary_horizon,
+        [exact_fit, fit],
+        pd.concat([own, own.assign(model="mcmc_like")], ignore_index=True),
+    )
+    dec = decision_step(analysis)
+    exact_rules = [r for r in dec["rules"] if r["model"] == exact_fit.model]
+    draw_rules = [r for r in dec["rules"] if r["model"] == "mcmc_like"]
+    for e, d in zip(exact_rules, draw_rules, strict=True):
+        assert e["exact"] and not d["exact"]
+        assert abs(e["p_rd_gt_mcid"] - d["p_rd_gt_mcid"]) < 4 * d["p_rd_gt_mcid_mcse"]
+    nb_exact, nb_draws = (f["net_benefit"] for f in dec["fits"])
+    se = nb_draws["evpi_per_patient_mcse"]
+    assert se > 0 and abs(nb_exact["evpi_per_patient"] - nb_draws["evpi_per_patient"]) < 4 * se
+
+
+def test_report_shows_the_decision_section(tmp_path, cli):
+    assert cli("run", exact_spec(tmp_path), "--quick", "--out", tmp_path / "r")[0] == 0
+    html = (tmp_path / "r" / "report.html").read_text()
+    md = (tmp_path / "r" / "report.md").read_text()
+    for text in (html, md):
+        assert "Decision analysis" in text and "ILLUSTRATIVE" in text
+        assert "decision rule says" in text
+    for name in ("decision_rules", "decision_ceac", "decision_assurance", "decision_oc"):
+        assert (tmp_path / "r" / "figures" / f"{name}.svg").is_file()
+        assert f"figures/{name}.svg" in md
+    # the plain sentences come before the detailed tables
+    assert md.index("decision rule says") < md.index("### Decision rules by horizon")
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["decision"]["headline"]["prior"] == "reference"
+
+
+def test_decision_can_be_switched_off(tmp_path, cli):
+    spec = exact_spec(tmp_path, "[decision]\nenabled = false\n")
+    assert cli("run", spec, "--quick", "--out", tmp_path / "r")[0] == 0
+    assert "decision" not in json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert "Decision analysis" not in (tmp_path / "r" / "report.html").read_text()
