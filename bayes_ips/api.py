@@ -306,7 +306,8 @@ def write_run(target: Path, results: Results, extra: dict[str, bytes] | None = N
         fits_dir.mkdir()
         for fit in results.fits:
             save_fit(fit, fits_dir, data_sha256=run["data_sha256"], spec_sha256=run["spec_sha256"])
-        write_report(tmp, results.summary_data, results.fits)
+        cached = None if results._figures is None else list(results._figures.values())
+        write_report(tmp, results.summary_data, results.fits, cached)
         for name, content in (extra or {}).items():
             (tmp / name).write_bytes(content)
     return target

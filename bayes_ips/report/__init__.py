@@ -107,9 +107,13 @@ def render_batch_index(rows: list[dict], exit_code: int, status: str) -> str:
     )
 
 
-def write_report(folder: Path, summary: dict, fits) -> None:
-    """Write report.html, report.md, summary.json and figures/ into ``folder``."""
-    figures = all_figures(fits, summary)
+def write_report(folder: Path, summary: dict, fits, figures: list[Figure] | None = None) -> None:
+    """Write report.html, report.md, summary.json and figures/ into ``folder``.
+
+    ``figures`` are the already rendered :func:`all_figures` of these fits, if the caller has them.
+    """
+    if figures is None:
+        figures = all_figures(fits, summary)
     fig_dir = folder / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     for fig in figures:
