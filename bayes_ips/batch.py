@@ -13,9 +13,11 @@ process). Given a scheduler address (``--scheduler``, or the ``BAYES_IPS_SCHEDUL
 variable) they go to a Dask distributed cluster instead. Either way the worker builds the
 complete run folder in its own temporary space and returns the files, which are written here
 atomically, so workers need the spec's data at the same path (or bundled ``package:`` data) but
-no shared writable storage. Where a run executes does not change its numbers: every fit's seed
-derives from the spec's seed, the model and the prior only. That is also why the address is not a
-spec setting: a spec says what to compute, and editing it would invalidate its content key.
+no shared writable storage. Inside a worker a fit's chains are sampled one after another (one
+run per core). Where a run executes does not change its numbers: every fit's seed derives from
+the spec's seed, the model and the prior only, and each chain has its own seed. That is also why
+the address is not a spec setting: a spec says what to compute, and editing it would invalidate
+its content key.
 
 Outputs and exit code
 ---------------------
@@ -41,7 +43,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -84,6 +86,8 @@ class Task:
     command: str
     package_version: str
     env: tuple[tuple[str, str], ...] = ()
+    sequential_chains: bool = True
+    """Sample each fit's chains one after another (in worker processes, one run per core)."""
 
 
 @dataclass
@@ -261,8 +265,9 @@ def build_run(task: Task) -> Outcome:
                 "install the same version on every worker",
                 field="--scheduler",
             )
-        from bayes_ips import api
+        from bayes_ips import api, inference
 
+        inference.SEQUENTIAL_CHAINS = task.sequential_chains
         with _environment(dict(task.env)), tempfile.TemporaryDirectory(prefix="bayes-ips-") as tmp:
             results = api.reanalyze(task.spec, quick=task.quick, command=task.command)
             folder = api.write_run(Path(tmp) / "run", results)
@@ -314,9 +319,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _local(tasks: dict[int, Task], jobs: int) -> Iterator[tuple[int, Outcome]]:
-    if jobs == 1 or len(tasks) <= 1:
+    if jobs == 1 or len(tasks) <= 1:  # in this process, whose chains may use every core
         for i, task in tasks.items():
-            yield i, build_run(task)
+            yield i, build_run(replace(task, sequential_chains=False))
         return
     # forkserver: workers start from a clean process (not a fork of a parent that may run
     # threads, as a notebook kernel does) that has imported the package once for all of them.

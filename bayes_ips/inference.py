@@ -37,11 +37,16 @@ def _seeds(seed: int, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
+SEQUENTIAL_CHAINS = False
+"""Sample a fit's chains one after another in this process. Batch workers set it: they already
+run one analysis per core, and starting sampler processes inside them costs more than it gains."""
+
+
 def _cores(chains: int) -> int:
-    """Processes for the chains: one per chain up to the CPUs, but one inside a daemonic process
-    (a Dask worker), which may not start children. The draws are the same either way: each
-    chain has its own seed."""
-    if multiprocessing.current_process().daemon:
+    """Processes for the chains: one per chain up to the CPUs, but one in a batch worker or in a
+    daemonic process (a Dask worker), which may not start children. The draws are the same
+    either way: each chain has its own seed."""
+    if SEQUENTIAL_CHAINS or multiprocessing.current_process().daemon:
         return 1
     return min(chains, os.cpu_count() or 1)
 
