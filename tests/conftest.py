@@ -64,3 +64,22 @@ def good_rows() -> list[str]:
         "A,12,10,40,42,true,paper table 2",
         "B,12,6,40,41,true,paper table 2",
     ]
+
+
+EXACT_SPEC = """
+title = "IPS in Pain trial: Bayesian reanalysis of employment"
+[models.beta_binomial]
+priors = ["reference", "jeffreys"]
+"""
+
+
+@pytest.fixture(scope="session")
+def report_run(tmp_path_factory) -> Path:
+    """A quick run of the bundled data with the exact model only (no sampler), shared by the
+    report tests (read only)."""
+    folder = tmp_path_factory.mktemp("report")
+    spec = folder / "exact.toml"
+    spec.write_text(EXACT_SPEC, encoding="utf-8")
+    code = main(["run", str(spec), "--quick", "--out", str(folder / "run")])
+    assert code == 0
+    return folder / "run"

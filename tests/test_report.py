@@ -1,13 +1,188 @@
-"""Report rendering: escaping of user text, flags, and self-containment."""
+"""Report rendering: structure, escaping of user text, flags, registries and re-rendering."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import shutil
+from html.parser import HTMLParser
+from itertools import pairwise
+
+import html5lib
+import jinja2
+import numpy as np
+import pytest
+
+import bayes_ips.report as report
+from bayes_ips.report import md_code, render_html, render_markdown
+from bayes_ips.report.checklist import wambs
+from bayes_ips.report.figures import Figure
+from bayes_ips.report.methods import model_method, parse_relations, to_mathml, to_text
+from bayes_ips.report.sections import SECTIONS, optional_sections
+from bayes_ips.rundir import atomic_write
 
 from .conftest import write_table
 
 HOSTILE = "<script>alert(1)</script>"
+MAX_HTML_BYTES = 5_000_000
+
+
+def _without_code(md: str) -> str:
+    """Markdown with code spans and fenced blocks removed (their content is shown verbatim)."""
+    md = re.sub(r"^```.*?^```", "", md, flags=re.S | re.M)
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", md)
+
+
+class _Outline(HTMLParser):
+    """Collects what the structure tests need: headings, images, tables, ids, links."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings: list[tuple[int, str]] = []
+        self.images: list[dict] = []
+        self.ids: list[str] = []
+        self.links: list[str] = []
+        self.th_without_scope = 0
+        self.tables = 0
+        self.tables_with_head = 0
+        self._heading: int | None = None
+        self._text = ""
+        self._table_has_th: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag in ("h1", "h2", "h3", "h4"):
+            self._heading, self._text = int(tag[1]), ""
+        elif tag == "img":
+            self.images.append(a)
+        elif tag == "a" and "href" in a:
+            self.links.append(a["href"])
+        elif tag == "table":
+            self.tables += 1
+            self._table_has_th.append(a.get("role") == "presentation")
+        elif tag == "th":
+            self.th_without_scope += "scope" not in a
+            if self._table_has_th:
+                self._table_has_th[-1] = True
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.tables_with_head += self._table_has_th.pop()
+        if self._heading and tag == f"h{self._heading}":
+            self.headings.append((self._heading, self._text.strip()))
+            self._heading = None
+
+    def handle_data(self, data):
+        if self._heading:
+            self._text += data
+
+
+def _outline(html: str) -> _Outline:
+    parser = _Outline()
+    parser.feed(html)
+    return parser
+
+
+def _summary(run_dir) -> dict:
+    return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+def _with_mcmc(summary: dict) -> dict:
+    """The quick run's summary plus two MCMC fits, one failing, with PPC and comparison data."""
+    s = copy.deepcopy(summary)
+    extra = [
+        ("hierarchical_logistic", "neutral_moderate"),
+        ("hierarchical_beta_binomial", "jeffreys"),
+    ]
+    base = [r for r in s["results"] if r["prior"] == "reference"]
+    for model, prior in extra:
+        s["run"]["fits"].append({"model": model, "prior": prior, "seed": 1, "file": "x.nc"})
+        s["results"] += [
+            {**copy.deepcopy(r), "model": model, "prior": prior, "p_benefit_mcse": 0.004}
+            for r in base
+        ]
+    s["priors"].append({**s["priors"][0], "name": "neutral_moderate", "ess": 12.5})
+    s["diagnostics"] = [
+        {
+            "model": extra[0][0],
+            "prior": extra[0][1],
+            "passed": True,
+            "rhat_max": 1.002,
+            "ess_bulk_min": 1800.0,
+            "ess_tail_min": 1500.0,
+            "divergences": 0,
+            "ebfmi_min": 0.95,
+            "treedepth_saturated": 0.0,
+            "messages": [],
+            "advice": [],
+        },
+        {
+            "model": extra[1][0],
+            "prior": extra[1][1],
+            "passed": False,
+            "rhat_max": 1.07,
+            "ess_bulk_min": 90.0,
+            "ess_tail_min": 120.0,
+            "divergences": 12,
+            "ebfmi_min": 0.4,
+            "treedepth_saturated": 0.0,
+            "retried": True,
+            "first_attempt": ["R-hat 1.09 > 1.01"],
+            "retry_settings": {"target_accept": 0.95, "tune": 2000},
+            "messages": [
+                "R-hat 1.070 > 1.01",
+                "ESS bulk 90 / tail 120 < 400",
+                "12 divergent transitions (allowed 0)",
+            ],
+            "advice": ["run longer"],
+        },
+    ]
+    cells = [
+        {
+            "arm": d["arm"],
+            "horizon_months": d["horizon_months"],
+            "observed": d["employed"],
+            "rep_mean": d["employed"] + 0.3,
+            "rep_lo": 2.0,
+            "rep_hi": 30.0,
+            "ppp": 0.5,
+            "loo_pit": 0.5,
+        }
+        for d in s["data"]
+    ]
+    cells[0] = {**cells[0], "ppp": 0.004}
+    s["ppc"] = {
+        "statistic": "posterior-predictive mid-p-value",
+        "fits": [{"model": m, "prior": p, "cells": cells} for m, p in extra],
+    }
+    s["comparison"] = {
+        "method": "PSIS-LOO (ArviZ loo and compare, stacking weights)",
+        "note": "Pareto k above 0.7 means PSIS-LOO is unreliable for that fit.",
+        "rows": [
+            {
+                "model": m,
+                "prior": p,
+                "rank": i,
+                "elpd_loo": -20.0 - 5 * i,
+                "se": 2.0,
+                "p_loo": 3.1,
+                "elpd_diff": 5.0 * i,
+                "dse": 1.0,
+                "weight": 1.0 - i,
+                "pareto_k_max": 0.3 + 0.5 * i,
+                "n_high_k": i,
+                "n_obs": 6,
+            }
+            for i, (m, p) in enumerate(extra)
+        ],
+    }
+    return s
+
+
+# -- escaping -------------------------------------------------------------------------------------
 
 
 def test_user_text_is_escaped_in_html_and_markdown(tmp_path, cli):
@@ -19,7 +194,8 @@ def test_user_text_is_escaped_in_html_and_markdown(tmp_path, cli):
         ],
     )
     spec = tmp_path / "s.toml"
-    spec.write_text(f'title = "{HOSTILE}"\n')
+    spec.write_text(f'title = "{HOSTILE}"\n[models.beta_binomial]\npriors = ["reference"]\n')
+    out = tmp_path / "r"
     code, _, err = cli(
         "run",
         spec,
@@ -31,23 +207,284 @@ def test_user_text_is_escaped_in_html_and_markdown(tmp_path, cli):
         "--control",
         "B",
         "--out",
-        tmp_path / "r",
+        out,
     )
     assert code == 0, err
-    html = (tmp_path / "r" / "report.html").read_text()
-    md = (tmp_path / "r" / "report.md").read_text()
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    html = (out / "report.html").read_text()
+    md = (out / "report.md").read_text()
+    assert "<script" not in html and "&lt;script&gt;" in html
     assert "<img src=x" not in html
-    # Markdown: every "<" from user text is backslash-escaped (a literal "<" in CommonMark)
-    assert not re.search(r"(?<!\\)<(script|img)", md) and r"\<script\>" in md
-    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    # Markdown: outside code spans every "<" from user text is backslash-escaped
+    prose = _without_code(md)
+    assert not re.search(r"(?<!\\)<(script|img)", prose) and r"\<script\>" in prose
+    # the exact command stays copyable: verbatim inside a code span
+    assert "--treatment '<script>alert(1)</script>'" in md
+    # figures carry the labels from the data, escaped as XML text
+    forest = (out / "figures" / "forest.svg").read_text()
+    assert "<script" not in forest and "&lt;script&gt;" in forest
+    html5lib.HTMLParser(strict=True).parse(html)
+    summary = _summary(out)
     assert summary["run"]["title"] == HOSTILE
+    # rendered by a CommonMark + tables renderer, the Markdown carries no live HTML
+    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py not installed")
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert "<script" not in rendered and "<img src=x" not in rendered
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
 
 
-def test_html_is_self_contained_and_flags_placeholders(tmp_path, cli):
-    assert cli("run", "--quick", "--out", tmp_path / "r")[0] == 0
-    html = (tmp_path / "r" / "report.html").read_text()
-    assert "http://" not in html and "https://" not in html.replace("https://doi.org", "")
-    assert "data:image/svg+xml;base64," in html
-    assert html.count("UNVERIFIED placeholder") >= 4
-    assert "QUICK RUN" in html
+def test_markdown_code_spans_survive_backticks():
+    assert md_code("a`b") == "``a`b``"
+    assert md_code("`x`") == "`` `x` ``"
+    assert md_code("plain") == "`plain`"
+
+
+# -- the default report ---------------------------------------------------------------------------
+
+
+def test_html_is_valid_self_contained_and_accessible(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    assert len(html.encode()) < MAX_HTML_BYTES
+    html5lib.HTMLParser(strict=True).parse(html)  # any HTML5 parse error raises
+    assert '<html lang="en">' in html and "<script" not in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no network resources"
+    assert "@media print" in html
+    doc = _outline(html)
+    levels = [level for level, _ in doc.headings]
+    assert levels.count(1) == 1 and levels[0] == 1
+    assert all(b - a <= 1 for a, b in pairwise(levels)), "no skipped levels"
+    assert len(doc.ids) == len(set(doc.ids)), "ids are unique"
+    assert all(link[1:] in doc.ids for link in doc.links if link.startswith("#"))
+    assert doc.images and all(len(img.get("alt", "")) > 40 for img in doc.images)
+    assert all(img["src"].startswith("data:image/svg+xml;base64,") for img in doc.images)
+    assert doc.th_without_scope == 0 and doc.tables == doc.tables_with_head
+
+
+def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    summary = _summary(report_run)
+    assert not summary["diagnostics"], "exact fits only: no convergence section"
+    h2 = [text for level, text in _outline(html).headings if level == 2]
+    assert h2 == [
+        "Summary",
+        "Data and provenance",
+        "Methods",
+        "Posterior-predictive checks",
+        "Model comparison",
+        "Results by horizon",
+        "Decision analysis: fund IPS now, and is a larger trial worth it?",
+        "Reproducibility",
+    ]
+    assert 'id="sec-diagnostics"' not in html and 'id="sec-warnings"' not in html
+    for key in ("ppc", "comparison", "decision"):
+        del summary[key]
+    bare = render_html(summary, [])
+    for absent in ("diagnostics", "ppc", "comparison", "decision", "warnings"):
+        absent = f"sec-{absent}"
+        assert f'id="{absent}"' not in bare and f'href="#{absent}"' not in bare
+
+
+def test_first_screen_answers_the_four_questions(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    summary = _summary(report_run)
+    first = html[: html.index('id="sec-data"')]
+    assert "The question:" in first and "IPS" in first and "TAU" in first
+    for r in summary["results"]:
+        if (r["model"], r["prior"]) == ("beta_binomial", "reference"):
+            assert f"is {100 * r['p_benefit']:.0f}%" in first
+    assert "How much does it depend on the prior?" in first
+    assert "Can the fits be trusted?" in first and "exact closed-form" in first
+    assert "QUICK RUN" in first
+    # every unverified horizon is flagged in the summary; the verified one is not
+    items = re.findall(r"<li><strong>(\d+) months.*?</li>", first, flags=re.S)
+    assert items == ["6", "12", "24"]
+    flagged = re.findall(r"<li><strong>(\d+) months[^\n]*UNVERIFIED", first)
+    assert flagged == ["6", "24"]
+
+
+def test_placeholders_are_flagged_wherever_shown(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    md = (report_run / "report.md").read_text(encoding="utf-8")
+    # 4 unverified data rows + 2 summary sentences + 2 at-a-glance rows + 2 result headings
+    assert html.count("UNVERIFIED placeholder") >= 10
+    assert md.count("UNVERIFIED placeholder") >= 10
+    forest = (report_run / "figures" / "forest.svg").read_text()
+    assert forest.count("UNVERIFIED placeholder data") == 2
+
+
+def test_methods_write_each_model_in_mathml(report_run):
+    html = (report_run / "report.html").read_text(encoding="utf-8")
+    methods = html[html.index('id="sec-methods"') : html.index('id="sec-results"')]
+    assert methods.count("<math") >= 3 and "<mi>Binomial</mi>" in methods
+    md = (report_run / "report.md").read_text(encoding="utf-8")
+    assert "y[a, h] ∼ Binomial(n[a, h], p[a, h])" in md
+
+
+def test_markdown_refers_to_figure_files_that_exist(report_run):
+    md = (report_run / "report.md").read_text(encoding="utf-8")
+    refs = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", md)
+    assert {"figures/forest.svg", "figures/p_rd_threshold.svg", "figures/rd_density.svg"} <= set(
+        refs
+    )
+    assert all((report_run / ref).is_file() for ref in refs)
+
+
+def test_rerender_reproduces_every_output_byte_for_byte(report_run, tmp_path, cli):
+    run = tmp_path / "run"
+    shutil.copytree(report_run, run)
+    before = {p.name: p.read_bytes() for p in (run / "report.html", run / "report.md")}
+    summary = (run / "summary.json").read_bytes()
+    (run / "report.html").unlink()
+    code, _, err = cli("report", run)
+    assert code == 0, err
+    assert (run / "summary.json").read_bytes() == summary
+    for name, content in before.items():
+        assert (run / name).read_bytes() == content, name
+    assert not list(tmp_path.glob(".run.partial-*")), "no temporary folders left"
+
+
+# -- MCMC fits: diagnostics, PPC, comparison ------------------------------------------------------
+
+
+def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_run):
+    s = _with_mcmc(_summary(report_run))
+    html = render_html(s, [])
+    html5lib.HTMLParser(strict=True).parse(html)
+    h2 = [text for level, text in _outline(html).headings if level == 2]
+    assert h2[3:6] == ["Convergence diagnostics", "Posterior-predictive checks", "Model comparison"]
+    first = html[: html.index('id="sec-data"')]
+    assert "NOT CONVERGED:</strong> some fits failed" in first
+    assert (
+        "NOT CONVERGED: 1 of 2 MCMC fits failed a convergence check even after an automatic "
+        "re-run: hierarchical_beta_binomial / jeffreys (R-hat 1.070 &gt; 1.01;" in first
+    )
+    assert "2 of 12 observed counts" in first
+    diag = html[html.index('id="sec-diagnostics"') : html.index('id="sec-ppc"')]
+    assert diag.count(">NOT CONVERGED<") == 1 and diag.count(">passed<") == 1
+    assert "run longer" in diag
+    assert "Exact fits need no checks: beta_binomial / reference" in diag
+    assert "Re-run (target_accept 0.95, tune 2000) after: R-hat 1.09 &gt; 1.01" in diag
+    assert "Prior ESS" in html and "12.5" in html
+    md = render_markdown(s, [])
+    assert "## Convergence diagnostics" in md and "| **NOT CONVERGED** |" in md
+    assert "## Model comparison" in md and "## Posterior-predictive checks" in md
+
+
+def test_wambs_items_follow_the_summary(report_run):
+    exact = {w["number"]: w["status"] for w in wambs(_summary(report_run))}
+    assert len(exact) == 10
+    assert exact[2] == exact[3] == exact[5] == "not applicable"
+    assert exact[6] == "checked"  # the exact fits' posterior-predictive check
+    assert wambs({**_summary(report_run), "ppc": None})[5]["status"] == "not checked"
+    mcmc = {w["number"]: w["status"] for w in wambs(_with_mcmc(_summary(report_run)))}
+    assert mcmc[2] == "flagged" and mcmc[4] == "flagged" and mcmc[6] == "flagged"
+    assert mcmc[3] == "not checked"
+
+
+# -- optional sections -----------------------------------------------------------------------------
+
+
+def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch, report_run):
+    monkeypatch.setattr(
+        "bayes_ips.report.sections.SECTIONS",
+        [
+            ("decision", lambda s: {"title": "decision analysis", "value": HOSTILE}),
+            ("missing_data", lambda s: None),
+            ("extra", "bayes_ips.report.sections:question"),
+            ("sensitivity", lambda s: {"value": 1}),
+            ("decision", lambda s: {"registered": "twice: the first one wins"}),
+        ],
+    )
+    names = [sec["name"] for sec in optional_sections(_summary(report_run))]
+    assert names == ["sensitivity", "decision", "extra"]
+    templates = {
+        f"sections/{n}.{ext}.j2": f"<h2>{n}</h2><p>{{{{ sec.data.get('value') }}}}</p>\n"
+        for n in ("decision", "extra")
+        for ext in ("html", "md")
+    }
+    # a template may carry its own section element and id: it is not wrapped again
+    templates["sections/sensitivity.html.j2"] = (
+        '<section id="sec-sensitivity"><h2>Prior sensitivity</h2></section>\n'
+    )
+    templates["sections/sensitivity.md.j2"] = "## Prior sensitivity\n"
+    monkeypatch.setattr(
+        report,
+        "_loader",
+        lambda: jinja2.ChoiceLoader(
+            [jinja2.DictLoader(templates), jinja2.PackageLoader("bayes_ips", "report/templates")]
+        ),
+    )
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    fig = Figure(
+        "decision_curve", "Net benefit", "A curve of net benefit by threshold.", svg, "decision"
+    )
+    report._env.cache_clear()
+    try:
+        html = render_html(_summary(report_run), [fig])
+        md = render_markdown(_summary(report_run), [fig])
+    finally:
+        report._env.cache_clear()
+    html5lib.HTMLParser(strict=True).parse(html)
+    order = [html.index(f'id="sec-{n}"') for n in ("results", "sensitivity", "decision", "repro")]
+    assert order == sorted(order)
+    assert "&lt;script&gt;" in html and "<script" not in html
+    assert html.count('id="sec-sensitivity"') == 1 and html.count('id="sec-decision"') == 1
+    decision = html[html.index('id="sec-decision"') : html.index('id="sec-extra"')]
+    assert 'alt="A curve of net benefit by threshold."' in decision
+    assert "![A curve of net benefit by threshold.](figures/decision_curve.svg)" in md
+    assert '<a href="#sec-decision">Decision analysis</a>' in html
+    assert SECTIONS == [] or all(isinstance(name, str) for name, _ in SECTIONS)
+
+
+# -- methods notation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "model", ["beta_binomial", "hierarchical_beta_binomial", "hierarchical_logistic"]
+)
+def test_every_model_has_its_relations_from_the_docstring(model):
+    method = model_method(model)
+    assert len(method.relations) >= 3
+    assert method.relations[0].text == "y[a, h] ∼ Binomial(n[a, h], p[a, h])"
+    for r in method.relations:
+        html5lib.HTMLParser(strict=True).parseFragment(str(r.html))
+
+
+def test_notation_renders_subscripts_greek_and_powers_and_escapes():
+    (rel,) = parse_relations("mu        ~ Normal(m0, s0²)       the prior's effect")
+    assert rel.note == "the prior's effect" and rel.text == "μ ∼ Normal(m0, s0²)"
+    html = str(rel.html)
+    assert "<mi>μ</mi><mo>∼</mo>" in html
+    assert "<msup><msub><mi>s</mi><mn>0</mn></msub><mn>2</mn></msup>" in html
+    assert "<msub><mi>p</mi><mrow><mi>a</mi><mo>,</mo><mi>h</mi></mrow></msub>" in str(
+        to_mathml("p[a, h]")
+    )
+    assert "&lt;" in str(to_mathml("a < b")) and "<script" not in str(to_mathml(HOSTILE))
+    assert to_text("kappa[a] * theta") == "κ[a] * θ"
+
+
+# -- atomic writes ---------------------------------------------------------------------------------
+
+
+def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path, monkeypatch):
+    target = tmp_path / "report.html"
+    atomic_write(target, "old")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("bayes_ips.rundir.os.replace", broken)
+    with pytest.raises(OSError):
+        atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_binned_kde_matches_scipy():
+    from scipy import stats
+
+    from bayes_ips.report.figures import kde
+
+    x = np.random.default_rng(7).beta(3, 5, 20_000) - 0.3
+    grid = np.linspace(-0.4, 0.8, 241)
+    exact = stats.gaussian_kde(x)(grid)
+    assert np.abs(kde(x, grid) - exact).max() < 0.01 * exact.max()

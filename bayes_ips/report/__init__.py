@@ -1,20 +1,39 @@
 """Reports: frozen report data (summary.json) → sections → exporters (HTML, Markdown, JSON).
 
 :func:`write_report` renders everything into a folder; the same call re-renders a finished run
-from its summary.json and saved fits (``bayes-ips report RUN_DIR``).
+from its summary.json and saved fits (``bayes-ips report RUN_DIR``), so the three outputs are
+always views of one dict. The HTML is self-contained (figures embedded as SVG data URIs, styles
+inline, no scripts, no network); the Markdown refers to the same figures under ``figures/``.
+
+No PDF exporter: the libraries that render HTML to PDF need a browser engine or system
+libraries (WeasyPrint: Pango), and the pure-Python ones (fpdf2) support too little HTML to reuse
+the report's templates. The HTML carries a print stylesheet, so a browser's "Print to PDF" gives
+a paginated report.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from functools import cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from bayes_ips.report.figures import Figure, all_figures
-from bayes_ips.report.sections import UNVERIFIED_FLAG, context, headline
+from bayes_ips.report.methods import rst_inline, rst_plain
+from bayes_ips.report.sections import (
+    UNVERIFIED_FLAG,
+    answers,
+    context,
+    pct,
+    pp,
+    ratio,
+    result_row,
+)
 from bayes_ips.report.summary import build_summary, dumps
+from bayes_ips.rundir import atomic_write
 
 __all__ = [
     "build_summary",
@@ -26,28 +45,65 @@ __all__ = [
     "write_report",
 ]
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def md_escape(text) -> str:
-    """Escape Markdown and inline-HTML syntax in user-supplied text."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ").replace("&", "&amp;")
+    """Escape Markdown and inline-HTML syntax in user-supplied text.
+
+    Backslash-escapes what acts anywhere in a line: links and images (``[ ]``), emphasis
+    (``* _ ~``), code (`````), raw HTML and autolinks (``< >``) and table cells (``|``); ``&``
+    becomes ``&amp;`` (no entity injection) and newlines become spaces. Characters that only act
+    at the start of a line (``#``, ``+``, ``-``) are left alone: filtered text never starts one.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("&", "&amp;")).replace("\n", " ")
 
 
-def _env(autoescape: bool) -> jinja2.Environment:
+def md_code(text) -> str:
+    """User-supplied text as a Markdown code span (shown verbatim, HTML inert)."""
+    text = str(text).replace("\n", " ")
+    runs = re.findall(r"`+", text)
+    fence = "`" * (max(map(len, runs), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _loader() -> jinja2.BaseLoader:
+    return jinja2.PackageLoader("bayes_ips", "report/templates")
+
+
+def breakable(text) -> Markup:
+    """Escaped text with line-break opportunities after underscores (long model names)."""
+    return Markup(str(escape(text)).replace("_", "_<wbr>"))
+
+
+@cache
+def _env(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("bayes_ips", "report/templates"),
-        autoescape=autoescape,
+        loader=_loader(),
+        autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = md_escape
+    env.filters.update(
+        md=md_escape,
+        mdcode=md_code,
+        wbr=breakable,
+        rst=rst_inline if html else rst_plain,
+        pct=pct,
+        pp=pp,
+        ratio=ratio,
+    )
     return env
 
 
 def _data_uri(fig: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(fig.svg.encode()).decode()
+
+
+def _figure_file(fig: Figure) -> str:
+    return f"figures/{fig.name}.svg"
 
 
 def render_html(summary: dict, figures: list[Figure]) -> str:
@@ -57,11 +113,22 @@ def render_html(summary: dict, figures: list[Figure]) -> str:
 
 def render_markdown(summary: dict, figures: list[Figure]) -> str:
     """The Markdown report; figures are referenced under ``figures/``."""
-    return (
-        _env(False)
-        .get_template("report.md.j2")
-        .render(**context(summary, figures, lambda f: f"figures/{f.name}.svg"))
+    text = (
+        _env(False).get_template("report.md.j2").render(**context(summary, figures, _figure_file))
     )
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _notebook_headline(summary: dict) -> dict:
+    """The headline fit's rows, with the range of P(benefit) over every fit at each horizon."""
+    first = summary["run"]["fits"][0]
+    ranges = {a["horizon"]: a["range"] for a in answers(summary)}
+    rows = [
+        {**result_row(r), "range": ranges[f"{r['horizon_months']:g}"]}
+        for r in summary["results"]
+        if (r["model"], r["prior"]) == (first["model"], first["prior"])
+    ]
+    return {"model": first["model"], "prior": first["prior"], "rows": rows}
 
 
 def render_notebook_html(summary: dict, status: str, passed: bool) -> str:
@@ -77,7 +144,7 @@ def render_notebook_html(summary: dict, status: str, passed: bool) -> str:
         .get_template("notebook.html.j2")
         .render(
             run=summary["run"],
-            headline=headline(summary),
+            headline=_notebook_headline(summary),
             status=status,
             passed=passed,
             diagnostics=summary["diagnostics"],
@@ -110,14 +177,16 @@ def render_batch_index(rows: list[dict], exit_code: int, status: str) -> str:
 def write_report(folder: Path, summary: dict, fits, figures: list[Figure] | None = None) -> None:
     """Write report.html, report.md, summary.json and figures/ into ``folder``.
 
+    Each file is written to a temporary name and renamed into place, so a reader never sees a
+    half-written file; a whole run folder is made atomic by :func:`bayes_ips.rundir.atomic_dir`.
     ``figures`` are the already rendered :func:`all_figures` of these fits, if the caller has them.
     """
     if figures is None:
         figures = all_figures(fits, summary)
-    fig_dir = folder / "figures"
+    fig_dir = Path(folder) / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     for fig in figures:
-        (fig_dir / f"{fig.name}.svg").write_text(fig.svg, encoding="utf-8")
-    (folder / "report.html").write_text(render_html(summary, figures), encoding="utf-8")
-    (folder / "report.md").write_text(render_markdown(summary, figures), encoding="utf-8")
-    (folder / "summary.json").write_text(dumps(summary), encoding="utf-8")
+        atomic_write(Path(folder) / _figure_file(fig), fig.svg)
+    atomic_write(Path(folder) / "report.html", render_html(summary, figures))
+    atomic_write(Path(folder) / "report.md", render_markdown(summary, figures))
+    atomic_write(Path(folder) / "summary.json", dumps(summary))

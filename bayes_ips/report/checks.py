@@ -1,7 +1,8 @@
-"""Report sections and figures for convergence, posterior-predictive checks and model comparison.
+"""Figures for the convergence and posterior-predictive sections of the report.
 
-Section builders read summary.json only; figure builders read the saved fits (rank plots via
-ArviZ's ``plot_rank``; posterior- and prior-predictive plots in the report's matplotlib style).
+Figure builders read the saved fits: rank plots via ArviZ's ``plot_rank``; posterior- and
+prior-predictive plots in the report's matplotlib style. The sections' tables are built from
+summary.json by :mod:`bayes_ips.report.sections`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.figures import STYLE, Figure, render
+from bayes_ips.report.figures import STYLE, WARN, Figure, render, unverified_horizons
 
 MAX_RANK_PLOTS = 4
 
@@ -21,88 +22,6 @@ def _first_per_model(fits):
             seen.add(fit.model)
             out.append(fit)
     return out
-
-
-def diagnostics_section(summary: dict) -> dict | None:
-    """Convergence table; None when no MCMC fit ran."""
-    rows = summary["diagnostics"]
-    if not rows:
-        return None
-    th = summary["run"]["thresholds"]
-    return {
-        "rows": [
-            {
-                "model": d["model"],
-                "prior": d["prior"],
-                "passed": d["passed"],
-                "rhat": f"{d['rhat_max']:.3f}",
-                "ess_bulk": f"{d['ess_bulk_min']:.0f}",
-                "ess_tail": f"{d['ess_tail_min']:.0f}",
-                "divergences": d["divergences"],
-                "ebfmi": f"{d['ebfmi_min']:.2f}",
-                "treedepth": f"{100 * d['treedepth_saturated']:.1f}%",
-                "retried": d["retried"],
-                "first_attempt": "; ".join(d.get("first_attempt", [])),
-                "messages": "; ".join(d["messages"]),
-                "advice": "; ".join(d["advice"]),
-            }
-            for d in rows
-        ],
-        "all_passed": all(d["passed"] for d in rows),
-        "thresholds": (
-            f"R-hat ≤ {th['rhat_max']}, bulk and tail ESS ≥ {th['ess_min']:g}, "
-            f"divergences ≤ {th['divergences_max']}, E-BFMI ≥ {th['ebfmi_min']}"
-        ),
-    }
-
-
-def ppc_section(summary: dict) -> dict | None:
-    """Posterior-predictive table: flagged cells per fit."""
-    ppc = summary.get("ppc")
-    if not ppc:
-        return None
-    rows = []
-    for fit in ppc["fits"]:
-        for c in fit["cells"]:
-            rows.append(
-                {
-                    "model": fit["model"],
-                    "prior": fit["prior"],
-                    "arm": c["arm"],
-                    "horizon": f"{c['horizon_months']:g}",
-                    "observed": c["observed"],
-                    "replicated": f"{c['rep_mean']:.1f} ({c['rep_lo']:.0f} to {c['rep_hi']:.0f})",
-                    "ppp": f"{c['ppp']:.2f}",
-                    "loo_pit": f"{c['loo_pit']:.2f}",
-                    "flag": not 0.025 <= c["ppp"] <= 0.975,
-                }
-            )
-    return {"rows": rows, "statistic": ppc["statistic"], "n_flagged": sum(r["flag"] for r in rows)}
-
-
-def comparison_section(summary: dict) -> dict | None:
-    """PSIS-LOO comparison table."""
-    comp = summary.get("comparison")
-    if not comp:
-        return None
-    return {
-        "method": comp["method"],
-        "note": comp["note"],
-        "rows": [
-            {
-                "model": r["model"],
-                "prior": r["prior"],
-                "rank": r["rank"],
-                "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
-                "p_loo": f"{r['p_loo']:.1f}",
-                "diff": f"{r['elpd_diff']:.1f} ± {r['dse']:.1f}",
-                "weight": f"{r['weight']:.2f}",
-                "k": f"{r['pareto_k_max']:.2f}",
-                "high_k": f"{r['n_high_k']} of {r['n_obs']}",
-            }
-            for r in comp["rows"]
-        ],
-    }
 
 
 def rank_plots(fits, summary: dict) -> Figure | None:
@@ -137,6 +56,7 @@ def rank_plots(fits, summary: dict) -> Figure | None:
         "Rank plots of key parameters (one line per chain)",
         "Rank ECDF-difference plots per chain for the key parameters of each MCMC model; "
         "well-mixed chains give overlapping lines near zero.",
+        "diagnostics",
     )
 
 
@@ -146,9 +66,15 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
     if not chosen or "ppc" not in summary:
         return None
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]
+    flagged = unverified_horizons(summary)
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
-            1, len(chosen), figsize=(3.4 * len(chosen) + 0.5, 3.2), squeeze=False, sharey=True
+            1,
+            len(chosen),
+            figsize=(3.4 * len(chosen) + 1.8, 3.4),
+            squeeze=False,
+            sharey=True,
+            layout="constrained",
         )
         for ax, fit in zip(axes[0], chosen, strict=True):
             obs = fit.tree["observed_data"]["y"]
@@ -167,18 +93,25 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
                     mec="black",
                     label=f"{arm}: observed",
                 )
-            ax.set_xticks(range(len(horizons)), [f"{h:g} mo" for h in horizons])
+            ax.set_xticks(
+                range(len(horizons)),
+                [f"{h:g}" + ("\nUNVERIFIED" if h in flagged else "") for h in horizons],
+            )
+            for label, h in zip(ax.get_xticklabels(), horizons, strict=True):
+                if h in flagged:
+                    label.set_color(WARN)
             ax.set_title(f"{fit.model}\n{fit.prior.name}", fontsize=9)
-            ax.set_xlabel("horizon")
+            ax.set_xlabel("horizon (months)")
         axes[0][0].set_ylabel("number employed")
-        axes[0][-1].legend(fontsize=7, frameon=False)
-        fig.tight_layout()
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", frameon=False)
     return render(
         fig,
         "ppc",
         "Posterior-predictive check: observed counts and 95% replicated intervals",
         "For each model, the observed number employed per arm and horizon (dots) against the "
         "95% interval of counts replicated from the posterior (bars).",
+        "ppc",
     )
 
 
@@ -189,7 +122,11 @@ def prior_predictive_plot(fits, summary: dict) -> Figure | None:
         return None
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
-            1, len(chosen), figsize=(3.6 * len(chosen) + 0.5, 3.0), squeeze=False
+            1,
+            len(chosen),
+            figsize=(3.6 * len(chosen) + 1.2, 3.0),
+            squeeze=False,
+            layout="constrained",
         )
         bins = np.linspace(0, 1, 41)
         for ax, fit in zip(axes[0], chosen, strict=True):
@@ -206,12 +143,13 @@ def prior_predictive_plot(fits, summary: dict) -> Figure | None:
             ax.set_title(f"{fit.model}\n{fit.prior.name}", fontsize=9)
             ax.set_xlabel("implied employment rate (%)")
         axes[0][0].set_ylabel("prior density")
-        axes[0][-1].legend(fontsize=7, frameon=False)
-        fig.tight_layout()
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", frameon=False, title="arm")
     return render(
         fig,
         "prior_predictive",
         "Prior-predictive employment rates (all horizons pooled)",
         "Histograms of the employment rates each model's prior implies, per arm, before "
         "seeing the data.",
+        "methods",
     )
