@@ -81,13 +81,13 @@ def test_second_batch_skips_unchanged_specs_and_reruns_changed_ones(specs, tmp_p
     assert set(statuses(run_batch(specs, out, jobs=1)).values()) == {"ok"}
 
     monkeypatch.setattr(batch, "__version__", "99.0")  # package version changes
-    assert set(statuses(run_batch(specs, out, jobs=1)).values()) == {"ok"}
+    assert statuses(run_batch(specs[:1], out, jobs=1)) == {"alpha": "ok"}
     monkeypatch.undo()
 
     # Same spec and seed, forced again: the same summary.json, byte for byte.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     data.write_text(IPS_CSV.read_text())
-    run_batch(specs, out, jobs=1, force=True)
+    run_batch(specs[:1], out, jobs=1, force=True)
     assert (out / "alpha" / "summary.json").read_bytes() == summary
 
 
