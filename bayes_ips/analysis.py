@@ -27,6 +27,8 @@ Progress = Callable[[str, int, int], None]
 STEPS: list[tuple[str, str]] = [
     ("ppc", "bayes_ips.diagnostics:ppc_summary"),
     ("comparison", "bayes_ips.diagnostics:comparison_summary"),
+    ("horizons", "bayes_ips.horizons:summarise_horizons"),
+    ("missing_data", "bayes_ips.missing:analyse"),
     ("decision", "bayes_ips.decision.step:run"),
 ]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
@@ -111,6 +113,9 @@ def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFra
                     for d, v in zip(table[col], exact, strict=True)
                 ]
         verified = counts["verified"].all("arm")
+        if fit.model not in models.EXACT_MODELS:
+            # pooled models borrow strength across horizons: every estimate rests on every row
+            verified = verified & verified.all("horizon")
         table.insert(0, "model", fit.model)
         table.insert(1, "prior", fit.prior.name)
         table.insert(3, "treatment", spec.comparison.treatment)
@@ -131,7 +136,7 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
     progress : callable, optional
         Called as ``progress(label, done, total)`` before each fit.
     """
-    data = load_trial(spec.data_path)
+    data = load_trial(spec.data_path, spec.options.get("ipd"))
     if spec.verified_only:
         data = data.verified_only()
     warnings = [*data.warnings, *data.check_comparison(spec.comparison)]

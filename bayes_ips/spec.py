@@ -11,7 +11,11 @@ range is an :class:`~bayes_ips.errors.InputError` naming the key. Keys and defau
 - ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``;
 - ``[sampler]`` ``backend`` (``pymc`` or ``nutpie``), ``chains``, ``draws``, ``tune``,
   ``target_accept``;
-- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``.
+- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``;
+- ``[ipd]`` ``horizons``, ``covariates`` (individual participant data,
+  :func:`bayes_ips.data.ipd.parse_options`);
+- ``[missing_data]`` ``enabled``, ``delta_min``, ``delta_max``, ``delta_step``, ``thresholds``,
+  ``prior`` (missing-outcome analyses, :func:`bayes_ips.missing.parse_options`).
 """
 
 from __future__ import annotations
@@ -120,7 +124,11 @@ class Spec:
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {"decision": "bayes_ips.decision.settings:parse"}
+OPTION_SECTIONS: dict[str, str] = {
+    "decision": "bayes_ips.decision.settings:parse",
+    "ipd": "bayes_ips.data.ipd:parse_options",
+    "missing_data": "bayes_ips.missing:parse_options",
+}
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming
 ``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent

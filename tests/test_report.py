@@ -271,6 +271,8 @@ def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report
         "Posterior-predictive checks",
         "Model comparison",
         "Results by horizon",
+        "Across horizons: does the benefit hold at every horizon?",
+        "Missing outcomes: how bad would they have to be to overturn the result?",
         "Decision analysis: fund IPS now, and is a larger trial worth it?",
         "Reproducibility",
     ]

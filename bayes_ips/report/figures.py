@@ -402,6 +402,8 @@ FIGURES: list[FigureBuilder | str] = [
     "bayes_ips.report.checks:rank_plots",
     "bayes_ips.report.checks:ppc_plot",
     "bayes_ips.report.checks:prior_predictive_plot",
+    "bayes_ips.report.across_horizons:cumulative_figure",
+    "bayes_ips.report.missing_outcomes:tipping_figure",
     "bayes_ips.report.decision:rules_figure",
     "bayes_ips.report.decision:ceac_figure",
     "bayes_ips.report.decision:assurance_figure",
