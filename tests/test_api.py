@@ -12,6 +12,7 @@ import bayes_ips
 from bayes_ips.api import Results, reanalyze
 from bayes_ips.errors import InputError
 from bayes_ips.priors import library
+from bayes_ips.priors.listing import context_for
 
 from .conftest import IPS_CSV
 
@@ -114,7 +115,9 @@ def test_every_cli_verb_has_a_python_function(tmp_path, results):
     assert data.arms == ["IPS", "TAU"] and len(data.table) == 6
     with pytest.raises(InputError, match="file not found"):
         bayes_ips.check_data(tmp_path / "missing.csv")
-    assert bayes_ips.list_priors()["name"].tolist() == list(library())
+    listed = bayes_ips.list_priors()
+    assert listed["name"].tolist() == list(library(context_for()))
+    assert {"reference", "neutral_moderate", "sceptical_mcid"} <= set(listed["name"])
     folder = results.report(tmp_path / "run")
     (folder / "run-key.json").write_text("{}")
     before = (folder / "summary.json").read_bytes()
