@@ -49,7 +49,7 @@ from scipy import optimize, special, stats
 from bayes_ips.conjugate import prob_greater
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS
-from bayes_ips.priors import BetaRate, library
+from bayes_ips.priors import BetaRate, anchor, get_prior, library
 
 EXACT_MAX_PAIRS = 40401
 SEARCH_LIMIT = 12.0
@@ -418,7 +418,8 @@ def analyse(analysis) -> dict | None:
     settings: MissingSettings = analysis.spec.options.get("missing_data", MissingSettings())
     if not settings.enabled:
         return None
-    prior = library()[settings.prior]
+    context = anchor(analysis.spec.options.get("priors"), analysis.counts, analysis.primary_horizon)
+    prior = get_prior(settings.prior, context)
     rate = prior.rate
     assert rate is not None
     comparison = analysis.spec.comparison
