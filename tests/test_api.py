@@ -21,6 +21,10 @@ name = "exact"
 path = "trial.csv"
 [models.beta_binomial]
 priors = ["reference", "jeffreys"]
+[decision]
+enabled = false
+[missing_data]
+enabled = false
 """
 
 
