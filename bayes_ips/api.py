@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -28,12 +29,17 @@ from bayes_ips.data import TrialData, load_trial
 from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.inference import load_fit, save_fit
 from bayes_ips.priors import library
+from bayes_ips.priors.ess import prior_ess
+from bayes_ips.priors.listing import context_for
 from bayes_ips.report import build_summary, render_notebook_html, write_report
 from bayes_ips.report.figures import Figure, all_figures, rd_density_plot
 from bayes_ips.report.sections import pct, pp
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.spec import DEFAULT_SPEC, Spec, load_spec
 
+SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+"""What ``<model>__<prior>`` of a saved run must look like: a plain file name."""
+FIT_KEYS = ("model", "prior", "file")
 QUICK_ENV = "BAYES_IPS_QUICK"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 KEEP_ON_RERENDER = ("run-key.json",)
@@ -267,12 +273,23 @@ def check_data(path: str | Path) -> TrialData:
     return load_trial(path)
 
 
-def list_priors() -> pd.DataFrame:
-    """The named priors (``bayes-ips priors``): name, what it is, and its recipe in words."""
+def list_priors(spec: str | Path | None = None, data: str | Path | None = None) -> pd.DataFrame:
+    """The named priors (``bayes-ips priors``): name, group, distribution, ESS and recipe.
+
+    Priors anchored on the trial (MCID, evidence-based) use the control rate of ``spec``'s data
+    (default: the bundled analysis), or of ``data`` when given.
+    """
+    context = context_for(spec, data)
     return pd.DataFrame(
         [
-            {"name": p.name, "description": p.describe(), "recipe": p.recipe}
-            for p in library().values()
+            {
+                "name": p.name,
+                "group": p.group,
+                "description": p.describe(),
+                "ess": prior_ess(p, context.control_rate),
+                "recipe": p.recipe,
+            }
+            for p in library(context).values()
         ]
     )
 
@@ -323,11 +340,27 @@ def load_run(run_dir: str | Path) -> Results:
         summary = json.loads(path.read_text(encoding="utf-8"))
         run = summary["run"]
         entries = run["fits"]
+        well_formed = (
+            isinstance(run["data_sha256"], str)
+            and isinstance(summary["diagnostics"], list)
+            and all(isinstance(entry[k], str) for entry in entries for k in FIT_KEYS)
+        )
+        if not well_formed:
+            raise TypeError
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise InputError(str(path), "not a readable bayes_ips summary.json") from None
     checks = {(d["model"], d["prior"]): d for d in summary.get("diagnostics", [])}
     fits = []
     for entry in entries:
+        label = f"{entry['model']}__{entry['prior']}"
+        if not SAFE_LABEL.match(label):
+            raise InputError(
+                str(path),
+                "a fit's model or prior is not a plain name (re-rendering writes fits/<model>__"
+                "<prior>.nc)",
+                field="run.fits",
+                value=label,
+            )
         fit_path = folder / entry["file"]
         if not fit_path.resolve().is_relative_to(folder.resolve()):
             raise InputError(

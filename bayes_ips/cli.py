@@ -59,8 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="re-render a finished run without resampling")
     report.add_argument("run_dir")
 
-    sub.add_parser("priors", help="list the named priors with their recipes")
-
+    priors = sub.add_parser("priors", help="list the named priors with their recipes")
+    priors.add_argument("spec", nargs="?", help="analysis spec (TOML); default models/default.toml")
+    priors.add_argument("--data", help="the trial table that anchors the control rate")
     batch = sub.add_parser(
         "batch",
         help="run many specs; skip unchanged ones; write an index of all runs",
@@ -174,10 +175,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _priors(args: argparse.Namespace) -> int:
-    from bayes_ips import api
+    from bayes_ips.priors.listing import describe_library
 
-    for prior in api.list_priors().itertuples():
-        print(f"{prior.name}\n    {prior.description}\n    recipe: {prior.recipe}")
+    for line in describe_library(args.spec, args.data):
+        print(line)
     return EXIT_OK
 
 

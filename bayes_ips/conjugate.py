@@ -1,8 +1,9 @@
 """Exact beta-binomial answers: the reference every MCMC model is checked against.
 
-With independent Beta(a, b) priors on each arm's rate at each horizon and a binomial likelihood,
-the posterior of each rate is Beta(a + y, b + n − y). The posterior probability of benefit,
-P(p_treatment > p_control), is computed exactly by one-dimensional quadrature of
+With independent Beta(a, b) priors on each arm's rate at each horizon (the arms' Betas may
+differ) and a binomial likelihood, the posterior of each rate is Beta(a + y, b + n − y). The
+posterior probability of benefit, P(p_treatment > p_control), is computed exactly by
+one-dimensional quadrature of
 
     P = ∫₀¹ F_c(F_t⁻¹(u)) du,
 
@@ -24,10 +25,23 @@ from bayes_ips.priors import BetaRate
 MODEL = "beta_binomial"
 
 
+def prior_parameters(counts: xr.Dataset, prior: BetaRate) -> xr.Dataset:
+    """Prior Beta parameters ``a`` and ``b`` with dim ``arm`` (treatment first, as in counts)."""
+    (ta, tb), (ca, cb) = prior.treatment, prior.control
+    arm = counts["arm"]
+    return xr.Dataset(
+        {
+            "a": xr.DataArray([ta, ca], dims="arm", coords={"arm": arm}),
+            "b": xr.DataArray([tb, cb], dims="arm", coords={"arm": arm}),
+        }
+    )
+
+
 def posterior_parameters(counts: xr.Dataset, prior: BetaRate) -> xr.Dataset:
     """Posterior Beta parameters ``a`` and ``b`` with dims ``(arm, horizon)``."""
     y, n = counts["employed"], counts["n_analysed"]
-    return xr.Dataset({"a": prior.a + y, "b": prior.b + n - y}).astype(float)
+    p = prior_parameters(counts, prior)
+    return xr.Dataset({"a": p["a"] + y, "b": p["b"] + n - y}).astype(float).transpose(*y.dims)
 
 
 def prob_greater(a_t: float, b_t: float, a_c: float, b_c: float) -> float:

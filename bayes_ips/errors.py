@@ -13,6 +13,8 @@ EXIT_NOT_CONVERGED = 3
 class InputError(Exception):
     """Invalid data, spec or arguments: exit code 2, one line, nothing written.
 
+    The message escapes non-printable characters of user-supplied text (see :func:`printable`).
+
     Parameters
     ----------
     source : str
@@ -41,4 +43,10 @@ class InputError(Exception):
         if self.value is not None:
             shown = repr(self.value)
             where.append(f"value {shown if len(shown) <= 60 else shown[:57] + '...'}")
-        return ", ".join(where) + f": {self.rule}"
+        return printable(", ".join(where) + f": {self.rule}")
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character (newlines, terminal escapes, NUL, bidi
+    overrides) shown as its Python escape, so a message stays one harmless line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -3,7 +3,10 @@
 :func:`sample` runs NUTS (PyMC's own by default, nutpie if the spec asks and it is installed) with
 the spec's settings and a seed, and returns one DataTree with the groups ``posterior``,
 ``sample_stats``, ``log_likelihood``, ``log_prior``, ``posterior_predictive``, ``prior``,
-``prior_predictive``, ``observed_data`` and ``constant_data``. PyMC is imported on first use only.
+``prior_predictive``, ``observed_data`` and ``constant_data``. :func:`sample_posterior` is the
+light entry for many small refits (simulation-based calibration): the same NUTS draws, nothing
+else. :func:`sample_prior` draws parameters and data from a model's prior. PyMC is imported on
+first use only.
 
 Each fit is written to ``fits/<model>__<prior>.nc`` with root attributes that make it verifiable:
 package version, model, prior (JSON), data and spec SHA-256, and seed. :func:`load_fit` checks them
@@ -17,7 +20,11 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +79,71 @@ def sample(
     logging.getLogger("pymc").setLevel(logging.WARNING)
 
     s_nuts, s_ppc, s_prior = _seeds(seed, 3)
+    with _interrupts_stop_sampling(), model, warnings.catch_warnings():
+        tree = _nuts(
+            model,
+            settings,
+            s_nuts,
+            cores=_cores(settings.chains),
+            target_accept=target_accept or settings.target_accept,
+            tune=tune or settings.tune,
+        )
+        warnings.simplefilter("ignore", category=FutureWarning)
+        pm.stats.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_prior(tree, extend_inferencedata=True, progressbar=False)
+        pm.sample_posterior_predictive(
+            tree, extend_inferencedata=True, random_seed=s_ppc, progressbar=False
+        )
+        prior = pm.sample_prior_predictive(draws=PRIOR_DRAWS, random_seed=s_prior)
+    for group in ("prior", "prior_predictive"):
+        tree[group] = prior[group]
+    return tree
+
+
+def sample_posterior(model, settings, seed: int, *, cores: int = 1) -> xr.DataTree:
+    """Fit ``model`` by NUTS and return only the ``posterior`` and ``sample_stats`` groups.
+
+    The draws equal those of :func:`sample` with the same seed and settings; log-likelihood and
+    predictive draws are skipped, so many small refits stay cheap.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    settings : bayes_ips.spec.SamplerSettings
+    seed : int
+    cores : int, default 1
+        Chains run in parallel on this many processes; 1 runs them one after another (for callers
+        that parallelise over fits themselves).
+    """
+    with _interrupts_stop_sampling():
+        return _nuts(
+            model,
+            settings,
+            _seeds(seed, 3)[0],
+            cores=cores,
+            target_accept=settings.target_accept,
+            tune=settings.tune,
+        )
+
+
+def sample_prior(model, draws: int, seed: int) -> xr.DataTree:
+    """Draw parameters and data from the prior of ``model``.
+
+    Returns
+    -------
+    xarray.DataTree
+        Groups ``prior`` (parameters and deterministics) and ``prior_predictive`` (data), each
+        with dims ``(chain, draw, ...)`` and one chain.
+    """
+    import pymc as pm
+
+    with model, _interrupts_stop_sampling():
+        return pm.sample_prior_predictive(draws=draws, random_seed=seed)
+
+
+def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune: int):
+    import pymc as pm
+
     backend = settings.backend
     if backend == "nutpie":
         try:
@@ -85,26 +157,49 @@ def sample(
             ) from None
     with model, warnings.catch_warnings():
         warnings.simplefilter("ignore", category=FutureWarning)
-        tree = pm.sample(
+        return pm.sample(
             draws=settings.draws,
-            tune=tune or settings.tune,
+            tune=tune,
             chains=settings.chains,
-            cores=_cores(settings.chains),
-            target_accept=target_accept or settings.target_accept,
-            random_seed=s_nuts,
+            cores=cores,
+            target_accept=target_accept,
+            random_seed=seed,
             nuts_sampler=backend,
             progressbar=False,
             compute_convergence_checks=False,
         )
-        pm.stats.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
-        pm.stats.compute_log_prior(tree, extend_inferencedata=True, progressbar=False)
-        pm.sample_posterior_predictive(
-            tree, extend_inferencedata=True, random_seed=s_ppc, progressbar=False
-        )
-        prior = pm.sample_prior_predictive(draws=PRIOR_DRAWS, random_seed=s_prior)
-    for group in ("prior", "prior_predictive"):
-        tree[group] = prior[group]
-    return tree
+
+
+@contextmanager
+def _interrupts_stop_sampling() -> Iterator[None]:
+    """Let Ctrl-C (SIGINT) and SIGTERM during sampling stop the run.
+
+    ``pm.sample`` and ``pm.sample_posterior_predictive`` catch ``KeyboardInterrupt`` and return the
+    draws made so far (or fail when there are too few); a run must never summarise a truncated
+    fit. The signal is remembered and re-raised as ``KeyboardInterrupt`` once PyMC returns or
+    fails.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except Exception:
+        if received:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    if received:
+        raise KeyboardInterrupt
 
 
 def save_fit(fit: Fit, folder: Path, *, data_sha256: str, spec_sha256: str) -> Path:

@@ -2,12 +2,17 @@
 
 Specs are parsed with :mod:`tomllib` (a data-only parser: nothing in a spec is executed). The
 effective spec is ``DEFAULTS | user``, key by key; an unknown key or a value of the wrong type or
-range is an :class:`~bayes_ips.errors.InputError` naming the key. Keys and defaults:
+range is an :class:`~bayes_ips.errors.InputError` naming the key, and so is a file that is not
+UTF-8, not TOML, larger than 1 MB, nested too deeply or holding an integer too long to read. No key
+names an output path: the run folder is ``--out`` or ``reports/<name>`` with a plain ``name``.
+Keys and defaults:
 
 - ``title`` (str), ``name`` (run folder name, letters/digits/``-_.``), ``seed`` (int ≥ 0);
 - ``[data]`` ``path`` (file, relative to the spec's folder, or ``package:NAME``), ``treatment``,
   ``control`` (arm labels), ``primary_horizon`` (months), ``verified_only`` (bool);
 - ``[models.NAME]`` ``priors`` (list of named priors) for each model to fit;
+- ``[priors]`` settings of the built-in priors and ``[priors.NAME]`` user-defined priors
+  (:mod:`bayes_ips.priors.settings`);
 - ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``;
 - ``[sampler]`` ``backend`` (``pymc`` or ``nutpie``), ``chains``, ``draws``, ``tune``,
   ``target_accept``;
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,17 +36,22 @@ from pathlib import Path
 from typing import Any
 
 from bayes_ips.data import Comparison, resolve_path
+from bayes_ips.data.trial import bundled_name, file_status
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings
 from bayes_ips.models import MODEL_NAMES
-from bayes_ips.priors import library
+from bayes_ips.priors import prior_names
 
 DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
+MAX_SEED = 2**32 - 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 QUICK_SAMPLER = {"chains": 2, "draws": 500, "tune": 500}
 QUICK_ESS_MIN = 100
-"""Quick runs (smoke tests, demos) use fewer draws, so the ESS threshold drops to this value; the
+QUICK_RHAT_MAX = 1.02
+"""Quick runs (smoke tests, demos) use fewer draws, so the ESS threshold drops to
+:data:`QUICK_ESS_MIN` and the R-hat threshold rises to :data:`QUICK_RHAT_MAX` (the 1.01 of
+Vehtari et al. 2021 presumes 4 chains and an ESS above 400, which 2 × 500 draws do not give); the
 report and summary.json say the run was quick."""
 QUICK_EXACT_DRAWS = 4000
 
@@ -103,10 +114,10 @@ class Spec:
                 ),
             )
         if seed is not None:
-            if seed < 0:
+            if not 0 <= seed <= MAX_SEED:
                 raise InputError(
                     "argument",
-                    "the seed must be a non-negative integer",
+                    f"the seed must be an integer from 0 to {MAX_SEED}",
                     field="--seed",
                     value=seed,
                 )
@@ -118,13 +129,16 @@ class Spec:
                 exact_draws=min(spec.exact_draws, QUICK_EXACT_DRAWS),
                 sampler=replace(spec.sampler, **QUICK_SAMPLER),
                 thresholds=replace(
-                    spec.thresholds, ess_min=min(spec.thresholds.ess_min, QUICK_ESS_MIN)
+                    spec.thresholds,
+                    ess_min=min(spec.thresholds.ess_min, QUICK_ESS_MIN),
+                    rhat_max=max(spec.thresholds.rhat_max, QUICK_RHAT_MAX),
                 ),
             )
         return spec
 
 
 OPTION_SECTIONS: dict[str, str] = {
+    "priors": "bayes_ips.priors.settings:parse",
     "decision": "bayes_ips.decision.settings:parse",
     "ipd": "bayes_ips.data.ipd:parse_options",
     "missing_data": "bayes_ips.missing:parse_options",
@@ -207,14 +221,15 @@ def _in_range(value, lo, hi, origin, name):
 def _read(path: str | Path) -> tuple[bytes, str, Path | None]:
     text = str(path)
     if text.startswith("package:"):
-        res = resources.files("bayes_ips").joinpath("specs", text[len("package:") :])
+        res = resources.files("bayes_ips").joinpath("specs", bundled_name(text))
         if not res.is_file():
             raise InputError(text, "no bundled spec of that name")
         return res.read_bytes(), text, None
     p = Path(path)
-    if not p.is_file():
-        raise InputError(text, "spec file not found")
-    if p.stat().st_size > MAX_SPEC_BYTES:
+    status = file_status(p, "spec file")
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError(text, "the spec is not a regular file")
+    if status.st_size > MAX_SPEC_BYTES:
         raise InputError(text, "spec file is larger than 1 MB; a spec is a short TOML file")
     try:
         return p.read_bytes(), text, p.resolve().parent
@@ -237,6 +252,12 @@ def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
         raise InputError(origin, "the spec is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(origin, f"not valid TOML ({exc})") from None
+    except RecursionError:
+        raise InputError(origin, "not a usable spec (arrays or tables nested too deeply)") from None
+    except ValueError:
+        raise InputError(
+            origin, "not a usable spec (a number with too many digits, or a date out of range)"
+        ) from None
     return _build(doc, origin, hashlib.sha256(raw).hexdigest(), base)
 
 
@@ -264,12 +285,15 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
             field="name",
             value=name,
         )
-    seed = _in_range(doc.get("seed", 20221), 0, 2**32 - 1, origin, "seed")
+    seed = _in_range(doc.get("seed", 20221), 0, MAX_SEED, origin, "seed")
 
+    options = {
+        name: _parser(target)(doc.get(name, {}), origin) for name, target in OPTION_SECTIONS.items()
+    }
     models = doc.get("models", {"beta_binomial": {"priors": ["reference"]}})
     if not models:
         raise InputError(origin, "list at least one model", field="models")
-    known_priors = library()
+    known_priors = prior_names(options["priors"])
     chosen: dict[str, tuple[str, ...]] = {}
     for model, table in models.items():
         if model not in MODEL_NAMES:
@@ -355,8 +379,5 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
                 dia.get("ebfmi_min", 0.3), 0.0, 10.0, origin, "diagnostics.ebfmi_min"
             ),
         ),
-        options={
-            name: _parser(target)(doc.get(name, {}), origin)
-            for name, target in OPTION_SECTIONS.items()
-        },
+        options=options,
     )

@@ -13,7 +13,7 @@ from .conftest import run_subprocess, write_table
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "ips"
-    proc = run_subprocess("run", "--out", out)
+    proc = run_subprocess("run", "--quick", "--out", out)
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
@@ -70,12 +70,13 @@ def test_report_rerenders_byte_identical_summary(default_run, tmp_path):
     assert (out / "summary.json").read_bytes() == before
 
 
-def test_second_trial_with_other_labels_and_one_horizon(tmp_path, cli):
+def test_second_trial_with_other_labels_and_one_horizon(tmp_path, cli, one_prior_spec):
     data = write_table(
         tmp_path, ["Coaching,6,30,50,52,true,trial B", "Usual,6,20,50,50,true,trial B"]
     )
     code, _out, err = cli(
         "run",
+        one_prior_spec,
         "--quick",
         "--data",
         data,
@@ -101,15 +102,11 @@ def test_unknown_arm_label_is_exit_2_listing_labels(tmp_path, cli):
     assert not (tmp_path / "x").exists()
 
 
-def test_bad_data_leaves_an_earlier_run_intact(tmp_path, cli):
+def test_bad_data_leaves_an_earlier_run_intact(tmp_path, cli, one_prior_spec):
     target = tmp_path / "run"
     good = write_table(tmp_path, ["A,12,10,40,42,true,s", "B,12,6,40,41,true,s"])
-    assert (
-        cli(
-            "run", "--quick", "--data", good, "--treatment", "A", "--control", "B", "--out", target
-        )[0]
-        == 0
-    )
+    args = ["--data", good, "--treatment", "A", "--control", "B", "--out", target]
+    assert cli("run", one_prior_spec, "--quick", *args)[0] == 0
     before = (target / "summary.json").read_bytes()
     bad = write_table(tmp_path, ["A,12,50,40,42,true,s", "B,12,6,40,41,true,s"], name="bad.csv")
     code, _, err = cli("run", "--data", bad, "--treatment", "A", "--control", "B", "--out", target)

@@ -4,8 +4,14 @@ A table in the individual participant format is handed to :mod:`bayes_ips.data.i
 
 Errors (exit code 2; the message names file, line, field, value and rule):
 
-- the file is missing, unreadable, binary, not UTF-8, empty, or has no data rows;
-- a required column is missing;
+- the path is unusable (a control character, too long), or ``package:NAME`` is not a plain
+  file name;
+- the file is missing, unreadable, larger than :data:`MAX_FILE_BYTES`, binary, UTF-16 or another
+  non-UTF-8 encoding, empty, has no data rows or more than :data:`MAX_ROWS` rows;
+- a required column is missing, or a column name appears twice;
+- an arm label is empty, longer than :data:`MAX_LABEL` characters or holds non-printable
+  characters (line breaks, terminal escapes); a source holds control characters other than tab
+  and line breaks;
 - a count (``employed``, ``n_analysed``, ``n_randomised``) is missing, not a number, not a whole
   number, negative, or above :data:`MAX_COUNT`; ``n_analysed`` is 0;
 - ``employed > n_analysed`` or ``n_analysed > n_randomised``;
@@ -25,8 +31,12 @@ Warnings (the analysis runs, the report lists them):
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -45,7 +55,10 @@ COLUMNS = ("arm", "horizon_months", "employed", "n_analysed", "n_randomised", "v
 COUNT_COLUMNS = ("employed", "n_analysed", "n_randomised")
 MAX_COUNT = 100_000_000
 MAX_FILE_BYTES = 50_000_000
+MAX_ROWS = 10_000
+MAX_LABEL = 100
 PACKAGE_PREFIX = "package:"
+BUNDLED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TRUE_WORDS = {"true", "yes", "1", "t", "y"}
 FALSE_WORDS = {"false", "no", "0", "f", "n"}
 NOT_STATED = "not stated"
@@ -174,20 +187,48 @@ def resolve_path(path: str | Path, base: Path | None = None) -> str | Path:
     return p
 
 
+def bundled_name(text: str) -> str:
+    """The NAME of ``package:NAME``, which must be a plain file name (no folders, no ``..``)."""
+    name = text[len(PACKAGE_PREFIX) :]
+    if not BUNDLED_NAME.match(name):
+        raise InputError(
+            text,
+            "a bundled file is named by a plain file name (letters, digits, '.', '_', '-'; "
+            "no folders)",
+        )
+    return name
+
+
+def file_status(path: str | Path, what: str = "file"):
+    """``os.stat`` of a user-supplied path, or an input error that names the problem.
+
+    Returns
+    -------
+    os.stat_result
+    """
+    text = str(path)
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise InputError(text, f"the {what} path contains a control character")
+    try:
+        return Path(path).stat()
+    except FileNotFoundError:
+        raise InputError(text, f"{what} not found") from None
+    except OSError as exc:
+        raise InputError(text, f"cannot access the {what} ({exc.strerror})") from None
+
+
 def _read_bytes(path: str | Path) -> tuple[bytes, str]:
     text = str(path)
     if text.startswith(PACKAGE_PREFIX):
-        name = text[len(PACKAGE_PREFIX) :]
-        res = resources.files("bayes_ips.data").joinpath(name)
+        res = resources.files("bayes_ips.data").joinpath(bundled_name(text))
         if not res.is_file():
             raise InputError(text, "no bundled data file of that name")
         return res.read_bytes(), text
     p = Path(path)
-    if not p.exists():
-        raise InputError(text, "file not found")
-    if not p.is_file():
+    status = file_status(p)
+    if not stat.S_ISREG(status.st_mode):
         raise InputError(text, "not a regular file")
-    if p.stat().st_size > MAX_FILE_BYTES:
+    if status.st_size > MAX_FILE_BYTES:
         raise InputError(
             text,
             f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB; "
@@ -221,6 +262,8 @@ def _frame_from_bytes(raw: bytes, origin: str) -> pd.DataFrame:
         except Exception:
             raise InputError(origin, "not a readable Excel workbook") from None
         return frame
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw[:512]):
+        raise InputError(origin, "the file is UTF-16 text; save the table as UTF-8 CSV")
     if b"\x00" in raw[:8192]:
         raise InputError(origin, "this is a binary file, not a CSV text table")
     try:
@@ -231,12 +274,24 @@ def _frame_from_bytes(raw: bytes, origin: str) -> pd.DataFrame:
         ) from None
     if not text.strip():
         raise InputError(origin, "the file is empty; expected a header line and data rows")
+    header = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+    twice = [c for c in dict.fromkeys(header) if header.count(c) > 1]
+    if twice:
+        raise InputError(
+            origin, "a column name appears more than once in the header", field=twice[0]
+        )
     try:
         return pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
         )
     except pd.errors.ParserError as exc:
         raise InputError(origin, f"not a well-formed CSV table ({str(exc).strip()})") from None
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL byte in every other position."""
+    even, odd = head[0::2], head[1::2]
+    return len(head) >= 8 and (even.count(0) == len(even) or odd.count(0) == len(odd))
 
 
 def _whole_number(value: str, origin: str, line: int, column: str) -> int:
@@ -306,9 +361,46 @@ def _boolean(value: str, origin: str, line: int) -> bool:
     )
 
 
+def _label(value: str, origin: str, line: int) -> str:
+    arm = value.strip()
+    if not arm:
+        raise InputError(origin, "arm label is empty", row=line, field="arm", value=value)
+    if not arm.isprintable():
+        raise InputError(
+            origin,
+            "an arm label must be printable text (no line breaks, tabs or terminal escapes)",
+            row=line,
+            field="arm",
+            value=value,
+        )
+    if len(arm) > MAX_LABEL:
+        raise InputError(
+            origin,
+            f"an arm label is at most {MAX_LABEL} characters",
+            row=line,
+            field="arm",
+            value=value,
+        )
+    return arm
+
+
 def _validate(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list[str]]:
     frame = frame.rename(columns=lambda c: str(c).strip())
     missing = [c for c in COLUMNS if c not in frame.columns]
+    separator = next(
+        (
+            name
+            for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
+            if len(frame.columns) == 1 and sep in str(frame.columns[0])
+        ),
+        None,
+    )
+    if separator:
+        raise InputError(
+            origin,
+            f"the columns are separated by {separator}, not commas; save the table as a "
+            f"comma-separated CSV with the columns {', '.join(COLUMNS)}",
+        )
     if missing:
         raise InputError(
             origin,
@@ -317,6 +409,12 @@ def _validate(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list[str]
         )
     if frame.empty:
         raise InputError(origin, "the table has a header but no data rows")
+    if len(frame) > MAX_ROWS:
+        raise InputError(
+            origin,
+            f"the table has {len(frame):,} rows; an aggregate table has one row per arm and "
+            f"horizon (at most {MAX_ROWS:,})",
+        )
     warnings: list[str] = []
     extra = [c for c in frame.columns if c not in COLUMNS]
     if extra:
@@ -324,9 +422,7 @@ def _validate(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list[str]
     rows = []
     for i, rec in enumerate(frame[list(COLUMNS)].to_dict("records")):
         line = i + 2
-        arm = str(rec["arm"]).strip()
-        if not arm:
-            raise InputError(origin, "arm label is empty", row=line, field="arm", value=rec["arm"])
+        arm = _label(str(rec["arm"]), origin, line)
         row = {"arm": arm, "horizon_months": _horizon(str(rec["horizon_months"]), origin, line)}
         for column in COUNT_COLUMNS:
             row[column] = _whole_number(str(rec[column]), origin, line, column)
@@ -357,6 +453,14 @@ def _validate(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list[str]
             )
         row["verified"] = _boolean(str(rec["verified"]), origin, line)
         source = str(rec["source"]).strip()
+        if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in source):
+            raise InputError(
+                origin,
+                "the source holds a control character (a terminal escape or NUL?)",
+                row=line,
+                field="source",
+                value=source,
+            )
         if not source:
             warnings.append(f"{origin}: line {line} has no source; shown as '{NOT_STATED}'")
             source = NOT_STATED

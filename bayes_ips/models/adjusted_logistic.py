@@ -45,7 +45,13 @@ KEY_PARAMETERS = ("mu", "tau", "theta", "alpha", "p")
 def prior_data(prior: Prior) -> dict[str, float]:
     """Values of the model's prior ``pm.Data`` containers for a named prior."""
     effect = prior.require("effect", NAME)
-    assert isinstance(effect, NormalEffect)
+    if not isinstance(effect, NormalEffect):
+        raise InputError(
+            "spec",
+            f"model {NAME!r} takes normal effect priors only (mixtures: hierarchical_logistic)",
+            field="priors",
+            value=prior.name,
+        )
     return {"prior_mu_mean": effect.mean, "prior_mu_sd": effect.sd}
 
 

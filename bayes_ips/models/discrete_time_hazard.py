@@ -46,6 +46,7 @@ import xarray as xr
 
 from bayes_ips.data.intervals import interval_labels, person_periods, risk_sets
 from bayes_ips.data.ipd import has_participants, standardised_covariates
+from bayes_ips.errors import InputError
 from bayes_ips.priors import NormalEffect, Prior
 
 NAME = "discrete_time_hazard"
@@ -58,7 +59,13 @@ KEY_PARAMETERS = ("mu", "tau", "beta", "gamma", "p")
 def prior_data(prior: Prior) -> dict[str, float]:
     """Values of the model's prior ``pm.Data`` containers for a named prior."""
     effect = prior.require("effect", NAME)
-    assert isinstance(effect, NormalEffect)
+    if not isinstance(effect, NormalEffect):
+        raise InputError(
+            "spec",
+            f"model {NAME!r} takes normal effect priors only (mixtures: hierarchical_logistic)",
+            field="priors",
+            value=prior.name,
+        )
     return {"prior_mu_mean": effect.mean, "prior_mu_sd": effect.sd}
 
 

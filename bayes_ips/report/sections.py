@@ -470,6 +470,7 @@ def results_section(summary: dict) -> dict:
 SectionBuilder = Callable[[dict], dict | None]
 
 SECTIONS: list[tuple[str, SectionBuilder | str]] = [
+    ("sensitivity", "bayes_ips.report.sensitivity:section"),
     ("horizons", "bayes_ips.report.across_horizons:horizons_section"),
     ("missing_data", "bayes_ips.report.missing_outcomes:missing_section"),
     ("decision", "bayes_ips.report.decision:section"),
