@@ -49,7 +49,8 @@ from scipy import optimize, special, stats
 from bayes_ips.conjugate import prob_greater
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS
-from bayes_ips.priors import BetaRate, library
+from bayes_ips.priors import BetaRate, get_prior
+from bayes_ips.priors.community import reference_priors
 
 EXACT_MAX_PAIRS = 40401
 SEARCH_LIMIT = 12.0
@@ -155,7 +156,7 @@ def parse_options(table: dict, origin: str) -> MissingSettings:
             field="missing_data.thresholds",
             value=list(s.thresholds),
         )
-    known = library()
+    known = {p.name: p for p in reference_priors()}  # rate priors that need no anchor rate
     if s.prior not in known or known[s.prior].rate is None:
         with_rate = [n for n, p in known.items() if p.rate is not None]
         raise InputError(
@@ -418,7 +419,7 @@ def analyse(analysis) -> dict | None:
     settings: MissingSettings = analysis.spec.options.get("missing_data", MissingSettings())
     if not settings.enabled:
         return None
-    prior = library()[settings.prior]
+    prior = get_prior(settings.prior)
     rate = prior.rate
     assert rate is not None
     comparison = analysis.spec.comparison
