@@ -22,6 +22,10 @@ name = "exact"
 path = "trial.csv"
 [models.beta_binomial]
 priors = ["reference", "jeffreys"]
+[decision]
+enabled = false
+[missing_data]
+enabled = false
 """
 
 
@@ -118,6 +122,7 @@ def test_every_cli_verb_has_a_python_function(tmp_path, results):
     listed = bayes_ips.list_priors()
     assert listed["name"].tolist() == list(library(context_for()))
     assert {"reference", "neutral_moderate", "sceptical_mcid"} <= set(listed["name"])
+    assert listed["recipe"].str.len().min() > 0
     folder = results.report(tmp_path / "run")
     (folder / "run-key.json").write_text("{}")
     before = (folder / "summary.json").read_bytes()

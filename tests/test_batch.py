@@ -30,6 +30,13 @@ priors = ["reference"]
 
 [estimands]
 exact_draws = 2000
+
+# The batch logic is under test, not these analyses: off, to keep the runs small.
+[decision]
+enabled = false
+
+[missing_data]
+enabled = false
 """
 
 

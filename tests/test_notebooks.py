@@ -32,8 +32,11 @@ def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch):
         "PYTHONPATH",
         os.pathsep.join(filter(None, [str(path.parents[1]), os.environ.get("PYTHONPATH")])),
     )
-    workdir = tmp_path / "notebooks"  # the notebook writes ../reports/...: inside tmp_path
+    # The repository's layout around the notebook: ../models are the shipped specs, and what the
+    # notebook writes under ../reports stays inside tmp_path.
+    workdir = tmp_path / "notebooks"
     workdir.mkdir()
+    (tmp_path / "models").symlink_to(path.parents[1] / "models")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,

@@ -19,6 +19,7 @@ def test_the_documented_specs_are_shipped():
     assert {
         "default.toml",
         "sceptical_review.toml",
+        "evidence_based.toml",
         "verified_12_month_only.toml",
         "quick_demo.toml",
     } <= names
