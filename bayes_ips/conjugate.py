@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from bayes_ips.data import Comparison
 from bayes_ips.priors import BetaRate
@@ -48,7 +48,7 @@ def prob_greater(a_t: float, b_t: float, a_c: float, b_c: float) -> float:
     """Exact P(X > Y) for independent X ~ Beta(a_t, b_t), Y ~ Beta(a_c, b_c)."""
 
     def integrand(u: float) -> float:
-        return stats.beta.cdf(stats.beta.ppf(u, a_t, b_t), a_c, b_c)
+        return special.betainc(a_c, b_c, special.betaincinv(a_t, b_t, u))
 
     value, _ = integrate.quad(integrand, 0.0, 1.0, epsabs=1e-12, epsrel=1e-12, limit=500)
     return float(min(max(value, 0.0), 1.0))

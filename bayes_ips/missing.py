@@ -49,8 +49,7 @@ from scipy import optimize, special, stats
 from bayes_ips.conjugate import prob_greater
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS
-from bayes_ips.priors import BetaRate, get_prior
-from bayes_ips.priors.community import reference_priors
+from bayes_ips.priors import BetaRate, anchor, get_prior
 
 EXACT_MAX_PAIRS = 40401
 SEARCH_LIMIT = 12.0
@@ -156,15 +155,8 @@ def parse_options(table: dict, origin: str) -> MissingSettings:
             field="missing_data.thresholds",
             value=list(s.thresholds),
         )
-    known = {p.name: p for p in reference_priors()}  # rate priors that need no anchor rate
-    if s.prior not in known or known[s.prior].rate is None:
-        with_rate = [n for n, p in known.items() if p.rate is not None]
-        raise InputError(
-            origin,
-            f"must name a prior with a rate component: {', '.join(with_rate)}",
-            field="missing_data.prior",
-            value=s.prior,
-        )
+    if not isinstance(s.prior, str) or not s.prior:
+        raise InputError(origin, "must name a prior", field="missing_data.prior", value=s.prior)
     return s
 
 
@@ -419,9 +411,15 @@ def analyse(analysis) -> dict | None:
     settings: MissingSettings = analysis.spec.options.get("missing_data", MissingSettings())
     if not settings.enabled:
         return None
-    prior = get_prior(settings.prior)
-    rate = prior.rate
-    assert rate is not None
+    context = anchor(analysis.spec.options.get("priors"), analysis.counts, analysis.primary_horizon)
+    rate = get_prior(settings.prior, context).rate
+    if rate is None:
+        raise InputError(
+            analysis.spec.origin,
+            "must name a prior with a rate component (Beta priors on each arm's rate)",
+            field="missing_data.prior",
+            value=settings.prior,
+        )
     comparison = analysis.spec.comparison
     counts = analysis.counts
     deltas = settings.deltas

@@ -7,7 +7,7 @@ import json
 import pytest
 from scipy import integrate, stats
 
-from .conftest import run_subprocess, write_table
+from .conftest import EXACT_SPEC, run_subprocess, write_table
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +102,13 @@ def test_unknown_arm_label_is_exit_2_listing_labels(tmp_path, cli):
     assert not (tmp_path / "x").exists()
 
 
-def test_bad_data_leaves_an_earlier_run_intact(tmp_path, cli, one_prior_spec):
+def test_bad_data_leaves_an_earlier_run_intact(tmp_path, cli):
     target = tmp_path / "run"
     good = write_table(tmp_path, ["A,12,10,40,42,true,s", "B,12,6,40,41,true,s"])
     args = ["--data", good, "--treatment", "A", "--control", "B", "--out", target]
-    assert cli("run", one_prior_spec, "--quick", *args)[0] == 0
+    spec = tmp_path / "exact.toml"
+    spec.write_text(EXACT_SPEC)
+    assert cli("run", spec, "--quick", *args)[0] == 0
     before = (target / "summary.json").read_bytes()
     bad = write_table(tmp_path, ["A,12,50,40,42,true,s", "B,12,6,40,41,true,s"], name="bad.csv")
     code, _, err = cli("run", "--data", bad, "--treatment", "A", "--control", "B", "--out", target)

@@ -129,7 +129,7 @@ def test_summary_entry_on_the_trial(exact_run):
         ({"delta_step": 0.7}, "missing_data.delta_step", "divide"),
         ({"delta_max": 20.0}, "missing_data.delta_max", "between"),
         ({"thresholds": [1.2]}, "missing_data.thresholds", "strictly between"),
-        ({"prior": "neutral_weak"}, "missing_data.prior", "rate component"),
+        ({"prior": "nope"}, "missing_data.prior", "rate component"),
         ({"enabled": "yes"}, "missing_data.enabled", "type bool"),
         ({"deltas": [0]}, "missing_data.deltas", "unknown key"),
     ],

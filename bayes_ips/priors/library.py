@@ -117,8 +117,18 @@ def _build(context: PriorContext, *, with_map: bool) -> tuple[dict[str, Prior], 
     return {p.name: p for p in priors}, unavailable
 
 
-def library(context: PriorContext) -> dict[str, Prior]:
-    """Every prior that can be built in this context, by name, in a stable order."""
+def _fixed() -> dict[str, Prior]:
+    return {p.name: p for p in [*reference_priors(), *grid_priors()]}
+
+
+def library(context: PriorContext | None = None) -> dict[str, Prior]:
+    """Every prior that can be built in this context, by name, in a stable order.
+
+    Without a context: only the priors that need no anchor control rate (``reference``,
+    ``jeffreys`` and the 3 × 3 grid).
+    """
+    if context is None:
+        return _fixed()
     return dict(_build(context, with_map=True)[0])
 
 
@@ -134,7 +144,7 @@ def get_prior(name: str, context: PriorContext | None = None) -> Prior:
     ``jeffreys`` and the 3 × 3 grid) can be looked up.
     """
     if context is None:
-        fixed = {p.name: p for p in [*reference_priors(), *grid_priors()]}
+        fixed = _fixed()
         if name in fixed:
             return fixed[name]
         raise InputError(
