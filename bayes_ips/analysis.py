@@ -19,7 +19,7 @@ from bayes_ips import conjugate, diagnostics, inference, models
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.estimands import key, summarise
 from bayes_ips.fit import Fit
-from bayes_ips.priors import BetaRate, Prior, get_prior
+from bayes_ips.priors import BetaRate, Prior, anchor, get_prior
 from bayes_ips.spec import Spec
 
 Progress = Callable[[str, int, int], None]
@@ -27,6 +27,9 @@ Progress = Callable[[str, int, int], None]
 STEPS: list[tuple[str, str]] = [
     ("ppc", "bayes_ips.diagnostics:ppc_summary"),
     ("comparison", "bayes_ips.diagnostics:comparison_summary"),
+    ("sensitivity", "bayes_ips.sensitivity:summarise"),
+    ("horizons", "bayes_ips.horizons:summarise_horizons"),
+    ("missing_data", "bayes_ips.missing:analyse"),
     ("decision", "bayes_ips.decision.step:run"),
 ]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
@@ -71,14 +74,20 @@ def _retry_settings(spec: Spec) -> dict:
 
 
 def _pymc_fits(name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, tick) -> list[Fit]:
-    """Fit one PyMC model family under each prior: one model graph, priors swapped as data."""
+    """Fit one PyMC model family under each prior: one model graph per prior structure (normal
+    or mixture, see ``structure`` in the family's module), priors swapped as data."""
     import pymc as pm
 
     family = models.module(name)
-    model = family.build_model(counts, priors[0])
+    structure = getattr(family, "structure", lambda prior: "")
+    graphs: dict[str, object] = {}
     fits = []
     for prior in priors:
         tick(f"{name} / {prior.name}")
+        kind = structure(prior)
+        if kind not in graphs:
+            graphs[kind] = family.build_model(counts, prior)
+        model = graphs[kind]
         pm.set_data(family.prior_data(prior), model=model)
         seed = fit_seed(spec.seed, name, prior.name)
         tree = inference.sample(model, spec.sampler, seed)
@@ -111,6 +120,9 @@ def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFra
                     for d, v in zip(table[col], exact, strict=True)
                 ]
         verified = counts["verified"].all("arm")
+        if fit.model not in models.EXACT_MODELS:
+            # pooled models borrow strength across horizons: every estimate rests on every row
+            verified = verified & verified.all("horizon")
         table.insert(0, "model", fit.model)
         table.insert(1, "prior", fit.prior.name)
         table.insert(3, "treatment", spec.comparison.treatment)
@@ -131,7 +143,7 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
     progress : callable, optional
         Called as ``progress(label, done, total)`` before each fit.
     """
-    data = load_trial(spec.data_path)
+    data = load_trial(spec.data_path, spec.options.get("ipd"))
     if spec.verified_only:
         data = data.verified_only()
     warnings = [*data.warnings, *data.check_comparison(spec.comparison)]
@@ -144,6 +156,7 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
             f"primary horizon {spec.primary_horizon:g} months is not in the data; "
             f"using {primary} months"
         )
+    context = anchor(spec.options.get("priors"), counts, primary)
     total = sum(len(p) for p in spec.models.values())
     done = 0
 
@@ -156,7 +169,7 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
 
     fits = []
     for name, prior_names in spec.models.items():
-        priors = [get_prior(p) for p in prior_names]
+        priors = [get_prior(p, context) for p in prior_names]
         if name in models.EXACT_MODELS:
             for prior in priors:
                 tick(f"{name} / {prior.name}")

@@ -1,22 +1,38 @@
-"""The Python entry points: :func:`reanalyze` for notebooks and scripts, :func:`rerender` for runs.
+"""The Python entry points, one per command-line verb.
 
-Everything the ``bayes-ips`` command line does goes through these functions.
+- :func:`reanalyze` (``bayes-ips run``) returns a :class:`Results` for notebooks and scripts;
+- :func:`check_data` (``bayes-ips check-data``) validates a trial table;
+- :func:`list_priors` (``bayes-ips priors``) lists the named priors;
+- :func:`rerender` (``bayes-ips report``) and :func:`load_run` work on finished run folders;
+- :func:`bayes_ips.batch.run_batch` (``bayes-ips batch``) runs many specs.
+
+Setting the environment variable ``BAYES_IPS_QUICK=1`` makes :func:`reanalyze` default to
+``quick=True`` (few draws), so notebooks can be smoke-run in CI; an explicit ``quick=`` wins.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+import matplotlib.figure
+import matplotlib.pyplot as plt
 import pandas as pd
+import xarray as xr
 
 from bayes_ips.analysis import Fit, Progress, run_analysis
+from bayes_ips.data import TrialData, load_trial
 from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.inference import load_fit, save_fit
-from bayes_ips.report import build_summary, write_report
-from bayes_ips.report.figures import rd_density_plot
+from bayes_ips.priors import library
+from bayes_ips.priors.ess import prior_ess
+from bayes_ips.priors.listing import context_for
+from bayes_ips.report import build_summary, render_notebook_html, write_report
+from bayes_ips.report.figures import Figure, all_figures, rd_density_plot
 from bayes_ips.report.sections import pct, pp
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.spec import DEFAULT_SPEC, Spec, load_spec
@@ -24,22 +40,30 @@ from bayes_ips.spec import DEFAULT_SPEC, Spec, load_spec
 SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 """What ``<model>__<prior>`` of a saved run must look like: a plain file name."""
 FIT_KEYS = ("model", "prior", "file")
+QUICK_ENV = "BAYES_IPS_QUICK"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+KEEP_ON_RERENDER = ("run-key.json",)
+"""Files in a run folder that re-rendering carries over unchanged (the batch's content key)."""
 
 
 @dataclass
 class Results:
-    """A finished reanalysis.
+    """A finished reanalysis, as returned by :func:`reanalyze` and :func:`load_run`.
+
+    In a notebook the object shows itself as the headline table with the convergence status.
 
     Attributes
     ----------
     summary_data : dict
         The report data (what summary.json holds).
     fits : list of Fit
-        Each fit's DataTree is ``fit.tree``.
+        One per model × prior; ``fit.tree`` is its :class:`xarray.DataTree` (``posterior`` holds
+        ``p[chain, draw, arm, horizon]``). :attr:`trees` has the same trees by label.
     """
 
     summary_data: dict
     fits: list[Fit]
+    _figures: dict[str, Figure] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -50,8 +74,16 @@ class Results:
     def exit_code(self) -> int:
         return EXIT_OK if self.passed else EXIT_NOT_CONVERGED
 
+    @property
+    def trees(self) -> dict[str, xr.DataTree]:
+        """The fitted DataTrees by ``"model/prior"`` label, in the order they were fitted."""
+        return {f"{fit.model}/{fit.prior.name}": fit.tree for fit in self.fits}
+
     def summary(self) -> pd.DataFrame:
-        """One row per model × prior × horizon: P(benefit) and RD, RR, OR medians and intervals."""
+        """One row per model × prior × horizon: P(benefit) and RD, RR, OR medians and intervals.
+
+        ``verified_data`` is False where the horizon's counts are unverified placeholders.
+        """
         rows = []
         for r in self.summary_data["results"]:
             row = {
@@ -71,9 +103,49 @@ class Results:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def plot_rd(self):
-        """Posterior densities of the risk difference per horizon (a matplotlib Figure)."""
-        return rd_density_plot(self.fits, self.summary_data)
+    def data(self) -> pd.DataFrame:
+        """The trial table as analysed: counts, whether each row is verified, and its source."""
+        return pd.DataFrame(self.summary_data["data"])
+
+    def diagnostics(self) -> pd.DataFrame:
+        """One row per MCMC fit with its convergence checks (exact fits need none)."""
+        columns = ["model", "prior", "passed", "messages"]
+        rows = self.summary_data["diagnostics"]
+        return pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+
+    def figures(self) -> dict[str, Figure]:
+        """The report's figures that apply to this run, by name (rendered once, then cached)."""
+        if self._figures is None:
+            self._figures = {f.name: f for f in all_figures(self.fits, self.summary_data)}
+        return self._figures
+
+    def plot(self, name: str) -> matplotlib.figure.Figure:
+        """The report figure ``name`` as a matplotlib figure; ``results.plot_<name>()`` is the same.
+
+        The names are those of :meth:`figures` (``rd_density``, ``ppc``, ...); each figure is
+        drawn by the one builder the report uses.
+        """
+        figures = self.figures()
+        if name not in figures:
+            raise InputError(
+                "argument",
+                f"no figure of that name; this run has: {', '.join(figures)}",
+                value=name,
+            )
+        return figures[name].mpl
+
+    def plot_rd(self) -> matplotlib.figure.Figure:
+        """Posterior densities of the risk difference per horizon (a matplotlib figure)."""
+        fig = rd_density_plot(self.fits, self.summary_data)
+        plt.close(fig)  # returned, not left open in pyplot: a notebook shows it once
+        return fig
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("plot_") and not attr.startswith("plot__"):
+            name = attr[len("plot_") :]
+            if name in self.figures():
+                return partial(self.plot, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
 
     def report(self, path: str | Path) -> Path:
         """Write the run folder (report.html, report.md, summary.json, fits/, figures/)."""
@@ -94,26 +166,30 @@ class Results:
             )
         return lines
 
-    def _repr_html_(self) -> str:
-        table = self.summary()[
-            [
-                "model",
-                "prior",
-                "horizon_months",
-                "p_benefit",
-                "rd_median",
-                "rd_lo",
-                "rd_hi",
-                "verified_data",
-            ]
+    def status(self) -> str:
+        """The convergence status in words."""
+        checks = self.summary_data["diagnostics"]
+        if not checks:
+            return "exact (conjugate) fits only: no MCMC convergence checks apply"
+        failed = [d for d in checks if not d["passed"]]
+        if not failed:
+            return f"all convergence checks passed ({len(checks)} MCMC fits)"
+        names = ", ".join(f"{d['model']} / {d['prior']}" for d in failed)
+        return f"NOT CONVERGED: {len(failed)} of {len(checks)} MCMC fits failed ({names})"
+
+    def __repr__(self) -> str:
+        run = self.summary_data["run"]
+        quick = " [QUICK RUN: few draws]" if run["quick"] else ""
+        first = run["fits"][0]
+        lines = [
+            f"<Results {run['title']!r}{quick}: {len(self.fits)} fits; {self.status()}>",
+            f"  headline {first['model']} / {first['prior']}:",
+            *(f"  {line}" for line in self.headline()),
         ]
-        status = (
-            "all convergence checks passed" if self.passed else "NOT CONVERGED: see diagnostics"
-        )
-        return (
-            f"<p><strong>{self.summary_data['run']['title']}</strong> — {status}</p>"
-            + table.to_html(index=False, float_format=lambda x: f"{x:.3f}")
-        )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return render_notebook_html(self.summary_data, self.status(), self.passed)
 
 
 def _spec(spec: str | Path | Spec | None) -> Spec:
@@ -129,7 +205,7 @@ def reanalyze(
     treatment: str | None = None,
     control: str | None = None,
     seed: int | None = None,
-    quick: bool = False,
+    quick: bool | None = None,
     progress: Progress | None = None,
     command: str | None = None,
 ) -> Results:
@@ -145,13 +221,16 @@ def reanalyze(
         Arm labels overriding the spec's.
     seed : int, optional
         Overrides the spec's seed.
-    quick : bool, default False
-        Few draws, for smoke tests and demos; every output says so.
+    quick : bool, optional
+        Few draws, for smoke tests and demos; every output says so. Default: False, or True when
+        the environment variable ``BAYES_IPS_QUICK`` is ``1``/``true``/``yes``/``on``.
     progress : callable, optional
         ``progress(label, done, total)`` before each fit.
     command : str, optional
         The command recorded in the report (the CLI passes its own).
     """
+    if quick is None:
+        quick = quick_from_environment()
     effective = _spec(spec).with_overrides(
         data=data, treatment=treatment, control=control, seed=seed, quick=quick
     )
@@ -160,6 +239,59 @@ def reanalyze(
         analysis, command or _python_command(spec, data, treatment, control, seed, quick)
     )
     return Results(summary, analysis.fits)
+
+
+def quick_from_environment() -> bool:
+    """Whether ``BAYES_IPS_QUICK`` asks for quick runs (unset: no)."""
+    value = os.environ.get(QUICK_ENV, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InputError(
+        "environment",
+        f"must be one of {', '.join(_TRUE)} (quick) or {', '.join(repr(v) for v in _FALSE)}",
+        field=QUICK_ENV,
+        value=os.environ[QUICK_ENV],
+    )
+
+
+def check_data(path: str | Path) -> TrialData:
+    """Validate a trial table (``bayes-ips check-data``) and return it.
+
+    Returns
+    -------
+    TrialData
+        ``.table`` (one row per arm × horizon, with ``verified`` and ``source``), ``.warnings``,
+        ``.arms``, ``.horizons`` and ``.sha256`` of the file's bytes.
+
+    Raises
+    ------
+    InputError
+        Naming the file, line, field, value and the rule broken.
+    """
+    return load_trial(path)
+
+
+def list_priors(spec: str | Path | None = None, data: str | Path | None = None) -> pd.DataFrame:
+    """The named priors (``bayes-ips priors``): name, group, distribution, ESS and recipe.
+
+    Priors anchored on the trial (MCID, evidence-based) use the control rate of ``spec``'s data
+    (default: the bundled analysis), or of ``data`` when given.
+    """
+    context = context_for(spec, data)
+    return pd.DataFrame(
+        [
+            {
+                "name": p.name,
+                "group": p.group,
+                "description": p.describe(),
+                "ess": prior_ess(p, context.control_rate),
+                "recipe": p.recipe,
+            }
+            for p in library(context).values()
+        ]
+    )
 
 
 def _python_command(spec, data, treatment, control, seed, quick) -> str:
@@ -177,15 +309,24 @@ def _python_command(spec, data, treatment, control, seed, quick) -> str:
     return f"bayes_ips.reanalyze({', '.join(args)})"
 
 
-def write_run(target: Path, results: Results) -> Path:
-    """Write a run folder atomically: fits, figures, report.html, report.md, summary.json."""
+def write_run(target: Path, results: Results, extra: dict[str, bytes] | None = None) -> Path:
+    """Write a run folder atomically: fits, figures, report.html, report.md, summary.json.
+
+    Parameters
+    ----------
+    extra : dict, optional
+        More files for the folder, ``{file name: bytes}`` (the batch's content key).
+    """
     run = results.summary_data["run"]
     with atomic_dir(target) as tmp:
         fits_dir = tmp / "fits"
         fits_dir.mkdir()
         for fit in results.fits:
             save_fit(fit, fits_dir, data_sha256=run["data_sha256"], spec_sha256=run["spec_sha256"])
-        write_report(tmp, results.summary_data, results.fits)
+        cached = None if results._figures is None else list(results._figures.values())
+        write_report(tmp, results.summary_data, results.fits, cached)
+        for name, content in (extra or {}).items():
+            (tmp / name).write_bytes(content)
     return target
 
 
@@ -244,6 +385,10 @@ def load_run(run_dir: str | Path) -> Results:
 
 def rerender(run_dir: str | Path) -> Results:
     """Rebuild report.html, report.md, summary.json and figures of a run without sampling."""
-    results = load_run(run_dir)
-    write_run(Path(run_dir), results)
+    folder = Path(run_dir)
+    results = load_run(folder)
+    kept = {
+        name: (folder / name).read_bytes() for name in KEEP_ON_RERENDER if (folder / name).is_file()
+    }
+    write_run(folder, results, kept)
     return results

@@ -2,7 +2,8 @@
 
 Exit codes: 0 finished and converged; 1 internal error (a bug: a short message and the path of a
 log with the traceback); 2 invalid input (one line naming file, field, value and rule; nothing
-written); 3 finished but a convergence check failed.
+written); 3 finished but a convergence check failed. ``batch`` returns the most severe of its
+runs' codes (1, then 2, then 3, else 0) after attempting every run.
 """
 
 from __future__ import annotations
@@ -58,7 +59,34 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="re-render a finished run without resampling")
     report.add_argument("run_dir")
 
-    sub.add_parser("priors", help="list the named priors with their recipes")
+    priors = sub.add_parser("priors", help="list the named priors with their recipes")
+    priors.add_argument("spec", nargs="?", help="analysis spec (TOML); default models/default.toml")
+    priors.add_argument("--data", help="the trial table that anchors the control rate")
+    batch = sub.add_parser(
+        "batch",
+        help="run many specs; skip unchanged ones; write an index of all runs",
+        description="Run every SPEC into OUT/<spec name>/, skipping specs whose spec, data and "
+        "package version are unchanged since their last successful run, and write "
+        "OUT/index.html and OUT/index.csv. Exit code: the most severe of the runs' codes "
+        "(1 internal error, then 2 invalid input, then 3 not converged, else 0).",
+    )
+    batch.add_argument("specs", nargs="+", metavar="SPEC", help="analysis specs (TOML)")
+    batch.add_argument("--out", default="reports", help="folder for the runs (default reports)")
+    batch.add_argument(
+        "--jobs", type=int, help="local processes running at once (default: number of CPUs)"
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="send the runs to this Dask scheduler (tcp://host:8786) instead of local "
+        "processes; default: $BAYES_IPS_SCHEDULER",
+    )
+    batch.add_argument(
+        "--quick",
+        action="store_true",
+        help="few draws for every run, for smoke tests and demos (marked in every output)",
+    )
+    batch.add_argument("--force", action="store_true", help="run every spec, even those unchanged")
     return parser
 
 
@@ -121,9 +149,9 @@ def _print_outcome(out: Path, results) -> None:
 
 
 def _check_data(args: argparse.Namespace) -> int:
-    from bayes_ips.data import load_trial
+    from bayes_ips import api
 
-    data = load_trial(args.path)
+    data = api.check_data(args.path)
     print(
         f"{data.origin}: valid; {len(data.table)} rows, arms {', '.join(data.arms)}, "
         f"horizons {', '.join(f'{h:g}' for h in data.horizons)} months"
@@ -147,14 +175,71 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _priors(args: argparse.Namespace) -> int:
-    from bayes_ips.priors import library
+    from bayes_ips.priors.listing import describe_library
 
-    for prior in library().values():
-        print(f"{prior.name}\n    {prior.describe()}\n    recipe: {prior.recipe}")
+    for line in describe_library(args.spec, args.data):
+        print(line)
     return EXIT_OK
 
 
-COMMANDS = {"run": _run, "check-data": _check_data, "report": _report, "priors": _priors}
+def _bar(done: int, total: int, label: str) -> None:
+    """One progress bar for the whole batch, on a terminal only."""
+    if not sys.stderr.isatty():
+        return
+    width = 24
+    filled = width * done // total if total else width
+    end = "\n" if done == total else ""
+    sys.stderr.write(
+        f"\r\033[K[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}{end}"
+    )
+    sys.stderr.flush()
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from bayes_ips.batch import run_batch
+    from bayes_ips.report.sections import pct, pp
+
+    try:
+        results = run_batch(
+            args.specs,
+            args.out,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            quick=args.quick,
+            force=args.force,
+            progress=_bar,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"{PROG}: interrupted; runs that had finished were written, the index was not",
+            file=sys.stderr,
+        )
+        return 130
+    for run in results.runs:
+        name = run.name or "-"
+        line = f"{run.status:<20} {name:<28} {run.spec}"
+        if run.headline is not None:
+            h = run.headline
+            flag = "" if h["verified_data"] else " [UNVERIFIED placeholder data]"
+            line += (
+                f"\n{'':<21}{h['horizon_months']:g} months  P(benefit) {pct(h['p_benefit'])}  "
+                f"RD {pp(h['rd_median'])} pp ({pp(h['rd_lo'])} to {pp(h['rd_hi'])}){flag}"
+            )
+        if run.message:
+            line += f"\n{'':<21}{run.message}"
+        print(line)
+    print(f"index: {results.out / 'index.html'}")
+    print(f"       {results.out / 'index.csv'}")
+    return results.exit_code
+
+
+COMMANDS = {
+    "run": _run,
+    "check-data": _check_data,
+    "report": _report,
+    "priors": _priors,
+    "batch": _batch,
+}
 
 
 def _interrupt(signum, frame):

@@ -1,8 +1,9 @@
 """Exact beta-binomial answers: the reference every MCMC model is checked against.
 
-With independent Beta(a, b) priors on each arm's rate at each horizon and a binomial likelihood,
-the posterior of each rate is Beta(a + y, b + n − y). The posterior probability of benefit,
-P(p_treatment > p_control), is computed exactly by one-dimensional quadrature of
+With independent Beta(a, b) priors on each arm's rate at each horizon (the arms' Betas may
+differ) and a binomial likelihood, the posterior of each rate is Beta(a + y, b + n − y). The
+posterior probability of benefit, P(p_treatment > p_control), is computed exactly by
+one-dimensional quadrature of
 
     P = ∫₀¹ F_c(F_t⁻¹(u)) du,
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from bayes_ips.data import Comparison
 from bayes_ips.priors import BetaRate
@@ -24,17 +25,30 @@ from bayes_ips.priors import BetaRate
 MODEL = "beta_binomial"
 
 
+def prior_parameters(counts: xr.Dataset, prior: BetaRate) -> xr.Dataset:
+    """Prior Beta parameters ``a`` and ``b`` with dim ``arm`` (treatment first, as in counts)."""
+    (ta, tb), (ca, cb) = prior.treatment, prior.control
+    arm = counts["arm"]
+    return xr.Dataset(
+        {
+            "a": xr.DataArray([ta, ca], dims="arm", coords={"arm": arm}),
+            "b": xr.DataArray([tb, cb], dims="arm", coords={"arm": arm}),
+        }
+    )
+
+
 def posterior_parameters(counts: xr.Dataset, prior: BetaRate) -> xr.Dataset:
     """Posterior Beta parameters ``a`` and ``b`` with dims ``(arm, horizon)``."""
     y, n = counts["employed"], counts["n_analysed"]
-    return xr.Dataset({"a": prior.a + y, "b": prior.b + n - y}).astype(float)
+    p = prior_parameters(counts, prior)
+    return xr.Dataset({"a": p["a"] + y, "b": p["b"] + n - y}).astype(float).transpose(*y.dims)
 
 
 def prob_greater(a_t: float, b_t: float, a_c: float, b_c: float) -> float:
     """Exact P(X > Y) for independent X ~ Beta(a_t, b_t), Y ~ Beta(a_c, b_c)."""
 
     def integrand(u: float) -> float:
-        return stats.beta.cdf(stats.beta.ppf(u, a_t, b_t), a_c, b_c)
+        return special.betainc(a_c, b_c, special.betaincinv(a_t, b_t, u))
 
     value, _ = integrate.quad(integrand, 0.0, 1.0, epsabs=1e-12, epsrel=1e-12, limit=500)
     return float(min(max(value, 0.0), 1.0))

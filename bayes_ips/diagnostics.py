@@ -106,6 +106,13 @@ def loo(tree: xr.DataTree):
     return result
 
 
+def on_cumulative_counts(tree: xr.DataTree) -> bool:
+    """True when a fit's likelihood is on the arm x horizon counts (what :func:`ppc` checks and
+    :func:`comparison_summary` compares); the hazard and individual-data models' are not, and
+    are checked in :mod:`bayes_ips.horizons`."""
+    return tuple(tree["observed_data"]["y"].dims) == ("arm", "horizon")
+
+
 def ppc(tree: xr.DataTree, interval: float = 0.95) -> list[dict]:
     """Posterior-predictive check per arm x horizon cell.
 
@@ -175,16 +182,23 @@ def ppc_summary(analysis) -> dict:
         "fits": [
             {"model": f.model, "prior": f.prior.name, "cells": ppc(f.tree, interval)}
             for f in analysis.fits
+            if on_cumulative_counts(f.tree)
         ],
     }
 
 
 def comparison_summary(analysis) -> dict | None:
-    """summary.json ``comparison``: PSIS-LOO of every fit and ArviZ ``compare`` across them."""
-    if len(analysis.fits) < 2:
+    """summary.json ``comparison``: PSIS-LOO of every fit and ArviZ ``compare`` across them.
+
+    Only fits whose likelihood is on the arm x horizon counts are compared; the others are
+    listed under ``excluded`` (their LOO is in summary.json ``horizons``).
+    """
+    fits = [f for f in analysis.fits if on_cumulative_counts(f.tree)]
+    excluded = [f"{f.model} / {f.prior.name}" for f in analysis.fits if f not in fits]
+    if len(fits) < 2:
         return None
-    rows = compare({f.label: f.tree for f in analysis.fits})
-    by_label = {f.label: f for f in analysis.fits}
+    rows = compare({f.label: f.tree for f in fits})
+    by_label = {f.label: f for f in fits}
     for row in rows:
         fit = by_label[row.pop("fit")]
         row.update(model=fit.model, prior=fit.prior.name)
@@ -196,8 +210,15 @@ def comparison_summary(analysis) -> dict | None:
         if worst
         else "All Pareto k values are below 0.7: PSIS-LOO estimates are reliable."
     )
+    if excluded:
+        note += (
+            f" Not in this table: {', '.join(excluded)}, whose likelihood is written on other "
+            "observations (interval events or individual outcomes), so their LOO is not "
+            "comparable with these; see the section across horizons."
+        )
     return {
         "method": "PSIS-LOO (ArviZ loo and compare, stacking weights)",
         "rows": rows,
         "note": note,
+        "excluded": excluded,
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -43,6 +44,20 @@ def _seeds(seed: int, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
+SEQUENTIAL_CHAINS = False
+"""Sample a fit's chains one after another in this process. Batch workers set it: they already
+run one analysis per core, and starting sampler processes inside them costs more than it gains."""
+
+
+def _cores(chains: int) -> int:
+    """Processes for the chains: one per chain up to the CPUs, but one in a batch worker or in a
+    daemonic process (a Dask worker), which may not start children. The draws are the same
+    either way: each chain has its own seed."""
+    if SEQUENTIAL_CHAINS or multiprocessing.current_process().daemon:
+        return 1
+    return min(chains, os.cpu_count() or 1)
+
+
 def sample(
     model, settings, seed: int, *, target_accept: float | None = None, tune: int | None = None
 ) -> xr.DataTree:
@@ -60,13 +75,16 @@ def sample(
     """
     import pymc as pm
 
+    # PyMC's import sets its logger to INFO when the root logger has no handler: quiet it after.
+    logging.getLogger("pymc").setLevel(logging.WARNING)
+
     s_nuts, s_ppc, s_prior = _seeds(seed, 3)
     with _interrupts_stop_sampling(), model, warnings.catch_warnings():
         tree = _nuts(
             model,
             settings,
             s_nuts,
-            cores=min(settings.chains, os.cpu_count() or 1),
+            cores=_cores(settings.chains),
             target_accept=target_accept or settings.target_accept,
             tune=tune or settings.tune,
         )

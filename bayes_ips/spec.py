@@ -11,10 +11,16 @@ Keys and defaults:
 - ``[data]`` ``path`` (file, relative to the spec's folder, or ``package:NAME``), ``treatment``,
   ``control`` (arm labels), ``primary_horizon`` (months), ``verified_only`` (bool);
 - ``[models.NAME]`` ``priors`` (list of named priors) for each model to fit;
+- ``[priors]`` settings of the built-in priors and ``[priors.NAME]`` user-defined priors
+  (:mod:`bayes_ips.priors.settings`);
 - ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``;
 - ``[sampler]`` ``backend`` (``pymc`` or ``nutpie``), ``chains``, ``draws``, ``tune``,
   ``target_accept``;
-- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``.
+- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``;
+- ``[ipd]`` ``horizons``, ``covariates`` (individual participant data,
+  :func:`bayes_ips.data.ipd.parse_options`);
+- ``[missing_data]`` ``enabled``, ``delta_min``, ``delta_max``, ``delta_step``, ``thresholds``,
+  ``prior`` (missing-outcome analyses, :func:`bayes_ips.missing.parse_options`).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from bayes_ips.data.trial import bundled_name, file_status
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings
 from bayes_ips.models import MODEL_NAMES
-from bayes_ips.priors import library
+from bayes_ips.priors import prior_names
 
 DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
@@ -42,7 +48,10 @@ MAX_SEED = 2**32 - 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 QUICK_SAMPLER = {"chains": 2, "draws": 500, "tune": 500}
 QUICK_ESS_MIN = 100
-"""Quick runs (smoke tests, demos) use fewer draws, so the ESS threshold drops to this value; the
+QUICK_RHAT_MAX = 1.02
+"""Quick runs (smoke tests, demos) use fewer draws, so the ESS threshold drops to
+:data:`QUICK_ESS_MIN` and the R-hat threshold rises to :data:`QUICK_RHAT_MAX` (the 1.01 of
+Vehtari et al. 2021 presumes 4 chains and an ESS above 400, which 2 × 500 draws do not give); the
 report and summary.json say the run was quick."""
 QUICK_EXACT_DRAWS = 4000
 
@@ -120,13 +129,20 @@ class Spec:
                 exact_draws=min(spec.exact_draws, QUICK_EXACT_DRAWS),
                 sampler=replace(spec.sampler, **QUICK_SAMPLER),
                 thresholds=replace(
-                    spec.thresholds, ess_min=min(spec.thresholds.ess_min, QUICK_ESS_MIN)
+                    spec.thresholds,
+                    ess_min=min(spec.thresholds.ess_min, QUICK_ESS_MIN),
+                    rhat_max=max(spec.thresholds.rhat_max, QUICK_RHAT_MAX),
                 ),
             )
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {"decision": "bayes_ips.decision.settings:parse"}
+OPTION_SECTIONS: dict[str, str] = {
+    "priors": "bayes_ips.priors.settings:parse",
+    "decision": "bayes_ips.decision.settings:parse",
+    "ipd": "bayes_ips.data.ipd:parse_options",
+    "missing_data": "bayes_ips.missing:parse_options",
+}
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming
 ``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent
@@ -271,10 +287,13 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
         )
     seed = _in_range(doc.get("seed", 20221), 0, MAX_SEED, origin, "seed")
 
+    options = {
+        name: _parser(target)(doc.get(name, {}), origin) for name, target in OPTION_SECTIONS.items()
+    }
     models = doc.get("models", {"beta_binomial": {"priors": ["reference"]}})
     if not models:
         raise InputError(origin, "list at least one model", field="models")
-    known_priors = library()
+    known_priors = prior_names(options["priors"])
     chosen: dict[str, tuple[str, ...]] = {}
     for model, table in models.items():
         if model not in MODEL_NAMES:
@@ -360,8 +379,5 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
                 dia.get("ebfmi_min", 0.3), 0.0, 10.0, origin, "diagnostics.ebfmi_min"
             ),
         ),
-        options={
-            name: _parser(target)(doc.get(name, {}), origin)
-            for name, target in OPTION_SECTIONS.items()
-        },
+        options=options,
     )

@@ -73,6 +73,25 @@ priors = ["reference", "jeffreys"]
 """
 
 
+ONE_PRIOR_SPEC = """
+[models.beta_binomial]
+priors = ["reference"]
+[models.hierarchical_beta_binomial]
+priors = ["reference"]
+[models.hierarchical_logistic]
+priors = ["reference"]
+"""
+"""Every model family under the reference prior only: for tests of data handling, which do not
+need the default spec's community of priors."""
+
+
+@pytest.fixture
+def one_prior_spec(tmp_path) -> Path:
+    path = tmp_path / "one_prior.toml"
+    path.write_text(ONE_PRIOR_SPEC, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def report_run(tmp_path_factory) -> Path:
     """A quick run of the bundled data with the exact model only (no sampler), shared by the

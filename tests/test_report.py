@@ -271,14 +271,17 @@ def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report
         "Posterior-predictive checks",
         "Model comparison",
         "Results by horizon",
+        "Prior sensitivity",
+        "Across horizons: does the benefit hold at every horizon?",
+        "Missing outcomes: how bad would they have to be to overturn the result?",
         "Decision analysis: fund IPS now, and is a larger trial worth it?",
         "Reproducibility",
     ]
     assert 'id="sec-diagnostics"' not in html and 'id="sec-warnings"' not in html
-    for key in ("ppc", "comparison", "decision"):
+    for key in ("ppc", "comparison", "sensitivity", "decision"):
         del summary[key]
     bare = render_html(summary, [])
-    for absent in ("diagnostics", "ppc", "comparison", "decision", "warnings"):
+    for absent in ("diagnostics", "ppc", "comparison", "sensitivity", "decision", "warnings"):
         absent = f"sec-{absent}"
         assert f'id="{absent}"' not in bare and f'href="#{absent}"' not in bare
 

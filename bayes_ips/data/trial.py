@@ -1,5 +1,7 @@
 """Load and validate an aggregate trial table (one row per arm x horizon).
 
+A table in the individual participant format is handed to :mod:`bayes_ips.data.ipd`.
+
 Errors (exit code 2; the message names file, line, field, value and rule):
 
 - the path is unusable (a control character, too long), or ``package:NAME`` is not a plain
@@ -38,12 +40,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from bayes_ips.errors import InputError
+
+if TYPE_CHECKING:
+    from bayes_ips.data.ipd import IpdSettings
 
 COLUMNS = ("arm", "horizon_months", "employed", "n_analysed", "n_randomised", "verified", "source")
 COUNT_COLUMNS = ("employed", "n_analysed", "n_randomised")
@@ -166,6 +172,7 @@ class TrialData:
             coords={"arm": arms, "horizon": common},
         )
         ds["source"] = (("arm", "horizon"), sub["source"].to_numpy().reshape(2, len(common)))
+        ds.attrs["origin"] = self.origin
         return ds
 
 
@@ -519,18 +526,25 @@ def _structure_warnings(table: pd.DataFrame, origin: str) -> list[str]:
     return warnings
 
 
-def load_trial(path: str | Path) -> TrialData:
-    """Read and validate an aggregate trial table.
+def load_trial(path: str | Path, ipd: IpdSettings | None = None) -> TrialData:
+    """Read and validate a trial table: aggregate, or individual participant data (IPD).
+
+    A header with ``event_month`` or ``followup_month`` marks the IPD format
+    (:mod:`bayes_ips.data.ipd`); its aggregate table is derived at the horizons of ``ipd``.
 
     Parameters
     ----------
     path : str or path-like
         A CSV file (UTF-8), a Parquet file (``.parquet``), an Excel workbook (``.xlsx``; first
         sheet), or ``package:NAME`` for a bundled table (``package:ips_in_pain.csv``).
+    ipd : IpdSettings, optional
+        Horizons and covariates for an IPD file (the spec's ``[ipd]`` section); ignored for an
+        aggregate table.
 
     Returns
     -------
     TrialData
+        An :class:`~bayes_ips.data.ipd.IpdTrialData` for an IPD file.
 
     Raises
     ------
@@ -539,5 +553,15 @@ def load_trial(path: str | Path) -> TrialData:
     """
     raw, origin = _read_bytes(path)
     frame = _frame_from_bytes(raw, origin)
+    sha = hashlib.sha256(raw).hexdigest()
+    from bayes_ips.data import ipd as ipd_format
+
+    if ipd_format.is_ipd(frame.columns):
+        return ipd_format.from_frame(frame, origin, sha, ipd or ipd_format.IpdSettings())
     table, warnings = _validate(frame, origin)
-    return TrialData(table, origin, hashlib.sha256(raw).hexdigest(), tuple(warnings))
+    if ipd is not None and ipd.covariates:
+        warnings.append(
+            f"{origin}: the table is aggregate, so the covariates of the [ipd] section "
+            f"({', '.join(ipd.covariates)}) are not used"
+        )
+    return TrialData(table, origin, sha, tuple(warnings))

@@ -63,18 +63,22 @@ def _simulations(analysis: Analysis, trial: NextTrial) -> int:
     return min(trial.simulations, QUICK_SIMULATIONS) if analysis.spec.quick else trial.simulations
 
 
-def _verified(analysis: Analysis, horizon: float) -> bool:
-    return bool(analysis.counts["verified"].sel(horizon=horizon).all())
-
-
-def _rd_interval(analysis: Analysis, fit: Fit, horizon: float) -> dict:
+def _result(analysis: Analysis, fit: Fit, horizon: float):
     rows = analysis.results
-    row = rows[
+    return rows[
         (rows["model"] == fit.model)
         & (rows["prior"] == fit.prior.name)
         & (rows["horizon_months"] == horizon)
     ].iloc[0]
-    return row["rd"]
+
+
+def _verified(analysis: Analysis, fit: Fit, horizon: float) -> bool:
+    """Whether the fit's estimate at this horizon rests on verified rows only."""
+    return bool(_result(analysis, fit, horizon)["verified_data"])
+
+
+def _rd_interval(analysis: Analysis, fit: Fit, horizon: float) -> dict:
+    return _result(analysis, fit, horizon)["rd"]
 
 
 def _rules(analysis: Analysis, settings: DecisionSettings) -> list[dict]:
@@ -88,7 +92,7 @@ def _rules(analysis: Analysis, settings: DecisionSettings) -> list[dict]:
                     "model": fit.model,
                     "prior": fit.prior.name,
                     "horizon_months": h,
-                    "verified_data": _verified(analysis, h),
+                    "verified_data": _verified(analysis, fit, h),
                     **decide(
                         post,
                         mcid=settings.mcid,
@@ -173,7 +177,7 @@ def run(analysis: Analysis) -> dict | None:
                 "prior": fit.prior.name,
                 "fit_seed": fit.seed,
                 "horizon_months": primary,
-                "verified_data": _verified(analysis, primary),
+                "verified_data": _verified(analysis, fit, primary),
                 "rd_mean": post.mean(),
                 "net_benefit": net_benefit(
                     post,
@@ -204,7 +208,7 @@ def run(analysis: Analysis) -> dict | None:
         "economics": settings.economics.as_dict(),
         "headline": {"model": head.model, "prior": head.prior.name},
         "primary_horizon": primary,
-        "primary_verified": _verified(analysis, primary),
+        "primary_verified": _verified(analysis, head, primary),
         "quick": analysis.spec.quick,
         "rules": _rules(analysis, settings),
         "fits": fits,

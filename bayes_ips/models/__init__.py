@@ -8,8 +8,15 @@ from importlib import import_module
 from types import ModuleType
 
 EXACT_MODELS = ("beta_binomial",)
-PYMC_MODELS = ("hierarchical_beta_binomial", "hierarchical_logistic")
+PYMC_MODELS = (
+    "hierarchical_beta_binomial",
+    "hierarchical_logistic",
+    "discrete_time_hazard",
+    "adjusted_logistic",
+)
 MODEL_NAMES = EXACT_MODELS + PYMC_MODELS
+IPD_MODELS = ("adjusted_logistic",)
+"""Models that need individual participant data (one row per participant)."""
 
 
 def module(name: str) -> ModuleType:

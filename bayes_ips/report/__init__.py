@@ -23,11 +23,27 @@ from markupsafe import Markup, escape
 
 from bayes_ips.report.figures import Figure, all_figures
 from bayes_ips.report.methods import rst_inline, rst_plain
-from bayes_ips.report.sections import context, pct, pp, ratio
+from bayes_ips.report.sections import (
+    UNVERIFIED_FLAG,
+    answers,
+    context,
+    pct,
+    pp,
+    ratio,
+    result_row,
+)
 from bayes_ips.report.summary import build_summary, dumps
 from bayes_ips.rundir import atomic_write
 
-__all__ = ["build_summary", "dumps", "render_html", "render_markdown", "write_report"]
+__all__ = [
+    "build_summary",
+    "dumps",
+    "render_batch_index",
+    "render_html",
+    "render_markdown",
+    "render_notebook_html",
+    "write_report",
+]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -103,13 +119,70 @@ def render_markdown(summary: dict, figures: list[Figure]) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def write_report(folder: Path, summary: dict, fits) -> None:
+def _notebook_headline(summary: dict) -> dict:
+    """The headline fit's rows, with the range of P(benefit) over every fit at each horizon."""
+    first = summary["run"]["fits"][0]
+    ranges = {a["horizon"]: a["range"] for a in answers(summary)}
+    rows = [
+        {**result_row(r), "range": ranges[f"{r['horizon_months']:g}"]}
+        for r in summary["results"]
+        if (r["model"], r["prior"]) == (first["model"], first["prior"])
+    ]
+    return {"model": first["model"], "prior": first["prior"], "rows": rows}
+
+
+def render_notebook_html(summary: dict, status: str, passed: bool) -> str:
+    """The compact HTML a notebook shows for a results object: headline table and convergence.
+
+    Parameters
+    ----------
+    status : str
+        The convergence status in words; ``passed`` says whether it is good news.
+    """
+    return (
+        _env(True)
+        .get_template("notebook.html.j2")
+        .render(
+            run=summary["run"],
+            headline=_notebook_headline(summary),
+            status=status,
+            passed=passed,
+            diagnostics=summary["diagnostics"],
+            warnings=summary["warnings"],
+            interval_pct=f"{100 * summary['run']['interval']:g}",
+            unverified_flag=UNVERIFIED_FLAG,
+            n_fits=len(summary["run"]["fits"]),
+            fit_names=", ".join(f"{f['model']} / {f['prior']}" for f in summary["run"]["fits"]),
+        )
+    )
+
+
+def render_batch_index(rows: list[dict], exit_code: int, status: str) -> str:
+    """The HTML index of a batch: one row per run (see :mod:`bayes_ips.batch`)."""
+    from bayes_ips._version import __version__
+
+    return (
+        _env(True)
+        .get_template("batch_index.html.j2")
+        .render(
+            rows=rows,
+            exit_code=exit_code,
+            status=status,
+            unverified_flag=UNVERIFIED_FLAG,
+            version=__version__,
+        )
+    )
+
+
+def write_report(folder: Path, summary: dict, fits, figures: list[Figure] | None = None) -> None:
     """Write report.html, report.md, summary.json and figures/ into ``folder``.
 
     Each file is written to a temporary name and renamed into place, so a reader never sees a
     half-written file; a whole run folder is made atomic by :func:`bayes_ips.rundir.atomic_dir`.
+    ``figures`` are the already rendered :func:`all_figures` of these fits, if the caller has them.
     """
-    figures = all_figures(fits, summary)
+    if figures is None:
+        figures = all_figures(fits, summary)
     fig_dir = Path(folder) / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     for fig in figures:

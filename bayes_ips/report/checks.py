@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from bayes_ips.diagnostics import on_cumulative_counts
 from bayes_ips.report.figures import STYLE, WARN, Figure, render, unverified_horizons
 
 MAX_RANK_PLOTS = 4
@@ -62,7 +63,7 @@ def rank_plots(fits, summary: dict) -> Figure | None:
 
 def ppc_plot(fits, summary: dict) -> Figure | None:
     """Observed counts against replicated-count intervals, per model (first prior of each)."""
-    chosen = _first_per_model(fits)
+    chosen = [f for f in _first_per_model(fits) if on_cumulative_counts(f.tree)]
     if not chosen or "ppc" not in summary:
         return None
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]

@@ -10,13 +10,16 @@ caption, alt text and the report section it belongs to), or None when it does no
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend; elsewhere no GUI
+    matplotlib.use("Agg")
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
@@ -68,6 +71,8 @@ class Figure:
     alt: str
     svg: str
     section: str | None = None
+    mpl: matplotlib.figure.Figure | None = field(default=None, repr=False, compare=False)
+    """The matplotlib figure it was rendered from (closed in pyplot): ``Results.plot(name)``."""
 
 
 def render(fig, name: str, caption: str, alt: str, section: str | None = None) -> Figure:
@@ -76,7 +81,7 @@ def render(fig, name: str, caption: str, alt: str, section: str | None = None) -
     with plt.rc_context(STYLE):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
-    return Figure(name, caption, alt, buf.getvalue(), section)
+    return Figure(name, caption, alt, buf.getvalue(), section, fig)
 
 
 # -- the shared encoding ------------------------------------------------------------------------
@@ -397,6 +402,12 @@ FIGURES: list[FigureBuilder | str] = [
     "bayes_ips.report.checks:rank_plots",
     "bayes_ips.report.checks:ppc_plot",
     "bayes_ips.report.checks:prior_predictive_plot",
+    "bayes_ips.report.sensitivity:effect_density_figure",
+    "bayes_ips.report.sensitivity:threshold_figure",
+    "bayes_ips.report.sensitivity:overlay_figure",
+    "bayes_ips.report.sensitivity:heatmap_figure",
+    "bayes_ips.report.across_horizons:cumulative_figure",
+    "bayes_ips.report.missing_outcomes:tipping_figure",
     "bayes_ips.report.decision:rules_figure",
     "bayes_ips.report.decision:ceac_figure",
     "bayes_ips.report.decision:assurance_figure",

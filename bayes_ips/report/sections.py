@@ -23,6 +23,8 @@ MODEL_TITLES = {
     "beta_binomial": "exact independent beta-binomial",
     "hierarchical_beta_binomial": "hierarchical beta-binomial",
     "hierarchical_logistic": "hierarchical logistic",
+    "discrete_time_hazard": "discrete-time hazard",
+    "adjusted_logistic": "covariate-adjusted logistic",
 }
 UNVERIFIED_FLAG = "⚠ UNVERIFIED placeholder"
 
@@ -468,6 +470,9 @@ def results_section(summary: dict) -> dict:
 SectionBuilder = Callable[[dict], dict | None]
 
 SECTIONS: list[tuple[str, SectionBuilder | str]] = [
+    ("sensitivity", "bayes_ips.report.sensitivity:section"),
+    ("horizons", "bayes_ips.report.across_horizons:horizons_section"),
+    ("missing_data", "bayes_ips.report.missing_outcomes:missing_section"),
     ("decision", "bayes_ips.report.decision:section"),
 ]
 """Optional report sections: ``(name, builder)``. ``builder(summary)`` returns the section's

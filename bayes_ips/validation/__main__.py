@@ -17,7 +17,7 @@ from dataclasses import replace
 from bayes_ips.data import Comparison, load_trial
 from bayes_ips.errors import EXIT_INPUT, EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.models import PYMC_MODELS
-from bayes_ips.priors import library
+from bayes_ips.priors import get_prior
 from bayes_ips.validation import report
 from bayes_ips.validation.sbc import SBC_SAMPLER, SBCSettings, run_sbc
 
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--simulations", type=int, default=SBCSettings.simulations, help="N per model (200)")
     add("--models", nargs="+", choices=PYMC_MODELS, default=list(PYMC_MODELS), help="(all)")
-    add("--prior", choices=list(library()), default="reference", help="named prior (reference)")
+    add("--prior", default="reference", help="named prior: reference, jeffreys or the 3 x 3 grid")
     add("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes")
     add("--chains", type=int, default=SBC_SAMPLER.chains, help="per refit (2)")
     add("--draws", type=int, default=SBC_SAMPLER.draws, help="per chain (500)")
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
     counts = load_trial(TRIAL_SHAPE).counts(Comparison())
-    prior = library()[args.prior]
     try:
+        prior = get_prior(args.prior)
         results = [run_sbc(m, counts, prior, settings, _progress) for m in args.models]
     except InputError as exc:  # e.g. a prior without the component a model needs
         print(f"error: {exc.message}", file=sys.stderr)

@@ -1,0 +1,296 @@
+"""Report section and figure for statements across horizons (summary.json ``horizons``).
+
+The section answers "does the benefit hold at every horizon?" in one sentence (also shown in the
+report's summary), from the first cumulative (discrete-time hazard) fit when there is one.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bayes_ips.report.figures import STYLE, Figure, render
+
+HEADLINE_MODEL = "discrete_time_hazard"
+TITLES = {
+    "beta_binomial": "independent beta-binomial model",
+    "hierarchical_beta_binomial": "hierarchical beta-binomial model",
+    "hierarchical_logistic": "hierarchical logistic model",
+    "discrete_time_hazard": "discrete-time hazard model",
+    "adjusted_logistic": "covariate-adjusted logistic model",
+}
+
+
+def _pct(p: float | None) -> str:
+    return "–" if p is None else f"{100 * p:.1f}%"
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _months(hs) -> str:
+    names = [f"{h:g}" for h in hs]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def verdict(p: float) -> str:
+    """Words for a posterior probability that a statement holds."""
+    if p >= 0.95:
+        return "Yes, with high probability"
+    if p >= 0.8:
+        return "Probably"
+    if p >= 0.5:
+        return "More likely than not, but far from certain"
+    return "No: it is more likely than not that the benefit fails at some horizon"
+
+
+def _answer(hz: dict, summary: dict, head: dict) -> str:
+    run = summary["run"]
+    t, c = run["treatment"], run["control"]
+    rows = {
+        r["horizon_months"]: r
+        for r in summary["results"]
+        if r["model"] == head["model"] and r["prior"] == head["prior"]
+    }
+    hs = hz["horizons_months"]
+    each = ", ".join(_pct(rows[h]["p_benefit"]) for h in hs)
+    how = (
+        "cumulative employment modelled through interval hazards, so it never falls"
+        if head["cumulative"]
+        else "horizons analysed as separate data, as no cumulative model was fitted"
+    )
+    text = (
+        f"{verdict(head['p_benefit_all'])}: under the {TITLES.get(head['model'], head['model'])} "
+        f"({how}) with the {head['prior']} prior, the posterior probability that {t} has higher "
+        f"employment than {c} at every horizon ({_months(hs)} months) together is "
+        f"{_pct(head['p_benefit_all'])} (at each horizon separately: {each})."
+    )
+    last = head["rd_increase"][-1]
+    text += (
+        f" The probability that the benefit at {last['to']:g} months exceeds the benefit at "
+        f"{last['from']:g} months is {_pct(last['p'])}."
+    )
+    if hz["unverified_horizons"]:
+        text += (
+            f" The counts at {_months(hz['unverified_horizons'])} months are UNVERIFIED "
+            "placeholders, and a joint statement uses every horizon, so this answer is "
+            "illustrative until they are replaced."
+        )
+    return text
+
+
+def _interval(d: dict, fmt) -> str:
+    return f"{fmt(d['median'])} ({fmt(d['lo'])} to {fmt(d['hi'])})"
+
+
+def _months_or_beyond(x: float | None, last: float) -> str:
+    return f"beyond {last:g}" if x is None else f"{x:.1f}"
+
+
+def horizons_section(summary: dict) -> dict | None:
+    """Template data of the section across horizons; None when there is one horizon."""
+    hz = summary.get("horizons")
+    if not hz:
+        return None
+    run = summary["run"]
+    t, c = run["treatment"], run["control"]
+    cumulative = [f for f in hz["fits"] if f["cumulative"]]
+    head = next((f for f in cumulative if f["model"] == HEADLINE_MODEL), None) or hz["fits"][0]
+    last = hz["horizons_months"][-1]
+    joint_rows = [
+        {
+            "model": f["model"],
+            "prior": f["prior"],
+            "cumulative": f["cumulative"],
+            "p_all": _pct(f["p_benefit_all"]) + f" ± {100 * f['p_benefit_all_mcse']:.1f}",
+            "increases": [_pct(s["p"]) for s in f["rd_increase"]],
+            "monotone": _pct(f["p_monotone"]),
+        }
+        for f in hz["fits"]
+    ]
+    first_of = {}
+    for r in summary["results"]:
+        first_of.setdefault(r["model"], r["prior"])
+    compare_rows = []
+    for h in hz["horizons_months"]:
+        cells = []
+        for model, prior in first_of.items():
+            r = next(
+                x
+                for x in summary["results"]
+                if (x["model"], x["prior"], x["horizon_months"]) == (model, prior, h)
+            )
+            cells.append(f"{_pct(r['p_benefit'])}; {_interval(r['rd'], _pp)}")
+        compare_rows.append(
+            {"horizon": f"{h:g}", "verified": h not in hz["unverified_horizons"], "cells": cells}
+        )
+    detail = None
+    if cumulative:
+        f = cumulative[0]
+        sets = {(r["arm"], r["interval"]): r for r in hz["risk_sets"]["rows"]}
+        detail = {
+            "model": f["model"],
+            "prior": f["prior"],
+            "half": [
+                {
+                    "arm": arm,
+                    "p_reached": _pct(h["p_reached"]),
+                    "median": _months_or_beyond(h["median"], last),
+                    "interval": f"{_months_or_beyond(h['lo'], last)} to "
+                    f"{_months_or_beyond(h['hi'], last)}",
+                }
+                for arm, h in f["half_time"].items()
+            ],
+            "p_earlier": _pct(f["p_treatment_half_earlier"]),
+            "intervals": [
+                {
+                    "interval": lab,
+                    "arms": [
+                        {
+                            "events": sets[(arm, lab)]["events"] if (arm, lab) in sets else "–",
+                            "at_risk": sets[(arm, lab)]["at_risk"] if (arm, lab) in sets else "–",
+                            "hazard": _interval(f["hazard"][arm][lab], _pct),
+                        }
+                        for arm in (t, c)
+                    ],
+                    "hazard_or": _interval(f["hazard_or"][lab], lambda x: f"{x:.2f}"),
+                }
+                for lab in hz["intervals"]
+            ],
+            "ppc": [
+                {
+                    **cell,
+                    "replicated": f"{cell['rep_mean']:.1f} ({cell['rep_lo']:.0f} to "
+                    f"{cell['rep_hi']:.0f})",
+                    "ppp_text": f"{cell['ppp']:.2f}",
+                    "flag": not 0.025 <= cell["ppp"] <= 0.975,
+                }
+                for cell in f["interval_ppc"]
+            ],
+        }
+    loo_groups = [
+        {
+            "observations": g["observations"],
+            "compared": g["compared"],
+            "rows": [
+                {
+                    "model": r["model"],
+                    "prior": r["prior"],
+                    "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
+                    "p_loo": f"{r['p_loo']:.1f}",
+                    "diff": f"{r['elpd_diff']:.1f} ± {r['dse']:.1f}" if "elpd_diff" in r else "–",
+                    "k": f"{r['pareto_k_max']:.2f} ({r['n_high_k']} of {r['n_obs']} > 0.7)",
+                }
+                for r in g["rows"]
+            ],
+        }
+        for g in hz["loo"]["groups"]
+    ]
+    return {
+        "title": "across horizons",
+        "question": "Does the benefit hold at every horizon?",
+        "answer": _answer(hz, summary, head),
+        "horizons": [f"{h:g}" for h in hz["horizons_months"]],
+        "pairs": [f"{s['to']:g} > {s['from']:g}" for s in head["rd_increase"]],
+        "joint": joint_rows,
+        "compare_models": [f"{m} / {p}" for m, p in first_of.items()],
+        "compare": compare_rows,
+        "risk_method": hz["risk_sets"]["method"],
+        "risk_problem": hz["risk_sets"].get("not_derivable"),
+        "detail": detail,
+        "half_assumption": hz["half_time_assumption"],
+        "loo": loo_groups,
+        "loo_note": hz["loo"]["note"],
+        "loo_method": hz["loo"]["method"],
+        "unverified": _months(hz["unverified_horizons"]) if hz["unverified_horizons"] else "",
+        "treatment": t,
+        "control": c,
+    }
+
+
+def _survival_paths(p: np.ndarray, horizons: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Cumulative employment on ``grid`` per draw, log-linear survival between horizons."""
+    knots = np.concatenate([[0.0], horizons])
+    surv = np.concatenate([np.ones((p.shape[0], 1)), 1.0 - p], axis=1)
+    log_s = np.log(np.clip(surv, 1e-300, None))
+    out = np.stack([np.interp(grid, knots, row) for row in log_s])
+    return 1.0 - np.exp(out)
+
+
+def cumulative_figure(fits, summary: dict) -> Figure | None:
+    """Cumulative employment over follow-up from the cumulative fit, with per-horizon answers."""
+    hz = summary.get("horizons")
+    chosen = next((f for f in fits if f.model == HEADLINE_MODEL), None)
+    if not hz or chosen is None:
+        return None
+    run = summary["run"]
+    t, c = run["treatment"], run["control"]
+    horizons = np.asarray(hz["horizons_months"], float)
+    grid = np.linspace(0, horizons[-1], 97)
+    other = next((f for f in fits if f.model != HEADLINE_MODEL), None)
+    observed = {
+        (d["arm"], d["horizon_months"]): (d["employed"] / d["n_analysed"], d["verified"])
+        for d in summary["data"]
+    }
+    colours = {t: "#0072B2", c: "#E69F00"}
+    paths = {}
+    with plt.rc_context(STYLE):
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8))
+        for arm in (t, c):
+            draws = chosen.p.sel(arm=arm).stack(s=("chain", "draw")).transpose("s", "horizon")
+            paths[arm] = _survival_paths(draws.to_numpy(), horizons, grid)
+            lo, med, hi = np.quantile(paths[arm], [0.025, 0.5, 0.975], axis=0)
+            ax.fill_between(grid, 100 * lo, 100 * hi, color=colours[arm], alpha=0.2, lw=0)
+            ax.plot(grid, 100 * med, color=colours[arm], label=f"{arm}: {HEADLINE_MODEL}")
+            for h in horizons:
+                rate, verified = observed[(arm, h)]
+                ax.plot(
+                    h,
+                    100 * rate,
+                    "o",
+                    color=colours[arm] if verified else "white",
+                    mec=colours[arm],
+                    ms=6,
+                )
+        rd = paths[t] - paths[c]
+        lo, med, hi = np.quantile(rd, [0.025, 0.5, 0.975], axis=0)
+        bx.fill_between(grid, 100 * lo, 100 * hi, color="#009E73", alpha=0.2, lw=0)
+        bx.plot(grid, 100 * med, color="#009E73", label=f"{HEADLINE_MODEL} / {chosen.prior.name}")
+        if other is not None:
+            diff = (other.p.sel(arm=t) - other.p.sel(arm=c)).stack(s=("chain", "draw"))
+            q = np.quantile(diff.transpose("horizon", "s").to_numpy(), [0.025, 0.5, 0.975], axis=1)
+            bx.errorbar(
+                horizons + 0.4,
+                100 * q[1],
+                yerr=100 * np.abs(q[[0, 2]] - q[1]),
+                fmt="s",
+                color="#CC79A7",
+                ms=4,
+                capsize=2,
+                label=f"{other.model} / {other.prior.name} (per horizon)",
+            )
+        bx.axhline(0, color="0.3", lw=0.8, ls="--")
+        unverified = set(hz["unverified_horizons"])
+        for axis in (ax, bx):
+            axis.set_xticks(
+                horizons, [f"{h:g}" + (" ⚠" if h in unverified else "") for h in horizons]
+            )
+            axis.set_xlabel("months since enrolment (⚠ UNVERIFIED placeholder counts)")
+        ax.set_ylabel("employed at least once (%)")
+        ax.set_title("Cumulative employment; dots observed (hollow: unverified)", fontsize=9)
+        bx.set_ylabel(f"risk difference, {t} − {c} (pp)")
+        bx.set_title("Risk difference over follow-up", fontsize=9)
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        bx.legend(fontsize=7, frameon=False, loc="upper left")
+        fig.tight_layout()
+    return render(
+        fig,
+        "cumulative_employment",
+        "Cumulative employment and risk difference over follow-up (discrete-time hazard model; "
+        "curves between horizons assume a constant hazard within each interval)",
+        f"Left: posterior median and 95% band of the share of {t} and {c} participants employed "
+        "at least once, from enrolment to the last horizon, with the observed proportions as "
+        "dots (hollow where the counts are unverified placeholders). Right: the risk difference "
+        "over follow-up with its 95% band, and the per-horizon model's intervals as squares.",
+    )

@@ -1,0 +1,231 @@
+"""Report section and figure for missing outcomes (summary.json ``missing_data``).
+
+The section answers "how bad would the missing outcomes have to be to overturn it?" in one
+sentence (also shown in the report's summary), at the primary horizon.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bayes_ips.report.figures import STYLE, Figure, render
+
+SCENARIOS = {
+    "complete_case": "Complete case (participants with an outcome only)",
+    "mar": "Missing at random (imputed from the observed, Monte Carlo)",
+    "mar_covariates": "Missing at random given covariates (adjusted_logistic, prior {prior})",
+    "worst_case": "Worst case: every missing {t} participant not employed, every missing {c} "
+    "participant employed",
+    "best_case": "Best case: every missing {t} participant employed, every missing {c} "
+    "participant not",
+}
+VARY = {
+    "treatment": "missing {t} participants only",
+    "control": "missing {c} participants only",
+    "both": "both, in opposite directions",
+}
+
+
+def _pct(p: float | None) -> str:
+    return "–" if p is None else f"{100 * p:.1f}%"
+
+
+def _level(p: float) -> str:
+    return f"{100 * p:g}%"
+
+
+def _severity(delta: float) -> str:
+    size = abs(delta)
+    if size < 0.5:
+        return "Not very"
+    if size < 1.5:
+        return "Moderately"
+    return "Very"
+
+
+def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
+    rate_t, rate_c = arms[t]["posterior_mean"], arms[c]["posterior_mean"]
+    if tip["vary"] == "treatment":
+        return (
+            f"the {arms[t]['missing']} missing {t} participants' odds of employment were "
+            f"{tip['odds_ratio']:.2f} times those of observed {t} participants (δ = "
+            f"{tip['delta']:+.2f}: about {_pct(tip['missing_rate_treatment'])} employed instead "
+            f"of about {_pct(rate_t)} as observed)"
+        )
+    if tip["vary"] == "control":
+        return (
+            f"the {arms[c]['missing']} missing {c} participants' odds were "
+            f"{tip['odds_ratio']:.2f} times those of observed {c} participants (δ = "
+            f"{tip['delta']:+.2f}: about {_pct(tip['missing_rate_control'])} instead of "
+            f"{_pct(rate_c)})"
+        )
+    return (
+        f"both shifted at once by δ = {abs(tip['delta']):.2f} against {t} (odds ratio "
+        f"{tip['odds_ratio']:.2f} for missing {t}, {1 / tip['odds_ratio']:.2f} for missing {c})"
+    )
+
+
+def _answer(entry: dict, md: dict, t: str, c: str) -> str:
+    arms = entry["arms"]
+    h = entry["horizon_months"]
+    if arms[t]["missing"] + arms[c]["missing"] == 0:
+        return f"No outcome is missing at {h:g} months, so missing outcomes cannot overturn it."
+    sc = {s["name"]: s for s in entry["scenarios"]}
+    lead = (
+        f"At {h:g} months, {arms[t]['missing']} of {arms[t]['randomised']} {t} and "
+        f"{arms[c]['missing']} of {arms[c]['randomised']} {c} participants have no outcome; "
+        f"P(benefit) is {_pct(sc['complete_case']['p_benefit'])} with complete cases, "
+        f"{_pct(sc['mar']['p_benefit'])} if they are missing at random, and between "
+        f"{_pct(sc['worst_case']['p_benefit'])} (worst case) and "
+        f"{_pct(sc['best_case']['p_benefit'])} (best case)."
+    )
+    clauses, smallest = [], None
+    for th in sorted(md["thresholds"], reverse=True):
+        tips = [x for x in entry["tipping"] if x["threshold"] == th]
+        if any(x["status"] == "below_at_mar" for x in tips):
+            clauses.append(f"it is below {_level(th)} even if they are missing at random")
+            continue
+        reached = [x for x in tips if x["status"] == "reached" and x["vary"] != "both"]
+        if not reached:
+            clauses.append(
+                f"no shift of one arm's missing participants alone takes it below {_level(th)}"
+            )
+            continue
+        smallest = min([abs(x["delta"]) for x in reached] + [smallest or np.inf])
+        clauses.append(
+            f"it falls below {_level(th)} if "
+            + ", or if ".join(_tip_clause(x, t, c, arms) for x in reached)
+        )
+    head = (
+        "No plausible pattern of missing outcomes overturns it"
+        if smallest is None
+        else f"{_severity(smallest)} bad"
+    )
+    detail = "; ".join(clauses)
+    text = f"{head}. {lead} {detail[:1].upper()}{detail[1:]}."
+    if not entry["verified_data"]:
+        text += " These counts are UNVERIFIED placeholders."
+    return text
+
+
+def missing_section(summary: dict) -> dict | None:
+    """Template data of the missing-outcomes section; None when the analysis was off."""
+    md = summary.get("missing_data")
+    if not md:
+        return None
+    run = summary["run"]
+    t, c = run["treatment"], run["control"]
+    primary = next(e for e in md["horizons"] if e["horizon_months"] == md["primary_horizon"])
+    rows = []
+    for e in md["horizons"]:
+        for s in e["scenarios"]:
+            mcse = s["p_benefit_mcse"]
+            rows.append(
+                {
+                    "horizon": f"{e['horizon_months']:g}",
+                    "verified": e["verified_data"],
+                    "scenario": SCENARIOS[s["name"]].format(t=t, c=c, prior=s.get("prior", "")),
+                    "p_benefit": _pct(s["p_benefit"]),
+                    "mcse": "exact"
+                    if mcse == 0
+                    else ("–" if mcse is None else f"±{100 * mcse:.1f}"),
+                    "rd": f"{100 * s['rd']['median']:+.1f} ({100 * s['rd']['lo']:+.1f} to "
+                    f"{100 * s['rd']['hi']:+.1f})",
+                }
+            )
+    tips = []
+    for e in md["horizons"]:
+        for x in e["tipping"]:
+            status = {
+                "reached": None,
+                "below_at_mar": "already below at δ = 0",
+                "not_reached": f"not reached for |δ| ≤ {md['search_limit']:g}",
+            }[x["status"]]
+            tips.append(
+                {
+                    "horizon": f"{e['horizon_months']:g}",
+                    "verified": e["verified_data"],
+                    "threshold": _level(x["threshold"]),
+                    "vary": VARY[x["vary"]].format(t=t, c=c),
+                    "delta": status or f"{x['delta']:+.2f}",
+                    "odds_ratio": "–" if status else f"{x['odds_ratio']:.2f}",
+                    "rates": "–"
+                    if status
+                    else f"{_pct(x['missing_rate_treatment'])} / {_pct(x['missing_rate_control'])}",
+                }
+            )
+    return {
+        "title": "missing outcomes",
+        "question": "How bad would the missing outcomes have to be to overturn it?",
+        "answer": _answer(primary, md, t, c),
+        "primary": f"{md['primary_horizon']:g}",
+        "method": primary["method"],
+        "prior": md["prior"],
+        "prior_description": md["prior_description"],
+        "scenarios": rows,
+        "tipping": tips,
+        "treatment": t,
+        "control": c,
+        "draws": md["draws"],
+    }
+
+
+def tipping_figure(fits, summary: dict) -> Figure | None:
+    """P(benefit) against δ per arm, and its map over both arms' δ, at the primary horizon."""
+    md = summary.get("missing_data")
+    if not md:
+        return None
+    entry = next(e for e in md["horizons"] if e["horizon_months"] == md["primary_horizon"])
+    if "grid" not in entry:
+        return None
+    run = summary["run"]
+    t, c = run["treatment"], run["control"]
+    deltas = np.asarray(md["deltas"])
+    grid = np.asarray(entry["grid"])
+    sc = {s["name"]: s["p_benefit"] for s in entry["scenarios"]}
+    flag = "" if entry["verified_data"] else " (UNVERIFIED placeholder counts)"
+    with plt.rc_context(STYLE):
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.0))
+        labels = {
+            "treatment": f"δ for missing {t} (missing {c} as observed)",
+            "control": f"δ for missing {c} (missing {t} as observed)",
+            "both": f"δ for missing {t}, −δ for missing {c}",
+        }
+        for (name, label), colour in zip(
+            labels.items(), ("#0072B2", "#E69F00", "#009E73"), strict=True
+        ):
+            ax.plot(deltas, 100 * np.asarray(entry["curves"][name]), color=colour, label=label)
+        for th in md["thresholds"]:
+            ax.axhline(100 * th, color="0.4", lw=0.8, ls="--")
+        for name, style in (("worst_case", ":"), ("best_case", "-.")):
+            ax.axhline(
+                100 * sc[name], color="#D55E00", lw=0.9, ls=style, label=name.replace("_", " ")
+            )
+        ax.axvline(0, color="0.6", lw=0.6)
+        ax.set_xlabel("δ: log odds ratio of employment, missing vs observed")
+        ax.set_ylabel("P(benefit) (%)")
+        ax.set_title(f"{entry['horizon_months']:g} months{flag}", fontsize=9)
+        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        im = bx.pcolormesh(deltas, deltas, 100 * grid, cmap="cividis", shading="nearest")
+        cs = bx.contour(
+            deltas, deltas, grid, levels=sorted(md["thresholds"]), colors="white", linewidths=1.2
+        )
+        bx.clabel(cs, fmt=lambda v: f"{100 * v:.0f}%", fontsize=8)
+        bx.plot(0, 0, "o", color="white", mec="black")
+        bx.set_xlabel(f"δ for missing {c}")
+        bx.set_ylabel(f"δ for missing {t}")
+        bx.set_title("P(benefit) over both arms' δ; contours at the thresholds", fontsize=9)
+        fig.colorbar(im, ax=bx, label="P(benefit) (%)")
+        fig.tight_layout()
+    return render(
+        fig,
+        "tipping_point",
+        f"Tipping-point analysis of the missing outcomes at {entry['horizon_months']:g} months",
+        f"Left: posterior probability that {t} increases employment as the missing "
+        f"participants' log odds of employment are shifted by δ from the observed ones', for "
+        f"{t} only, {c} only, or both in opposite directions; dashed lines mark the thresholds, "
+        "dotted and dash-dotted lines the worst and best cases. Right: the same probability "
+        f"over a grid of δ for {t} (vertical) and {c} (horizontal) with contours at the "
+        "thresholds; the dot marks missing at random.",
+    )

@@ -1,0 +1,525 @@
+"""The "Prior sensitivity" report section and its figures.
+
+Everything comes from summary.json's ``sensitivity`` and ``results`` keys plus the saved fits, so
+``bayes-ips report RUN_DIR`` re-renders it without sampling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import stats
+
+from bayes_ips.priors import Prior
+from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, render
+from bayes_ips.report.sections import UNVERIFIED_FLAG, model_title, pct, ratio
+
+BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
+STRENGTH_STYLES = {"strong": "-", "moderate": "--", "weak": ":"}
+OTHER_STYLES = [
+    ("#000000", "-"),
+    (OKABE_ITO[3], "-"),
+    (OKABE_ITO[3], "--"),
+    (OKABE_ITO[1], "-"),
+    (OKABE_ITO[1], "--"),
+    (OKABE_ITO[4], "-"),
+    (OKABE_ITO[4], "--"),
+    ("#777777", "-."),
+    (OKABE_ITO[1], ":"),
+    (OKABE_ITO[3], ":"),
+]
+CONCLUSIONS = (
+    ("p_benefit", 0.5, "P(benefit) > 50%: more likely than not that employment improves"),
+    ("p_benefit", 0.9, "P(benefit) ≥ 90%: probable benefit"),
+    ("p_benefit", 0.975, "P(benefit) ≥ 97.5%: strong evidence of benefit"),
+    ("p_rd_gt_0.05", 0.5, "P(RD > 5 pp) > 50%: a gain of 5 percentage points more likely than not"),
+)
+EXACT_MODEL = "logistic, exact per horizon"
+THRESHOLDS_PP = np.linspace(-10, 30, 161)
+
+
+def prior_styles(names: list[str]) -> dict[str, tuple[str, str]]:
+    """Colour and line style per prior: grid priors by belief (colour) and strength (style)."""
+    out, others = {}, iter(OTHER_STYLES * 3)
+    for name in names:
+        belief, _, strength = name.partition("_")
+        if belief in BELIEF_COLOURS and strength in STRENGTH_STYLES:
+            out[name] = (BELIEF_COLOURS[belief], STRENGTH_STYLES[strength])
+        else:
+            out[name] = next(others)
+    return out
+
+
+def _sens(summary: dict) -> dict | None:
+    return summary.get("sensitivity")
+
+
+def _horizon_title(h, verified: bool) -> str:
+    return f"{h:g} months" + ("" if verified else " (UNVERIFIED placeholder data)")
+
+
+def _primary_draws(fits, summary: dict):
+    """Per model: list of (prior name, RD draws, log-OR draws) at the primary horizon."""
+    run = summary["run"]
+    h, t, c = run["primary_horizon"], run["treatment"], run["control"]
+    out: dict[str, list] = {}
+    for fit in fits:
+        p = fit.p.sel(horizon=h)
+        pt = p.sel(arm=t).to_numpy().ravel()
+        pc = p.sel(arm=c).to_numpy().ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_or = np.log(pt / (1 - pt)) - np.log(pc / (1 - pc))
+        out.setdefault(fit.model, []).append((fit.prior.name, pt - pc, log_or[np.isfinite(log_or)]))
+    return out
+
+
+def _primary_verified(summary: dict) -> bool:
+    h = summary["run"]["primary_horizon"]
+    return all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+
+
+def effect_density_figure(fits, summary: dict) -> Figure | None:
+    """Posterior densities of the odds ratio at the primary horizon, one curve per prior."""
+    if _sens(summary) is None or not fits:
+        return None
+    draws = _primary_draws(fits, summary)
+    styles = prior_styles(list(dict.fromkeys(f.prior.name for f in fits)))
+    h = summary["run"]["primary_horizon"]
+    grid = np.linspace(-2.5, 3.5, 601)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(draws), figsize=(4.6 * len(draws) + 1.2, 3.6), squeeze=False
+        )
+        for ax, (model, rows) in zip(axes[0], draws.items(), strict=True):
+            for name, _, log_or in rows:
+                if log_or.size < 10 or np.ptp(log_or) == 0:
+                    continue
+                colour, ls = styles[name]
+                ax.plot(grid, stats.gaussian_kde(log_or)(grid), color=colour, ls=ls, label=name)
+            ax.axvline(0, color="0.3", lw=0.8, ls="--")
+            ticks = [0.25, 0.5, 1, 2, 4, 8]
+            ax.set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
+            ax.set_xlabel("odds ratio (log scale)")
+            ax.set_title(model_title(model), fontsize=9)
+        axes[0][0].set_ylabel("posterior density (per unit log OR)")
+        axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
+        fig.tight_layout()
+    return render(
+        fig,
+        "effect_by_prior",
+        f"Posterior density of the odds ratio at {h:g} months, by prior",
+        f"Posterior density curves of the odds ratio at {h:g} months on a log axis, one panel "
+        "per model and one curve per prior; grid priors are coloured by belief (green "
+        "optimistic, blue neutral, vermillion pessimistic) with solid, dashed and dotted lines "
+        "for strong, moderate and weak; the dashed vertical line marks no effect.",
+    )
+
+
+def threshold_figure(fits, summary: dict) -> Figure | None:
+    """P(RD > delta) against delta at the primary horizon, one curve per prior."""
+    if _sens(summary) is None or not fits:
+        return None
+    draws = _primary_draws(fits, summary)
+    styles = prior_styles(list(dict.fromkeys(f.prior.name for f in fits)))
+    h = summary["run"]["primary_horizon"]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(draws), figsize=(4.6 * len(draws) + 1.2, 3.6), squeeze=False, sharey=True
+        )
+        for ax, (model, rows) in zip(axes[0], draws.items(), strict=True):
+            for name, rd, _ in rows:
+                colour, ls = styles[name]
+                probs = (rd[None, :] * 100 > THRESHOLDS_PP[:, None]).mean(1)
+                ax.plot(THRESHOLDS_PP, probs, color=colour, ls=ls, label=name)
+            for level in (0.5, 0.9):
+                ax.axhline(level, color="0.5", lw=0.6)
+            ax.set_xlabel("δ, risk difference threshold (percentage points)")
+            ax.set_title(model_title(model), fontsize=9)
+            ax.set_ylim(0, 1)
+        axes[0][0].set_ylabel("posterior P(RD > δ)")
+        axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
+        fig.tight_layout()
+    return render(
+        fig,
+        "threshold_by_prior",
+        f"Probability that the risk difference exceeds δ at {h:g} months, by prior",
+        f"Curves of the posterior probability that the risk difference at {h:g} months exceeds "
+        "a threshold δ from −10 to +30 percentage points, one panel per model and one curve "
+        "per prior; horizontal lines at 50% and 90%.",
+    )
+
+
+def _effect_priors(sens: dict) -> list[Prior]:
+    return [Prior.from_dict(p) for p in sens["priors"] if p.get("effect") is not None]
+
+
+def overlay_figure(fits, summary: dict) -> Figure | None:
+    """Prior, likelihood and posterior of the log OR at the primary horizon, per effect prior."""
+    sens = _sens(summary)
+    if sens is None:
+        return None
+    priors = _effect_priors(sens)
+    if not priors:
+        return None
+    theta = np.array(sens["likelihood"]["theta"])
+    loglik = np.array(sens["likelihood"]["log_likelihood"])
+    step = theta[1] - theta[0]
+    lik = np.exp(loglik)
+    lik /= lik.sum() * step
+    h = sens["likelihood"]["horizon_months"]
+    cols = min(4, len(priors))
+    rows = math.ceil(len(priors) / cols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(3.0 * cols, 2.3 * rows), squeeze=False, sharex=True
+        )
+        for ax, prior in zip(axes.flat, priors, strict=False):
+            assert prior.effect is not None
+            dens = prior.effect.pdf(theta)
+            post = dens * lik
+            post /= post.sum() * step
+            ax.plot(theta, dens, color=OKABE_ITO[1], ls="--", label="prior")
+            ax.plot(theta, lik, color="0.4", ls=":", label="likelihood")
+            ax.plot(theta, post, color=OKABE_ITO[0], label="posterior")
+            ax.axvline(0, color="0.3", lw=0.6)
+            ax.set_title(prior.name, fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.set_ylim(0, 1.05 * max(dens.max(), lik.max(), post.max()))
+        for ax in axes.flat[len(priors) :]:
+            ax.set_visible(False)
+        for ax in axes[-1]:
+            ax.set_xlabel("log odds ratio", fontsize=8)
+        axes[0][0].legend(fontsize=7, frameon=False)
+        verified = sens["heatmap"]["verified_data"]
+        fig.suptitle(_horizon_title(h, verified), fontsize=10)
+        fig.tight_layout()
+    return render(
+        fig,
+        "prior_likelihood_posterior",
+        f"Prior, likelihood and posterior of the log odds ratio at {h:g} months",
+        f"One small panel per effect prior showing, on the log odds ratio scale at {h:g} "
+        "months, the prior (orange dashed), the trial's likelihood (grey dotted, the same in "
+        "every panel) and the exact single-horizon posterior (blue solid).",
+    )
+
+
+def _safe_log(x):
+    return np.log(np.maximum(x, 1e-12))
+
+
+def heatmap_figure(fits, summary: dict) -> Figure | None:
+    """P(benefit) over prior mean × prior SD with the 0.9 and 0.975 contours."""
+    sens = _sens(summary)
+    if sens is None:
+        return None
+    hm = sens["heatmap"]
+    means, sds = np.array(hm["prior_mean"]), np.array(hm["prior_sd"])
+    p = np.array(hm["p_benefit"])
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(7.2, 4.8))
+        mesh = ax.pcolormesh(
+            means, sds, p, cmap="cividis", vmin=0, vmax=1, shading="nearest", rasterized=True
+        )
+        fig.colorbar(mesh, ax=ax, label="posterior P(benefit)")
+        for level, colour, ls in zip(hm["levels"], ("black", "#D55E00"), ("--", "-"), strict=True):
+            c = hm["contours"][f"{level:g}"]
+            xs = np.array([np.nan if m is None else m for m in c["prior_mean"]])
+            ax.plot(xs, c["prior_sd"], color=colour, ls=ls, lw=2, label=f"P(benefit) = {level:g}")
+        for prior in _effect_priors(sens):
+            eff = prior.effect
+            if eff is None or eff.as_dict()["family"] != "normal":
+                continue
+            m, s = eff.mixture_mean, eff.mixture_sd
+            if means[0] <= m <= means[-1] and sds[0] <= s <= sds[-1]:
+                ax.plot(m, s, "o", color="white", mec="black", ms=4)
+                side = np.sign(round(m, 6))  # left of negative means, right of positive, above 0
+                ax.annotate(
+                    prior.name,
+                    (m, s),
+                    fontsize=6,
+                    xytext=(5 * side, 2 if side else 5),
+                    ha={-1.0: "right", 0.0: "center", 1.0: "left"}[float(side)],
+                    textcoords="offset points",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+                )
+        ax.set_xlim(means[0], means[-1])
+        ax.set_ylim(sds[0], sds[-1])
+        ticks = [0.3, 0.5, 0.7, 1, 1.5, 2, 3]
+        top = ax.secondary_xaxis("top", functions=(np.exp, _safe_log))
+        top.set_xticks(ticks)
+        top.set_xlabel("prior median odds ratio")
+        ax.set_xlabel("prior mean of the log odds ratio")
+        ax.set_ylabel("prior SD of the log odds ratio")
+        ax.legend(fontsize=7, loc="upper left", framealpha=0.8)
+        flag = "" if hm["verified_data"] else " (UNVERIFIED placeholder data)"
+        ax.set_title(f"{hm['horizon_months']:g} months{flag}", fontsize=10)
+        fig.tight_layout()
+    return render(
+        fig,
+        "benefit_heatmap",
+        f"How P(benefit) at {hm['horizon_months']:g} months depends on a normal prior on the "
+        "log odds ratio",
+        f"Heat map of the posterior probability of benefit at {hm['horizon_months']:g} months "
+        f"over {len(means)} prior means by {len(sds)} prior SDs of the log odds ratio, darker "
+        "for lower probability; a dashed black line marks where it crosses 0.9 and a solid "
+        "vermillion line 0.975; dots mark the named normal priors.",
+    )
+
+
+def _holds(value: float, level: float) -> bool:
+    return value > level if level == 0.5 else value >= level
+
+
+def _value(row: dict, key: str) -> float | None:
+    if key == "p_benefit":
+        return row["p_benefit"]
+    return row.get("p_rd_gt", {}).get(key.removeprefix("p_rd_gt_"))
+
+
+def _verdict(rows: list[dict], key: str, level: float) -> dict | None:
+    values = [(r["prior"], _value(r, key)) for r in rows]
+    values = [(n, v) for n, v in values if v is not None]
+    if not values:
+        return None
+    yes = [n for n, v in values if _holds(v, level)]
+    no = [n for n, v in values if not _holds(v, level)]
+    if not no:
+        mark, text = (
+            "✓",
+            (f"holds under all {len(values)} priors" if len(values) > 1 else "holds (one prior)"),
+        )
+    elif not yes:
+        mark, text = (
+            "✗",
+            (
+                f"holds under none of the {len(values)} priors"
+                if len(values) > 1
+                else "does not hold (one prior)"
+            ),
+        )
+    elif len(yes) <= len(no):
+        mark, text = "◐", f"{len(yes)} of {len(values)}: only under {', '.join(yes)}"
+    else:
+        mark, text = "◐", f"{len(yes)} of {len(values)}: not under {', '.join(no)}"
+    return {"mark": mark, "text": text, "all": not no, "none": not yes}
+
+
+def conclusions(summary: dict) -> dict:
+    """Which statements hold under every prior, per horizon and model (the at-a-glance table)."""
+    sens = summary["sensitivity"]
+    by_model: dict[str, list] = {}
+    for r in summary["results"]:
+        by_model.setdefault(r["model"], []).append(r)
+    if sens["exact"]:
+        by_model[EXACT_MODEL] = sens["exact"]
+    horizons = sorted({r["horizon_months"] for r in summary["results"]})
+    verified = {
+        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+        for h in horizons
+    }
+    rows = []
+    for h in horizons:
+        for key, level, label in CONCLUSIONS:
+            cells = []
+            for results in by_model.values():
+                at = [r for r in results if r["horizon_months"] == h]
+                cells.append(_verdict(at, key, level) if at else None)
+            if any(c is not None for c in cells):
+                rows.append(
+                    {"horizon": f"{h:g}", "verified": verified[h], "label": label, "cells": cells}
+                )
+    return {"models": list(by_model), "rows": rows}
+
+
+def _ess_text(ess: dict) -> tuple[str, str]:
+    effect = (
+        "–"
+        if ess["effect_elir"] is None
+        else f"{ess['effect_elir']:.1f} (local {ess['effect_local']:.1f})"
+    )
+    rate = (
+        "–"
+        if ess["rate_control"] is None
+        else f"{ess['rate_treatment']:.1f} / {ess['rate_control']:.1f}"
+    )
+    return effect, rate
+
+
+def _crossing_sentences(hm: dict) -> list[str]:
+    h = f"{hm['horizon_months']:g}"
+    out = [
+        f"With a flat prior on the log odds ratio, P(benefit) at {h} months is "
+        f"{pct(hm['flat_p_benefit'])}."
+    ]
+    for ref in hm["reference"]:
+        parts = []
+        for level in hm["levels"]:
+            m = ref[f"{level:g}"]
+            if m is None:
+                parts.append(f"no prior mean in the range searched reaches {100 * level:g}%")
+            elif m <= 0:
+                parts.append(
+                    f"P(benefit) stays at or above {100 * level:g}% for any prior mean above "
+                    f"{m:.2f} (prior median OR {math.exp(m):.2f}, i.e. even a sceptical prior)"
+                )
+            else:
+                parts.append(
+                    f"P(benefit) reaches {100 * level:g}% only if the prior mean is at least "
+                    f"{m:.2f} (prior median OR {math.exp(m):.2f})"
+                )
+        out.append(
+            f"With prior SD {ref['prior_sd']:g} on the log OR: a prior centred on no effect "
+            f"gives P(benefit) {pct(ref['p_benefit_at_mean_0'])}; " + "; ".join(parts) + "."
+        )
+    return out
+
+
+PSENSE_WORDS = {
+    "both": "prior and data",
+    "prior": "prior-driven",
+    "data": "data-driven",
+    "neither": "neither",
+}
+PSENSE_PHRASES = {
+    "both": "sensitive to both prior and data",
+    "prior": "driven by the prior, not the data,",
+    "data": "driven by the data",
+    "neither": "insensitive to both",
+}
+
+
+def psense_view(rows: list[dict]) -> dict:
+    """Power-scaling results as one sentence per horizon and a fit × horizon table."""
+    horizons = sorted({r["horizon_months"] for r in rows})
+    sentences = []
+    for h in horizons:
+        at = [r for r in rows if r["horizon_months"] == h]
+        groups: dict[str, list[str]] = {}
+        for r in at:
+            groups.setdefault(r["verdict"], []).append(f"{r['model']} / {r['prior']}")
+        parts = [
+            f"{PSENSE_PHRASES[v]} under {len(names)} of {len(at)} fits ({', '.join(names)})"
+            for v, names in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        ]
+        flag = "" if at[0]["verified_data"] else f" {UNVERIFIED_FLAG}"
+        sentences.append(f"At {h:g} months{flag}, the risk difference is " + "; ".join(parts) + ".")
+    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
+    by = {(r["model"], r["prior"], r["horizon_months"]): r for r in rows}
+    table = [
+        {
+            "model": m,
+            "prior": p,
+            "cells": [
+                (
+                    PSENSE_WORDS[by[(m, p, h)]["verdict"]],
+                    f"{by[(m, p, h)]['prior_sensitivity']:.3f} / "
+                    f"{by[(m, p, h)]['likelihood_sensitivity']:.3f}"
+                    + (
+                        ""
+                        if by[(m, p, h)]["named_prior_sensitivity"] is None
+                        else f" / {by[(m, p, h)]['named_prior_sensitivity']:.3f}"
+                    ),
+                )
+                if (m, p, h) in by
+                else ("–", "")
+                for h in horizons
+            ],
+        }
+        for m, p in fits
+    ]
+    return {
+        "sentences": sentences,
+        "horizons": [
+            {
+                "h": f"{h:g}",
+                "verified": all(r["verified_data"] for r in rows if r["horizon_months"] == h),
+            }
+            for h in horizons
+        ],
+        "table": table,
+    }
+
+
+def section(summary: dict) -> dict | None:
+    """The template data of the "Prior sensitivity" section (None without a sensitivity key)."""
+    sens = _sens(summary)
+    if sens is None:
+        return None
+    priors = []
+    for p in sens["priors"]:
+        effect_ess, rate_ess = _ess_text(p["ess"])
+        priors.append(
+            {
+                "name": p["name"],
+                "group": p.get("group", ""),
+                "description": p["description"],
+                "recipe": p["recipe"],
+                "ess_effect": effect_ess,
+                "ess_rate": rate_ess,
+                "prior_p_benefit": "–"
+                if p["prior_p_benefit"] is None
+                else pct(p["prior_p_benefit"]),
+            }
+        )
+    exact_by = {(r["prior"], r["horizon_months"]): r for r in sens["exact"]}
+    horizons = sorted({r["horizon_months"] for r in summary["results"]})
+    verified = {
+        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+        for h in horizons
+    }
+    exact_rows = [
+        {
+            "prior": p["name"],
+            "cells": [
+                (
+                    pct(exact_by[(p["name"], h)]["p_benefit"]),
+                    f"{ratio(exact_by[(p['name'], h)]['or']['median'])} "
+                    f"({ratio(exact_by[(p['name'], h)]['or']['lo'])}–"
+                    f"{ratio(exact_by[(p['name'], h)]['or']['hi'])})",
+                )
+                for h in horizons
+            ],
+        }
+        for p in sens["priors"]
+        if (p["name"], horizons[0]) in exact_by
+    ]
+    primary = summary["run"]["primary_horizon"]
+    predictive = [
+        {
+            "model": r["model"],
+            "prior": r["prior"],
+            "p_treatment": f"{pct(r['p_treatment']['median'], 0)} "
+            f"({pct(r['p_treatment']['lo'], 0)}–{pct(r['p_treatment']['hi'], 0)})",
+            "p_control": f"{pct(r['p_control']['median'], 0)} "
+            f"({pct(r['p_control']['lo'], 0)}–{pct(r['p_control']['hi'], 0)})",
+            "rd": f"{100 * r['rd']['median']:+.0f} ({100 * r['rd']['lo']:+.0f} to "
+            f"{100 * r['rd']['hi']:+.0f})",
+            "p_rd_gt_0": pct(r["p_rd_gt_0"]),
+        }
+        for r in sens["prior_predictive"]
+        if r["horizon_months"] == primary
+    ]
+    trial = sens["trial"]
+    return {
+        "title": "prior sensitivity",
+        "anchor": f"{pct(sens['anchor']['control_rate'])} ({sens['anchor']['source']})",
+        "evidence": f"{sens['evidence']['path']} (SHA-256 {sens['evidence']['sha256']})",
+        "trial": f"{trial['n_treatment']} + {trial['n_control']} patients at "
+        f"{trial['horizon_months']:g} months, worth {trial['ess_per_arm']:.0f} patients per "
+        "arm of a 1:1 trial",
+        "priors": priors,
+        "conclusions": conclusions(summary),
+        "horizons": [{"h": f"{h:g}", "verified": verified[h]} for h in horizons],
+        "exact_rows": exact_rows,
+        "heatmap_method": sens["heatmap"]["method"],
+        "heatmap_verified": sens["heatmap"]["verified_data"],
+        "crossings": _crossing_sentences(sens["heatmap"]),
+        "predictive": predictive,
+        "primary": f"{primary:g}",
+        "psense": psense_view(sens["psense"]) if sens.get("psense") else None,
+        "unverified_flag": UNVERIFIED_FLAG,
+    }

@@ -1,0 +1,113 @@
+"""Statements across horizons and interval risk sets, on fake draws (no sampling)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayes_ips.analysis import run_analysis
+from bayes_ips.data import Comparison, load_trial
+from bayes_ips.data.intervals import COHORT, interval_labels, risk_sets
+from bayes_ips.errors import InputError
+from bayes_ips.horizons import half_time, joint
+from bayes_ips.report import render_html, render_markdown
+from bayes_ips.report.summary import build_summary
+from bayes_ips.spec import load_spec
+
+HORIZONS = [6, 12, 24]
+
+
+def fake_p(values, arms=("T", "C")) -> xr.DataArray:
+    """p[chain, draw, arm, horizon] from an array (draws, arm, horizon)."""
+    arr = np.asarray(values, float)[None]
+    return xr.DataArray(
+        arr,
+        dims=("chain", "draw", "arm", "horizon"),
+        coords={"arm": list(arms), "horizon": HORIZONS, "draw": np.arange(arr.shape[1])},
+    )
+
+
+def test_interval_labels():
+    assert interval_labels(HORIZONS) == ["0–6", "6–12", "12–24"]
+
+
+def test_cohort_risk_sets_from_the_bundled_counts():
+    rs = risk_sets(load_trial("package:ips_in_pain.csv").counts(Comparison()))
+    assert rs.attrs["method"] == COHORT
+    assert rs["at_risk"].values.tolist() == [[36, 24, 17], [18, 13, 11]]
+    assert rs["events"].values.tolist() == [[12, 7, 3], [5, 2, 0]]
+
+
+@pytest.mark.parametrize(
+    ("rows", "field", "rule"),
+    [
+        (["A,6,5,40,40", "A,12,4,40,40"], "employed", "falls from 5"),
+        (["A,6,5,40,40", "A,12,8,39,40"], "n_analysed", "same analysed cohort"),
+    ],
+)
+def test_cohort_assumption_is_checked(rows, field, rule, tmp_path):
+    from .conftest import write_table
+
+    lines = [f"{r},true,s" for r in rows] + ["B,6,3,40,40,true,s", "B,12,6,40,40,true,s"]
+    path = write_table(tmp_path, lines)
+    counts = load_trial(path).counts(Comparison("A", "B"))
+    with pytest.raises(InputError) as err:
+        risk_sets(counts)
+    assert err.value.field == field and rule in err.value.rule and err.value.source == str(path)
+
+
+def test_half_time_by_hand():
+    # T: 30% by 6, 60% by 12 -> survival 0.7 then 0.4; crossing in 6-12 with log-linear survival
+    p = fake_p([[[0.3, 0.6, 0.7], [0.1, 0.2, 0.3]]])
+    t = half_time(p)
+    expected = 6 + 6 * np.log(0.5 / 0.7) / np.log(0.4 / 0.7)
+    assert t.sel(arm="T").item() == pytest.approx(expected)
+    assert np.isinf(t.sel(arm="C").item())  # never half employed within follow-up
+    exactly = half_time(fake_p([[[0.5, 0.6, 0.7], [0.0, 0.0, 0.5]]]))
+    assert exactly.sel(arm="T").item() == pytest.approx(6.0)
+    assert exactly.sel(arm="C").item() == pytest.approx(24.0)
+
+
+def test_joint_statements_count_draws():
+    draws = [
+        [[0.3, 0.5, 0.6], [0.2, 0.35, 0.5]],  # RD 0.1, 0.15, 0.1: benefit everywhere
+        [[0.3, 0.55, 0.4], [0.2, 0.4, 0.5]],  # RD 0.1, 0.15, -0.1: fails at 24; T falls
+        [[0.1, 0.5, 0.9], [0.2, 0.3, 0.4]],  # RD -0.1, 0.2, 0.5: fails at 6
+        [[0.4, 0.5, 0.8], [0.1, 0.3, 0.3]],  # RD 0.3, 0.2, 0.5: benefit everywhere
+    ]
+    out = joint(fake_p(draws), "T", "C")
+    assert out["p_benefit_all"] == pytest.approx(0.5)
+    assert out["p_monotone"] == pytest.approx(0.75)
+    (a, b) = out["rd_increase"]
+    assert (a["from"], a["to"], b["from"], b["to"]) == (6, 12, 12, 24)
+    assert a["p"] == pytest.approx(0.75)
+    assert b["p"] == pytest.approx(0.5)
+
+
+@pytest.fixture(scope="module")
+def exact_summary(tmp_path_factory):
+    spec = tmp_path_factory.mktemp("spec") / "s.toml"
+    spec.write_text('[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n')
+    return build_summary(run_analysis(load_spec(spec)), "test")
+
+
+def test_per_horizon_fits_get_joint_statements_and_falling_rates_are_counted(exact_summary):
+    hz = exact_summary["horizons"]
+    assert hz["horizons_months"] == HORIZONS and hz["unverified_horizons"] == [6, 24]
+    fit = hz["fits"][0]
+    assert not fit["cumulative"] and "half_time" not in fit
+    # independent per-horizon posteriors let the cumulative rate fall in many draws
+    assert 0 < fit["p_monotone"] < 1
+    per = [r["p_benefit"] for r in exact_summary["results"] if r["prior"] == "reference"]
+    assert fit["p_benefit_all"] <= min(per)
+    (group,) = hz["loo"]["groups"]  # both fits on the same cumulative counts: one group
+    assert group["compared"] and hz["loo"]["comparable_across_groups"]
+
+
+def test_report_answers_both_questions(exact_summary):
+    for text in (render_html(exact_summary, []), render_markdown(exact_summary, [])):
+        assert "Does the benefit hold at every horizon?" in text
+        assert "How bad would the missing outcomes have to be to overturn it?" in text
+        assert "horizons analysed as separate data" in text  # no cumulative model was fitted
+        assert "UNVERIFIED" in text
