@@ -21,6 +21,8 @@ tune = 150
 [diagnostics]
 ess_min = 50
 rhat_max = 1.1
+[decision]
+enabled = false
 """
 Z = 4.0
 """Tolerance in standard errors: P(|z| > 4) = 6e-5 per comparison for a correct MCSE."""
