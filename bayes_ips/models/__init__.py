@@ -7,6 +7,9 @@ graph. Importing this package does not import PyMC; :func:`module` does, on firs
 from importlib import import_module
 from types import ModuleType
 
+from bayes_ips.errors import InputError
+from bayes_ips.priors import NormalEffect
+
 EXACT_MODELS = ("beta_binomial",)
 PYMC_MODELS = (
     "hierarchical_beta_binomial",
@@ -24,3 +27,17 @@ def module(name: str) -> ModuleType:
     if name not in PYMC_MODELS:
         raise KeyError(name)
     return import_module(f"bayes_ips.models.{name}")
+
+
+def normal_effect_data(prior, model: str) -> dict[str, float]:
+    """``pm.Data`` values of a normal effect prior on the log OR (``prior_mu_mean``,
+    ``prior_mu_sd``), for model families that take normal effect priors only."""
+    effect = prior.require("effect", model)
+    if not isinstance(effect, NormalEffect):
+        raise InputError(
+            "spec",
+            f"model {model!r} takes normal effect priors only (mixtures: hierarchical_logistic)",
+            field="priors",
+            value=prior.name,
+        )
+    return {"prior_mu_mean": effect.mean, "prior_mu_sd": effect.sd}
