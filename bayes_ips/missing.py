@@ -50,6 +50,7 @@ from bayes_ips.conjugate import prob_greater
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS
 from bayes_ips.priors import BetaRate, anchor, get_prior
+from bayes_ips.priors.library import default_settings, prior_names
 
 EXACT_MAX_PAIRS = 40401
 SEARCH_LIMIT = 12.0
@@ -155,8 +156,14 @@ def parse_options(table: dict, origin: str) -> MissingSettings:
             field="missing_data.thresholds",
             value=list(s.thresholds),
         )
-    if not isinstance(s.prior, str) or not s.prior:
-        raise InputError(origin, "must name a prior", field="missing_data.prior", value=s.prior)
+    known = prior_names(default_settings())
+    if s.prior not in known:
+        raise InputError(
+            origin,
+            f"must name a built-in prior with a rate component: {', '.join(known)}",
+            field="missing_data.prior",
+            value=s.prior,
+        )
     return s
 
 
