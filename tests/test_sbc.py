@@ -115,15 +115,16 @@ def test_smoke_run_is_reproducible(smoke_results):
 
 def test_report_is_written_atomically_with_json_and_html(smoke_results, tmp_path):
     out = tmp_path / "validation"
-    data = sbc_report.write(out, smoke_results, "python -m bayes_ips.validation --simulations 3")
+    shown = smoke_results[:2]  # every model takes the same path; two keep the test quick
+    data = sbc_report.write(out, shown, "python -m bayes_ips.validation --simulations 3")
     saved = json.loads((out / "sbc.json").read_text())
     assert saved == json.loads(json.dumps(data))
-    assert [m["model"] for m in saved["models"]] == list(PYMC_MODELS)
+    assert [m["model"] for m in saved["models"]] == [r.model for r in shown]
     for m in saved["models"]:
         assert m["simulations"] == 3 and len(m["fractional_ranks"]) == len(m["checks"])
         assert all(len(v) == 3 for v in m["fractional_ranks"].values())
     html = (out / "report.html").read_text()
-    figures = 2 * len(PYMC_MODELS)
+    figures = 2 * len(shown)
     assert "pot_c" in html and "Holm" in html
     assert html.count("data:image/svg+xml;base64,") == figures
     assert len(list((out / "figures").glob("*.svg"))) == figures
