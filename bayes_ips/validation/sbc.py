@@ -65,6 +65,10 @@ class SBCSettings:
     workers: int = 1
     seed: int = 20221
 
+    def __post_init__(self) -> None:
+        if self.simulations < 2:
+            raise ValueError(f"SBC needs at least 2 simulations, not {self.simulations}")
+
 
 @dataclass
 class SBCResult:
