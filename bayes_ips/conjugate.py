@@ -9,8 +9,11 @@ one-dimensional quadrature of
 
 the control posterior CDF evaluated at the treatment posterior's quantiles. The integrand is
 bounded and monotone on [0, 1] whatever the sample size, so the quadrature stays accurate even for
-very concentrated posteriors (n = 10⁶ per arm). Summaries of RD, RR, OR and NNT use seeded
-independent draws from the exact posteriors, with their Monte Carlo standard errors.
+very concentrated posteriors (n = 10⁶ per arm). When the rates sit above 1/2 the problem is
+reflected, P(X > Y) = P(1 − Y > 1 − X), so the mass lies near 0 where floating point resolves it:
+posteriors piled up at 1 (all events under a Beta(0.01, 0.01) prior) stay exact. Summaries of
+RD, RR, OR and NNT use seeded independent draws from the exact posteriors, with their Monte Carlo
+standard errors.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def posterior_parameters(counts: xr.Dataset, prior: BetaRate) -> xr.Dataset:
 
 def prob_greater(a_t: float, b_t: float, a_c: float, b_c: float) -> float:
     """Exact P(X > Y) for independent X ~ Beta(a_t, b_t), Y ~ Beta(a_c, b_c)."""
+    if a_t / (a_t + b_t) + a_c / (a_c + b_c) > 1:
+        a_t, b_t, a_c, b_c = b_c, a_c, b_t, a_t
 
     def integrand(u: float) -> float:
         return special.betainc(a_c, b_c, special.betaincinv(a_t, b_t, u))

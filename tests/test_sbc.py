@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayes_ips.data import Comparison, load_trial
+from bayes_ips.models import IPD_MODELS, PYMC_MODELS
 from bayes_ips.priors import get_prior
 from bayes_ips.spec import SamplerSettings
 from bayes_ips.validation import SBCSettings, run_sbc
 from bayes_ips.validation import report as sbc_report
-from bayes_ips.validation.__main__ import CALIBRATED
 from bayes_ips.validation.__main__ import main as validation_main
+from bayes_ips.validation.__main__ import trial_counts
 from bayes_ips.validation.sbc import fractional_ranks
 from bayes_ips.validation.uniformity import evaluate, holm
 
@@ -76,7 +76,7 @@ def test_holm_adjustment():
 
 
 SMOKE = SBCSettings(
-    simulations=4,
+    simulations=2,
     sampler=SamplerSettings(chains=2, draws=100, tune=100, target_accept=0.95),
     workers=1,
     seed=5,
@@ -85,8 +85,7 @@ SMOKE = SBCSettings(
 
 @pytest.fixture(scope="module")
 def smoke_results():
-    counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
-    return [run_sbc(m, counts, get_prior("reference"), SMOKE) for m in CALIBRATED]
+    return [run_sbc(m, trial_counts(m), get_prior("reference"), SMOKE) for m in PYMC_MODELS]
 
 
 def test_smoke_run_ranks_every_key_parameter(smoke_results):
@@ -101,33 +100,34 @@ def test_smoke_run_ranks_every_key_parameter(smoke_results):
     names = {r.model: set(r.pit.data_vars) for r in smoke_results}
     assert names["hierarchical_logistic"] == {"mu", "tau", "theta", "alpha"}
     assert names["hierarchical_beta_binomial"] == {"m", "kappa", "p"}
+    for r in smoke_results:
+        assert r.shape["participants"] == (r.model in IPD_MODELS)
 
 
 def test_smoke_run_is_reproducible(smoke_results):
-    # Seeds and prior draws are prefix-stable, so a shorter run repeats the first simulations.
-    counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
-    shorter = replace(SMOKE, simulations=2)
-    again = run_sbc("hierarchical_logistic", counts, get_prior("reference"), shorter)
+    counts = trial_counts("hierarchical_logistic")
+    again = run_sbc("hierarchical_logistic", counts, get_prior("reference"), SMOKE)
     first = next(r for r in smoke_results if r.model == "hierarchical_logistic")
-    xr.testing.assert_equal(again.pit, first.pit.isel(simulation=slice(0, 2)))
+    xr.testing.assert_equal(again.pit, first.pit)
+    with pytest.raises(ValueError, match="at least 2"):
+        replace(SMOKE, simulations=1)
 
 
 def test_report_is_written_atomically_with_json_and_html(smoke_results, tmp_path):
     out = tmp_path / "validation"
-    data = sbc_report.write(out, smoke_results, "python -m bayes_ips.validation --simulations 4")
+    shown = smoke_results[:2]  # every model takes the same path; two keep the test quick
+    data = sbc_report.write(out, shown, "python -m bayes_ips.validation --simulations 2")
     saved = json.loads((out / "sbc.json").read_text())
     assert saved == json.loads(json.dumps(data))
-    assert [m["model"] for m in saved["models"]] == CALIBRATED
+    assert [m["model"] for m in saved["models"]] == [r.model for r in shown]
     for m in saved["models"]:
-        assert m["simulations"] == 4 and len(m["fractional_ranks"]) == len(m["checks"])
-        assert all(len(v) == 4 for v in m["fractional_ranks"].values())
+        assert m["simulations"] == 2 and len(m["fractional_ranks"]) == len(m["checks"])
+        assert all(len(v) == 2 for v in m["fractional_ranks"].values())
     html = (out / "report.html").read_text()
-    assert (
-        "pot_c" in html
-        and "Holm" in html
-        and html.count("data:image/svg+xml;base64,") == 2 * len(CALIBRATED)
-    )
-    assert len(list((out / "figures").glob("*.svg"))) == 2 * len(CALIBRATED)
+    figures = 2 * len(shown)
+    assert "pot_c" in html and "Holm" in html
+    assert html.count("data:image/svg+xml;base64,") == figures
+    assert len(list((out / "figures").glob("*.svg"))) == figures
     assert [p.name for p in tmp_path.iterdir()] == ["validation"]
 
 

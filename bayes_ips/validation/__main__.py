@@ -1,9 +1,10 @@
 """``python -m bayes_ips.validation``: simulation-based calibration of every PyMC model family.
 
 Simulates trials of the bundled IPS in Pain shape (two arms, horizons 6/12/24 months, 36 and 18
-analysed), refits each model to each, and writes ``report.html`` and ``sbc.json`` to ``--out``
-(default ``reports/validation``). Exit code 0 when every model passes, 3 when one fails,
-2 for invalid arguments.
+analysed; models that need individual participant data use the bundled synthetic participant
+table of the same trial, its follow-up and covariates), refits each model to each, and writes
+``report.html`` and ``sbc.json`` to ``--out`` (default ``reports/validation``). Exit code 0 when
+every model passes, 3 when one fails, 2 for invalid arguments.
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ from bayes_ips.priors import get_prior
 from bayes_ips.validation import report
 from bayes_ips.validation.sbc import SBC_SAMPLER, SBCSettings, run_sbc
 
-CALIBRATED = [m for m in PYMC_MODELS if m not in IPD_MODELS]
-"""Model families calibrated on the trial's aggregate shape (IPD-only models need participants)."""
-TRIAL_SHAPE = "package:ips_in_pain.csv"
+AGGREGATE_SHAPE = "package:ips_in_pain.csv"
+PARTICIPANT_SHAPE = "package:ips_in_pain_synthetic_ipd.csv"
+
+
+def trial_counts(model: str):
+    """The counts whose shape the simulated trials of ``model`` take."""
+    shape = PARTICIPANT_SHAPE if model in IPD_MODELS else AGGREGATE_SHAPE
+    return load_trial(shape).counts(Comparison())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--simulations", type=int, default=SBCSettings.simulations, help="N per model (200)")
-    add("--models", nargs="+", choices=CALIBRATED, default=CALIBRATED, help="(all)")
+    add("--models", nargs="+", choices=PYMC_MODELS, default=list(PYMC_MODELS), help="(all)")
     add("--prior", default="reference", help="named prior: reference, jeffreys or the 3 x 3 grid")
     add("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes")
     add("--chains", type=int, default=SBC_SAMPLER.chains, help="per refit (2)")
@@ -74,10 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         seed=args.seed,
     )
-    counts = load_trial(TRIAL_SHAPE).counts(Comparison())
     try:
         prior = get_prior(args.prior)
-        results = [run_sbc(m, counts, prior, settings, _progress) for m in args.models]
+        results = [run_sbc(m, trial_counts(m), prior, settings, _progress) for m in args.models]
     except InputError as exc:  # e.g. a prior without the component a model needs
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_INPUT

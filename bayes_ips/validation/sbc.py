@@ -65,6 +65,10 @@ class SBCSettings:
     workers: int = 1
     seed: int = 20221
 
+    def __post_init__(self) -> None:
+        if self.simulations < 2:
+            raise ValueError(f"SBC needs at least 2 simulations, not {self.simulations}")
+
 
 @dataclass
 class SBCResult:
@@ -216,10 +220,23 @@ def _seeds(seed: int, model: str, prior: str, n: int) -> list[int]:
 
 def _shape(counts: xr.Dataset) -> dict:
     return {
+        "data": str(counts.attrs.get("origin", "")),
+        "participants": "participant" in counts.dims,
         "arms": counts["arm"].to_numpy().tolist(),
         "horizons": counts["horizon"].to_numpy().tolist(),
         "n_analysed": counts["n_analysed"].to_numpy().tolist(),
     }
+
+
+def _digest(counts: xr.Dataset) -> str:
+    """A fingerprint of everything in ``counts`` (a worker compiles one model per fingerprint)."""
+    h = hashlib.sha256()
+    for name in sorted(map(str, counts.variables)):
+        values = counts[name].to_numpy()
+        h.update(f"{name}{values.shape}".encode())
+        numeric = values.dtype.kind in "biuf"
+        h.update(values.tobytes() if numeric else repr(values.tolist()).encode())
+    return h.hexdigest()[:16]
 
 
 def _assemble(outcomes: list[dict], kind: str, template: xr.Dataset) -> xr.Dataset:
@@ -282,7 +299,7 @@ def run_sbc(
     names = [v for v in getattr(family, "KEY_PARAMETERS", params.data_vars) if v in params]
     observed = [rv.name for rv in built.observed_RVs]
     data = draws["prior_predictive"].to_dataset()
-    digest = hashlib.sha256(repr(_shape(counts)).encode()).hexdigest()[:16]
+    digest = _digest(counts)
     jobs = [
         _Job(
             model=model,
