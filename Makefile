@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found on PATH (python3.12 ...)"; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,fast,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
 	@touch $(STAMP)
 
 report: $(STAMP)

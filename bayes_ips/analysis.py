@@ -90,13 +90,14 @@ def _pymc_fits(name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, t
         model = graphs[kind]
         pm.set_data(family.prior_data(prior), model=model)
         seed = fit_seed(spec.seed, name, prior.name)
-        tree = inference.sample(model, spec.sampler, seed)
+        generated = getattr(family, "generated_quantities", None)
+        tree = inference.sample(model, spec.sampler, seed, generated=generated)
         check = diagnostics.convergence(tree, spec.thresholds)
         check["retried"] = False
         if not check["passed"]:
             retry = _retry_settings(spec)
             tick(f"{name} / {prior.name} (re-run: {'; '.join(check['messages'])})")
-            tree = inference.sample(model, spec.sampler, seed, **retry)
+            tree = inference.sample(model, spec.sampler, seed, generated=generated, **retry)
             first = check["messages"]
             check = diagnostics.convergence(tree, spec.thresholds)
             check.update(retried=True, first_attempt=first, retry_settings=retry)

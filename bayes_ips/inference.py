@@ -22,8 +22,10 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import warnings
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,6 +40,9 @@ from bayes_ips.priors import Prior
 ENGINE = "netcdf4"
 logging.getLogger("pymc").setLevel(logging.WARNING)
 PRIOR_DRAWS = 1000
+FORWARD = {"mode": "CVM"}
+"""PyTensor mode of the functions run after sampling (log densities, predictive draws): C code,
+cached on disk between runs; called once per draw, it costs less than numba's per-call overhead."""
 
 
 def _seeds(seed: int, n: int) -> list[int]:
@@ -58,8 +63,19 @@ def _cores(chains: int) -> int:
     return min(chains, os.cpu_count() or 1)
 
 
+Generated = Callable[[xr.DataTree, int], None]
+"""A model family's ``generated_quantities(tree, seed)``: adds, in place, variables that are
+drawn exactly given each posterior (and prior) draw rather than sampled by NUTS."""
+
+
 def sample(
-    model, settings, seed: int, *, target_accept: float | None = None, tune: int | None = None
+    model,
+    settings,
+    seed: int,
+    *,
+    generated: Generated | None = None,
+    target_accept: float | None = None,
+    tune: int | None = None,
 ) -> xr.DataTree:
     """Fit ``model`` by NUTS and add log-likelihood, posterior- and prior-predictive draws.
 
@@ -70,6 +86,8 @@ def sample(
         Backend, chains, draws, tune and target_accept.
     seed : int
         Every random stream of the fit derives from it.
+    generated : callable, optional
+        The family's ``generated_quantities``, applied once the groups are complete.
     target_accept, tune : optional
         Overrides used for the automatic re-run of a fit that failed its convergence checks.
     """
@@ -78,8 +96,8 @@ def sample(
     # PyMC's import sets its logger to INFO when the root logger has no handler: quiet it after.
     logging.getLogger("pymc").setLevel(logging.WARNING)
 
-    s_nuts, s_ppc, s_prior = _seeds(seed, 3)
-    with _interrupts_stop_sampling(), model, warnings.catch_warnings():
+    s_nuts, s_ppc, s_prior, s_generated = _seeds(seed, 4)
+    with _interrupts_stop_sampling():  # an interrupt stops here, before the draws are used
         tree = _nuts(
             model,
             settings,
@@ -88,19 +106,25 @@ def sample(
             target_accept=target_accept or settings.target_accept,
             tune=tune or settings.tune,
         )
+    with _interrupts_stop_sampling(), model, warnings.catch_warnings():
         warnings.simplefilter("ignore", category=FutureWarning)
-        pm.stats.compute_log_likelihood(tree, extend_inferencedata=True, progressbar=False)
-        pm.stats.compute_log_prior(tree, extend_inferencedata=True, progressbar=False)
-        pm.sample_posterior_predictive(
-            tree, extend_inferencedata=True, random_seed=s_ppc, progressbar=False
+        extend = {"extend_inferencedata": True, "progressbar": False, "compile_kwargs": FORWARD}
+        pm.stats.compute_log_likelihood(tree, **extend)
+        pm.stats.compute_log_prior(tree, **extend)
+        pm.sample_posterior_predictive(tree, random_seed=s_ppc, **extend)
+        prior = pm.sample_prior_predictive(
+            draws=PRIOR_DRAWS, random_seed=s_prior, compile_kwargs=FORWARD
         )
-        prior = pm.sample_prior_predictive(draws=PRIOR_DRAWS, random_seed=s_prior)
     for group in ("prior", "prior_predictive"):
         tree[group] = prior[group]
+    if generated is not None:
+        generated(tree, s_generated)
     return tree
 
 
-def sample_posterior(model, settings, seed: int, *, cores: int = 1) -> xr.DataTree:
+def sample_posterior(
+    model, settings, seed: int, *, generated: Generated | None = None, cores: int = 1
+) -> xr.DataTree:
     """Fit ``model`` by NUTS and return only the ``posterior`` and ``sample_stats`` groups.
 
     The draws equal those of :func:`sample` with the same seed and settings; log-likelihood and
@@ -111,23 +135,32 @@ def sample_posterior(model, settings, seed: int, *, cores: int = 1) -> xr.DataTr
     model : pymc.Model
     settings : bayes_ips.spec.SamplerSettings
     seed : int
+    generated : callable, optional
+        The family's ``generated_quantities``; its draws equal those of :func:`sample`.
     cores : int, default 1
         Chains run in parallel on this many processes; 1 runs them one after another (for callers
         that parallelise over fits themselves).
     """
+    s_nuts, _, _, s_generated = _seeds(seed, 4)
     with _interrupts_stop_sampling():
-        return _nuts(
+        tree = _nuts(
             model,
             settings,
-            _seeds(seed, 3)[0],
+            s_nuts,
             cores=cores,
             target_accept=settings.target_accept,
             tune=settings.tune,
         )
+    if generated is not None:
+        generated(tree, s_generated)
+    return tree
 
 
-def sample_prior(model, draws: int, seed: int) -> xr.DataTree:
-    """Draw parameters and data from the prior of ``model``.
+def sample_prior(
+    model, draws: int, seed: int, *, generated: Generated | None = None
+) -> xr.DataTree:
+    """Draw parameters and data from the prior of ``model`` (and the family's
+    ``generated_quantities``, if given).
 
     Returns
     -------
@@ -137,24 +170,19 @@ def sample_prior(model, draws: int, seed: int) -> xr.DataTree:
     """
     import pymc as pm
 
+    s_prior, s_generated = _seeds(seed, 2)
     with model, _interrupts_stop_sampling():
-        return pm.sample_prior_predictive(draws=draws, random_seed=seed)
+        tree = pm.sample_prior_predictive(draws=draws, random_seed=s_prior)
+    if generated is not None:
+        generated(tree, s_generated)
+    return tree
 
 
 def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune: int):
+    if settings.backend == "nutpie":
+        return _nutpie(model, settings, seed, cores=cores, target_accept=target_accept, tune=tune)
     import pymc as pm
 
-    backend = settings.backend
-    if backend == "nutpie":
-        try:
-            import nutpie  # noqa: F401
-        except ImportError:
-            raise InputError(
-                "spec",
-                "the nutpie sampler is not installed (pip install 'bayes_ips[fast]')",
-                field="sampler.backend",
-                value="nutpie",
-            ) from None
     with model, warnings.catch_warnings():
         warnings.simplefilter("ignore", category=FutureWarning)
         return pm.sample(
@@ -164,20 +192,58 @@ def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune:
             cores=cores,
             target_accept=target_accept,
             random_seed=seed,
-            nuts_sampler=backend,
+            nuts_sampler="pymc",
             progressbar=False,
             compute_convergence_checks=False,
         )
+
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""nutpie's compiled form of each live PyMC model, so a model is compiled once however many
+priors (``pm.set_data``) or simulated data sets it is fitted to."""
+
+
+def _nutpie(model, settings, seed: int, *, cores: int, target_accept: float, tune: int):
+    """NUTS by nutpie (Rust) on the model's compiled logp and gradient.
+
+    ``pm.sample(nuts_sampler="nutpie")`` compiles the model with numba on every call (about 5 s);
+    here the compiled model is kept with the model object and refreshed with the current values of
+    its shared variables (the prior's ``pm.Data``, simulated outcomes) by nutpie's ``with_data``,
+    which does not recompile.
+    """
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+
+    if model not in _COMPILED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            _COMPILED[model] = nutpie.compile_pymc_model(model)
+    compiled = _COMPILED[model]
+    current = {var.name: var.get_value() for var in compiled.shared_var_keys}
+    start = time.time()
+    tree = nutpie.sample(
+        compiled.with_data(**current),
+        draws=settings.draws,
+        tune=tune,
+        chains=settings.chains,
+        cores=cores,
+        seed=seed,
+        target_accept=target_accept,
+        save_warmup=False,
+        progress_bar=False,
+    )
+    patch_nutpie_idata(tree, model, sampling_time=time.time() - start)
+    return tree
 
 
 @contextmanager
 def _interrupts_stop_sampling() -> Iterator[None]:
     """Let Ctrl-C (SIGINT) and SIGTERM during sampling stop the run.
 
-    ``pm.sample`` and ``pm.sample_posterior_predictive`` catch ``KeyboardInterrupt`` and return the
-    draws made so far (or fail when there are too few); a run must never summarise a truncated
-    fit. The signal is remembered and re-raised as ``KeyboardInterrupt`` once PyMC returns or
-    fails.
+    ``pm.sample``, ``pm.sample_posterior_predictive`` and ``nutpie.sample`` catch
+    ``KeyboardInterrupt`` and return the draws made so far (or fail when there are too few); a run
+    must never summarise a truncated fit. The signal is remembered and re-raised as
+    ``KeyboardInterrupt`` once the sampler returns or fails.
     """
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -14,8 +14,8 @@ Keys and defaults:
 - ``[priors]`` settings of the built-in priors and ``[priors.NAME]`` user-defined priors
   (:mod:`bayes_ips.priors.settings`);
 - ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``;
-- ``[sampler]`` ``backend`` (``pymc`` or ``nutpie``), ``chains``, ``draws``, ``tune``,
-  ``target_accept``;
+- ``[sampler]`` ``backend`` (``nutpie``, the default, or ``pymc`` for PyMC's own NUTS),
+  ``chains``, ``draws``, ``tune``, ``target_accept``;
 - ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``;
 - ``[ipd]`` ``horizons``, ``covariates`` (individual participant data,
   :func:`bayes_ips.data.ipd.parse_options`);
@@ -58,7 +58,7 @@ QUICK_EXACT_DRAWS = 4000
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    backend: str = "pymc"
+    backend: str = "nutpie"
     chains: int = 4
     draws: int = 1000
     tune: int = 1000
@@ -321,7 +321,7 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
             raise InputError(origin, "list at least one prior", field=f"models.{model}.priors")
         chosen[model] = tuple(dict.fromkeys(priors))
 
-    backend = smp.get("backend", "pymc")
+    backend = smp.get("backend", SamplerSettings.backend)
     if backend not in ("pymc", "nutpie"):
         raise InputError(
             origin, "must be 'pymc' or 'nutpie'", field="sampler.backend", value=backend

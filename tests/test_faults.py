@@ -1,7 +1,7 @@
 """Faults: a run interrupted mid-sampling, corrupted or foreign fits, a fit that does not converge.
 
-- SIGINT and SIGKILL while a PyMC model is sampling leave no partial run folder and the earlier
-  run at the same path byte for byte intact;
+- SIGINT and SIGKILL while a PyMC model is sampling (nutpie, the default, and PyMC's own NUTS)
+  leave no partial run folder and the earlier run at the same path byte for byte intact;
 - ``bayes-ips report`` on a run whose NetCDF fit is truncated, garbage or not a bayes_ips fit, or
   whose summary.json is broken or names a fit outside the folder, is exit code 2 with one line,
   and the run folder is left as it was;
@@ -37,10 +37,13 @@ title = "interrupt me"
 [models.hierarchical_logistic]
 priors = ["reference"]
 [sampler]
+backend = "{backend}"
 chains = 2
-draws = 20000
+draws = {draws}
 tune = 1000
 """
+SLOW_DRAWS = {"nutpie": 400_000, "pymc": 20_000}
+"""Draws that take far longer than the test waits: nutpie samples about 20 times faster."""
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -66,6 +69,22 @@ def _copy_run(source: Path, target: Path) -> Path:
     return target
 
 
+def _sampling(pid: int) -> bool:
+    """Whether the process is sampling, from /proc: nutpie's worker threads or PyMC's sampler
+    processes are running."""
+    return _nutpie_workers(pid) or bool(_python_children(pid))
+
+
+def _nutpie_workers(pid: int) -> bool:
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "comm").read_text().startswith("nutpie-worker"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def _python_children(pid: int) -> list[int]:
     """Child processes running Python (PyMC's samplers), from /proc."""
     found = []
@@ -83,9 +102,9 @@ def _python_children(pid: int) -> list[int]:
     return found
 
 
-def _start_sampling_run(tmp_path: Path, target: Path) -> subprocess.Popen:
+def _start_sampling_run(tmp_path: Path, target: Path, backend: str) -> subprocess.Popen:
     spec = tmp_path / "slow.toml"
-    spec.write_text(SLOW_SAMPLING_SPEC)
+    spec.write_text(SLOW_SAMPLING_SPEC.format(backend=backend, draws=SLOW_DRAWS[backend]))
     proc = subprocess.Popen(
         [sys.executable, "-m", "bayes_ips.cli", "run", str(spec), "--out", str(target)],
         stdout=subprocess.PIPE,
@@ -94,12 +113,12 @@ def _start_sampling_run(tmp_path: Path, target: Path) -> subprocess.Popen:
         start_new_session=True,
     )
     deadline = time.monotonic() + 300
-    while not _python_children(proc.pid):
+    while not _sampling(proc.pid):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"the run never started sampling: {proc.communicate()}")
         time.sleep(0.2)
-    time.sleep(1.0)  # well inside sampling: 2 x 21000 iterations take far longer
+    time.sleep(1.0)  # well inside sampling
     return proc
 
 
@@ -110,12 +129,16 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.skipif(not LINUX_PROC, reason="needs /proc to see when sampling has started")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
-def test_interrupt_mid_sampling_leaves_earlier_run_intact(earlier_run, tmp_path, signum):
+@pytest.mark.parametrize(
+    "signum,backend",
+    [(signal.SIGINT, "nutpie"), (signal.SIGKILL, "nutpie"), (signal.SIGINT, "pymc")],
+    ids=["SIGINT-nutpie", "SIGKILL-nutpie", "SIGINT-pymc"],
+)
+def test_interrupt_mid_sampling_leaves_earlier_run_intact(earlier_run, tmp_path, signum, backend):
     parent = tmp_path / "reports"
     target = _copy_run(earlier_run, parent / "ips")
     before = _snapshot(target)
-    proc = _start_sampling_run(tmp_path, target)
+    proc = _start_sampling_run(tmp_path, target, backend)
     try:
         os.kill(proc.pid, signum)
         proc.wait(timeout=120)

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--models", nargs="+", choices=PYMC_MODELS, default=list(PYMC_MODELS), help="(all)")
     add("--prior", default="reference", help="named prior: reference, jeffreys or the 3 x 3 grid")
     add("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes")
+    add("--backend", choices=("nutpie", "pymc"), default=SBC_SAMPLER.backend, help="(nutpie)")
     add("--chains", type=int, default=SBC_SAMPLER.chains, help="per refit (2)")
     add("--draws", type=int, default=SBC_SAMPLER.draws, help="per chain (500)")
     add("--tune", type=int, default=SBC_SAMPLER.tune, help="per chain (500)")
@@ -75,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     settings = SBCSettings(
         simulations=args.simulations,
-        sampler=replace(SBC_SAMPLER, chains=args.chains, draws=args.draws, tune=args.tune),
+        sampler=replace(
+            SBC_SAMPLER,
+            backend=args.backend,
+            chains=args.chains,
+            draws=args.draws,
+            tune=args.tune,
+        ),
         alpha=args.alpha,
         workers=args.workers,
         seed=args.seed,

@@ -172,7 +172,8 @@ def _refit(job: _Job) -> dict:
     for name, value in job.data.items():
         shared[name].set_value(np.asarray(value, dtype=shared[name].dtype))
     with _quiet():
-        tree = inference.sample_posterior(model, job.sampler, job.seed)
+        generated = getattr(module(job.model), "generated_quantities", None)
+        tree = inference.sample_posterior(model, job.sampler, job.seed, generated=generated)
     posterior = tree["posterior"].to_dataset()
     truth = xr.Dataset(
         {
@@ -294,7 +295,12 @@ def run_sbc(
     built = family.build_model(counts, prior)
     seeds = _seeds(settings.seed, model, prior.name, settings.simulations + 1)
     with _quiet():
-        draws = inference.sample_prior(built, settings.simulations, seeds[0])
+        draws = inference.sample_prior(
+            built,
+            settings.simulations,
+            seeds[0],
+            generated=getattr(family, "generated_quantities", None),
+        )
     params = draws["prior"].to_dataset()
     names = [v for v in getattr(family, "KEY_PARAMETERS", params.data_vars) if v in params]
     observed = [rv.name for rv in built.observed_RVs]
