@@ -33,11 +33,11 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# Simulation-based calibration of every PyMC model (N = 200 simulated trials each, pot_c uniformity
-# test with Holm's adjustment, family-wise alpha 0.01; report in reports/validation/), then the
-# slow tests.
+# Simulation-based calibration of every PyMC model (N = 1000 simulated trials each, pot_c
+# uniformity test with Holm's adjustment, family-wise alpha 0.01; report in reports/validation/),
+# then the slow tests.
 validate: $(STAMP)
-	$(BIN)/python -m bayes_ips.validation --simulations 200 --out reports/validation
+	$(BIN)/python -m bayes_ips.validation --simulations 1000 --out reports/validation
 	$(BIN)/python -m pytest -q -p no:cacheprovider --run-slow
 
 bench: $(STAMP)

@@ -1,7 +1,7 @@
 """Simulation-based calibration: the rank machinery and its test on exact posteriors (where the
 answer is known), and a small-N run of the real harness on every PyMC model.
 
-The full calibration (N = 200 per model) is ``make validate`` (``python -m bayes_ips.validation``).
+The full calibration (N = 1000 per model) is ``make validate`` (``python -m bayes_ips.validation``).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ MODEL_TITLES = {
     "adjusted_logistic": "covariate-adjusted logistic",
 }
 UNVERIFIED_FLAG = "⚠ UNVERIFIED placeholder"
+MIXED_PREDICTIVE = ("hierarchical_beta_binomial",)
+"""Models whose replicated counts come from a new draw of the cell's rate (see the model)."""
 
 
 # -- number formats -------------------------------------------------------------------------------
@@ -395,6 +397,7 @@ def ppc_section(summary: dict) -> dict | None:
         "detail": detail,
         "n_flagged": sum(d["flagged"] for d in detail),
         "n_cells": len(detail),
+        "mixed": sorted({m for m in MIXED_PREDICTIVE for f in fits if f.startswith(f"{m}__")}),
         "tail": PPC_TAIL,
         "level": _level(summary["run"]),
     }

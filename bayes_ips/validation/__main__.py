@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Simulation-based calibration of the PyMC model families.",
     )
     add = parser.add_argument
-    add("--simulations", type=int, default=SBCSettings.simulations, help="N per model (200)")
+    add("--simulations", type=int, default=SBCSettings.simulations, help="N per model (1000)")
     add("--models", nargs="+", choices=PYMC_MODELS, default=list(PYMC_MODELS), help="(all)")
     add("--prior", default="reference", help="named prior: reference, jeffreys or the 3 x 3 grid")
     add("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes")

@@ -59,7 +59,7 @@ Progress = Callable[[str, int, int], None]
 class SBCSettings:
     """How many simulations, how each is fitted, and the test's family-wise error rate."""
 
-    simulations: int = 200
+    simulations: int = 1000
     sampler: SamplerSettings = SBC_SAMPLER
     alpha: float = 0.01
     workers: int = 1
