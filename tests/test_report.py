@@ -370,6 +370,10 @@ def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_ru
     md = render_markdown(s, [])
     assert "## Convergence diagnostics" in md and "| **NOT CONVERGED** |" in md
     assert "## Model comparison" in md and "## Posterior-predictive checks" in md
+    mixed = "For the hierarchical beta-binomial model each replicated count comes from a fresh draw"
+    assert mixed in html and mixed in md
+    s["ppc"]["fits"] = [f for f in s["ppc"]["fits"] if f["model"] != "hierarchical_beta_binomial"]
+    assert "fresh draw" not in render_markdown(s, [])
 
 
 def test_wambs_items_follow_the_summary(report_run):
@@ -450,6 +454,8 @@ def test_every_model_has_its_relations_from_the_docstring(model):
     assert method.relations[0].text == "y[a, h] ∼ Binomial(n[a, h], p[a, h])"
     for r in method.relations:
         html5lib.HTMLParser(strict=True).parseFragment(str(r.html))
+    prose = " ".join([method.intro, *method.notes])
+    assert prose.strip() and not re.search(r":[a-z]+:`", prose)  # no Sphinx roles in the report
 
 
 def test_notation_renders_subscripts_greek_and_powers_and_escapes():

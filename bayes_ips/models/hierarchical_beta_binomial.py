@@ -12,17 +12,16 @@ cluster around it (a prior "sample size": median 10, 95% between 1.4 and 71). Th
 informative mean / log-concentration alternative to BDA3's improper p(α, β) ∝ (α + β)^(−5/2)
 (see the design notes on priors).
 
-NUTS samples ``m`` and ``kappa`` only, under the likelihood with each ``p`` integrated out,
-``y[a, h] ~ BetaBinomial(n[a, h], m[a] * kappa[a], (1 − m[a]) * kappa[a])``: the joint posterior of
-``m``, ``kappa`` and ``p`` has a funnel where ``kappa`` is large that NUTS explores badly
-(divergences, and simulation-based calibration fails), while the marginal one is smooth.
-:func:`generated_quantities` then draws each ``p`` exactly from its conditional posterior
-``Beta(m * kappa + y, (1 − m) * kappa + n − y)``, one draw per posterior draw, so the fit's
-``p`` has the joint posterior of the model above. Two consequences: the log-likelihood (for
-PSIS-LOO) is the beta-binomial one, whose leave-one-out predictive is the same as the binomial
-model's but far more stable to importance-sample; and a replicated count is drawn for a new cell
-from the arm's hierarchy (a mixed-predictive check, Marshall & Spiegelhalter 2007), which is what
-LOO-PIT with that log-likelihood needs.
+NUTS samples m and kappa only, under the likelihood with each rate integrated out (each count is
+beta-binomial given m and kappa): the joint posterior of m, kappa and the rates has a funnel
+where kappa is large, which NUTS explores badly (divergences; simulation-based calibration
+fails), while the marginal posterior is smooth. After sampling, each rate is drawn exactly from
+its conditional posterior, Beta(m·kappa + y, (1 − m)·kappa + n − y), once per posterior draw
+(``generated_quantities``), so the rates have the joint posterior of the model above. Two
+consequences: the log-likelihood for PSIS-LOO is the beta-binomial one, whose leave-one-out
+predictive equals the binomial model's but is far more stable to importance-sample; and a
+replicated count is drawn for a new cell from the arm's hierarchy (a mixed-predictive check,
+Marshall & Spiegelhalter 2007), which is what LOO-PIT with that log-likelihood needs.
 
 With ``pooled=False`` the hierarchy is removed and ``p[a, h] ~ Beta(a0[a], b0[a])``
 independently: the exact ``beta_binomial`` model, used to cross-check the sampler against the

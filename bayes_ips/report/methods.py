@@ -164,6 +164,9 @@ def parse_relations(block: str) -> tuple[Relation, ...]:
     return tuple(out)
 
 
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+
+
 def _docstring(module: str) -> str:
     spec = find_spec(module)
     if spec is None or spec.origin is None:
@@ -183,6 +186,7 @@ def model_method(name: str) -> ModelMethod:
         doc = _docstring(DOC_MODULES.get(name, f"bayes_ips.models.{name}"))
     except (ModuleNotFoundError, OSError, SyntaxError):
         doc = ""
+    doc = _ROLE.sub(r"``\1``", doc)  # Sphinx cross-references read as code in the report
     title, _, body = doc.partition("\n")
     title = title.strip().rstrip(".") or name
     if "::" in body:

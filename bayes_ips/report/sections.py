@@ -397,7 +397,11 @@ def ppc_section(summary: dict) -> dict | None:
         "detail": detail,
         "n_flagged": sum(d["flagged"] for d in detail),
         "n_cells": len(detail),
-        "mixed": sorted({m for m in MIXED_PREDICTIVE for f in fits if f.startswith(f"{m}__")}),
+        "mixed": [
+            MODEL_TITLES[m]
+            for m in MIXED_PREDICTIVE
+            if any(e["model"] == m for e in summary["ppc"]["fits"])
+        ],
         "tail": PPC_TAIL,
         "level": _level(summary["run"]),
     }
