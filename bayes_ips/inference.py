@@ -1,6 +1,6 @@
 """Sampling (the only module that calls a sampler) and fits on disk.
 
-:func:`sample` runs NUTS (PyMC's own by default, nutpie if the spec asks and it is installed) with
+:func:`sample` runs NUTS (nutpie by default, PyMC's own if the spec asks) with
 the spec's settings and a seed, and returns one DataTree with the groups ``posterior``,
 ``sample_stats``, ``log_likelihood``, ``log_prior``, ``posterior_predictive``, ``prior``,
 ``prior_predictive``, ``observed_data`` and ``constant_data``. :func:`sample_posterior` is the
@@ -55,9 +55,9 @@ run one analysis per core, and starting sampler processes inside them costs more
 
 
 def _cores(chains: int) -> int:
-    """Processes for the chains: one per chain up to the CPUs, but one in a batch worker or in a
-    daemonic process (a Dask worker), which may not start children. The draws are the same
-    either way: each chain has its own seed."""
+    """Chains sampled at once (nutpie's threads, PyMC's processes): one per chain up to the CPUs,
+    but one in a batch worker or in a daemonic process (a Dask worker), which may not start
+    children. The draws are the same either way: each chain has its own seed."""
     if SEQUENTIAL_CHAINS or multiprocessing.current_process().daemon:
         return 1
     return min(chains, os.cpu_count() or 1)
