@@ -1,9 +1,10 @@
 """Many analyses in one call (``bayes-ips batch``): run specs, skip unchanged ones, index them all.
 
 Each spec becomes the run folder ``OUT/<spec name>/``, the folder ``bayes-ips run`` would write,
-plus ``run-key.json``: the SHA-256 of the spec's bytes, the data's bytes, the package version and
-the quick flag, with the run's exit code. A later batch skips a spec whose key is unchanged and
-whose last run finished with every check passed; a run that failed is always run again.
+plus ``run-key.json``: the SHA-256 of the spec's bytes, the data's bytes, the evidence table its
+priors read, the package version and the quick flag, with the run's exit code. A later batch
+skips a spec whose key is unchanged and whose last run finished with every check passed; a run
+that failed is always run again.
 
 Where runs execute
 ------------------
@@ -202,6 +203,7 @@ def content_key(spec: Spec, data_sha256: str, quick: bool) -> dict:
     fields = {
         "spec_sha256": spec.sha256,
         "data_sha256": data_sha256,
+        "evidence_sha256": spec.options["priors"].evidence_sha256,
         "package_version": __version__,
         "quick": quick,
     }

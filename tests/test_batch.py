@@ -12,6 +12,7 @@ import pytest
 from bayes_ips import batch
 from bayes_ips.batch import BatchResults, RunRecord, run_batch
 from bayes_ips.errors import InputError
+from bayes_ips.spec import load_spec
 
 from .conftest import IPS_CSV
 
@@ -100,6 +101,21 @@ def test_second_batch_skips_unchanged_specs_and_reruns_changed_ones(specs, tmp_p
     data.write_text(IPS_CSV.read_text())
     run_batch(specs[:1], out, jobs=1, force=True)
     assert (out / "alpha" / "summary.json").read_bytes() == summary
+
+
+def test_the_run_key_follows_the_evidence_table_the_priors_read(specs, tmp_path):
+    evidence = tmp_path / "evidence.csv"
+    shutil.copy(Path(batch.__file__).parent / "data" / "external_evidence.csv", evidence)
+    spec = specs[0]
+    spec.write_text(spec.read_text() + '\n[priors]\nevidence = "evidence.csv"\n')
+
+    def key() -> str:
+        return batch.content_key(load_spec(spec), "data", quick=False)["key"]
+
+    before = key()
+    assert key() == before
+    evidence.write_text(evidence.read_text().replace("1.34,0.86,2.10", "1.35,0.86,2.10"))
+    assert key() != before
 
 
 def test_failed_spec_is_indexed_the_others_finish_and_the_exit_code_says_so(specs, tmp_path, cli):
