@@ -51,6 +51,7 @@ from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS
 from bayes_ips.priors import BetaRate, anchor, get_prior
 from bayes_ips.priors.library import default_settings, prior_names
+from bayes_ips.spec import check_keys
 
 EXACT_MAX_PAIRS = 40401
 SEARCH_LIMIT = 12.0
@@ -99,16 +100,7 @@ _KEYS = {
 
 def parse_options(table: dict, origin: str) -> MissingSettings:
     """Validate the ``[missing_data]`` spec section (see :class:`MissingSettings`)."""
-    for k, v in table.items():
-        name = f"missing_data.{k}"
-        if k not in _KEYS:
-            raise InputError(origin, f"unknown key; allowed here: {', '.join(_KEYS)}", field=name)
-        want = _KEYS[k]
-        ok = isinstance(v, want) and not (want is not bool and isinstance(v, bool))
-        if want is float:
-            ok = isinstance(v, int | float) and not isinstance(v, bool)
-        if not ok:
-            raise InputError(origin, f"must be of type {want.__name__}", field=name, value=v)
+    check_keys(table, _KEYS, origin, "missing_data.")
     s = MissingSettings(
         enabled=table.get("enabled", True),
         delta_min=float(table.get("delta_min", -3.0)),

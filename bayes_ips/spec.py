@@ -183,7 +183,10 @@ _SAMPLER = {"backend": str, "chains": int, "draws": int, "tune": int, "target_ac
 _DIAGNOSTICS = {"rhat_max": float, "ess_min": float, "divergences_max": int, "ebfmi_min": float}
 
 
-def _check_keys(table: dict, schema: dict, origin: str, prefix: str) -> None:
+def check_keys(table: dict, schema: dict, origin: str, prefix: str) -> None:
+    """Every key of a spec table is in ``schema`` (name -> type) with a value of that type; a
+    ``float`` also takes an int, an ``int`` never a bool. Raises :class:`InputError` naming
+    ``prefix + key``. The option sections' parsers use it for their own tables."""
     for k, v in table.items():
         name = f"{prefix}{k}"
         if not prefix and k in OPTION_SECTIONS:
@@ -201,7 +204,7 @@ def _check_keys(table: dict, schema: dict, origin: str, prefix: str) -> None:
             raise InputError(origin, f"must be of type {want.__name__}", field=name, value=v)
 
 
-def _number_list(values: list, origin: str, name: str, lo: float, hi: float) -> tuple[float, ...]:
+def number_list(values: list, origin: str, name: str, lo: float, hi: float) -> tuple[float, ...]:
     if not values:
         raise InputError(origin, "must list at least one number", field=name)
     for v in values:
@@ -212,7 +215,7 @@ def _number_list(values: list, origin: str, name: str, lo: float, hi: float) -> 
     return tuple(float(v) for v in values)
 
 
-def _in_range(value, lo, hi, origin, name):
+def in_range(value, lo, hi, origin, name):
     if not lo <= value <= hi:
         raise InputError(origin, f"must be between {lo:g} and {hi:g}", field=name, value=value)
     return value
@@ -262,7 +265,7 @@ def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
 
 
 def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spec:
-    _check_keys(doc, _TOP, origin, "")
+    check_keys(doc, _TOP, origin, "")
     sections = {
         "data": _DATA,
         "estimands": _ESTIMANDS,
@@ -270,7 +273,7 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
         "diagnostics": _DIAGNOSTICS,
     }
     for section, schema in sections.items():
-        _check_keys(doc.get(section, {}), schema, origin, f"{section}.")
+        check_keys(doc.get(section, {}), schema, origin, f"{section}.")
     data = doc.get("data", {})
     est = doc.get("estimands", {})
     smp = doc.get("sampler", {})
@@ -285,7 +288,7 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
             field="name",
             value=name,
         )
-    seed = _in_range(doc.get("seed", 20221), 0, MAX_SEED, origin, "seed")
+    seed = in_range(doc.get("seed", 20221), 0, MAX_SEED, origin, "seed")
 
     options = {
         name: _parser(target)(doc.get(name, {}), origin) for name, target in OPTION_SECTIONS.items()
@@ -307,7 +310,7 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
             raise InputError(
                 origin, "must be a table with a 'priors' list", field=f"models.{model}"
             )
-        _check_keys(table, _MODEL, origin, f"models.{model}.")
+        check_keys(table, _MODEL, origin, f"models.{model}.")
         priors = table.get("priors", ["reference"])
         for prior in priors:
             if not isinstance(prior, str) or prior not in known_priors:
@@ -334,48 +337,48 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
         seed=seed,
         data_path=resolve_path(data.get("path", "package:ips_in_pain.csv"), base),
         comparison=Comparison(data.get("treatment", "IPS"), data.get("control", "TAU")),
-        primary_horizon=_in_range(
+        primary_horizon=in_range(
             data.get("primary_horizon", 12), 0.0, 1200.0, origin, "data.primary_horizon"
         ),
         verified_only=data.get("verified_only", False),
         models=chosen,
         estimands=EstimandSettings(
-            interval=_in_range(est.get("interval", 0.95), 0.5, 0.999, origin, "estimands.interval"),
-            rd_thresholds=_number_list(
+            interval=in_range(est.get("interval", 0.95), 0.5, 0.999, origin, "estimands.interval"),
+            rd_thresholds=number_list(
                 est.get("rd_thresholds", [0, 0.05, 0.1, 0.15, 0.2]),
                 origin,
                 "estimands.rd_thresholds",
                 -1.0,
                 1.0,
             ),
-            rr_thresholds=_number_list(
+            rr_thresholds=number_list(
                 est.get("rr_thresholds", [1, 1.1, 1.25, 1.5, 2]),
                 origin,
                 "estimands.rr_thresholds",
                 0.0,
                 1000.0,
             ),
-            rope=_in_range(est.get("rope", 0.05), 0.0, 1.0, origin, "estimands.rope"),
+            rope=in_range(est.get("rope", 0.05), 0.0, 1.0, origin, "estimands.rope"),
         ),
-        exact_draws=_in_range(
+        exact_draws=in_range(
             est.get("exact_draws", 20000), 100, 10_000_000, origin, "estimands.exact_draws"
         ),
         sampler=SamplerSettings(
             backend=backend,
-            chains=_in_range(smp.get("chains", 4), 1, 64, origin, "sampler.chains"),
-            draws=_in_range(smp.get("draws", 1000), 50, 1_000_000, origin, "sampler.draws"),
-            tune=_in_range(smp.get("tune", 1000), 50, 1_000_000, origin, "sampler.tune"),
-            target_accept=_in_range(
+            chains=in_range(smp.get("chains", 4), 1, 64, origin, "sampler.chains"),
+            draws=in_range(smp.get("draws", 1000), 50, 1_000_000, origin, "sampler.draws"),
+            tune=in_range(smp.get("tune", 1000), 50, 1_000_000, origin, "sampler.tune"),
+            target_accept=in_range(
                 smp.get("target_accept", 0.9), 0.5, 0.999, origin, "sampler.target_accept"
             ),
         ),
         thresholds=Thresholds(
-            rhat_max=_in_range(dia.get("rhat_max", 1.01), 1.0, 2.0, origin, "diagnostics.rhat_max"),
-            ess_min=_in_range(dia.get("ess_min", 400), 1, 1e9, origin, "diagnostics.ess_min"),
-            divergences_max=_in_range(
+            rhat_max=in_range(dia.get("rhat_max", 1.01), 1.0, 2.0, origin, "diagnostics.rhat_max"),
+            ess_min=in_range(dia.get("ess_min", 400), 1, 1e9, origin, "diagnostics.ess_min"),
+            divergences_max=in_range(
                 dia.get("divergences_max", 0), 0, 1e9, origin, "diagnostics.divergences_max"
             ),
-            ebfmi_min=_in_range(
+            ebfmi_min=in_range(
                 dia.get("ebfmi_min", 0.3), 0.0, 10.0, origin, "diagnostics.ebfmi_min"
             ),
         ),

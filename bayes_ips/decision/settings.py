@@ -44,7 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bayes_ips.errors import InputError
-from bayes_ips.spec import _check_keys, _in_range, _number_list
+from bayes_ips.spec import check_keys, in_range, number_list
 
 DEFAULT_N_PER_ARM = (
     20,
@@ -208,12 +208,12 @@ def _sizes(values: list, origin: str, name: str) -> tuple[int, ...]:
 
 def _get(table: dict, base, key: str, lo: float, hi: float, origin: str, prefix: str):
     """``table[key]`` (or the default from ``base``) checked to lie in [lo, hi]."""
-    return _in_range(table.get(key, getattr(base, key)), lo, hi, origin, prefix + key)
+    return in_range(table.get(key, getattr(base, key)), lo, hi, origin, prefix + key)
 
 
 def _economics(table: dict, origin: str) -> Economics:
     p = "decision.economics."
-    _check_keys(table, _ECONOMICS, origin, p)
+    check_keys(table, _ECONOMICS, origin, p)
     base = Economics()
     currency = table.get("currency", base.currency)
     if not 1 <= len(currency) <= 12:
@@ -231,7 +231,7 @@ def _economics(table: dict, origin: str) -> Economics:
         )
     }
     wtp_max = float(
-        _in_range(
+        in_range(
             table.get("wtp_max", max(base.wtp_max, 4 * value)), 1e-6, 1e13, origin, p + "wtp_max"
         )
     )
@@ -248,7 +248,7 @@ def _economics(table: dict, origin: str) -> Economics:
 
 def _next_trial(table: dict, origin: str) -> NextTrial:
     p = "decision.next_trial."
-    _check_keys(table, _NEXT_TRIAL, origin, p)
+    check_keys(table, _NEXT_TRIAL, origin, p)
     base = NextTrial()
     sd = table.get("analysis_prior_sd")
     null_rate = table.get("null_rate")
@@ -262,14 +262,14 @@ def _next_trial(table: dict, origin: str) -> NextTrial:
         ),
         analysis_prior_sd=None
         if sd is None
-        else float(_in_range(sd, 1e-3, 100.0, origin, p + "analysis_prior_sd")),
+        else float(in_range(sd, 1e-3, 100.0, origin, p + "analysis_prior_sd")),
         robust_weight=float(_get(table, base, "robust_weight", 0.0, 1.0, origin, p)),
         assurance_targets=tuple(
-            sorted(_number_list(targets, origin, p + "assurance_targets", 0.01, 0.999))
+            sorted(number_list(targets, origin, p + "assurance_targets", 0.01, 0.999))
         ),
         null_rate=None
         if null_rate is None
-        else float(_in_range(null_rate, 0.001, 0.999, origin, p + "null_rate")),
+        else float(in_range(null_rate, 0.001, 0.999, origin, p + "null_rate")),
         oc_n_per_arm=_sizes(
             table.get("oc_n_per_arm", list(base.oc_n_per_arm)), origin, p + "oc_n_per_arm"
         ),
@@ -286,7 +286,7 @@ def parse(table: dict, origin: str) -> DecisionSettings:
         the rule broken.
     """
     p = "decision."
-    _check_keys(table, _TOP, origin, p)
+    check_keys(table, _TOP, origin, p)
     base = DecisionSettings()
     # gamma_rope above one half keeps the ROPE rule's "go" and "no-go" mutually exclusive
     bounds = {"gamma_benefit": 0.5, "gamma_mcid": 0.01, "gamma_rope": 0.501}
