@@ -80,6 +80,7 @@ def _pymc_fits(name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, t
 
     family = models.module(name)
     structure = getattr(family, "structure", lambda prior: "")
+    generated = getattr(family, "generated_quantities", None)
     graphs: dict[str, object] = {}
     fits = []
     for prior in priors:
@@ -90,7 +91,6 @@ def _pymc_fits(name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, t
         model = graphs[kind]
         pm.set_data(family.prior_data(prior), model=model)
         seed = fit_seed(spec.seed, name, prior.name)
-        generated = getattr(family, "generated_quantities", None)
         tree = inference.sample(model, spec.sampler, seed, generated=generated)
         check = diagnostics.convergence(tree, spec.thresholds)
         check["retried"] = False

@@ -50,12 +50,12 @@ def environment() -> dict[str, str]:
     return out
 
 
-def _clean(value):
+def json_safe(value):
     """JSON-safe: NaN and infinities become ``None``; numpy scalars become Python numbers."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -132,7 +132,7 @@ def build_summary(analysis: Analysis, command: str) -> dict:
         "environment": environment(),
     }
     summary.update(analysis.extras)
-    return _clean(summary)
+    return json_safe(summary)
 
 
 def dumps(summary: dict) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jinja2
 
-from bayes_ips.report.summary import _clean, created_utc, dumps, environment
+from bayes_ips.report.summary import created_utc, dumps, environment, json_safe
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.validation.figures import ecdf_differences, rank_histograms
 from bayes_ips.validation.sbc import SBCResult
@@ -68,7 +68,7 @@ def summarise(result: SBCResult) -> dict:
 
 def build(results: list[SBCResult], command: str) -> dict:
     """The whole report's data (``sbc.json``)."""
-    return _clean(
+    return json_safe(
         {
             "schema_version": SCHEMA_VERSION,
             "kind": "simulation-based calibration",
