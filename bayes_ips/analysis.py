@@ -6,16 +6,19 @@ render (:mod:`bayes_ips.report` does).
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import import_module
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_ips import conjugate, diagnostics, inference, models
+from bayes_ips import conjugate, diagnostics, inference, models, workers
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.estimands import key, summarise
 from bayes_ips.fit import Fit
@@ -67,28 +70,91 @@ def _exact_fit(counts: xr.Dataset, prior: Prior, spec: Spec, seed: int) -> Fit:
     return Fit(conjugate.MODEL, prior, seed, tree, conjugate.prob_benefit(post, spec.comparison))
 
 
+Tick = Callable[..., None]
+"""``tick(label, fits=1)``: report ``label`` as under way, then count ``fits`` fits as done."""
+
+
+def _no_tick(label: str, fits: int = 1) -> None:
+    pass
+
+
+def _fit_families(
+    families: dict[str, list[Prior]], counts: xr.Dataset, spec: Spec, tick: Tick, pool
+) -> list[Fit]:
+    """Fit every model family under its priors; the fits come back in the spec's order.
+
+    With helper processes (``pool``, :func:`bayes_ips.workers.helpers`) the MCMC families are
+    fitted side by side: this process fits the one with the most priors (each later prior
+    reuses its compiled model) and the helpers fit the others. A fit's numbers do not depend on
+    where it ran.
+    """
+    mcmc = [name for name in families if name not in models.EXACT_MODELS]
+    here = max(mcmc, key=lambda name: len(families[name]), default=None)
+    away = [name for name in mcmc if name != here] if pool is not None else []
+    tasks = {name: partial(_pymc_fits, name, families[name], counts, spec) for name in away}
+    pending = {name: pool.submit(task) for name, task in tasks.items()}
+    done: dict[str, list[Fit]] = {}
+    for name, priors in families.items():
+        if name in models.EXACT_MODELS:
+            done[name] = []
+            for prior in priors:
+                tick(f"{name} / {prior.name}")
+                seed = fit_seed(spec.seed, name, prior.name)
+                done[name].append(_exact_fit(counts, prior, spec, seed))
+        elif name not in pending:
+            done[name] = _pymc_fits(name, priors, counts, spec, tick)
+    for name, future in pending.items():
+        done[name] = workers.collect(future, tasks[name])
+        tick(f"{name} (fitted in a helper process)", len(done[name]))
+    return [fit for name in families for fit in done[name]]
+
+
+def _step(target: str, analysis: Analysis) -> dict | None:
+    module, function = target.split(":")
+    return getattr(import_module(module), function)(analysis)
+
+
 def _retry_settings(spec: Spec) -> dict:
     """Sampler settings of the one automatic re-run of a fit that failed its checks."""
     ta = spec.sampler.target_accept
     return {"target_accept": min(0.995, ta + (1 - ta) / 2), "tune": 2 * spec.sampler.tune}
 
 
-def _pymc_fits(name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, tick) -> list[Fit]:
+MODEL_CACHE_SIZE = 16
+_MODELS: dict[tuple[str, str, str], object] = {}
+"""PyMC models built in this process, by family, prior structure and data: a later fit on the
+same data (the next prior, a notebook's next run) reuses the model and so its compiled form
+(:func:`bayes_ips.inference.sample`), with the prior's values set as data before each fit. Holds
+the :data:`MODEL_CACHE_SIZE` most recently used."""
+
+
+def _model(family, name: str, counts: xr.Dataset, data: str, prior: Prior):
+    """The family's model of ``counts`` (digest ``data``) for the structure of ``prior``."""
+    structure = getattr(family, "structure", lambda prior: "")
+    key = (name, structure(prior), data)
+    model = _MODELS.pop(key, None)
+    if model is None:
+        model = family.build_model(counts, prior)
+    _MODELS[key] = model  # now the most recently used
+    while len(_MODELS) > MODEL_CACHE_SIZE:
+        del _MODELS[next(iter(_MODELS))]
+    return model
+
+
+def _pymc_fits(
+    name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, tick: Tick = _no_tick
+) -> list[Fit]:
     """Fit one PyMC model family under each prior: one model graph per prior structure (normal
-    or mixture, see ``structure`` in the family's module), priors swapped as data."""
+    or mixture, see ``structure`` in the family's module) and data, priors swapped as data."""
     import pymc as pm
 
     family = models.module(name)
-    structure = getattr(family, "structure", lambda prior: "")
     generated = getattr(family, "generated_quantities", None)
-    graphs: dict[str, object] = {}
+    data = hashlib.sha256(pickle.dumps(counts)).hexdigest()
     fits = []
     for prior in priors:
         tick(f"{name} / {prior.name}")
-        kind = structure(prior)
-        if kind not in graphs:
-            graphs[kind] = family.build_model(counts, prior)
-        model = graphs[kind]
+        model = _model(family, name, counts, data, prior)
         pm.set_data(family.prior_data(prior), model=model)
         seed = fit_seed(spec.seed, name, prior.name)
         tree = inference.sample(model, spec.sampler, seed, generated=generated)
@@ -96,7 +162,7 @@ def _pymc_fits(name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, t
         check["retried"] = False
         if not check["passed"]:
             retry = _retry_settings(spec)
-            tick(f"{name} / {prior.name} (re-run: {'; '.join(check['messages'])})")
+            tick(f"{name} / {prior.name} (re-run: {'; '.join(check['messages'])})", 0)
             tree = inference.sample(model, spec.sampler, seed, generated=generated, **retry)
             first = check["messages"]
             check = diagnostics.convergence(tree, spec.thresholds)
@@ -135,14 +201,20 @@ def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFra
     return pd.concat(frames, ignore_index=True)
 
 
-def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
+def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None = None) -> Analysis:
     """Validate the data and fit every model × prior the spec asks for.
 
     Parameters
     ----------
     spec : Spec
     progress : callable, optional
-        Called as ``progress(label, done, total)`` before each fit.
+        Called as ``progress(label, done, total)`` before each fit (after it, for the model
+        families fitted in worker processes).
+    jobs : int, optional
+        Processes working side by side (default: the cores this process may use,
+        :func:`bayes_ips.workers.cores`; 1 does everything here). Helper processes are started
+        when the spec has two or more MCMC model families, which they fit beside this process;
+        helpers already running also take a share of the analyses after the fits.
     """
     data = load_trial(spec.data_path, spec.options.get("ipd"))
     if spec.verified_only:
@@ -158,33 +230,30 @@ def run_analysis(spec: Spec, progress: Progress | None = None) -> Analysis:
             f"using {primary} months"
         )
     context = anchor(spec.options.get("priors"), counts, primary)
-    total = sum(len(p) for p in spec.models.values())
+    families = {
+        name: [get_prior(p, context) for p in prior_names]
+        for name, prior_names in spec.models.items()
+    }
+    total = sum(len(p) for p in families.values())
     done = 0
 
-    def tick(label: str) -> None:
+    def tick(label: str, fits: int = 1) -> None:
         nonlocal done
         if progress is not None:
             progress(label, done, total)
-        if not label.endswith(")"):
-            done += 1
+        done += fits
 
-    fits = []
-    for name, prior_names in spec.models.items():
-        priors = [get_prior(p, context) for p in prior_names]
-        if name in models.EXACT_MODELS:
-            for prior in priors:
-                tick(f"{name} / {prior.name}")
-                fits.append(_exact_fit(counts, prior, spec, fit_seed(spec.seed, name, prior.name)))
-        else:
-            fits.extend(_pymc_fits(name, priors, counts, spec, tick))
-    if progress is not None:
-        progress("done", total, total)
-    analysis = Analysis(
-        spec, data, counts, primary, fits, results_table(fits, counts, spec), warnings
-    )
-    for summary_key, target in STEPS:
-        module, function = target.split(":")
-        result = getattr(import_module(module), function)(analysis)
-        if result is not None:
-            analysis.extras[summary_key] = result
+    mcmc = sum(name not in models.EXACT_MODELS for name in families)
+    pool = workers.helpers(workers.jobs(jobs), start=mcmc > 1)
+    with workers.guarded():
+        fits = _fit_families(families, counts, spec, tick, pool)
+        if progress is not None:
+            progress("done", total, total)
+        analysis = Analysis(
+            spec, data, counts, primary, fits, results_table(fits, counts, spec), warnings
+        )
+        steps = [partial(_step, target, analysis) for _, target in STEPS]
+        for (summary_key, _), result in zip(STEPS, workers.share(steps, pool), strict=True):
+            if result is not None:
+                analysis.extras[summary_key] = result
     return analysis

@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import xarray as xr
 
+from bayes_ips import workers
 from bayes_ips.analysis import Fit, Progress, run_analysis
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK, InputError
@@ -147,9 +148,10 @@ class Results:
                 return partial(self.plot, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
 
-    def report(self, path: str | Path) -> Path:
-        """Write the run folder (report.html, report.md, summary.json, fits/, figures/)."""
-        return write_run(Path(path), self)
+    def report(self, path: str | Path, jobs: int | None = None) -> Path:
+        """Write the run folder (report.html, report.md, summary.json, fits/, figures/);
+        ``jobs`` as in :func:`write_run`."""
+        return write_run(Path(path), self, jobs=jobs)
 
     def headline(self) -> list[str]:
         """One line per horizon of the first fit, as printed by the command line."""
@@ -208,6 +210,7 @@ def reanalyze(
     quick: bool | None = None,
     progress: Progress | None = None,
     command: str | None = None,
+    jobs: int | None = None,
 ) -> Results:
     """Run a reanalysis and return its results (nothing is written until ``.report(path)``).
 
@@ -228,13 +231,16 @@ def reanalyze(
         ``progress(label, done, total)`` before each fit.
     command : str, optional
         The command recorded in the report (the CLI passes its own).
+    jobs : int, optional
+        Processes fitting the MCMC model families side by side (default: the cores this process
+        may use; 1 fits everything in this process). The numbers do not depend on it.
     """
     if quick is None:
         quick = quick_from_environment()
     effective = _spec(spec).with_overrides(
         data=data, treatment=treatment, control=control, seed=seed, quick=quick
     )
-    analysis = run_analysis(effective, progress)
+    analysis = run_analysis(effective, progress, jobs)
     summary = build_summary(
         analysis, command or _python_command(spec, data, treatment, control, seed, quick)
     )
@@ -309,13 +315,18 @@ def _python_command(spec, data, treatment, control, seed, quick) -> str:
     return f"bayes_ips.reanalyze({', '.join(args)})"
 
 
-def write_run(target: Path, results: Results, extra: dict[str, bytes] | None = None) -> Path:
+def write_run(
+    target: Path, results: Results, extra: dict[str, bytes] | None = None, jobs: int | None = None
+) -> Path:
     """Write a run folder atomically: fits, figures, report.html, report.md, summary.json.
 
     Parameters
     ----------
     extra : dict, optional
         More files for the folder, ``{file name: bytes}`` (the batch's content key).
+    jobs : int, optional
+        Processes rendering the figures side by side, if helper processes are already running
+        (:func:`bayes_ips.workers.helpers`; default: the cores this process may use).
     """
     run = results.summary_data["run"]
     with atomic_dir(target) as tmp:
@@ -323,8 +334,13 @@ def write_run(target: Path, results: Results, extra: dict[str, bytes] | None = N
         fits_dir.mkdir()
         for fit in results.fits:
             save_fit(fit, fits_dir, data_sha256=run["data_sha256"], spec_sha256=run["spec_sha256"])
-        cached = None if results._figures is None else list(results._figures.values())
-        write_report(tmp, results.summary_data, results.fits, cached)
+        if results._figures is not None:
+            figures = list(results._figures.values())
+        else:
+            pool = workers.helpers(workers.jobs(jobs), start=False)
+            with workers.guarded():
+                figures = all_figures(results.fits, results.summary_data, pool)
+        write_report(tmp, results.summary_data, results.fits, figures)
         for name, content in (extra or {}).items():
             (tmp / name).write_bytes(content)
     return target

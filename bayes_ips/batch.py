@@ -8,17 +8,17 @@ that failed is always run again.
 
 Where runs execute
 ------------------
-Runs are independent. By default they go to ``jobs`` local processes
-(:class:`concurrent.futures.ProcessPoolExecutor`; with one job, or one run, they run in this
-process). Given a scheduler address (``--scheduler``, or the ``BAYES_IPS_SCHEDULER`` environment
-variable) they go to a Dask distributed cluster instead. Either way the worker builds the
-complete run folder in its own temporary space and returns the files, which are written here
-atomically, so workers need the spec's data at the same path (or bundled ``package:`` data) but
-no shared writable storage. Inside a worker a fit's chains are sampled one after another (one
-run per core). Where a run executes does not change its numbers: every fit's seed derives from
-the spec's seed, the model and the prior only, and each chain has its own seed. That is also why
-the address is not a spec setting: a spec says what to compute, and editing it would invalidate
-its content key.
+Runs are independent. By default they go to ``jobs`` local processes (:mod:`bayes_ips.workers`;
+with one job, or one run, they run in this process, and a lone run may use ``jobs`` processes to
+fit its model families side by side). Given a scheduler address (``--scheduler``, or the
+``BAYES_IPS_SCHEDULER`` environment variable) they go to a Dask distributed cluster instead. Either
+way the worker builds the complete run folder in its own temporary space and returns the files,
+which are written here atomically, so workers need the spec's data at the same path (or bundled
+``package:`` data) but no shared writable storage. Inside a worker a run uses one core: its model
+families are fitted and each fit's chains sampled one after another. Where a run executes does not
+change its numbers: every fit's seed derives from the spec's seed, the model and the prior only,
+and each chain has its own seed. That is also why the address is not a spec setting: a spec says
+what to compute, and editing it would invalidate its content key.
 
 Outputs and exit code
 ---------------------
@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import multiprocessing
 import os
 import shlex
 import tempfile
@@ -42,13 +41,14 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from bayes_ips import workers
 from bayes_ips._version import __version__
 from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.rundir import atomic_dir
@@ -87,8 +87,10 @@ class Task:
     command: str
     package_version: str
     env: tuple[tuple[str, str], ...] = ()
-    sequential_chains: bool = True
-    """Sample each fit's chains one after another (in worker processes, one run per core)."""
+    single_core: bool = True
+    """Run on one core (in worker processes, one run per core): see :mod:`bayes_ips.workers`."""
+    jobs: int | None = None
+    """Processes the run may fit model families in, when it runs alone (default: the cores)."""
 
 
 @dataclass
@@ -267,11 +269,13 @@ def build_run(task: Task) -> Outcome:
                 "install the same version on every worker",
                 field="--scheduler",
             )
-        from bayes_ips import api, inference
+        from bayes_ips import api
 
-        inference.SEQUENTIAL_CHAINS = task.sequential_chains
+        workers.SINGLE_CORE = task.single_core
         with _environment(dict(task.env)), tempfile.TemporaryDirectory(prefix="bayes-ips-") as tmp:
-            results = api.reanalyze(task.spec, quick=task.quick, command=task.command)
+            results = api.reanalyze(
+                task.spec, quick=task.quick, command=task.command, jobs=task.jobs
+            )
             folder = api.write_run(Path(tmp) / "run", results)
             files = {
                 p.relative_to(folder).as_posix(): p.read_bytes()
@@ -321,22 +325,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _local(tasks: dict[int, Task], jobs: int) -> Iterator[tuple[int, Outcome]]:
-    if jobs == 1 or len(tasks) <= 1:  # in this process, whose chains may use every core
+    if jobs == 1 or len(tasks) <= 1:  # in this process, which may use every core
         for i, task in tasks.items():
-            yield i, build_run(replace(task, sequential_chains=False))
+            yield i, build_run(replace(task, single_core=False, jobs=jobs))
         return
-    # forkserver: workers start from a clean process (not a fork of a parent that may run
-    # threads, as a notebook kernel does) that has imported the package once for all of them.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bayes_ips.api"])
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+    with workers.pool(min(jobs, len(tasks))) as pool:
         futures = {pool.submit(build_run, task): i for i, task in tasks.items()}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], _result(future)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        for future in as_completed(futures):
+            yield futures[future], _result(future)
 
 
 def _result(future) -> Outcome:
@@ -450,16 +446,6 @@ def _check_names(plans: list[_Plan]) -> None:
         seen[name] = plan.path
 
 
-def _jobs(jobs: int | None) -> int:
-    if jobs is None:
-        return max(1, len(os.sched_getaffinity(0)))
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise InputError(
-            "argument", "must be a whole number of at least 1", field="--jobs", value=jobs
-        )
-    return jobs
-
-
 def run_batch(
     specs: Sequence[str | Path],
     out: str | Path = "reports",
@@ -508,7 +494,7 @@ def run_batch(
         raise InputError("argument", "name at least one spec file", field="SPEC")
     if quick is None:
         quick = quick_from_environment()
-    n_jobs = _jobs(jobs)
+    n_jobs = workers.jobs(jobs)
     if scheduler is None:
         scheduler = os.environ.get(SCHEDULER_ENV) or None
     out = Path(out)

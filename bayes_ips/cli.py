@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="few draws, for smoke tests and demos (marked in every output)",
     )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        help="processes fitting model families side by side (default: number of CPUs; "
+        "the numbers do not depend on it)",
+    )
 
     check = sub.add_parser("check-data", help="validate a trial table and print what it holds")
     check.add_argument("path")
@@ -112,20 +118,27 @@ def _recorded_command(args: argparse.Namespace) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bayes_ips import api
+    from bayes_ips import workers
 
-    results = api.reanalyze(
-        args.spec,
-        data=args.data,
-        treatment=args.treatment,
-        control=args.control,
-        seed=args.seed,
-        quick=args.quick,
-        progress=_progress,
-        command=_recorded_command(args),
-    )
-    out = Path(args.out) if args.out else Path("reports") / results.summary_data["run"]["name"]
-    api.write_run(out, results)
+    jobs = workers.jobs(args.jobs)
+    workers.warm_up(jobs)  # helpers import while this process does
+    with workers.guarded():
+        from bayes_ips import api
+
+        results = api.reanalyze(
+            args.spec,
+            data=args.data,
+            treatment=args.treatment,
+            control=args.control,
+            seed=args.seed,
+            quick=args.quick,
+            progress=_progress,
+            command=_recorded_command(args),
+            jobs=jobs,
+        )
+        out = Path(args.out) if args.out else Path("reports") / results.summary_data["run"]["name"]
+        api.write_run(out, results, jobs=jobs)
+    workers.stop()
     _print_outcome(out, results)
     return results.exit_code
 
@@ -167,9 +180,14 @@ def _check_data(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bayes_ips import api
+    from bayes_ips import workers
 
-    results = api.rerender(args.run_dir)
+    workers.warm_up(workers.cores())  # helpers import while this process loads the fits
+    with workers.guarded():
+        from bayes_ips import api
+
+        results = api.rerender(args.run_dir)
+    workers.stop()
     print(f"report: {Path(args.run_dir) / 'report.html'}")
     return results.exit_code
 

@@ -4,6 +4,8 @@ Exit codes (``shared/design/outputs.md``): 0 finished and converged, 1 internal 
 2 invalid input, 3 finished but a convergence check failed.
 """
 
+import functools
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
@@ -32,6 +34,12 @@ class InputError(Exception):
     def __init__(self, source: str, rule: str, *, row=None, field=None, value=None):
         self.source, self.rule, self.row, self.field, self.value = source, rule, row, field, value
         super().__init__(self.message)
+
+    def __reduce__(self):
+        """Pickle by the constructor's arguments (an error raised in a worker process reaches
+        the caller unchanged)."""
+        keywords = {"row": self.row, "field": self.field, "value": self.value}
+        return functools.partial(type(self), **keywords), (self.source, self.rule)
 
     @property
     def message(self) -> str:

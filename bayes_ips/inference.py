@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 import signal
 import threading
 import time
@@ -32,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from bayes_ips import workers
 from bayes_ips._version import __version__
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit
@@ -49,18 +48,11 @@ def _seeds(seed: int, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
-SEQUENTIAL_CHAINS = False
-"""Sample a fit's chains one after another in this process. Batch workers set it: they already
-run one analysis per core, and starting sampler processes inside them costs more than it gains."""
-
-
 def _cores(chains: int) -> int:
-    """Chains sampled at once (nutpie's threads, PyMC's processes): one per chain up to the CPUs,
-    but one in a batch worker or in a daemonic process (a Dask worker), which may not start
-    children. The draws are the same either way: each chain has its own seed."""
-    if SEQUENTIAL_CHAINS or multiprocessing.current_process().daemon:
-        return 1
-    return min(chains, os.cpu_count() or 1)
+    """Chains sampled at once (nutpie's threads, PyMC's processes): one per chain up to the cores
+    this process may use (:func:`bayes_ips.workers.cores`). The draws are the same either way:
+    each chain has its own seed."""
+    return min(chains, workers.cores())
 
 
 Generated = Callable[[xr.DataTree, int], None]

@@ -1,5 +1,6 @@
-"""Determinism: the same seed gives a byte-identical summary.json; another seed moves the estimates
-only within their Monte Carlo standard errors."""
+"""Determinism: the same seed gives a byte-identical summary.json, whether the model families are
+fitted in one process or side by side in helper processes; another seed moves the estimates only
+within their Monte Carlo standard errors."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ title = "determinism"
 [models.beta_binomial]
 priors = ["reference"]
 [models.hierarchical_logistic]
+priors = ["reference"]
+[models.hierarchical_beta_binomial]
 priors = ["reference"]
 [sampler]
 chains = 2
@@ -30,7 +33,8 @@ Z = 4.0
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Seed 11 twice through the command line, seed 12 through the API (report data only)."""
+    """Seed 11 twice through the command line (all in one process, then with a helper process
+    fitting one of the two MCMC families), seed 12 through the API (report data only)."""
     from bayes_ips.api import reanalyze
     from bayes_ips.cli import main
 
@@ -40,9 +44,10 @@ def runs(tmp_path_factory):
     out = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
-        for label in ("a", "b"):
+        for label, jobs in (("a", "1"), ("b", "2")):
             out[label] = folder / label
-            assert main(["run", str(spec), "--seed", "11", "--out", str(out[label])]) == 0
+            args = ["run", str(spec), "--seed", "11", "--jobs", jobs, "--out", str(out[label])]
+            assert main(args) == 0
     out["c"] = reanalyze(spec, seed=12).summary_data
     return out
 

@@ -1,7 +1,8 @@
 """Faults: a run interrupted mid-sampling, corrupted or foreign fits, a fit that does not converge.
 
-- SIGINT and SIGKILL while a PyMC model is sampling (nutpie, the default, and PyMC's own NUTS)
-  leave no partial run folder and the earlier run at the same path byte for byte intact;
+- SIGINT and SIGKILL while PyMC models are sampling (nutpie, the default, in the main process and
+  in a helper process; PyMC's own NUTS) leave no partial run folder, the earlier run at the same
+  path byte for byte intact, and no helper running on;
 - ``bayes-ips report`` on a run whose NetCDF fit is truncated, garbage or not a bayes_ips fit, or
   whose summary.json is broken or names a fit outside the folder, is exit code 2 with one line,
   and the run folder is left as it was;
@@ -36,6 +37,8 @@ SLOW_SAMPLING_SPEC = """
 title = "interrupt me"
 [models.hierarchical_logistic]
 priors = ["reference"]
+[models.hierarchical_beta_binomial]
+priors = ["reference"]
 [sampler]
 backend = "{backend}"
 chains = 2
@@ -69,10 +72,13 @@ def _copy_run(source: Path, target: Path) -> Path:
     return target
 
 
-def _sampling(pid: int) -> bool:
-    """Whether the process is sampling, from /proc: nutpie's worker threads or PyMC's sampler
-    processes are running."""
-    return _nutpie_workers(pid) or bool(_python_children(pid))
+def _sampling(pid: int, backend: str) -> bool:
+    """Whether the run is sampling, from /proc. nutpie: its worker threads run in the process
+    and in a child (the helper fitting the second model family). PyMC (run with ``--jobs 1``, so
+    its sampler processes are the only children): its sampler processes are running."""
+    if backend == "nutpie":
+        return _nutpie_workers(pid) and any(map(_nutpie_workers, _python_children(pid)))
+    return bool(_python_children(pid))
 
 
 def _nutpie_workers(pid: int) -> bool:
@@ -102,18 +108,37 @@ def _python_children(pid: int) -> list[int]:
     return found
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (not gone, not a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _start_sampling_run(tmp_path: Path, target: Path, backend: str) -> subprocess.Popen:
     spec = tmp_path / "slow.toml"
     spec.write_text(SLOW_SAMPLING_SPEC.format(backend=backend, draws=SLOW_DRAWS[backend]))
+    jobs = "2" if backend == "nutpie" else "1"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bayes_ips.cli", "run", str(spec), "--out", str(target)],
+        [
+            sys.executable,
+            "-m",
+            "bayes_ips.cli",
+            "run",
+            str(spec),
+            "--out",
+            str(target),
+            "--jobs",
+            jobs,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     deadline = time.monotonic() + 300
-    while not _sampling(proc.pid):
+    while not _sampling(proc.pid, backend):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"the run never started sampling: {proc.communicate()}")
@@ -139,9 +164,15 @@ def test_interrupt_mid_sampling_leaves_earlier_run_intact(earlier_run, tmp_path,
     target = _copy_run(earlier_run, parent / "ips")
     before = _snapshot(target)
     proc = _start_sampling_run(tmp_path, target, backend)
+    children = _python_children(proc.pid)
     try:
         os.kill(proc.pid, signum)
         proc.wait(timeout=120)
+        if backend == "nutpie":  # the helper does not run on, even after SIGKILL
+            deadline = time.monotonic() + 30
+            while any(_alive(c) for c in children) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not any(_alive(c) for c in children)
     finally:
         _stop(proc)  # after SIGKILL, PyMC's orphaned sampler workers would run on
     err = proc.communicate(timeout=60)[1]

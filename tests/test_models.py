@@ -189,3 +189,32 @@ def test_parameter_recovery_with_large_samples(name):
     assert bool(((lo <= true) & (true <= hi)).all()), json.dumps(
         {"lo": lo.values.tolist(), "hi": hi.values.tolist()}
     )
+
+
+def test_a_model_reused_for_another_prior_or_run_gives_the_draws_of_a_fresh_one(
+    tmp_path, monkeypatch
+):
+    """Models are kept by family, prior structure and data; a reused one has every prior value
+    reset, so its draws equal those of a model built and compiled afresh."""
+    from bayes_ips import analysis
+    from bayes_ips.spec import load_spec
+
+    path = tmp_path / "spec.toml"
+    path.write_text(
+        "[models.hierarchical_beta_binomial]\npriors = ['reference']\n"
+        "[sampler]\nchains = 2\ndraws = 200\ntune = 200\n"
+    )
+    spec = load_spec(path)
+    name, counts = "hierarchical_beta_binomial", ips_counts()
+    # "jeffreys" sets other hyperparameter values than "reference" for this model.
+    other, reference = get_prior("jeffreys"), get_prior("reference")
+    monkeypatch.setattr(analysis, "_MODELS", {})
+    reused = analysis._pymc_fits(name, [other, reference], counts, spec)[1]
+    (model,) = analysis._MODELS.values()
+    analysis._pymc_fits(name, [other], ips_counts(), spec)  # same data, loaded again
+    assert list(analysis._MODELS.values()) == [model]
+    monkeypatch.setattr(analysis, "_MODELS", {})
+    fresh = analysis._pymc_fits(name, [reference], counts, spec)[0]
+    assert analysis._MODELS[next(iter(analysis._MODELS))] is not model
+    for group in ("posterior", "posterior_predictive", "prior"):
+        xr.testing.assert_equal(reused.tree[group].to_dataset(), fresh.tree[group].to_dataset())

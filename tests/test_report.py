@@ -497,3 +497,31 @@ def test_binned_kde_matches_scipy():
     grid = np.linspace(-0.4, 0.8, 241)
     exact = stats.gaussian_kde(x)(grid)
     assert np.abs(kde(x, grid) - exact).max() < 0.01 * exact.max()
+
+
+def test_rank_plot_lines_are_each_chains_rank_ecdf_minus_uniform():
+    """The rank plot's lines, checked against ranks computed with scipy: a chain stuck in the
+    upper tail shows as a large negative deviation, mixed chains stay near zero."""
+    import xarray as xr
+    from scipy import stats
+
+    from bayes_ips.report.checks import _rank_ecdf_panels
+
+    rng = np.random.default_rng(3)
+    draws = rng.normal(size=(4, 500, 2))
+    draws[3, :, 1] += 2.0  # chain 3 of the second coordinate sits above the others
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset(
+                {"b": (("chain", "draw", "arm"), draws)}, coords={"arm": ["T", "C"]}
+            )
+        }
+    )
+    panels = list(_rank_ecdf_panels(tree, ["b"]))
+    assert [label for label, _, _ in panels] == ["b[T]", "b[C]"]
+    for (_, x, y), j in zip(panels, range(2), strict=True):
+        ranks = stats.rankdata(draws[..., j].ravel()).reshape(4, 500) / draws[..., j].size
+        expected = (ranks[:, :, None] <= x[:, None, :]).mean(axis=1) - x
+        np.testing.assert_allclose(y, expected, atol=2 / draws[..., j].size)
+    assert np.abs(panels[0][2]).max() < 0.1
+    assert panels[1][2][3].min() < -0.5

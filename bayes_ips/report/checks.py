@@ -1,19 +1,23 @@
 """Figures for the convergence and posterior-predictive sections of the report.
 
-Figure builders read the saved fits: rank plots via ArviZ's ``plot_rank``; posterior- and
-prior-predictive plots in the report's matplotlib style. The sections' tables are built from
-summary.json by :mod:`bayes_ips.report.sections`.
+Figure builders read the saved fits: rank plots from ArviZ's ranks and ECDFs (what
+``plot_rank`` draws), posterior- and prior-predictive plots in the report's matplotlib style.
+The sections' tables are built from summary.json by :mod:`bayes_ips.report.sections`.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from bayes_ips.diagnostics import on_cumulative_counts
-from bayes_ips.report.figures import STYLE, WARN, Figure, render, unverified_horizons
+from bayes_ips.report.figures import OKABE_ITO, STYLE, WARN, Figure, render, unverified_horizons
 
 MAX_RANK_PLOTS = 4
+RANK_POINTS = 200
+"""Points of each rank-ECDF line (ArviZ's default for ECDFs)."""
 
 
 def _first_per_model(fits):
@@ -25,9 +29,30 @@ def _first_per_model(fits):
     return out
 
 
+def _rank_ecdf_panels(tree, names: list[str]):
+    """``(label, x, y)`` per variable and coordinate: the ECDF of each chain's fractional ranks
+    (ranked over all chains) minus the uniform CDF, as ArviZ's ``plot_rank`` computes it; ``y``
+    has one row per chain."""
+    ranks = (
+        tree["posterior"]
+        .to_dataset()[names]
+        .azstats.compute_ranks(dim=["chain", "draw"], relative=True)
+    )
+    ecdf = ranks.azstats.ecdf(dim=["draw"], pit=True, npoints=RANK_POINTS)
+    for name in names:
+        curves = ecdf[name]
+        extra = [d for d in curves.dims if d not in ("plot_axis", "chain", curves.dims[-1])]
+        for values in itertools.product(*(curves[d].to_numpy().tolist() for d in extra)):
+            panel = curves.sel(dict(zip(extra, values, strict=True)))
+            label = f"{name}[{', '.join(map(str, values))}]" if values else name
+            x = panel.sel(plot_axis="x").transpose("chain", ...).to_numpy()
+            y = panel.sel(plot_axis="y").transpose("chain", ...).to_numpy()
+            yield label, x, y
+
+
 def rank_plots(fits, summary: dict) -> Figure | None:
-    """Rank plots (ArviZ) of the key parameters of the first MCMC fit of each model family."""
-    import arviz as az
+    """Rank plots of the key parameters of the first MCMC fit of each model family."""
+    import arviz_stats  # noqa: F401  (registers the ``azstats`` accessor)
 
     from bayes_ips.models import module
 
@@ -39,18 +64,16 @@ def rank_plots(fits, summary: dict) -> Figure | None:
         subfigs = np.atleast_1d(fig.subfigures(len(mcmc), 1))
         for sub, fit in zip(subfigs, mcmc, strict=True):
             names = [v for v in module(fit.model).KEY_PARAMETERS[:2] if v in fit.tree["posterior"]]
-            pc = az.plot_rank(fit.tree, var_names=names, backend="matplotlib")
-            src = pc.viz["figure"].item()
+            panels = list(_rank_ecdf_panels(fit.tree, names))
             sub.suptitle(f"{fit.model} / {fit.prior.name}", fontsize=10, fontweight="bold")
-            panels = [a for a in src.axes if a.get_lines()]
-            axes = sub.subplots(1, len(panels))
-            for ax, src_ax in zip(np.atleast_1d(axes), panels, strict=True):
-                for line in src_ax.get_lines():
-                    ax.plot(*line.get_data(), color=line.get_color(), lw=1)
-                ax.set_title(src_ax.get_title().replace("\n", " "), fontsize=9)
+            axes = np.atleast_1d(sub.subplots(1, len(panels), sharey=True))
+            for ax, (label, x, y) in zip(axes, panels, strict=True):
+                for chain, (xc, yc) in enumerate(zip(x, y, strict=True)):
+                    ax.plot(xc, yc, color=OKABE_ITO[chain % len(OKABE_ITO)], lw=1)
+                ax.axhline(0, color="0.6", lw=0.8)
+                ax.set_title(label, fontsize=9)
                 ax.set_xlabel("fractional rank")
-            np.atleast_1d(axes)[0].set_ylabel("ECDF − uniform")
-            plt.close(src)
+            axes[0].set_ylabel("ECDF − uniform")
     return render(
         fig,
         "rank_plots",

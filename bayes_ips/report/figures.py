@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from importlib import import_module
 
 import matplotlib
@@ -23,6 +24,8 @@ import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
+
+from bayes_ips import workers
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 PRIOR_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#D55E00"]
@@ -438,12 +441,21 @@ def load_registrations() -> None:
         import_module(target.split(":")[0])
 
 
-def all_figures(fits, summary: dict) -> list[Figure]:
-    """Every figure the report shows, in order."""
+def all_figures(fits, summary: dict, pool=None) -> list[Figure]:
+    """Every figure the report shows, in order.
+
+    With helper processes (``pool``, :func:`bayes_ips.workers.helpers`) the figures are rendered
+    side by side and come back without their matplotlib figure (``mpl`` is None): a report
+    needs only the SVG.
+    """
     load_registrations()
-    out = []
-    for target in FIGURES:
-        fig = resolve(target)(fits, summary)
-        if fig is not None:
-            out.append(fig)
-    return out
+    if pool is None:
+        figures = [resolve(target)(fits, summary) for target in FIGURES]
+    else:
+        figures = workers.share([partial(_detached, t, fits, summary) for t in FIGURES], pool)
+    return [fig for fig in figures if fig is not None]
+
+
+def _detached(target: FigureBuilder | str, fits, summary: dict) -> Figure | None:
+    fig = resolve(target)(fits, summary)
+    return None if fig is None else replace(fig, mpl=None)
