@@ -17,6 +17,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from bayes_ips import workers
 from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
 
 PROG = "bayes-ips"
@@ -118,27 +119,23 @@ def _recorded_command(args: argparse.Namespace) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bayes_ips import workers
-
     jobs = workers.jobs(args.jobs)
     workers.warm_up(jobs)  # helpers import while this process does
-    with workers.guarded():
-        from bayes_ips import api
+    from bayes_ips import api
 
-        results = api.reanalyze(
-            args.spec,
-            data=args.data,
-            treatment=args.treatment,
-            control=args.control,
-            seed=args.seed,
-            quick=args.quick,
-            progress=_progress,
-            command=_recorded_command(args),
-            jobs=jobs,
-        )
-        out = Path(args.out) if args.out else Path("reports") / results.summary_data["run"]["name"]
-        api.write_run(out, results, jobs=jobs)
-    workers.stop()
+    results = api.reanalyze(
+        args.spec,
+        data=args.data,
+        treatment=args.treatment,
+        control=args.control,
+        seed=args.seed,
+        quick=args.quick,
+        progress=_progress,
+        command=_recorded_command(args),
+        jobs=jobs,
+    )
+    out = Path(args.out) if args.out else Path("reports") / results.summary_data["run"]["name"]
+    api.write_run(out, results, jobs=jobs)
     _print_outcome(out, results)
     return results.exit_code
 
@@ -180,14 +177,10 @@ def _check_data(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bayes_ips import workers
-
     workers.warm_up(workers.cores())  # helpers import while this process loads the fits
-    with workers.guarded():
-        from bayes_ips import api
+    from bayes_ips import api
 
-        results = api.rerender(args.run_dir)
-    workers.stop()
+    results = api.rerender(args.run_dir)
     print(f"report: {Path(args.run_dir) / 'report.html'}")
     return results.exit_code
 
@@ -286,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{PROG}: internal error (a bug, please report it); details in {log}", file=sys.stderr
         )
         return EXIT_INTERNAL
+    finally:
+        workers.stop()  # at once: idle helpers would take a second or so to exit with us
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Time the reanalysis: import, exact-only run, the three-model run and the default run (cold
-and warm), and the sampling alone.
+and warm; warm also with `--jobs 1`, no helper process), a second run in the same Python
+process (a notebook's next cell), and the sampling alone.
 
 Prints figures; asserts nothing. Run with `make bench` (or `.venv/bin/python
 benchmarks/bench_run.py`). "Cold" uses empty PyTensor and numba compile caches, "warm" the
@@ -70,10 +71,27 @@ def main() -> None:
             print(f"bayes-ips run, {label}, cold compile caches: {cold:.1f} s")
             warm = min(timed(cli("run", *args, "--out", str(tmp / "warm"))) for _ in range(2))
             print(f"bayes-ips run, {label}, warm compile caches: {warm:.1f} s")
+            serial = timed(cli("run", *args, "--jobs", "1", "--out", str(tmp / "serial")))
+            print(f"bayes-ips run, {label}, warm, --jobs 1 (no helper process): {serial:.1f} s")
         t = timed(cli("report", str(tmp / "warm")))
         print(f"bayes-ips report (re-render, no sampling): {t:.2f} s")
+        again = [sys.executable, "-c", SECOND_RUN, str(three), str(tmp / "again")]
+        t = float(subprocess.run(again, check=True, capture_output=True, text=True).stdout)
+        print(f"three models, second run in the same Python process (reanalyze + report): {t:.1f} s")
 
     sampling_alone()
+
+
+SECOND_RUN = """
+import sys, time
+import bayes_ips
+
+if __name__ == "__main__":
+    bayes_ips.reanalyze(sys.argv[1]).report(sys.argv[2])
+    start = time.perf_counter()
+    bayes_ips.reanalyze(sys.argv[1]).report(sys.argv[2])
+    print(time.perf_counter() - start)
+"""
 
 
 def sampling_alone() -> None:
