@@ -30,15 +30,19 @@ browser:
 	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || echo "note: chromium not installed; the browser test will be skipped"; }
 
+# Test modules run side by side on up to 4 cores (pytest-xdist); a module's tests stay together, so
+# its fixtures run once.
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n auto --maxprocesses 4 --dist loadfile
+
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 # Simulation-based calibration of every PyMC model (N = 1000 simulated trials each, pot_c
 # uniformity test with Holm's adjustment, family-wise alpha 0.01; report in reports/validation/),
 # then the slow tests.
 validate: $(STAMP)
 	$(BIN)/python -m bayes_ips.validation --simulations 1000 --out reports/validation
-	$(BIN)/python -m pytest -q -p no:cacheprovider --run-slow
+	$(PYTEST) --run-slow
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -7,7 +7,7 @@ render (:mod:`bayes_ips.report` does).
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,6 +128,16 @@ same data (the next prior, a notebook's next run) reuses the model and so its co
 the :data:`MODEL_CACHE_SIZE` most recently used."""
 
 
+def _digest(counts: xr.Dataset) -> str:
+    """SHA-256 of a dataset's variables (names, dims, types and values) and attributes."""
+    h = hashlib.sha256(json.dumps(counts.attrs, sort_keys=True, default=str).encode())
+    for name, var in sorted({**counts.coords, **counts.data_vars}.items()):
+        values = var.to_numpy()
+        h.update(f"{name} {var.dims} {values.dtype} {values.shape}".encode())
+        h.update(repr(values.tolist()).encode() if values.dtype == object else values.tobytes())
+    return h.hexdigest()
+
+
 def _model(family, name: str, counts: xr.Dataset, data: str, prior: Prior):
     """The family's model of ``counts`` (digest ``data``) for the structure of ``prior``."""
     structure = getattr(family, "structure", lambda prior: "")
@@ -150,7 +160,7 @@ def _pymc_fits(
 
     family = models.module(name)
     generated = getattr(family, "generated_quantities", None)
-    data = hashlib.sha256(pickle.dumps(counts)).hexdigest()
+    data = _digest(counts)
     fits = []
     for prior in priors:
         tick(f"{name} / {prior.name}")

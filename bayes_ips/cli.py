@@ -258,7 +258,9 @@ def _interrupt(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``bayes-ips`` console script."""
+    """Entry point of the ``bayes-ips`` console script (``argv``: the arguments, default
+    ``sys.argv[1:]``). Called with ``argv``, as from Python, it leaves the helper processes
+    running for the caller's next run (:mod:`bayes_ips.workers`)."""
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         args = _parser().parse_args(argv)
@@ -280,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
-        workers.stop()  # at once: idle helpers would take a second or so to exit with us
+        if argv is None:  # the command's own process: idle helpers would delay its exit
+            workers.stop()
 
 
 if __name__ == "__main__":

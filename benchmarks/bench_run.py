@@ -77,7 +77,7 @@ def main() -> None:
         print(f"bayes-ips report (re-render, no sampling): {t:.2f} s")
         again = [sys.executable, "-c", SECOND_RUN, str(three), str(tmp / "again")]
         t = float(subprocess.run(again, check=True, capture_output=True, text=True).stdout)
-        print(f"three models, second run in the same Python process (reanalyze + report): {t:.1f} s")
+        print(f"three models, second run in the same Python process (reanalyze, report): {t:.1f} s")
 
     sampling_alone()
 
