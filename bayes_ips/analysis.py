@@ -219,7 +219,7 @@ def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None 
     spec : Spec
     progress : callable, optional
         Called as ``progress(label, done, total)`` before each fit (after it, for the model
-        families fitted in worker processes).
+        families fitted in helper processes).
     jobs : int, optional
         Processes working side by side (default: the cores this process may use,
         :func:`bayes_ips.workers.cores`; 1 does everything here). Helper processes are started

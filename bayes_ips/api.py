@@ -232,8 +232,9 @@ def reanalyze(
     command : str, optional
         The command recorded in the report (the CLI passes its own).
     jobs : int, optional
-        Processes fitting the MCMC model families side by side (default: the cores this process
-        may use; 1 fits everything in this process). The numbers do not depend on it.
+        Processes working side by side: helper processes fit MCMC model families beside this
+        one and share the analyses after the fits (default: the cores this process may use; 1
+        does everything in this process). The numbers do not depend on it.
     """
     if quick is None:
         quick = quick_from_environment()
