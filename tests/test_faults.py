@@ -92,7 +92,7 @@ def _nutpie_workers(pid: int) -> bool:
 
 
 def _python_children(pid: int) -> list[int]:
-    """Child processes running Python (PyMC's samplers), from /proc."""
+    """Child processes running Python (PyMC's samplers, helper processes), from /proc."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:

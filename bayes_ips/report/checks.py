@@ -7,8 +7,6 @@ The sections' tables are built from summary.json by :mod:`bayes_ips.report.secti
 
 from __future__ import annotations
 
-import itertools
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -33,21 +31,21 @@ def _rank_ecdf_panels(tree, names: list[str]):
     """``(label, x, y)`` per variable and coordinate: the ECDF of each chain's fractional ranks
     (ranked over all chains) minus the uniform CDF, as ArviZ's ``plot_rank`` computes it; ``y``
     has one row per chain."""
+    from arviz_base import xarray_sel_iter
+    from arviz_base.labels import BaseLabeller
+
     ranks = (
         tree["posterior"]
         .to_dataset()[names]
         .azstats.compute_ranks(dim=["chain", "draw"], relative=True)
     )
     ecdf = ranks.azstats.ecdf(dim=["draw"], pit=True, npoints=RANK_POINTS)
-    for name in names:
-        curves = ecdf[name]
-        extra = [d for d in curves.dims if d not in ("plot_axis", "chain", curves.dims[-1])]
-        for values in itertools.product(*(curves[d].to_numpy().tolist() for d in extra)):
-            panel = curves.sel(dict(zip(extra, values, strict=True)))
-            label = f"{name}[{', '.join(map(str, values))}]" if values else name
-            x = panel.sel(plot_axis="x").transpose("chain", ...).to_numpy()
-            y = panel.sel(plot_axis="y").transpose("chain", ...).to_numpy()
-            yield label, x, y
+    skip = {"plot_axis", "chain", *(d for d in ecdf.dims if d not in ranks.dims)}
+    for name, sel, isel in xarray_sel_iter(ecdf, var_names=names, skip_dims=skip):
+        panel = ecdf[name].sel(sel)
+        x = panel.sel(plot_axis="x").transpose("chain", ...).to_numpy()
+        y = panel.sel(plot_axis="y").transpose("chain", ...).to_numpy()
+        yield BaseLabeller().make_label_flat(name, sel, isel), x, y
 
 
 def rank_plots(fits, summary: dict) -> Figure | None:
