@@ -139,12 +139,17 @@ def _digest(counts: xr.Dataset) -> str:
 
 
 def _model(family, name: str, counts: xr.Dataset, data: str, prior: Prior):
-    """The family's model of ``counts`` (digest ``data``) for the structure of ``prior``."""
+    """The family's model of ``counts`` (digest ``data``) with the values of ``prior``: a model
+    from the cache, given the prior's values as data, or a new one built with them."""
+    import pymc as pm
+
     structure = getattr(family, "structure", lambda prior: "")
     key = (name, structure(prior), data)
     model = _MODELS.pop(key, None)
     if model is None:
         model = family.build_model(counts, prior)
+    else:
+        pm.set_data(family.prior_data(prior), model=model)
     _MODELS[key] = model  # now the most recently used
     while len(_MODELS) > MODEL_CACHE_SIZE:
         del _MODELS[next(iter(_MODELS))]
@@ -156,8 +161,6 @@ def _pymc_fits(
 ) -> list[Fit]:
     """Fit one PyMC model family under each prior: one model graph per prior structure (normal
     or mixture, see ``structure`` in the family's module) and data, priors swapped as data."""
-    import pymc as pm
-
     family = models.module(name)
     generated = getattr(family, "generated_quantities", None)
     data = _digest(counts)
@@ -165,7 +168,6 @@ def _pymc_fits(
     for prior in priors:
         tick(f"{name} / {prior.name}")
         model = _model(family, name, counts, data, prior)
-        pm.set_data(family.prior_data(prior), model=model)
         seed = fit_seed(spec.seed, name, prior.name)
         tree = inference.sample(model, spec.sampler, seed, generated=generated)
         check = diagnostics.convergence(tree, spec.thresholds)

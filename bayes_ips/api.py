@@ -33,7 +33,7 @@ from bayes_ips.priors import library
 from bayes_ips.priors.ess import prior_ess
 from bayes_ips.priors.listing import context_for
 from bayes_ips.report import build_summary, render_notebook_html, write_report
-from bayes_ips.report.figures import Figure, all_figures, rd_density_plot
+from bayes_ips.report.figures import Figure, all_figures, figure_calls, rd_density_plot
 from bayes_ips.report.sections import pct, pp
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.spec import DEFAULT_SPEC, Spec, load_spec
@@ -326,21 +326,25 @@ def write_run(
     extra : dict, optional
         More files for the folder, ``{file name: bytes}`` (the batch's content key).
     jobs : int, optional
-        Processes rendering the figures side by side, if helper processes are already running
-        (:func:`bayes_ips.workers.helpers`; default: the cores this process may use).
+        Processes saving the fits and rendering the figures side by side, if helper processes
+        are already running (:func:`bayes_ips.workers.helpers`; default: the cores this process
+        may use).
     """
     run = results.summary_data["run"]
     with atomic_dir(target) as tmp:
         fits_dir = tmp / "fits"
         fits_dir.mkdir()
-        for fit in results.fits:
-            save_fit(fit, fits_dir, data_sha256=run["data_sha256"], spec_sha256=run["spec_sha256"])
-        if results._figures is not None:
-            figures = list(results._figures.values())
+        hashes = {"data_sha256": run["data_sha256"], "spec_sha256": run["spec_sha256"]}
+        calls = [partial(save_fit, fit, fits_dir, **hashes) for fit in results.fits]
+        if results._figures is None:
+            calls += figure_calls(results.fits, results.summary_data)
+        pool = workers.helpers(workers.jobs(jobs), start=False)
+        with workers.guarded():
+            done = workers.share(calls, pool)
+        if results._figures is None:
+            figures = [fig for fig in done[len(results.fits) :] if fig is not None]
         else:
-            pool = workers.helpers(workers.jobs(jobs), start=False)
-            with workers.guarded():
-                figures = all_figures(results.fits, results.summary_data, pool)
+            figures = list(results._figures.values())
         write_report(tmp, results.summary_data, results.fits, figures)
         for name, content in (extra or {}).items():
             (tmp / name).write_bytes(content)

@@ -9,6 +9,7 @@ runs' codes (1, then 2, then 3, else 0) after attempting every run.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shlex
 import signal
@@ -262,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     ``sys.argv[1:]``). Called with ``argv``, as from Python, it leaves the helper processes
     running for the caller's next run (:mod:`bayes_ips.workers`)."""
     signal.signal(signal.SIGTERM, _interrupt)
+    if argv is None:
+        workers.collect_less()
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -282,8 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
-        if argv is None:  # the command's own process: idle helpers would delay its exit
-            workers.stop()
+        if argv is None:  # the command's own process, about to exit
+            workers.stop()  # idle helpers would delay the exit
+            # Leave every object out of the collector's passes at interpreter shutdown: with the
+            # sampler's compiler loaded they take about a second, and free nothing the ending
+            # process needs freed.
+            gc.freeze()
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
-"""Helper processes: work is dealt between this process and the helpers and comes back in order;
+"""Helper processes: work is shared between this process and the helpers and comes back in order;
 a helper that dies costs time, not the result; bad ``jobs`` values are input errors."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +22,12 @@ def _pid_and(value: int) -> tuple[int, int]:
 def _die_in_a_helper(value: int) -> int:
     if multiprocessing.parent_process() is not None:
         os._exit(1)  # a helper killed mid-task (out of memory, a signal)
+    time.sleep(1.0)  # this process is busy: the helper takes the next call
     return value
+
+
+def _touch_once(path: Path) -> None:
+    path.touch(exist_ok=False)  # a second run of the same call fails
 
 
 def _fail(value: int) -> int:
@@ -29,16 +36,30 @@ def _fail(value: int) -> int:
 
 @pytest.fixture
 def pool():
-    yield workers.helpers(2)
+    helpers = workers.helpers(2)
+    helpers.submit(int).result()  # started, so it is ready to take calls
+    yield helpers
     workers.stop()
 
 
-def test_share_deals_every_other_call_to_a_helper_and_keeps_the_order(pool):
-    results = workers.share([partial(_pid_and, i) for i in range(5)], pool)
-    assert [value for _, value in results] == list(range(5))
+def _slow_here(value: int) -> tuple[int, int]:
+    if multiprocessing.parent_process() is None:
+        time.sleep(1.0)  # this process is busy: the helper takes the rest
+    return _pid_and(value)
+
+
+def test_share_runs_calls_here_and_in_a_helper_and_keeps_the_order(pool):
+    results = workers.share([partial(_slow_here, i) for i in range(6)], pool)
+    assert [value for _, value in results] == list(range(6))
     pids = [pid for pid, _ in results]
-    assert pids[0] == pids[2] == pids[4] == os.getpid()
-    assert pids[1] == pids[3] != os.getpid()
+    assert pids[0] == os.getpid()  # this process takes from the front
+    assert pids[-1] != os.getpid()  # the helper from the back
+    assert pids == sorted(pids, key=lambda pid: pid != os.getpid())  # where they met
+
+
+def test_each_call_runs_once(pool, tmp_path):
+    workers.share([partial(_touch_once, tmp_path / str(i)) for i in range(40)], pool)
+    assert sorted(int(f.name) for f in tmp_path.iterdir()) == list(range(40))
 
 
 def test_work_of_a_helper_that_died_is_done_here(pool):

@@ -25,8 +25,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from bayes_ips import workers
-
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 PRIOR_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#D55E00"]
 """Okabe–Ito without yellow (too pale on white), blue first."""
@@ -441,19 +439,19 @@ def load_registrations() -> None:
         import_module(target.split(":")[0])
 
 
-def all_figures(fits, summary: dict, pool=None) -> list[Figure]:
-    """Every figure the report shows, in order.
-
-    With helper processes (``pool``, :func:`bayes_ips.workers.helpers`) the figures are rendered
-    side by side and come back without their matplotlib figure (``mpl`` is None): a report
-    needs only the SVG.
-    """
+def all_figures(fits, summary: dict) -> list[Figure]:
+    """Every figure the report shows, in order."""
     load_registrations()
-    if pool is None:
-        figures = [resolve(target)(fits, summary) for target in FIGURES]
-    else:
-        figures = workers.share([partial(_detached, t, fits, summary) for t in FIGURES], pool)
+    figures = [resolve(target)(fits, summary) for target in FIGURES]
     return [fig for fig in figures if fig is not None]
+
+
+def figure_calls(fits, summary: dict) -> list[Callable[[], Figure | None]]:
+    """The report's figures as argument-free calls, for :func:`bayes_ips.workers.share`. Each
+    returns its figure without the matplotlib figure (``mpl`` is None: a report needs only the
+    SVG), or None where the run has nothing to show."""
+    load_registrations()
+    return [partial(_detached, target, fits, summary) for target in FIGURES]
 
 
 def _detached(target: FigureBuilder | str, fits, summary: dict) -> Figure | None:
