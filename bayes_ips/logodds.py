@@ -118,8 +118,22 @@ def upper_tail(density: np.ndarray, grid: np.ndarray, threshold: float = 0.0) ->
 def prob_benefit_normal(
     means: np.ndarray, sds: np.ndarray, loglik: np.ndarray, grid: np.ndarray
 ) -> np.ndarray:
-    """``P(theta > 0)`` under Normal(mean, sd²) priors (broadcast ``means`` against ``sds``)."""
+    """``P(theta > 0)`` under Normal(mean, sd²) priors (broadcast ``means`` against ``sds``).
+
+    The same quadrature as ``upper_tail(posterior_density(...))``, written for a heat map's
+    thousands of priors: one array of unnormalised posterior densities, updated in place, and
+    the upper tail and the total as two weighted sums.
+    """
     m = np.asarray(means, dtype=float)[..., None]
     s = np.asarray(sds, dtype=float)[..., None]
-    log_prior = -0.5 * ((grid - m) / s) ** 2
-    return upper_tail(posterior_density(log_prior, loglik, grid), grid)
+    dens = (grid - m) / s
+    np.square(dens, out=dens)
+    dens *= -0.5
+    dens += loglik
+    dens -= dens.max(axis=-1, keepdims=True)
+    np.exp(dens, out=dens)
+    weights = trapezoid_weights(grid)
+    zero = int(np.argmin(np.abs(grid)))
+    tail = np.zeros_like(weights)
+    tail[zero:] = trapezoid_weights(grid[zero:])
+    return (dens @ tail) / (dens @ weights)
