@@ -69,8 +69,11 @@ def main() -> None:
         ):
             cold = timed(cli("run", *args, "--out", str(tmp / "cold")), env=cold_caches(tmp))
             print(f"bayes-ips run, {label}, cold compile caches: {cold:.1f} s")
-            warm = min(timed(cli("run", *args, "--out", str(tmp / "warm"))) for _ in range(2))
-            print(f"bayes-ips run, {label}, warm compile caches: {warm:.1f} s")
+            warm = sorted(timed(cli("run", *args, "--out", str(tmp / "warm"))) for _ in range(5))
+            print(
+                f"bayes-ips run, {label}, warm compile caches (5 runs): median {warm[2]:.1f} s, "
+                f"range {warm[0]:.1f}-{warm[-1]:.1f} s"
+            )
             serial = timed(cli("run", *args, "--jobs", "1", "--out", str(tmp / "serial")))
             print(f"bayes-ips run, {label}, warm, --jobs 1 (no helper process): {serial:.1f} s")
         t = timed(cli("report", str(tmp / "warm")))
