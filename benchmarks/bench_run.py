@@ -49,7 +49,18 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "bayes_ips.cli", *args]
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop: the machine's speed at the moment, so that timings
+    taken at different times can be compared (on a shared 2-core machine it varies up to 2x)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(30_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def main() -> None:
+    print(f"machine speed: fixed Python loop {machine_speed():.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bare = min(timed([sys.executable, "-c", "pass"]) for _ in range(3))
@@ -83,6 +94,7 @@ def main() -> None:
         print(f"three models, second run in the same Python process (reanalyze, report): {t:.1f} s")
 
     sampling_alone()
+    print(f"machine speed: fixed Python loop {machine_speed():.2f} s")
 
 
 SECOND_RUN = """
