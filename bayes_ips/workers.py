@@ -47,6 +47,8 @@ _board = None
 """Shared by this process and its helpers: ``[front, back]``, the calls of the current
 :func:`share` not yet taken (``front`` to ``back`` - 1), updated under the array's lock. In a
 helper, set by the pool's initializer."""
+TAKE_TIMEOUT = 10.0
+"""Seconds to wait for the board's lock, which is held for microseconds at a time."""
 
 
 def cores() -> int:
@@ -148,10 +150,10 @@ def stop() -> None:
 def share[T](calls: Sequence[Callable[[], T]], pool: ProcessPoolExecutor | None) -> list[T]:
     """Results of ``calls`` (argument-free, picklable callables), in order.
 
-    This process takes calls from the front of the list and the helpers of ``pool`` from the
-    back, each taking the next one as soon as it is free, so the work balances however uneven
-    the calls are. Each helper is sent the list once, so what the calls share (an analysis and
-    its fits) crosses to it once. All run here when ``pool`` is None.
+    This process takes calls from the front of the list and the helpers of ``pool`` (from
+    :func:`helpers`) from the back, each taking the next one as soon as it is free, so the work
+    balances however uneven the calls are. Each helper is sent the list once, so what the calls
+    share (an analysis and its fits) crosses to it once. All run here when ``pool`` is None.
     """
     count = min(_helper_count, len(calls) - 1) if pool is not None else 0
     if count < 1:
@@ -170,13 +172,19 @@ def share[T](calls: Sequence[Callable[[], T]], pool: ProcessPoolExecutor | None)
 
 
 def _take(*, from_back: bool) -> int | None:
-    """Take the next call of the current :func:`share` from one end (None: none left)."""
-    with _board.get_lock():
+    """Take the next call of the current :func:`share` from one end (None: none left, or the
+    board's lock is held by a helper that died holding it, whose calls then run here)."""
+    lock = _board.get_lock()
+    if not lock.acquire(timeout=TAKE_TIMEOUT):
+        return None
+    try:
         front, back = _board[:]
         if front >= back:
             return None
         _board[:] = [front, back - 1] if from_back else [front + 1, back]
         return back - 1 if from_back else front
+    finally:
+        lock.release()
 
 
 def _take_from_back[T](calls: Sequence[Callable[[], T]]) -> dict[int, T]:

@@ -26,6 +26,14 @@ def _die_in_a_helper(value: int) -> int:
     return value
 
 
+def _die_holding_the_board(value: int) -> int:
+    if multiprocessing.parent_process() is not None:
+        workers._board.get_lock().acquire()  # killed between taking the lock and releasing it
+        os._exit(1)
+    time.sleep(1.0)
+    return value
+
+
 def _touch_once(path: Path) -> None:
     path.touch(exist_ok=False)  # a second run of the same call fails
 
@@ -65,6 +73,13 @@ def test_each_call_runs_once(pool, tmp_path):
 def test_work_of_a_helper_that_died_is_done_here(pool):
     assert workers.share([partial(_die_in_a_helper, i) for i in range(4)], pool) == [0, 1, 2, 3]
     assert workers.helpers(2, start=False) is None  # stopped; the next run starts new ones
+
+
+def test_a_helper_that_died_holding_the_shared_lock_does_not_hang_the_run(pool, monkeypatch):
+    monkeypatch.setattr(workers, "TAKE_TIMEOUT", 0.5)
+    calls = [partial(_die_holding_the_board, i) for i in range(4)]
+    assert workers.share(calls, pool) == [0, 1, 2, 3]
+    assert workers.helpers(2, start=False) is None
 
 
 def test_an_error_in_a_task_is_raised_and_stops_the_helpers(pool):
