@@ -25,10 +25,10 @@ import pandas as pd
 import xarray as xr
 
 from bayes_ips import workers
-from bayes_ips.analysis import Fit, Progress, run_analysis
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.inference import load_fit, save_fit
+from bayes_ips.pipeline import Fit, Progress, run_analysis
 from bayes_ips.priors import library
 from bayes_ips.priors.ess import prior_ess
 from bayes_ips.priors.listing import context_for

@@ -109,7 +109,7 @@ def loo(tree: xr.DataTree):
 def on_cumulative_counts(tree: xr.DataTree) -> bool:
     """True when a fit's likelihood is on the arm x horizon counts (what :func:`ppc` checks and
     :func:`comparison_summary` compares); the hazard and individual-data models' are not, and
-    are checked in :mod:`bayes_ips.horizons`."""
+    are checked in :mod:`bayes_ips.analyses.horizons.compute`."""
     return tuple(tree["observed_data"]["y"].dims) == ("arm", "horizon")
 
 

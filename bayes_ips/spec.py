@@ -20,7 +20,7 @@ Keys and defaults:
 - ``[ipd]`` ``horizons``, ``covariates`` (individual participant data,
   :func:`bayes_ips.data.ipd.parse_options`);
 - ``[missing_data]`` ``enabled``, ``delta_min``, ``delta_max``, ``delta_step``, ``thresholds``,
-  ``prior`` (missing-outcome analyses, :func:`bayes_ips.missing.parse_options`).
+  ``prior`` (missing-outcome analyses, :func:`bayes_ips.analyses.missing_data.options.parse_options`).
 """
 
 from __future__ import annotations
@@ -139,9 +139,9 @@ class Spec:
 
 OPTION_SECTIONS: dict[str, str] = {
     "priors": "bayes_ips.priors.settings:parse",
-    "decision": "bayes_ips.decision.settings:parse",
+    "decision": "bayes_ips.analyses.decision.options:parse",
     "ipd": "bayes_ips.data.ipd:parse_options",
-    "missing_data": "bayes_ips.missing:parse_options",
+    "missing_data": "bayes_ips.analyses.missing_data.options:parse_options",
 }
 """Optional spec sections owned by other modules: ``name -> "module:function"``, where
 ``function(table, origin)`` validates the table (raising :class:`InputError` naming

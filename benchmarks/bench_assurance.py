@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from bayes_ips.decision import Criteria, assurance, operating_characteristics, sceptical_sd
-from bayes_ips.decision.settings import DEFAULT_N_PER_ARM, Economics
-from bayes_ips.decision.trial import design_draws
-from bayes_ips.decision.voi import sampling_value
+from bayes_ips.analyses.decision import Criteria, assurance, operating_characteristics, sceptical_sd
+from bayes_ips.analyses.decision.options import DEFAULT_N_PER_ARM, Economics
+from bayes_ips.analyses.decision.trial import design_draws
+from bayes_ips.analyses.decision.voi import sampling_value
 
 # Posterior Beta parameters at 12 months: IPS 19/36, TAU 7/18, uniform priors.
 BETA_T, BETA_C = (20.0, 18.0), (8.0, 12.0)

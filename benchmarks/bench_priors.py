@@ -10,8 +10,8 @@ from bayes_ips.priors import PriorContext, library
 from bayes_ips.priors.ess import prior_ess
 from bayes_ips.priors.meta_analytic import MapSettings, external_predictive, fit_mixture
 from bayes_ips.priors.settings import parse
-from bayes_ips.sensitivity.exact import effect_posteriors
-from bayes_ips.sensitivity.heatmap import benefit_map
+from bayes_ips.analyses.sensitivity.exact import effect_posteriors
+from bayes_ips.analyses.sensitivity.heatmap import benefit_map
 
 
 def timed(label: str, fn, repeat: int = 3):

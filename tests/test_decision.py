@@ -16,8 +16,7 @@ import xarray as xr
 from scipy import stats
 
 from bayes_ips import conjugate
-from bayes_ips.analysis import Analysis, run_analysis
-from bayes_ips.decision import (
+from bayes_ips.analyses.decision import (
     BetaDifference,
     Criteria,
     DrawsDifference,
@@ -36,10 +35,11 @@ from bayes_ips.decision import (
     sceptical_sd,
     success_probability,
 )
-from bayes_ips.decision.step import run as decision_step
-from bayes_ips.decision.trial import design_draws, smallest_n
+from bayes_ips.analyses.decision.step import run as decision_step
+from bayes_ips.analyses.decision.trial import design_draws, smallest_n
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit
+from bayes_ips.pipeline import Analysis, run_analysis
 from bayes_ips.spec import load_spec
 
 BETA = (20.0, 18.0, 8.0, 12.0)  # IPS 19/36 and TAU 7/18 at 12 months under Beta(1, 1)

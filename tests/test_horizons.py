@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayes_ips.analysis import run_analysis
+from bayes_ips.analyses.horizons.compute import half_time, joint
 from bayes_ips.data import Comparison, load_trial
 from bayes_ips.data.intervals import COHORT, interval_labels, risk_sets
 from bayes_ips.errors import InputError
-from bayes_ips.horizons import half_time, joint
+from bayes_ips.pipeline import run_analysis
 from bayes_ips.report import render_html, render_markdown
 from bayes_ips.report.summary import build_summary
 from bayes_ips.spec import load_spec

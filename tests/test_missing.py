@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayes_ips import conjugate, missing
-from bayes_ips.analysis import run_analysis
+from bayes_ips import conjugate
+from bayes_ips.analyses.missing_data import compute as missing
+from bayes_ips.analyses.missing_data import options as missing_options
+from bayes_ips.analyses.missing_data.compute import ArmData, PatternMixture, completion_weights
 from bayes_ips.errors import InputError
-from bayes_ips.missing import ArmData, PatternMixture, completion_weights
+from bayes_ips.pipeline import run_analysis
 from bayes_ips.spec import load_spec
 
 IPS_12 = (ArmData(1 + 19, 1 + 17, 2), ArmData(1 + 7, 1 + 11, 2))
@@ -136,7 +138,7 @@ def test_summary_entry_on_the_trial(exact_run):
 )
 def test_spec_section_errors_name_the_key(table, field, rule):
     with pytest.raises(InputError) as err:
-        missing.parse_options(table, "s.toml")
+        missing_options.parse_options(table, "s.toml")
     assert err.value.field == field and rule in err.value.rule
 
 

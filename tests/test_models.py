@@ -196,7 +196,7 @@ def test_a_model_reused_for_another_prior_or_run_gives_the_draws_of_a_fresh_one(
 ):
     """Models are kept by family, prior structure and data; a reused one has every prior value
     reset, so its draws equal those of a model built and compiled afresh."""
-    from bayes_ips import analysis
+    from bayes_ips import pipeline
     from bayes_ips.spec import load_spec
 
     path = tmp_path / "spec.toml"
@@ -208,13 +208,13 @@ def test_a_model_reused_for_another_prior_or_run_gives_the_draws_of_a_fresh_one(
     name, counts = "hierarchical_beta_binomial", ips_counts()
     # "jeffreys" sets other hyperparameter values than "reference" for this model.
     other, reference = get_prior("jeffreys"), get_prior("reference")
-    monkeypatch.setattr(analysis, "_MODELS", {})
-    reused = analysis._pymc_fits(name, [other, reference], counts, spec)[1]
-    (model,) = analysis._MODELS.values()
-    analysis._pymc_fits(name, [other], ips_counts(), spec)  # same data, loaded again
-    assert list(analysis._MODELS.values()) == [model]
-    monkeypatch.setattr(analysis, "_MODELS", {})
-    fresh = analysis._pymc_fits(name, [reference], counts, spec)[0]
-    assert analysis._MODELS[next(iter(analysis._MODELS))] is not model
+    monkeypatch.setattr(pipeline, "_MODELS", {})
+    reused = pipeline._pymc_fits(name, [other, reference], counts, spec)[1]
+    (model,) = pipeline._MODELS.values()
+    pipeline._pymc_fits(name, [other], ips_counts(), spec)  # same data, loaded again
+    assert list(pipeline._MODELS.values()) == [model]
+    monkeypatch.setattr(pipeline, "_MODELS", {})
+    fresh = pipeline._pymc_fits(name, [reference], counts, spec)[0]
+    assert pipeline._MODELS[next(iter(pipeline._MODELS))] is not model
     for group in ("posterior", "posterior_predictive", "prior"):
         xr.testing.assert_equal(reused.tree[group].to_dataset(), fresh.tree[group].to_dataset())

@@ -12,7 +12,7 @@ import pytest
 from scipy import integrate, special, stats
 
 from bayes_ips import logodds
-from bayes_ips.sensitivity import heatmap as hm
+from bayes_ips.analyses.sensitivity import heatmap as hm
 
 IPS = (19, 36, 7, 18)  # 12 months, verified
 
@@ -129,7 +129,7 @@ def test_heatmap_agrees_with_a_direct_nuts_fit(heat, strong_fit):
 
 
 def test_power_scaling_reads_a_strong_prior_as_driving_the_result(strong_fit):
-    from bayes_ips.sensitivity.power_scaling import THRESHOLD, power_scaling, verdict
+    from bayes_ips.analyses.sensitivity.power_scaling import THRESHOLD, power_scaling, verdict
 
     (row,) = power_scaling([strong_fit], _counts_12())
     # A prior worth ~800 patients per arm against a trial worth 24: scaling the prior moves the

@@ -400,19 +400,19 @@ FIGURES: list[FigureBuilder | str] = [
     forest,
     thresholds,
     rd_densities,
-    "bayes_ips.report.checks:rank_plots",
-    "bayes_ips.report.checks:ppc_plot",
-    "bayes_ips.report.checks:prior_predictive_plot",
-    "bayes_ips.report.sensitivity:effect_density_figure",
-    "bayes_ips.report.sensitivity:threshold_figure",
-    "bayes_ips.report.sensitivity:overlay_figure",
-    "bayes_ips.report.sensitivity:heatmap_figure",
-    "bayes_ips.report.across_horizons:cumulative_figure",
-    "bayes_ips.report.missing_outcomes:tipping_figure",
-    "bayes_ips.report.decision:rules_figure",
-    "bayes_ips.report.decision:ceac_figure",
-    "bayes_ips.report.decision:assurance_figure",
-    "bayes_ips.report.decision:oc_figure",
+    "bayes_ips.analyses.checks.view:rank_plots",
+    "bayes_ips.analyses.checks.view:ppc_plot",
+    "bayes_ips.analyses.checks.view:prior_predictive_plot",
+    "bayes_ips.analyses.sensitivity.view:effect_density_figure",
+    "bayes_ips.analyses.sensitivity.view:threshold_figure",
+    "bayes_ips.analyses.sensitivity.view:overlay_figure",
+    "bayes_ips.analyses.sensitivity.view:heatmap_figure",
+    "bayes_ips.analyses.horizons.view:cumulative_figure",
+    "bayes_ips.analyses.missing_data.view:tipping_figure",
+    "bayes_ips.analyses.decision.view:rules_figure",
+    "bayes_ips.analyses.decision.view:ceac_figure",
+    "bayes_ips.analyses.decision.view:assurance_figure",
+    "bayes_ips.analyses.decision.view:oc_figure",
 ]
 """Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable),
 or a ``"module:function"`` string naming one (imported when the report is rendered, so a
@@ -433,7 +433,7 @@ def load_registrations() -> None:
     A module may register report sections and figures when it is imported; a re-render of a
     finished run does not run the analyses, so their modules are imported here instead.
     """
-    from bayes_ips.analysis import STEPS
+    from bayes_ips.pipeline import STEPS
 
     for _, target in STEPS:
         import_module(target.split(":")[0])

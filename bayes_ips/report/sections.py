@@ -482,10 +482,10 @@ def results_section(summary: dict) -> dict:
 SectionBuilder = Callable[[dict], dict | None]
 
 SECTIONS: list[tuple[str, SectionBuilder | str]] = [
-    ("sensitivity", "bayes_ips.report.sensitivity:section"),
-    ("horizons", "bayes_ips.report.across_horizons:horizons_section"),
-    ("missing_data", "bayes_ips.report.missing_outcomes:missing_section"),
-    ("decision", "bayes_ips.report.decision:section"),
+    ("sensitivity", "bayes_ips.analyses.sensitivity.view:section"),
+    ("horizons", "bayes_ips.analyses.horizons.view:horizons_section"),
+    ("missing_data", "bayes_ips.analyses.missing_data.view:missing_section"),
+    ("decision", "bayes_ips.analyses.decision.view:section"),
 ]
 """Optional report sections: ``(name, builder)``. ``builder(summary)`` returns the section's
 template data (a dict), or None when the analysis did not run (the section is then omitted).

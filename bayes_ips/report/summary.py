@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
 from bayes_ips._version import __version__
-from bayes_ips.analysis import Analysis
+from bayes_ips.pipeline import Analysis
 
 SCHEMA_VERSION = 1
 UNVERIFIED_NOTE = "UNVERIFIED: illustrative placeholder, not the published count"

@@ -14,15 +14,15 @@ IPS is cost-effective in a posterior draw when INB > 0, i.e. RD > k = C / V, so
   posterior draw leads to the same decision.
 
 Population EVPI multiplies by the discounted number of patients the decision affects
-(:attr:`~bayes_ips.decision.settings.Economics.population`).
+(:attr:`~bayes_ips.analyses.decision.options.Economics.population`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bayes_ips.decision.posterior import DrawsDifference, EffectPosterior
-from bayes_ips.decision.settings import Economics
+from bayes_ips.analyses.decision.options import Economics
+from bayes_ips.analyses.decision.posterior import DrawsDifference, EffectPosterior
 
 WTP_POINTS = 100
 

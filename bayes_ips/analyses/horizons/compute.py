@@ -235,7 +235,7 @@ def loo_groups(fits) -> list[dict]:
 
 
 def summarise_horizons(analysis) -> dict | None:
-    """The ``horizons`` entry of summary.json (an :data:`bayes_ips.analysis.STEPS` step).
+    """The ``horizons`` entry of summary.json (an :data:`bayes_ips.pipeline.STEPS` step).
 
     Returns None when the data have a single horizon.
     """

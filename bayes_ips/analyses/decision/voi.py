@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from bayes_ips.decision.settings import Economics
+from bayes_ips.analyses.decision.options import Economics
 
 
 def _posterior_means(n: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayes_ips.analysis import Analysis, fit_seed
-from bayes_ips.decision.economics import net_benefit
-from bayes_ips.decision.posterior import EffectPosterior, effect_posterior
-from bayes_ips.decision.rules import decide
-from bayes_ips.decision.settings import DecisionSettings, NextTrial
-from bayes_ips.decision.trial import (
+from bayes_ips.analyses.decision.economics import net_benefit
+from bayes_ips.analyses.decision.options import DecisionSettings, NextTrial
+from bayes_ips.analyses.decision.posterior import EffectPosterior, effect_posterior
+from bayes_ips.analyses.decision.rules import decide
+from bayes_ips.analyses.decision.trial import (
     CRITERIA,
     Criteria,
     assurance,
@@ -24,8 +23,9 @@ from bayes_ips.decision.trial import (
     sceptical_sd,
     smallest_n,
 )
-from bayes_ips.decision.voi import sampling_value
+from bayes_ips.analyses.decision.voi import sampling_value
 from bayes_ips.fit import Fit
+from bayes_ips.pipeline import Analysis, fit_seed
 
 QUICK_SIMULATIONS = 5000
 OC_RD_GRID = np.round(np.arange(0.0, 0.3001, 0.01), 2)

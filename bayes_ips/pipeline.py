@@ -30,10 +30,10 @@ Progress = Callable[[str, int, int], None]
 STEPS: list[tuple[str, str]] = [
     ("ppc", "bayes_ips.diagnostics:ppc_summary"),
     ("comparison", "bayes_ips.diagnostics:comparison_summary"),
-    ("sensitivity", "bayes_ips.sensitivity:summarise"),
-    ("horizons", "bayes_ips.horizons:summarise_horizons"),
-    ("missing_data", "bayes_ips.missing:analyse"),
-    ("decision", "bayes_ips.decision.step:run"),
+    ("sensitivity", "bayes_ips.analyses.sensitivity:summarise"),
+    ("horizons", "bayes_ips.analyses.horizons.compute:summarise_horizons"),
+    ("missing_data", "bayes_ips.analyses.missing_data.compute:analyse"),
+    ("decision", "bayes_ips.analyses.decision.step:run"),
 ]
 """Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
 takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in

@@ -21,7 +21,7 @@ Inequalities are inclusive (≥) as written.
 
 from __future__ import annotations
 
-from bayes_ips.decision.posterior import EffectPosterior
+from bayes_ips.analyses.decision.posterior import EffectPosterior
 
 GO, NO_GO, INDETERMINATE = "go", "no-go", "indeterminate"
 OUTCOMES = (GO, INDETERMINATE, NO_GO)

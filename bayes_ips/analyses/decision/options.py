@@ -34,7 +34,7 @@ Keys and defaults (every key optional)::
 
 The ROPE half-width is the analysis's ``estimands.rope``. ``analysis_prior_sd`` and
 ``null_rate`` default to values derived from the headline fit (see
-:func:`bayes_ips.decision.trial.sceptical_sd`). Economic inputs the spec leaves out keep their
+:func:`bayes_ips.analyses.decision.trial.sceptical_sd`). Economic inputs the spec leaves out keep their
 defaults, which are illustrative assumptions chosen only to make the method visible; every output
 that uses them says so.
 """

@@ -1,19 +1,19 @@
 """Prior sensitivity: the post-fit analysis behind summary.json's ``sensitivity`` key.
 
-- :mod:`~bayes_ips.sensitivity.heatmap`: P(benefit) over prior mean × prior SD and its contours;
-- :mod:`~bayes_ips.sensitivity.exact`: exact posteriors of the log OR under every effect prior;
-- :mod:`~bayes_ips.sensitivity.predictive`: prior predictive checks of every fit;
-- :mod:`~bayes_ips.sensitivity.power_scaling`: ArviZ ``psense`` of every MCMC fit, in words.
+- :mod:`~bayes_ips.analyses.sensitivity.heatmap`: P(benefit) over prior mean × prior SD and its contours;
+- :mod:`~bayes_ips.analyses.sensitivity.exact`: exact posteriors of the log OR under every effect prior;
+- :mod:`~bayes_ips.analyses.sensitivity.predictive`: prior predictive checks of every fit;
+- :mod:`~bayes_ips.analyses.sensitivity.power_scaling`: ArviZ ``psense`` of every MCMC fit, in words.
 """
 
 from __future__ import annotations
 
+from bayes_ips.analyses.sensitivity.exact import effect_posteriors, likelihood_curve
+from bayes_ips.analyses.sensitivity.heatmap import benefit_map
+from bayes_ips.analyses.sensitivity.power_scaling import power_scaling
+from bayes_ips.analyses.sensitivity.predictive import prior_predictive
 from bayes_ips.priors import anchor
 from bayes_ips.priors.ess import prior_ess, trial_ess
-from bayes_ips.sensitivity.exact import effect_posteriors, likelihood_curve
-from bayes_ips.sensitivity.heatmap import benefit_map
-from bayes_ips.sensitivity.power_scaling import power_scaling
-from bayes_ips.sensitivity.predictive import prior_predictive
 
 
 def summarise(analysis) -> dict:
