@@ -25,18 +25,22 @@ import pandas as pd
 import xarray as xr
 
 from bayes_ips import workers
+from bayes_ips.analyses.registry import layout
+from bayes_ips.context import prepare
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK, InputError
+from bayes_ips.fit import Fit
 from bayes_ips.inference import load_fit, save_fit
-from bayes_ips.pipeline import Fit, Progress, run_analysis
+from bayes_ips.pipeline import Progress, load_spec, run_analysis
 from bayes_ips.priors import library
 from bayes_ips.priors.ess import prior_ess
-from bayes_ips.priors.listing import context_for
-from bayes_ips.report import build_summary, render_notebook_html, write_report
+from bayes_ips.priors.library import PriorContext
+from bayes_ips.report import render_notebook_html, write_report
 from bayes_ips.report.figures import Figure, all_figures, figure_calls, rd_density_plot
-from bayes_ips.report.sections import pct, pp
+from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp
+from bayes_ips.report.summary import headline_fit
 from bayes_ips.rundir import atomic_dir
-from bayes_ips.spec import DEFAULT_SPEC, Spec, load_spec
+from bayes_ips.spec import DEFAULT_SPEC, Spec
 
 SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 """What ``<model>__<prior>`` of a saved run must look like: a plain file name."""
@@ -117,7 +121,9 @@ class Results:
     def figures(self) -> dict[str, Figure]:
         """The report's figures that apply to this run, by name (rendered once, then cached)."""
         if self._figures is None:
-            self._figures = {f.name: f for f in all_figures(self.fits, self.summary_data)}
+            self._figures = {
+                f.name: f for f in all_figures(self.fits, self.summary_data, layout().figures)
+            }
         return self._figures
 
     def plot(self, name: str) -> matplotlib.figure.Figure:
@@ -155,12 +161,12 @@ class Results:
 
     def headline(self) -> list[str]:
         """One line per horizon of the first fit, as printed by the command line."""
-        first = self.summary_data["run"]["fits"][0]
+        headline = headline_fit(self.summary_data)
         lines = []
         for r in self.summary_data["results"]:
-            if (r["model"], r["prior"]) != (first["model"], first["prior"]):
+            if (r["model"], r["prior"]) != headline:
                 continue
-            flag = "" if r["verified_data"] else "  [UNVERIFIED placeholder data]"
+            flag = "" if r["verified_data"] else f"  [{UNVERIFIED_DATA}]"
             lines.append(
                 f"{r['horizon_months']:>4g} months  P(benefit) {pct(r['p_benefit'])}  "
                 f"RD {pp(r['rd']['median'])} pp ({pp(r['rd']['lo'])} to {pp(r['rd']['hi'])})"
@@ -182,10 +188,10 @@ class Results:
     def __repr__(self) -> str:
         run = self.summary_data["run"]
         quick = " [QUICK RUN: few draws]" if run["quick"] else ""
-        first = run["fits"][0]
+        model, prior = headline_fit(self.summary_data)
         lines = [
             f"<Results {run['title']!r}{quick}: {len(self.fits)} fits; {self.status()}>",
-            f"  headline {first['model']} / {first['prior']}:",
+            f"  headline {model} / {prior}:",
             *(f"  {line}" for line in self.headline()),
         ]
         return "\n".join(lines)
@@ -241,11 +247,9 @@ def reanalyze(
     effective = _spec(spec).with_overrides(
         data=data, treatment=treatment, control=control, seed=seed, quick=quick
     )
-    analysis = run_analysis(effective, progress, jobs)
-    summary = build_summary(
-        analysis, command or _python_command(spec, data, treatment, control, seed, quick)
-    )
-    return Results(summary, analysis.fits)
+    run = run_analysis(effective, progress, jobs)
+    summary = run.summary(command or _python_command(spec, data, treatment, control, seed, quick))
+    return Results(summary, run.fitted.fits)
 
 
 def quick_from_environment() -> bool:
@@ -286,7 +290,7 @@ def list_priors(spec: str | Path | None = None, data: str | Path | None = None) 
     Priors anchored on the trial (MCID, evidence-based) use the control rate of ``spec``'s data
     (default: the bundled analysis), or of ``data`` when given.
     """
-    context = context_for(spec, data)
+    context = prior_context(spec, data)
     return pd.DataFrame(
         [
             {
@@ -299,6 +303,12 @@ def list_priors(spec: str | Path | None = None, data: str | Path | None = None) 
             for p in library(context).values()
         ]
     )
+
+
+def prior_context(spec: str | Path | None = None, data: str | Path | None = None) -> PriorContext:
+    """The prior library's context of a run of ``spec`` (default: the bundled analysis), or of
+    that spec on ``data``: the prior settings and the anchor control rate."""
+    return prepare(_spec(spec).with_overrides(data=data)).priors
 
 
 def _python_command(spec, data, treatment, control, seed, quick) -> str:
@@ -337,7 +347,7 @@ def write_run(
         hashes = {"data_sha256": run["data_sha256"], "spec_sha256": run["spec_sha256"]}
         calls = [partial(save_fit, fit, fits_dir, **hashes) for fit in results.fits]
         if results._figures is None:
-            calls += figure_calls(results.fits, results.summary_data)
+            calls += figure_calls(results.fits, results.summary_data, layout().figures)
         pool = workers.helpers(workers.jobs(jobs), start=False)
         with workers.guarded():
             done = workers.share(calls, pool)
@@ -345,7 +355,7 @@ def write_run(
             figures = [fig for fig in done[len(results.fits) :] if fig is not None]
         else:
             figures = list(results._figures.values())
-        write_report(tmp, results.summary_data, results.fits, figures)
+        write_report(tmp, results.summary_data, results.fits, layout(), figures)
         for name, content in (extra or {}).items():
             (tmp / name).write_bytes(content)
     return target

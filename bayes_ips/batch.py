@@ -51,8 +51,9 @@ import pandas as pd
 from bayes_ips import workers
 from bayes_ips._version import __version__
 from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_NOT_CONVERGED, EXIT_OK, InputError
+from bayes_ips.pipeline import load_spec
 from bayes_ips.rundir import atomic_dir
-from bayes_ips.spec import Spec, load_spec
+from bayes_ips.spec import Spec
 
 KEY_FILE = "run-key.json"
 INDEX_FILES = ("index.html", "index.csv")
@@ -228,10 +229,12 @@ def _finished_unchanged(folder: Path, key: dict) -> dict | None:
 def headline(summary: dict) -> dict:
     """The index's headline columns: the first fit's numbers at the primary horizon, and the
     range of P(benefit) there across every fit of the run."""
+    from bayes_ips.report.summary import headline_fit
+
     run = summary["run"]
-    first = run["fits"][0]
+    fit = headline_fit(summary)
     at_primary = [r for r in summary["results"] if r["horizon_months"] == run["primary_horizon"]]
-    r = next(r for r in at_primary if (r["model"], r["prior"]) == (first["model"], first["prior"]))
+    r = next(r for r in at_primary if (r["model"], r["prior"]) == fit)
     return {
         "title": run["title"],
         "model": r["model"],
@@ -553,7 +556,7 @@ def _replace(path: Path, text: str) -> None:
 def render_index(results: BatchResults, table: pd.DataFrame) -> str:
     """The batch index as a self-contained HTML page."""
     from bayes_ips.report import render_batch_index
-    from bayes_ips.report.sections import pct, pp
+    from bayes_ips.report.format import pct, pp
 
     rows = []
     for rec in table.astype(object).where(table.notna(), None).to_dict("records"):

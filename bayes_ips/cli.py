@@ -142,11 +142,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_outcome(out: Path, results) -> None:
+    from bayes_ips.report.summary import headline_fit
+
     print(f"report: {out / 'report.html'}")
     print(f"        {out / 'report.md'}")
     print(f"summary: {out / 'summary.json'}")
-    first = results.summary_data["run"]["fits"][0]
-    print(f"P(benefit) and risk difference, {first['model']} / {first['prior']}:")
+    model, prior = headline_fit(results.summary_data)
+    print(f"P(benefit) and risk difference, {model} / {prior}:")
     for line in results.headline():
         print(f"  {line}")
     for w in results.summary_data["warnings"]:
@@ -187,9 +189,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _priors(args: argparse.Namespace) -> int:
+    from bayes_ips import api
     from bayes_ips.priors.listing import describe_library
 
-    for line in describe_library(args.spec, args.data):
+    for line in describe_library(api.prior_context(args.spec, args.data)):
         print(line)
     return EXIT_OK
 
@@ -209,7 +212,7 @@ def _bar(done: int, total: int, label: str) -> None:
 
 def _batch(args: argparse.Namespace) -> int:
     from bayes_ips.batch import run_batch
-    from bayes_ips.report.sections import pct, pp
+    from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp
 
     try:
         results = run_batch(
@@ -232,7 +235,7 @@ def _batch(args: argparse.Namespace) -> int:
         line = f"{run.status:<20} {name:<28} {run.spec}"
         if run.headline is not None:
             h = run.headline
-            flag = "" if h["verified_data"] else " [UNVERIFIED placeholder data]"
+            flag = "" if h["verified_data"] else f" [{UNVERIFIED_DATA}]"
             line += (
                 f"\n{'':<21}{h['horizon_months']:g} months  P(benefit) {pct(h['p_benefit'])}  "
                 f"RD {pp(h['rd_median'])} pp ({pp(h['rd_lo'])} to {pp(h['rd_hi'])}){flag}"

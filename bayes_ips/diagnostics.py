@@ -108,7 +108,7 @@ def loo(tree: xr.DataTree):
 
 def on_cumulative_counts(tree: xr.DataTree) -> bool:
     """True when a fit's likelihood is on the arm x horizon counts (what :func:`ppc` checks and
-    :func:`comparison_summary` compares); the hazard and individual-data models' are not, and
+    the model comparison compares); the hazard and individual-data models' are not, and
     are checked in :mod:`bayes_ips.analyses.horizons.compute`."""
     return tuple(tree["observed_data"]["y"].dims) == ("arm", "horizon")
 
@@ -171,54 +171,3 @@ def compare(trees: dict[str, xr.DataTree]) -> list[dict]:
             }
         )
     return rows
-
-
-def ppc_summary(analysis) -> dict:
-    """summary.json ``ppc``: the per-cell posterior-predictive check of every fit."""
-    interval = analysis.spec.estimands.interval
-    return {
-        "statistic": "posterior-predictive mid-p-value P(y_rep > y) + 0.5 P(y_rep = y) per "
-        "arm x horizon count; values below 0.025 or above 0.975 flag misfit",
-        "fits": [
-            {"model": f.model, "prior": f.prior.name, "cells": ppc(f.tree, interval)}
-            for f in analysis.fits
-            if on_cumulative_counts(f.tree)
-        ],
-    }
-
-
-def comparison_summary(analysis) -> dict | None:
-    """summary.json ``comparison``: PSIS-LOO of every fit and ArviZ ``compare`` across them.
-
-    Only fits whose likelihood is on the arm x horizon counts are compared; the others are
-    listed under ``excluded`` (their LOO is in summary.json ``horizons``).
-    """
-    fits = [f for f in analysis.fits if on_cumulative_counts(f.tree)]
-    excluded = [f"{f.model} / {f.prior.name}" for f in analysis.fits if f not in fits]
-    if len(fits) < 2:
-        return None
-    rows = compare({f.label: f.tree for f in fits})
-    by_label = {f.label: f for f in fits}
-    for row in rows:
-        fit = by_label[row.pop("fit")]
-        row.update(model=fit.model, prior=fit.prior.name)
-    worst = max(r["n_high_k"] for r in rows)
-    note = (
-        "Each observation is a whole arm x horizon count, so leaving one out removes a large "
-        "share of the data: Pareto k above 0.7 means PSIS-LOO is unreliable for that fit, and "
-        "the comparison should be read as rough."
-        if worst
-        else "All Pareto k values are below 0.7: PSIS-LOO estimates are reliable."
-    )
-    if excluded:
-        note += (
-            f" Not in this table: {', '.join(excluded)}, whose likelihood is written on other "
-            "observations (interval events or individual outcomes), so their LOO is not "
-            "comparable with these; see the section across horizons."
-        )
-    return {
-        "method": "PSIS-LOO (ArviZ loo and compare, stacking weights)",
-        "rows": rows,
-        "note": note,
-        "excluded": excluded,
-    }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
+import numpy as np
 import xarray as xr
 
 from bayes_ips.priors import Prior
@@ -40,3 +42,9 @@ class Fit:
     @property
     def p(self) -> xr.DataArray:
         return self.tree["posterior"]["p"]
+
+
+def fit_seed(seed: int, model: str, prior: str) -> int:
+    """A seed for one fit, stable across runs and independent of the order of fits."""
+    entropy = [seed, zlib.crc32(model.encode()), zlib.crc32(prior.encode())]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])

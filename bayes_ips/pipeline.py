@@ -1,64 +1,57 @@
-"""One reanalysis: spec → validated data → fits for every model × prior → tidy results.
+"""One reanalysis: spec → run context → fits for every model × prior → post-fit analyses.
 
-This module orchestrates; it does not sample (:mod:`bayes_ips.inference` does) and does not
-render (:mod:`bayes_ips.report` does).
+This module orchestrates; it does not sample (:mod:`bayes_ips.inference` does), does not
+analyse (:mod:`bayes_ips.analyses` do) and does not render (:mod:`bayes_ips.report` does).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import import_module
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import xarray as xr
 
 from bayes_ips import conjugate, diagnostics, inference, models, workers
-from bayes_ips.data import TrialData, load_trial
-from bayes_ips.estimands import key, summarise
-from bayes_ips.fit import Fit
-from bayes_ips.priors import BetaRate, Prior, anchor, get_prior
-from bayes_ips.spec import Spec
+from bayes_ips import spec as spec_module
+from bayes_ips.analyses import registry
+from bayes_ips.context import Fitted, RunContext, prepare, results_table
+from bayes_ips.fit import Fit, fit_seed
+from bayes_ips.priors import BetaRate, Prior
+from bayes_ips.report.summary import build_summary
+from bayes_ips.spec import DEFAULT_SPEC, Spec
 
 Progress = Callable[[str, int, int], None]
 
-STEPS: list[tuple[str, str]] = [
-    ("ppc", "bayes_ips.diagnostics:ppc_summary"),
-    ("comparison", "bayes_ips.diagnostics:comparison_summary"),
-    ("sensitivity", "bayes_ips.analyses.sensitivity:summarise"),
-    ("horizons", "bayes_ips.analyses.horizons.compute:summarise_horizons"),
-    ("missing_data", "bayes_ips.analyses.missing_data.compute:analyse"),
-    ("decision", "bayes_ips.analyses.decision.step:run"),
-]
-"""Analyses run after the fits, in order: ``(summary_key, "module:function")``. ``function``
-takes the :class:`Analysis` and returns a JSON-ready dict stored under ``summary_key`` in
-summary.json, or None when the spec did not ask for it. Imported on first use."""
-
 
 @dataclass
-class Analysis:
-    """Everything a report needs: the spec, the data, the fits and the tidy results."""
+class Run:
+    """A finished reanalysis: its context, its fits and the post-fit analyses' results.
 
-    spec: Spec
-    data: TrialData
-    counts: xr.Dataset
-    primary_horizon: float
-    fits: list[Fit]
-    results: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    Attributes
+    ----------
+    ctx : RunContext
+    fitted : Fitted
+    extras : dict
+        The analyses' results by summary key (``decision``, ``sensitivity``, ...), in the
+        order of :data:`bayes_ips.analyses.registry.ANALYSES`.
+    """
+
+    ctx: RunContext
+    fitted: Fitted
     extras: dict[str, dict] = field(default_factory=dict)
-    """Results of the analyses run after the fits (decision, sensitivity, ...), by summary key."""
+
+    def summary(self, command: str) -> dict:
+        """The report data (what summary.json holds)."""
+        return build_summary(self.ctx, self.fitted, self.extras, command)
 
 
-def fit_seed(seed: int, model: str, prior: str) -> int:
-    """A seed for one fit, stable across runs and independent of the order of fits."""
-    entropy = [seed, zlib.crc32(model.encode()), zlib.crc32(prior.encode())]
-    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
+    """Read and validate a spec (default: the bundled one) with every analysis's section."""
+    return spec_module.load_spec(path, registry.option_parsers())
 
 
 def _exact_fit(counts: xr.Dataset, prior: Prior, spec: Spec, seed: int) -> Fit:
@@ -107,11 +100,6 @@ def _fit_families(
         done[name] = workers.collect(future, tasks[name])
         tick(f"{name} (fitted in a helper process)", len(done[name]))
     return [fit for name in families for fit in done[name]]
-
-
-def _step(target: str, analysis: Analysis) -> dict | None:
-    module, function = target.split(":")
-    return getattr(import_module(module), function)(analysis)
 
 
 def _retry_settings(spec: Spec) -> dict:
@@ -183,38 +171,8 @@ def _pymc_fits(
     return fits
 
 
-def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFrame:
-    """Tidy results: one row per model × prior × horizon (summary.json ``results`` rows)."""
-    frames = []
-    for fit in fits:
-        table = summarise(fit.p, spec.comparison, spec.estimands)
-        if fit.p_benefit_exact is not None:
-            exact = table["horizon_months"].map(fit.p_benefit_exact)
-            table["p_benefit"] = exact
-            table["p_benefit_mcse"] = 0.0
-            zero = key(0.0)
-            for col, value in (("p_rd_gt", exact), ("p_rd_gt_mcse", 0.0)):
-                table[col] = [
-                    {**d, zero: (v if col == "p_rd_gt" else value)} if zero in d else d
-                    for d, v in zip(table[col], exact, strict=True)
-                ]
-        verified = counts["verified"].all("arm")
-        if fit.model not in models.EXACT_MODELS:
-            # pooled models borrow strength across horizons: every estimate rests on every row
-            verified = verified & verified.all("horizon")
-        table.insert(0, "model", fit.model)
-        table.insert(1, "prior", fit.prior.name)
-        table.insert(3, "treatment", spec.comparison.treatment)
-        table.insert(4, "control", spec.comparison.control)
-        table["verified_data"] = [bool(verified.sel(horizon=h)) for h in table["horizon_months"]]
-        table["seed"] = fit.seed
-        table["draws"] = int(fit.p.sizes["chain"] * fit.p.sizes["draw"])
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
-
-
-def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None = None) -> Analysis:
-    """Validate the data and fit every model × prior the spec asks for.
+def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None = None) -> Run:
+    """Validate the data, fit every model × prior the spec asks for, and run the analyses.
 
     Parameters
     ----------
@@ -228,24 +186,8 @@ def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None 
         when the spec has two or more MCMC model families, which they fit beside this process;
         helpers already running also take a share of the analyses after the fits.
     """
-    data = load_trial(spec.data_path, spec.options.get("ipd"))
-    if spec.verified_only:
-        data = data.verified_only()
-    warnings = [*data.warnings, *data.check_comparison(spec.comparison)]
-    counts = data.counts(spec.comparison)
-    horizons = counts["horizon"].to_numpy().tolist()
-    primary = spec.primary_horizon
-    if primary not in horizons:
-        primary = max(horizons)
-        warnings.append(
-            f"primary horizon {spec.primary_horizon:g} months is not in the data; "
-            f"using {primary} months"
-        )
-    context = anchor(spec.options.get("priors"), counts, primary)
-    families = {
-        name: [get_prior(p, context) for p in prior_names]
-        for name, prior_names in spec.models.items()
-    }
+    ctx = prepare(spec)
+    families = ctx.families
     total = sum(len(p) for p in families.values())
     done = 0
 
@@ -258,14 +200,12 @@ def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None 
     mcmc = sum(name not in models.EXACT_MODELS for name in families)
     pool = workers.helpers(workers.jobs(jobs), start=mcmc > 1)
     with workers.guarded():
-        fits = _fit_families(families, counts, spec, tick, pool)
+        fits = _fit_families(families, ctx.counts, spec, tick, pool)
         if progress is not None:
             progress("done", total, total)
-        analysis = Analysis(
-            spec, data, counts, primary, fits, results_table(fits, counts, spec), warnings
-        )
-        steps = [partial(_step, target, analysis) for _, target in STEPS]
-        for (summary_key, _), result in zip(STEPS, workers.share(steps, pool), strict=True):
-            if result is not None:
-                analysis.extras[summary_key] = result
-    return analysis
+        fitted = Fitted(fits, results_table(fits, ctx.counts, spec))
+        steps = [(key, step) for a in registry.ANALYSES for key, step in a.steps]
+        calls = [partial(step, ctx, fitted) for _, step in steps]
+        results = workers.share(calls, pool)
+    extras = {key: r for (key, _), r in zip(steps, results, strict=True) if r is not None}
+    return Run(ctx, fitted, extras)

@@ -20,7 +20,7 @@ Keys and defaults:
 - ``[ipd]`` ``horizons``, ``covariates`` (individual participant data,
   :func:`bayes_ips.data.ipd.parse_options`);
 - ``[missing_data]`` ``enabled``, ``delta_min``, ``delta_max``, ``delta_step``, ``thresholds``,
-  ``prior`` (missing-outcome analyses, :func:`bayes_ips.analyses.missing_data.options.parse_options`).
+  ``prior`` (missing-outcome analyses, :mod:`bayes_ips.analyses.missing_data.options`).
 """
 
 from __future__ import annotations
@@ -29,18 +29,20 @@ import hashlib
 import re
 import stat
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from importlib import import_module, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bayes_ips.data import Comparison, resolve_path
+from bayes_ips.data.ipd import parse_options as parse_ipd
 from bayes_ips.data.trial import bundled_name, file_status
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings
 from bayes_ips.models import MODEL_NAMES
 from bayes_ips.priors import prior_names
+from bayes_ips.priors.settings import parse as parse_priors
 
 DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
@@ -96,7 +98,8 @@ class Spec:
     quick: bool = False
     warnings: tuple[str, ...] = field(default=())
     options: dict[str, Any] = field(default_factory=dict)
-    """Parsed settings of the optional sections (see :data:`OPTION_SECTIONS`), by name."""
+    """Parsed settings of the optional sections (:data:`CORE_OPTIONS` and the analyses'), by
+    name."""
 
     def with_overrides(
         self, *, data=None, treatment=None, control=None, seed=None, quick=False
@@ -137,21 +140,13 @@ class Spec:
         return spec
 
 
-OPTION_SECTIONS: dict[str, str] = {
-    "priors": "bayes_ips.priors.settings:parse",
-    "decision": "bayes_ips.analyses.decision.options:parse",
-    "ipd": "bayes_ips.data.ipd:parse_options",
-    "missing_data": "bayes_ips.analyses.missing_data.options:parse_options",
-}
-"""Optional spec sections owned by other modules: ``name -> "module:function"``, where
-``function(table, origin)`` validates the table (raising :class:`InputError` naming
-``name.key``) and returns a settings object, stored in :attr:`Spec.options`. A section absent
-from the file is parsed from ``{}``. Modules are imported only when a spec is read."""
+OptionParser = Callable[[dict, str], Any]
+"""``parse(table, origin)``: validates one optional spec section and returns its settings,
+raising :class:`InputError` naming ``<section>.<key>``."""
 
-
-def _parser(target: str) -> Callable[[dict, str], Any]:
-    module, function = target.split(":")
-    return getattr(import_module(module), function)
+CORE_OPTIONS: dict[str, OptionParser] = {"priors": parse_priors, "ipd": parse_ipd}
+"""The optional sections every run reads: ``[priors]`` and ``[ipd]``. The post-fit analyses
+bring their own (:func:`load_spec`'s ``options``); an absent section is parsed from ``{}``."""
 
 
 _TOP = {
@@ -183,18 +178,22 @@ _SAMPLER = {"backend": str, "chains": int, "draws": int, "tune": int, "target_ac
 _DIAGNOSTICS = {"rhat_max": float, "ess_min": float, "divergences_max": int, "ebfmi_min": float}
 
 
-def check_keys(table: dict, schema: dict, origin: str, prefix: str) -> None:
+def check_keys(
+    table: dict, schema: dict, origin: str, prefix: str, sections: Iterable[str] = ()
+) -> None:
     """Every key of a spec table is in ``schema`` (name -> type) with a value of that type; a
-    ``float`` also takes an int, an ``int`` never a bool. Raises :class:`InputError` naming
+    ``float`` also takes an int, an ``int`` never a bool. ``sections`` are further keys whose
+    value must be a table (checked by their own parsers). Raises :class:`InputError` naming
     ``prefix + key``. The option sections' parsers use it for their own tables."""
+    sections = tuple(sections)
     for k, v in table.items():
         name = f"{prefix}{k}"
-        if not prefix and k in OPTION_SECTIONS:
+        if k in sections:
             if not isinstance(v, dict):
                 raise InputError(origin, "must be a table", field=name)
             continue
         if k not in schema:
-            allowed = [*schema, *(OPTION_SECTIONS if not prefix else ())]
+            allowed = [*schema, *sections]
             raise InputError(origin, f"unknown key; allowed here: {', '.join(allowed)}", field=name)
         want = schema[k]
         ok = (isinstance(v, want) and not (want is int and isinstance(v, bool))) or (
@@ -240,13 +239,16 @@ def _read(path: str | Path) -> tuple[bytes, str, Path | None]:
         raise InputError(text, f"cannot read the spec ({exc.strerror})") from None
 
 
-def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
+def load_spec(path: str | Path, options: Mapping[str, OptionParser]) -> Spec:
     """Read, validate and merge a spec with the defaults.
 
     Parameters
     ----------
     path : str or path-like
         A TOML file, or ``package:default.toml`` for the bundled default (``models/default.toml``).
+    options : mapping
+        The post-fit analyses' spec sections, ``{section: parser}``
+        (:func:`bayes_ips.analyses.registry.option_parsers`); :data:`CORE_OPTIONS` are read too.
     """
     raw, origin, base = _read(path)
     try:
@@ -261,11 +263,13 @@ def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
         raise InputError(
             origin, "not a usable spec (a number with too many digits, or a date out of range)"
         ) from None
-    return _build(doc, origin, hashlib.sha256(raw).hexdigest(), base)
+    return _build(doc, origin, hashlib.sha256(raw).hexdigest(), base, CORE_OPTIONS | dict(options))
 
 
-def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spec:
-    check_keys(doc, _TOP, origin, "")
+def _build(
+    doc: dict[str, Any], origin: str, sha: str, base: Path | None, parsers: dict[str, OptionParser]
+) -> Spec:
+    check_keys(doc, _TOP, origin, "", sections=parsers)
     sections = {
         "data": _DATA,
         "estimands": _ESTIMANDS,
@@ -290,9 +294,7 @@ def _build(doc: dict[str, Any], origin: str, sha: str, base: Path | None) -> Spe
         )
     seed = in_range(doc.get("seed", 20221), 0, MAX_SEED, origin, "seed")
 
-    options = {
-        name: _parser(target)(doc.get(name, {}), origin) for name, target in OPTION_SECTIONS.items()
-    }
+    options = {name: parse(doc.get(name, {}), origin) for name, parse in parsers.items()}
     models = doc.get("models", {"beta_binomial": {"priors": ["reference"]}})
     if not models:
         raise InputError(origin, "list at least one model", field="models")

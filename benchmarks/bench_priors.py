@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 
+from bayes_ips.analyses.sensitivity.exact import effect_posteriors
+from bayes_ips.analyses.sensitivity.heatmap import benefit_map
 from bayes_ips.data import Comparison, load_trial
 from bayes_ips.priors import PriorContext, library
 from bayes_ips.priors.ess import prior_ess
 from bayes_ips.priors.meta_analytic import MapSettings, external_predictive, fit_mixture
 from bayes_ips.priors.settings import parse
-from bayes_ips.analyses.sensitivity.exact import effect_posteriors
-from bayes_ips.analyses.sensitivity.heatmap import benefit_map
 
 
 def timed(label: str, fn, repeat: int = 3):

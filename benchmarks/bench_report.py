@@ -59,18 +59,23 @@ def main() -> None:
         _row("bayes-ips report RUN_DIR (new process)", *_timed(command, args.repeat)[:2])
 
         from bayes_ips import api
+        from bayes_ips.analyses.registry import layout
         from bayes_ips.report import render_html, render_markdown
         from bayes_ips.report.figures import all_figures
 
         best, med, results = _timed(lambda: api.load_run(run_dir), args.repeat)
         _row("  load summary.json and fits", best, med)
         best, med, figures = _timed(
-            lambda: all_figures(results.fits, results.summary_data), args.repeat
+            lambda: all_figures(results.fits, results.summary_data, layout().figures), args.repeat
         )
         _row(f"  draw {len(figures)} figures", best, med)
-        best, med, html = _timed(lambda: render_html(results.summary_data, figures), args.repeat)
+        best, med, html = _timed(
+            lambda: render_html(results.summary_data, figures, layout()), args.repeat
+        )
         _row("  render HTML", best, med)
-        best, med, _ = _timed(lambda: render_markdown(results.summary_data, figures), args.repeat)
+        best, med, _ = _timed(
+            lambda: render_markdown(results.summary_data, figures, layout()), args.repeat
+        )
         _row("  render Markdown", best, med)
         best, med, _ = _timed(lambda: api.write_run(run_dir, results), args.repeat)
         _row("  write the run folder (fits, figures, reports)", best, med)

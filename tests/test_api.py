@@ -12,7 +12,6 @@ import bayes_ips
 from bayes_ips.api import Results, reanalyze
 from bayes_ips.errors import InputError
 from bayes_ips.priors import library
-from bayes_ips.priors.listing import context_for
 
 from .conftest import IPS_CSV
 
@@ -120,7 +119,7 @@ def test_every_cli_verb_has_a_python_function(tmp_path, results):
     with pytest.raises(InputError, match="file not found"):
         bayes_ips.check_data(tmp_path / "missing.csv")
     listed = bayes_ips.list_priors()
-    assert listed["name"].tolist() == list(library(context_for()))
+    assert listed["name"].tolist() == list(library(bayes_ips.api.prior_context()))
     assert {"reference", "neutral_moderate", "sceptical_mcid"} <= set(listed["name"])
     assert listed["recipe"].str.len().min() > 0
     folder = results.report(tmp_path / "run")

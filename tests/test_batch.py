@@ -12,7 +12,7 @@ import pytest
 from bayes_ips import batch
 from bayes_ips.batch import BatchResults, RunRecord, run_batch
 from bayes_ips.errors import InputError
-from bayes_ips.spec import load_spec
+from bayes_ips.pipeline import load_spec
 
 from .conftest import IPS_CSV
 

@@ -35,12 +35,12 @@ from bayes_ips.analyses.decision import (
     sceptical_sd,
     success_probability,
 )
-from bayes_ips.analyses.decision.step import run as decision_step
+from bayes_ips.analyses.decision.compute import run as decision_step
 from bayes_ips.analyses.decision.trial import design_draws, smallest_n
+from bayes_ips.context import Fitted
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit
-from bayes_ips.pipeline import Analysis, run_analysis
-from bayes_ips.spec import load_spec
+from bayes_ips.pipeline import Run, load_spec, run_analysis
 
 BETA = (20.0, 18.0, 8.0, 12.0)  # IPS 19/36 and TAU 7/18 at 12 months under Beta(1, 1)
 EXACT_ONLY = '[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n'
@@ -391,7 +391,7 @@ def exact_spec(folder, extra: str = ""):
 
 
 @pytest.fixture(scope="module")
-def quick_analysis(tmp_path_factory) -> Analysis:
+def quick_analysis(tmp_path_factory) -> Run:
     spec = exact_spec(tmp_path_factory.mktemp("spec"))
     return run_analysis(load_spec(spec).with_overrides(quick=True))
 
@@ -399,9 +399,11 @@ def quick_analysis(tmp_path_factory) -> Analysis:
 def test_step_output_is_json_ready_with_provenance(quick_analysis):
     dec = quick_analysis.extras["decision"]
     json.dumps(dec, allow_nan=False)
-    horizons = quick_analysis.counts["horizon"].to_numpy().tolist()
-    assert len(dec["rules"]) == len(quick_analysis.fits) * len(horizons)
-    verified = {h: bool(quick_analysis.counts["verified"].sel(horizon=h).all()) for h in horizons}
+    horizons = quick_analysis.ctx.counts["horizon"].to_numpy().tolist()
+    assert len(dec["rules"]) == len(quick_analysis.fitted.fits) * len(horizons)
+    verified = {
+        h: bool(quick_analysis.ctx.counts["verified"].sel(horizon=h).all()) for h in horizons
+    }
     assert all(r["verified_data"] == verified[r["horizon_months"]] for r in dec["rules"])
     assert dec["economics"]["illustrative"] is True and dec["quick"] is True
     assert dec["primary_horizon"] == 12 and dec["primary_verified"] is True
@@ -414,7 +416,7 @@ def test_step_output_is_json_ready_with_provenance(quick_analysis):
 
 
 def test_step_is_reproducible(quick_analysis):
-    again = decision_step(quick_analysis)
+    again = decision_step(quick_analysis.ctx, quick_analysis.fitted)
     assert json.dumps(again, sort_keys=True) == json.dumps(
         quick_analysis.extras["decision"], sort_keys=True
     )
@@ -423,7 +425,7 @@ def test_step_is_reproducible(quick_analysis):
 def test_step_from_draws_agrees_with_the_exact_answers(quick_analysis):
     """A fit without Beta parameters (as from MCMC) takes the draws path: same answers
     within Monte Carlo error."""
-    exact_fit = quick_analysis.fits[0]
+    exact_fit = quick_analysis.fitted.fits[0]
     post = exact_fit.tree["exact_posterior"].to_dataset()
     rng = np.random.default_rng(6)
     a, b = post["a"].to_numpy(), post["b"].to_numpy()
@@ -434,17 +436,12 @@ def test_step_from_draws_agrees_with_the_exact_answers(quick_analysis):
     )
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"p": p})})
     fit = Fit("mcmc_like", exact_fit.prior, exact_fit.seed, tree)
-    rows = quick_analysis.results
+    rows = quick_analysis.fitted.table
     own = rows[(rows["model"] == exact_fit.model) & (rows["prior"] == exact_fit.prior.name)]
-    analysis = Analysis(
-        quick_analysis.spec,
-        quick_analysis.data,
-        quick_analysis.counts,
-        quick_analysis.primary_horizon,
-        [exact_fit, fit],
-        pd.concat([own, own.assign(model="mcmc_like")], ignore_index=True),
+    fitted = Fitted(
+        [exact_fit, fit], pd.concat([own, own.assign(model="mcmc_like")], ignore_index=True)
     )
-    dec = decision_step(analysis)
+    dec = decision_step(quick_analysis.ctx, fitted)
     exact_rules = [r for r in dec["rules"] if r["model"] == exact_fit.model]
     draw_rules = [r for r in dec["rules"] if r["model"] == "mcmc_like"]
     for e, d in zip(exact_rules, draw_rules, strict=True):

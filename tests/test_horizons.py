@@ -7,13 +7,12 @@ import pytest
 import xarray as xr
 
 from bayes_ips.analyses.horizons.compute import half_time, joint
+from bayes_ips.analyses.registry import layout
 from bayes_ips.data import Comparison, load_trial
 from bayes_ips.data.intervals import COHORT, interval_labels, risk_sets
 from bayes_ips.errors import InputError
-from bayes_ips.pipeline import run_analysis
+from bayes_ips.pipeline import load_spec, run_analysis
 from bayes_ips.report import render_html, render_markdown
-from bayes_ips.report.summary import build_summary
-from bayes_ips.spec import load_spec
 
 HORIZONS = [6, 12, 24]
 
@@ -89,7 +88,7 @@ def test_joint_statements_count_draws():
 def exact_summary(tmp_path_factory):
     spec = tmp_path_factory.mktemp("spec") / "s.toml"
     spec.write_text('[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n')
-    return build_summary(run_analysis(load_spec(spec)), "test")
+    return run_analysis(load_spec(spec)).summary("test")
 
 
 def test_per_horizon_fits_get_joint_statements_and_falling_rates_are_counted(exact_summary):
@@ -106,7 +105,10 @@ def test_per_horizon_fits_get_joint_statements_and_falling_rates_are_counted(exa
 
 
 def test_report_answers_both_questions(exact_summary):
-    for text in (render_html(exact_summary, []), render_markdown(exact_summary, [])):
+    for text in (
+        render_html(exact_summary, [], layout()),
+        render_markdown(exact_summary, [], layout()),
+    ):
         assert "Does the benefit hold at every horizon?" in text
         assert "How bad would the missing outcomes have to be to overturn it?" in text
         assert "horizons analysed as separate data" in text  # no cumulative model was fitted

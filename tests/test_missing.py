@@ -11,8 +11,7 @@ from bayes_ips.analyses.missing_data import compute as missing
 from bayes_ips.analyses.missing_data import options as missing_options
 from bayes_ips.analyses.missing_data.compute import ArmData, PatternMixture, completion_weights
 from bayes_ips.errors import InputError
-from bayes_ips.pipeline import run_analysis
-from bayes_ips.spec import load_spec
+from bayes_ips.pipeline import load_spec, run_analysis
 
 IPS_12 = (ArmData(1 + 19, 1 + 17, 2), ArmData(1 + 7, 1 + 11, 2))
 UNEVEN = (ArmData(0.5 + 4, 0.5 + 20, 9), ArmData(0.5 + 12, 0.5 + 3, 5))

@@ -197,7 +197,7 @@ def test_a_model_reused_for_another_prior_or_run_gives_the_draws_of_a_fresh_one(
     """Models are kept by family, prior structure and data; a reused one has every prior value
     reset, so its draws equal those of a model built and compiled afresh."""
     from bayes_ips import pipeline
-    from bayes_ips.spec import load_spec
+    from bayes_ips.pipeline import load_spec
 
     path = tmp_path / "spec.toml"
     path.write_text(

@@ -296,7 +296,7 @@ def test_bad_priors_section_is_a_one_line_input_error(table, field, rule):
 
 
 def test_spec_accepts_user_defined_prior_names_and_rejects_unknown_ones(tmp_path, cli):
-    from bayes_ips.spec import load_spec
+    from bayes_ips.pipeline import load_spec
 
     spec = tmp_path / "s.toml"
     spec.write_text(

@@ -10,16 +10,15 @@ from html.parser import HTMLParser
 from itertools import pairwise
 
 import html5lib
-import jinja2
 import numpy as np
 import pytest
 
-import bayes_ips.report as report
+from bayes_ips.analyses.registry import layout
 from bayes_ips.report import md_code, render_html, render_markdown
 from bayes_ips.report.checklist import wambs
-from bayes_ips.report.figures import Figure
 from bayes_ips.report.methods import model_method, parse_relations, to_mathml, to_text
-from bayes_ips.report.sections import SECTIONS, optional_sections
+from bayes_ips.report.sections import Layout, Section, analysis_sections, question
+from bayes_ips.report.style import Figure
 from bayes_ips.rundir import atomic_write
 
 from .conftest import write_table
@@ -280,7 +279,7 @@ def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report
     assert 'id="sec-diagnostics"' not in html and 'id="sec-warnings"' not in html
     for key in ("ppc", "comparison", "sensitivity", "decision"):
         del summary[key]
-    bare = render_html(summary, [])
+    bare = render_html(summary, [], layout())
     for absent in ("diagnostics", "ppc", "comparison", "sensitivity", "decision", "warnings"):
         absent = f"sec-{absent}"
         assert f'id="{absent}"' not in bare and f'href="#{absent}"' not in bare
@@ -350,7 +349,7 @@ def test_rerender_reproduces_every_output_byte_for_byte(report_run, tmp_path, cl
 
 def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_run):
     s = _with_mcmc(_summary(report_run))
-    html = render_html(s, [])
+    html = render_html(s, [], layout())
     html5lib.HTMLParser(strict=True).parse(html)
     h2 = [text for level, text in _outline(html).headings if level == 2]
     assert h2[3:6] == ["Convergence diagnostics", "Posterior-predictive checks", "Model comparison"]
@@ -367,13 +366,13 @@ def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_ru
     assert "Exact fits need no checks: beta_binomial / reference" in diag
     assert "Re-run (target_accept 0.95, tune 2000) after: R-hat 1.09 &gt; 1.01" in diag
     assert "Prior ESS" in html and "12.5" in html
-    md = render_markdown(s, [])
+    md = render_markdown(s, [], layout())
     assert "## Convergence diagnostics" in md and "| **NOT CONVERGED** |" in md
     assert "## Model comparison" in md and "## Posterior-predictive checks" in md
     mixed = "For the hierarchical beta-binomial model each replicated count comes from a fresh draw"
     assert mixed in html and mixed in md
     s["ppc"]["fits"] = [f for f in s["ppc"]["fits"] if f["model"] != "hierarchical_beta_binomial"]
-    assert "fresh draw" not in render_markdown(s, [])
+    assert "fresh draw" not in render_markdown(s, [], layout())
 
 
 def test_wambs_items_follow_the_summary(report_run):
@@ -387,59 +386,54 @@ def test_wambs_items_follow_the_summary(report_run):
     assert mcmc[3] == "not checked"
 
 
-# -- optional sections -----------------------------------------------------------------------------
+# -- the analyses' sections ------------------------------------------------------------------------
 
 
-def test_optional_sections_follow_the_registry_order_and_omit_empty(monkeypatch, report_run):
-    monkeypatch.setattr(
-        "bayes_ips.report.sections.SECTIONS",
-        [
-            ("decision", lambda s: {"title": "decision analysis", "value": HOSTILE}),
-            ("missing_data", lambda s: None),
-            ("extra", "bayes_ips.report.sections:question"),
-            ("sensitivity", lambda s: {"value": 1}),
-            ("decision", lambda s: {"registered": "twice: the first one wins"}),
-        ],
-    )
-    names = [sec["name"] for sec in optional_sections(_summary(report_run))]
-    assert names == ["sensitivity", "decision", "extra"]
-    templates = {
-        f"sections/{n}.{ext}.j2": f"<h2>{n}</h2><p>{{{{ sec.data.get('value') }}}}</p>\n"
-        for n in ("decision", "extra")
-        for ext in ("html", "md")
-    }
+def test_analysis_sections_follow_the_layout_order_and_omit_empty(tmp_path, report_run):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for n in ("decision", "extra"):
+        for ext in ("html", "md"):
+            (templates / f"{n}.{ext}.j2").write_text(
+                f"<h2>{n}</h2><p>{{{{ sec.data.get('value') }}}}</p>\n"
+            )
     # a template may carry its own section element and id: it is not wrapped again
-    templates["sections/sensitivity.html.j2"] = (
+    (templates / "sensitivity.html.j2").write_text(
         '<section id="sec-sensitivity"><h2>Prior sensitivity</h2></section>\n'
     )
-    templates["sections/sensitivity.md.j2"] = "## Prior sensitivity\n"
-    monkeypatch.setattr(
-        report,
-        "_loader",
-        lambda: jinja2.ChoiceLoader(
-            [jinja2.DictLoader(templates), jinja2.PackageLoader("bayes_ips", "report/templates")]
-        ),
+    (templates / "sensitivity.md.j2").write_text("## Prior sensitivity\n")
+    layout = Layout(
+        sections=(
+            Section("sensitivity", lambda s: {"value": 1}, templates),
+            Section("missing_data", lambda s: None, templates),
+            Section(
+                "decision", lambda s: {"title": "decision analysis", "value": HOSTILE}, templates
+            ),
+            Section("extra", question, templates),
+        )
     )
+    assert [sec["name"] for sec in analysis_sections(_summary(report_run), layout)] == [
+        "sensitivity",
+        "missing_data",
+        "decision",
+        "extra",
+    ]
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
     fig = Figure(
         "decision_curve", "Net benefit", "A curve of net benefit by threshold.", svg, "decision"
     )
-    report._env.cache_clear()
-    try:
-        html = render_html(_summary(report_run), [fig])
-        md = render_markdown(_summary(report_run), [fig])
-    finally:
-        report._env.cache_clear()
+    html = render_html(_summary(report_run), [fig], layout)
+    md = render_markdown(_summary(report_run), [fig], layout)
     html5lib.HTMLParser(strict=True).parse(html)
     order = [html.index(f'id="sec-{n}"') for n in ("results", "sensitivity", "decision", "repro")]
     assert order == sorted(order)
+    assert 'id="sec-missing_data"' not in html and "missing_data" not in md
     assert "&lt;script&gt;" in html and "<script" not in html
     assert html.count('id="sec-sensitivity"') == 1 and html.count('id="sec-decision"') == 1
     decision = html[html.index('id="sec-decision"') : html.index('id="sec-extra"')]
     assert 'alt="A curve of net benefit by threshold."' in decision
     assert "![A curve of net benefit by threshold.](figures/decision_curve.svg)" in md
     assert '<a href="#sec-decision">Decision analysis</a>' in html
-    assert SECTIONS == [] or all(isinstance(name, str) for name, _ in SECTIONS)
 
 
 # -- methods notation ------------------------------------------------------------------------------

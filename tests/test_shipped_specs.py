@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bayes_ips.batch import run_batch
-from bayes_ips.spec import DEFAULT_SPEC, load_spec
+from bayes_ips.pipeline import load_spec
+from bayes_ips.spec import DEFAULT_SPEC
 
 MODELS = Path(__file__).parents[1] / "models"
 SPECS = sorted(MODELS.glob("*.toml"))

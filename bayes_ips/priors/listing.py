@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bayes_ips.priors.ess import prior_ess
-from bayes_ips.priors.library import PriorContext, anchor, library, unavailable
-
-
-def context_for(spec_path: str | Path | None = None, data: str | Path | None = None):
-    """The prior context of a spec (default: the bundled one) and its data."""
-    from bayes_ips.data import load_trial
-    from bayes_ips.spec import DEFAULT_SPEC, load_spec
-
-    spec = load_spec(spec_path or DEFAULT_SPEC).with_overrides(data=data)
-    trial = load_trial(spec.data_path)
-    counts = trial.counts(spec.comparison)
-    horizons = counts["horizon"].to_numpy().tolist()
-    primary = spec.primary_horizon if spec.primary_horizon in horizons else max(horizons)
-    return anchor(spec.options.get("priors"), counts, primary)
+from bayes_ips.priors.library import PriorContext, library, unavailable
 
 
 def _ess_line(prior, context: PriorContext) -> str:
@@ -37,11 +22,9 @@ def _ess_line(prior, context: PriorContext) -> str:
     return "; ".join(parts)
 
 
-def describe_library(
-    spec_path: str | Path | None = None, data: str | Path | None = None
-) -> list[str]:
-    """One block of lines per prior: name, distribution, ESS and recipe."""
-    context = context_for(spec_path, data)
+def describe_library(context: PriorContext) -> list[str]:
+    """One block of lines per prior of a run's library (:attr:`RunContext.priors
+    <bayes_ips.context.RunContext>`): name, distribution, ESS and recipe."""
     lines = [
         f"anchor control rate {100 * context.control_rate:.1f}% ({context.control_rate_source})",
         "",

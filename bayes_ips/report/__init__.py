@@ -21,21 +21,17 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from bayes_ips.report.figures import Figure, all_figures
+from bayes_ips.report.figures import all_figures
+from bayes_ips.report.format import UNVERIFIED_FLAG, pct, pp, ratio
 from bayes_ips.report.methods import rst_inline, rst_plain
-from bayes_ips.report.sections import (
-    UNVERIFIED_FLAG,
-    answers,
-    context,
-    pct,
-    pp,
-    ratio,
-    result_row,
-)
-from bayes_ips.report.summary import build_summary, dumps
+from bayes_ips.report.sections import Layout, Section, answers, context, result_row
+from bayes_ips.report.style import Figure
+from bayes_ips.report.summary import build_summary, dumps, headline_fit
 from bayes_ips.rundir import atomic_write
 
 __all__ = [
+    "Layout",
+    "Section",
     "build_summary",
     "dumps",
     "render_batch_index",
@@ -68,8 +64,13 @@ def md_code(text) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _loader() -> jinja2.BaseLoader:
-    return jinja2.PackageLoader("bayes_ips", "report/templates")
+def _loader(layout: Layout | None) -> jinja2.BaseLoader:
+    """The core templates, and each analysis section's under ``<name>/``."""
+    own = layout.sections if layout is not None else ()
+    sections = {sec.name: jinja2.FileSystemLoader(sec.templates) for sec in own}
+    return jinja2.ChoiceLoader(
+        [jinja2.PackageLoader("bayes_ips", "report/templates"), jinja2.PrefixLoader(sections)]
+    )
 
 
 def breakable(text) -> Markup:
@@ -78,9 +79,9 @@ def breakable(text) -> Markup:
 
 
 @cache
-def _env(html: bool) -> jinja2.Environment:
+def _env(html: bool, layout: Layout | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=_loader(),
+        loader=_loader(layout),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
@@ -106,29 +107,29 @@ def _figure_file(fig: Figure) -> str:
     return f"figures/{fig.name}.svg"
 
 
-def render_html(summary: dict, figures: list[Figure]) -> str:
+def render_html(summary: dict, figures: list[Figure], layout: Layout) -> str:
     """The self-contained HTML report (figures embedded as SVG data URIs)."""
-    return _env(True).get_template("report.html.j2").render(**context(summary, figures, _data_uri))
+    template = _env(True, layout).get_template("report.html.j2")
+    return template.render(**context(summary, figures, _data_uri, layout))
 
 
-def render_markdown(summary: dict, figures: list[Figure]) -> str:
+def render_markdown(summary: dict, figures: list[Figure], layout: Layout) -> str:
     """The Markdown report; figures are referenced under ``figures/``."""
-    text = (
-        _env(False).get_template("report.md.j2").render(**context(summary, figures, _figure_file))
-    )
+    template = _env(False, layout).get_template("report.md.j2")
+    text = template.render(**context(summary, figures, _figure_file, layout))
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def _notebook_headline(summary: dict) -> dict:
     """The headline fit's rows, with the range of P(benefit) over every fit at each horizon."""
-    first = summary["run"]["fits"][0]
+    model, prior = headline_fit(summary)
     ranges = {a["horizon"]: a["range"] for a in answers(summary)}
     rows = [
         {**result_row(r), "range": ranges[f"{r['horizon_months']:g}"]}
         for r in summary["results"]
-        if (r["model"], r["prior"]) == (first["model"], first["prior"])
+        if (r["model"], r["prior"]) == (model, prior)
     ]
-    return {"model": first["model"], "prior": first["prior"], "rows": rows}
+    return {"model": model, "prior": prior, "rows": rows}
 
 
 def render_notebook_html(summary: dict, status: str, passed: bool) -> str:
@@ -174,7 +175,9 @@ def render_batch_index(rows: list[dict], exit_code: int, status: str) -> str:
     )
 
 
-def write_report(folder: Path, summary: dict, fits, figures: list[Figure] | None = None) -> None:
+def write_report(
+    folder: Path, summary: dict, fits, layout: Layout, figures: list[Figure] | None = None
+) -> None:
     """Write report.html, report.md, summary.json and figures/ into ``folder``.
 
     Each file is written to a temporary name and renamed into place, so a reader never sees a
@@ -182,11 +185,11 @@ def write_report(folder: Path, summary: dict, fits, figures: list[Figure] | None
     ``figures`` are the already rendered :func:`all_figures` of these fits, if the caller has them.
     """
     if figures is None:
-        figures = all_figures(fits, summary)
+        figures = all_figures(fits, summary, layout.figures)
     fig_dir = Path(folder) / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     for fig in figures:
         atomic_write(Path(folder) / _figure_file(fig), fig.svg)
-    atomic_write(Path(folder) / "report.html", render_html(summary, figures))
-    atomic_write(Path(folder) / "report.md", render_markdown(summary, figures))
+    atomic_write(Path(folder) / "report.html", render_html(summary, figures, layout))
+    atomic_write(Path(folder) / "report.md", render_markdown(summary, figures, layout))
     atomic_write(Path(folder) / "summary.json", dumps(summary))

@@ -1,156 +1,32 @@
-"""Report figures: one matplotlib style, the Okabe–Ito colour-blind-safe palette, labelled axes.
+"""The report's core figures: forest plot, threshold curves and risk-difference densities.
 
-Every figure uses the same encoding: a prior has one colour (and, past seven priors, a dash
-pattern) and a model one marker, in the order of ``summary["run"]["fits"]``; horizons are panels
-titled from the data, and panels of horizons whose counts are unverified are tinted and say so in
-their title. Each builder takes the fits and the summary and returns a :class:`Figure` (SVG text,
-caption, alt text and the report section it belongs to), or None when it does not apply.
+Each builder takes the fits and the summary and returns a :class:`~bayes_ips.report.style.Figure`
+or None when it does not apply. The post-fit analyses bring their own figures
+(:mod:`bayes_ips.analyses`); :func:`all_figures` draws the core ones and theirs, in order.
 """
 
 from __future__ import annotations
 
-import io
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
-from importlib import import_module
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend; elsewhere no GUI
-    matplotlib.use("Agg")
-import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.lines import Line2D
 
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-PRIOR_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#D55E00"]
-"""Okabe–Ito without yellow (too pale on white), blue first."""
-DASHES = ["-", "--", ":", "-."]
-MARKERS = ["o", "s", "^", "D", "v", "P"]
-WARN = "#D55E00"
-WARN_TINT = "#FBEDE3"
-STYLE = {
-    "svg.hashsalt": "bayes_ips",
-    "svg.fonttype": "none",
-    "font.size": 9,
-    "font.family": "DejaVu Sans",
-    "axes.titlesize": 9,
-    "axes.labelsize": 9,
-    "legend.fontsize": 8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO),
-    "figure.dpi": 100,
-}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A rendered figure.
-
-    Attributes
-    ----------
-    name : str
-        File stem under ``figures/`` and the key templates use (``figs[name]``).
-    caption, alt : str
-        Caption shown under it; alt text for screen readers.
-    svg : str
-        The SVG markup.
-    section : str or None
-        The report section that shows it, after the section's own content: a core section
-        (``"methods"``, ``"results"``, ``"diagnostics"``, ``"ppc"``, ``"comparison"``) or an
-        optional section's name. None: shown only where a template places it (``figs[name]``).
-    """
-
-    name: str
-    caption: str
-    alt: str
-    svg: str
-    section: str | None = None
-    mpl: matplotlib.figure.Figure | None = field(default=None, repr=False, compare=False)
-    """The matplotlib figure it was rendered from (closed in pyplot): ``Results.plot(name)``."""
-
-
-def render(fig, name: str, caption: str, alt: str, section: str | None = None) -> Figure:
-    """Close a matplotlib figure into a :class:`Figure` (reproducible SVG: no date, fixed ids)."""
-    buf = io.StringIO()
-    with plt.rc_context(STYLE):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    return Figure(name, caption, alt, buf.getvalue(), section, fig)
-
-
-# -- the shared encoding ------------------------------------------------------------------------
-
-
-def horizons(summary: dict) -> list[float]:
-    return sorted({r["horizon_months"] for r in summary["results"]})
-
-
-def unverified_horizons(summary: dict) -> set[float]:
-    return {r["horizon_months"] for r in summary["results"] if not r["verified_data"]}
-
-
-def horizon_title(h: float, summary: dict) -> str:
-    """Panel title of a horizon; unverified horizons say so."""
-    primary = " (primary)" if h == summary["run"].get("primary_horizon") else ""
-    flag = "\nUNVERIFIED placeholder data" if h in unverified_horizons(summary) else ""
-    return f"{h:g} months{primary}{flag}"
-
-
-def style_panel(ax, h: float, summary: dict) -> None:
-    """Title a horizon panel; tint it when its counts are unverified."""
-    flagged = h in unverified_horizons(summary)
-    ax.set_title(horizon_title(h, summary), color=WARN if flagged else "black")
-    if flagged:
-        ax.set_facecolor(WARN_TINT)
-
-
-def fit_keys(summary: dict) -> list[tuple[str, str]]:
-    """(model, prior) pairs in the run's order."""
-    return [(f["model"], f["prior"]) for f in summary["run"]["fits"]]
-
-
-def encoding(summary: dict) -> tuple[dict[str, dict], dict[str, str]]:
-    """Colour and dash per prior, marker per model, in the order the run lists its fits."""
-    priors = list(dict.fromkeys(p for _, p in fit_keys(summary)))
-    models = list(dict.fromkeys(m for m, _ in fit_keys(summary)))
-    prior_style = {
-        p: {
-            "color": PRIOR_COLOURS[i % len(PRIOR_COLOURS)],
-            "ls": DASHES[(i // len(PRIOR_COLOURS)) % len(DASHES)],
-        }
-        for i, p in enumerate(priors)
-    }
-    model_marker = {m: MARKERS[i % len(MARKERS)] for i, m in enumerate(models)}
-    return prior_style, model_marker
-
-
-def legend(fig, summary: dict, *, lines: bool) -> None:
-    """One legend below the panels: priors by colour, models by marker."""
-    prior_style, model_marker = encoding(summary)
-    handles = [
-        Line2D([], [], color=s["color"], ls=s["ls"] if lines else "none", marker="o", label=p)
-        for p, s in prior_style.items()
-    ]
-    if len(model_marker) > 1 or not lines:
-        handles += [
-            Line2D([], [], color="0.3", ls="none", marker=mk, label=m)
-            for m, mk in model_marker.items()
-        ]
-    fig.legend(
-        handles=handles,
-        loc="outside right upper",
-        ncol=1 if len(handles) <= 16 else 2,
-        frameon=False,
-        title="prior (colour), model (marker)",
-        title_fontsize=8,
-    )
+from bayes_ips.report.format import UNVERIFIED_COUNTS
+from bayes_ips.report.style import (
+    OKABE_ITO,
+    STYLE,
+    Figure,
+    encoding,
+    fit_keys,
+    horizons,
+    legend,
+    render,
+    style_panel,
+    unverified_horizons,
+)
 
 
 def rd_draws(fit, summary: dict, h: float) -> np.ndarray:
@@ -313,8 +189,7 @@ def forest(fits, summary: dict) -> Figure:
     band = f" Grey band: |RD| < {100 * rope:g} pp (practically no difference)." if rope else ""
     flagged = sorted(unverified_horizons(summary))
     warn = (
-        f" Tinted panels ({', '.join(f'{h:g}' for h in flagged)} months) use UNVERIFIED "
-        "placeholder counts."
+        f" Tinted panels ({', '.join(f'{h:g}' for h in flagged)} months) use {UNVERIFIED_COUNTS}."
         if flagged
         else ""
     )
@@ -394,66 +269,101 @@ def thresholds(fits, summary: dict) -> Figure:
     )
 
 
+# -- convergence ----------------------------------------------------------------------------------
+
+
+MAX_RANK_PLOTS = 4
+RANK_POINTS = 200
+"""Points of each rank-ECDF line (ArviZ's default for ECDFs)."""
+
+
+def first_per_model(fits) -> list:
+    """The first fit of each model family, in the run's order."""
+    seen, out = set(), []
+    for fit in fits:
+        if fit.model not in seen:
+            seen.add(fit.model)
+            out.append(fit)
+    return out
+
+
+def _rank_ecdf_panels(tree, names: list[str]):
+    """``(label, x, y)`` per variable and coordinate: the ECDF of each chain's fractional ranks
+    (ranked over all chains) minus the uniform CDF, as ArviZ's ``plot_rank`` computes it; ``y``
+    has one row per chain."""
+    from arviz_base import xarray_sel_iter
+    from arviz_base.labels import BaseLabeller
+
+    ranks = (
+        tree["posterior"]
+        .to_dataset()[names]
+        .azstats.compute_ranks(dim=["chain", "draw"], relative=True)
+    )
+    ecdf = ranks.azstats.ecdf(dim=["draw"], pit=True, npoints=RANK_POINTS)
+    skip = {"plot_axis", "chain", *(d for d in ecdf.dims if d not in ranks.dims)}
+    for name, sel, isel in xarray_sel_iter(ecdf, var_names=names, skip_dims=skip):
+        panel = ecdf[name].sel(sel)
+        x = panel.sel(plot_axis="x").transpose("chain", ...).to_numpy()
+        y = panel.sel(plot_axis="y").transpose("chain", ...).to_numpy()
+        yield BaseLabeller().make_label_flat(name, sel, isel), x, y
+
+
+def rank_plots(fits, summary: dict) -> Figure | None:
+    """Rank plots of the key parameters of the first MCMC fit of each model family."""
+    import arviz_stats  # noqa: F401  (registers the ``azstats`` accessor)
+
+    from bayes_ips.models import module
+
+    mcmc = [f for f in first_per_model(fits) if f.diagnostics is not None][:MAX_RANK_PLOTS]
+    if not mcmc:
+        return None
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(11, 2.8 * len(mcmc)), layout="constrained")
+        subfigs = np.atleast_1d(fig.subfigures(len(mcmc), 1))
+        for sub, fit in zip(subfigs, mcmc, strict=True):
+            names = [v for v in module(fit.model).KEY_PARAMETERS[:2] if v in fit.tree["posterior"]]
+            panels = list(_rank_ecdf_panels(fit.tree, names))
+            sub.suptitle(f"{fit.model} / {fit.prior.name}", fontsize=10, fontweight="bold")
+            axes = np.atleast_1d(sub.subplots(1, len(panels), sharey=True))
+            for ax, (label, x, y) in zip(axes, panels, strict=True):
+                for chain, (xc, yc) in enumerate(zip(x, y, strict=True)):
+                    ax.plot(xc, yc, color=OKABE_ITO[chain % len(OKABE_ITO)], lw=1)
+                ax.axhline(0, color="0.6", lw=0.8)
+                ax.set_title(label, fontsize=9)
+                ax.set_xlabel("fractional rank")
+            axes[0].set_ylabel("ECDF − uniform")
+    return render(
+        fig,
+        "rank_plots",
+        "Rank plots of key parameters (one line per chain)",
+        "Rank ECDF-difference plots per chain for the key parameters of each MCMC model; "
+        "well-mixed chains give overlapping lines near zero.",
+        "diagnostics",
+    )
+
+
 FigureBuilder = Callable[..., Figure | None]
+"""``builder(fits, summary) -> Figure | None`` (None: the figure does not apply to this run)."""
 
-FIGURES: list[FigureBuilder | str] = [
-    forest,
-    thresholds,
-    rd_densities,
-    "bayes_ips.analyses.checks.view:rank_plots",
-    "bayes_ips.analyses.checks.view:ppc_plot",
-    "bayes_ips.analyses.checks.view:prior_predictive_plot",
-    "bayes_ips.analyses.sensitivity.view:effect_density_figure",
-    "bayes_ips.analyses.sensitivity.view:threshold_figure",
-    "bayes_ips.analyses.sensitivity.view:overlay_figure",
-    "bayes_ips.analyses.sensitivity.view:heatmap_figure",
-    "bayes_ips.analyses.horizons.view:cumulative_figure",
-    "bayes_ips.analyses.missing_data.view:tipping_figure",
-    "bayes_ips.analyses.decision.view:rules_figure",
-    "bayes_ips.analyses.decision.view:ceac_figure",
-    "bayes_ips.analyses.decision.view:assurance_figure",
-    "bayes_ips.analyses.decision.view:oc_figure",
-]
-"""Figure builders, in order: ``builder(fits, summary) -> Figure | None`` (None: not applicable),
-or a ``"module:function"`` string naming one (imported when the report is rendered, so a
-re-render from a run folder finds builders whose module the run imported)."""
+CORE_FIGURES: tuple[FigureBuilder, ...] = (forest, thresholds, rd_densities, rank_plots)
+"""The figures of the core sections, in order; the analyses' figures follow them."""
 
 
-def resolve(target: FigureBuilder | str) -> Callable:
-    """A registered builder: the callable itself or the one a ``"module:function"`` names."""
-    if isinstance(target, str):
-        module, function = target.split(":")
-        return getattr(import_module(module), function)
-    return target
-
-
-def load_registrations() -> None:
-    """Import the modules of the post-fit analyses (``analysis.STEPS``).
-
-    A module may register report sections and figures when it is imported; a re-render of a
-    finished run does not run the analyses, so their modules are imported here instead.
-    """
-    from bayes_ips.pipeline import STEPS
-
-    for _, target in STEPS:
-        import_module(target.split(":")[0])
-
-
-def all_figures(fits, summary: dict) -> list[Figure]:
-    """Every figure the report shows, in order."""
-    load_registrations()
-    figures = [resolve(target)(fits, summary) for target in FIGURES]
+def all_figures(fits, summary: dict, builders: Sequence[FigureBuilder]) -> list[Figure]:
+    """Every figure of ``builders`` that applies to this run, in order."""
+    figures = [build(fits, summary) for build in builders]
     return [fig for fig in figures if fig is not None]
 
 
-def figure_calls(fits, summary: dict) -> list[Callable[[], Figure | None]]:
-    """The report's figures as argument-free calls, for :func:`bayes_ips.workers.share`. Each
+def figure_calls(
+    fits, summary: dict, builders: Sequence[FigureBuilder]
+) -> list[Callable[[], Figure | None]]:
+    """The figures of ``builders`` as argument-free calls, for a runner to share out. Each
     returns its figure without the matplotlib figure (``mpl`` is None: a report needs only the
     SVG), or None where the run has nothing to show."""
-    load_registrations()
-    return [partial(_detached, target, fits, summary) for target in FIGURES]
+    return [partial(_detached, build, fits, summary) for build in builders]
 
 
-def _detached(target: FigureBuilder | str, fits, summary: dict) -> Figure | None:
-    fig = resolve(target)(fits, summary)
+def _detached(build: FigureBuilder, fits, summary: dict) -> Figure | None:
+    fig = build(fits, summary)
     return None if fig is None else replace(fig, mpl=None)

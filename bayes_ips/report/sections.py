@@ -2,9 +2,10 @@
 
 Every section is built from summary.json alone (figures come with the saved fits), in the order
 the report shows them: executive summary, data and provenance, methods and priors, convergence
-diagnostics, posterior-predictive checks, model comparison, results by horizon, the optional
-sections (:data:`SECTIONS`), warnings, and the reproducibility appendix with the WAMBS checklist.
-A section whose analysis did not run is None and is left out.
+diagnostics, the analyses' checks of the fits, results by horizon, the analyses' other sections,
+warnings, and the reproducibility appendix with the WAMBS checklist. The analyses' sections come
+in a :class:`Layout` (:mod:`bayes_ips.analyses.registry`); a section whose analysis did not run
+is None and is left out.
 
 Nothing here escapes text: the HTML exporter autoescapes and the Markdown exporter escapes with its
 own filter, so user-supplied strings (arm labels, sources, titles) are safe in both.
@@ -13,62 +14,26 @@ own filter, so user-supplied strings (arm labels, sources, titles) are safe in b
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
+from dataclasses import dataclass
+from pathlib import Path
 
 from bayes_ips.report.checklist import PPC_TAIL, ppc_cells, wambs
-from bayes_ips.report.figures import Figure, load_registrations
+from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
+from bayes_ips.report.format import (
+    UNVERIFIED,
+    UNVERIFIED_FLAG,
+    interval,
+    level,
+    model_title,
+    nnt,
+    num,
+    pct,
+    pp,
+    ratio,
+)
 from bayes_ips.report.methods import model_method
-
-MODEL_TITLES = {
-    "beta_binomial": "exact independent beta-binomial",
-    "hierarchical_beta_binomial": "hierarchical beta-binomial",
-    "hierarchical_logistic": "hierarchical logistic",
-    "discrete_time_hazard": "discrete-time hazard",
-    "adjusted_logistic": "covariate-adjusted logistic",
-}
-UNVERIFIED_FLAG = "⚠ UNVERIFIED placeholder"
-MIXED_PREDICTIVE = ("hierarchical_beta_binomial",)
-"""Models whose replicated counts come from a new draw of the cell's rate (see the model)."""
-
-
-# -- number formats -------------------------------------------------------------------------------
-
-
-def pct(p: float | None, digits: int = 1) -> str:
-    return "–" if p is None else f"{100 * p:.{digits}f}%"
-
-
-def pp(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:+.1f}"
-
-
-def ratio(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f}"
-
-
-def num(x: float | None, digits: int = 0) -> str:
-    return "–" if x is None else f"{x:,.{digits}f}"
-
-
-def interval(d: dict, fmt=pp) -> str:
-    return f"{fmt(d['median'])} ({fmt(d['lo'])} to {fmt(d['hi'])})"
-
-
-def nnt(d: dict) -> str:
-    if d["median"] is None:
-        return "– (no benefit at the median)"
-    lo = "–" if d["lo"] is None else f"{d['lo']:.1f}"
-    hi = "∞" if d["hi"] is None else f"{d['hi']:.1f}"
-    return f"{d['median']:.1f} ({lo} to {hi})"
-
-
-def model_title(name: str) -> str:
-    return MODEL_TITLES.get(name, name.replace("_", " "))
-
-
-def _level(run: dict) -> int:
-    return round(100 * run.get("interval", 0.95))
-
+from bayes_ips.report.style import Figure
+from bayes_ips.report.summary import headline_fit
 
 # -- executive summary ----------------------------------------------------------------------------
 
@@ -89,11 +54,6 @@ def question(summary: dict) -> dict:
     }
 
 
-def _headline_fit(summary: dict) -> tuple[str, str]:
-    first = summary["run"]["fits"][0]
-    return first["model"], first["prior"]
-
-
 def _by_horizon(summary: dict) -> dict[float, list[dict]]:
     out: dict[float, list[dict]] = {}
     for r in summary["results"]:
@@ -104,8 +64,8 @@ def _by_horizon(summary: dict) -> dict[float, list[dict]]:
 def answers(summary: dict) -> list[dict]:
     """Per horizon: the headline fit's answer in words and the range across every fit."""
     run = summary["run"]
-    model, prior = _headline_fit(summary)
-    level = _level(run)
+    model, prior = headline_fit(summary)
+    percent = level(run)
     out = []
     for h, rs in _by_horizon(summary).items():
         head = next((r for r in rs if (r["model"], r["prior"]) == (model, prior)), rs[0])
@@ -115,7 +75,7 @@ def answers(summary: dict) -> list[dict]:
             f"Under the {head['prior']} prior, the probability that {run['treatment']} increases "
             f"employment compared with {run['control']} at {h:g} months is "
             f"{pct(head['p_benefit'], 0)} (risk difference {pp(head['rd']['median'])} percentage "
-            f"points, {level}% credible interval {pp(head['rd']['lo'])} to "
+            f"points, {percent}% credible interval {pp(head['rd']['lo'])} to "
             f"{pp(head['rd']['hi'])})"
         )
         if len(rs) > 1:
@@ -126,8 +86,8 @@ def answers(summary: dict) -> list[dict]:
             )
         if head["verified_data"] and not all(r["verified_data"] for r in rs):
             text += (
-                "; the fits that pool across horizons also rest on the UNVERIFIED placeholder "
-                "rows of other horizons"
+                f"; the fits that pool across horizons also rest on the {UNVERIFIED} rows of "
+                "other horizons"
             )
         out.append(
             {
@@ -237,7 +197,7 @@ def trust(summary: dict) -> dict:
 
 
 def executive(summary: dict) -> dict:
-    model, prior = _headline_fit(summary)
+    model, prior = headline_fit(summary)
     return {
         "question": question(summary),
         "answers": answers(summary),
@@ -245,7 +205,7 @@ def executive(summary: dict) -> dict:
         "trust": trust(summary),
         "headline_model": model_title(model),
         "headline_prior": prior,
-        "level": _level(summary["run"]),
+        "level": level(summary["run"]),
     }
 
 
@@ -306,7 +266,7 @@ def methods_section(summary: dict) -> dict:
         "model_names": models,
         "priors": priors,
         "any_ess": any(p["ess_text"] is not None for p in priors),
-        "level": _level(summary["run"]),
+        "level": level(summary["run"]),
         "rope": summary["run"].get("rope"),
     }
 
@@ -352,89 +312,6 @@ def _fits_of(summary: dict) -> list[tuple[str, str]]:
     return [(f["model"], f["prior"]) for f in summary["run"]["fits"]]
 
 
-def _ppc_flag(ppp: float) -> bool:
-    return not PPC_TAIL <= ppp <= 1 - PPC_TAIL
-
-
-def ppc_section(summary: dict) -> dict | None:
-    cells = ppc_cells(summary)
-    if not cells:
-        return None
-    fits: dict[str, list[dict]] = {}
-    for c in cells:
-        fits.setdefault(c["fit"], []).append(c)
-    per_fit = [
-        {
-            "fit": fit,
-            "cells": len(cs),
-            "flagged": sum(_ppc_flag(c["ppp"]) for c in cs),
-            "ppp_range": f"{min(c['ppp'] for c in cs):.2f}–{max(c['ppp'] for c in cs):.2f}",
-            "pit_range": (
-                f"{min(c['loo_pit'] for c in cs):.2f}–{max(c['loo_pit'] for c in cs):.2f}"
-                if all(c.get("loo_pit") is not None for c in cs)
-                else "–"
-            ),
-        }
-        for fit, cs in fits.items()
-    ]
-    unverified = {d["horizon_months"] for d in summary["data"] if not d["verified"]}
-    detail = [
-        {
-            "fit": c["fit"],
-            "arm": c["arm"],
-            "horizon": f"{c['horizon_months']:g}",
-            "verified": c["horizon_months"] not in unverified,
-            "observed": c["observed"],
-            "replicated": f"{c['rep_mean']:.1f} ({c['rep_lo']:g} to {c['rep_hi']:g})",
-            "ppp": f"{c['ppp']:.2f}",
-            "loo_pit": "–" if c.get("loo_pit") is None else f"{c['loo_pit']:.2f}",
-            "flagged": _ppc_flag(c["ppp"]),
-        }
-        for c in cells
-    ]
-    return {
-        "per_fit": per_fit,
-        "detail": detail,
-        "n_flagged": sum(d["flagged"] for d in detail),
-        "n_cells": len(detail),
-        "mixed": [
-            MODEL_TITLES[m]
-            for m in MIXED_PREDICTIVE
-            if any(e["model"] == m for e in summary["ppc"]["fits"])
-        ],
-        "tail": PPC_TAIL,
-        "level": _level(summary["run"]),
-    }
-
-
-def comparison_section(summary: dict) -> dict | None:
-    """PSIS-LOO comparison from summary.json ``comparison`` (``method``, ``note``, ``rows``)."""
-    comp = summary.get("comparison")
-    if not comp or not comp.get("rows"):
-        return None
-    rows = [
-        {
-            "rank": r["rank"],
-            "fit": f"{r['model']} / {r['prior']}",
-            "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
-            "diff": "best" if r["rank"] == 0 else f"{-r['elpd_diff']:.1f} ± {r['dse']:.1f}",
-            "distinct": r["rank"] != 0 and r["elpd_diff"] > 2 * r["dse"],
-            "p_loo": f"{r['p_loo']:.1f}",
-            "weight": f"{r['weight']:.2f}",
-            "k_max": f"{r['pareto_k_max']:.2f}",
-            "n_high_k": r["n_high_k"],
-            "n_obs": r["n_obs"],
-        }
-        for r in comp["rows"]
-    ]
-    return {
-        "method": comp.get("method", "PSIS-LOO"),
-        "note": comp.get("note", ""),
-        "rows": rows,
-        "any_high_k": any(r["n_high_k"] for r in rows),
-    }
-
-
 # -- results ---------------------------------------------------------------------------------------
 
 
@@ -474,64 +351,81 @@ def results_section(summary: dict) -> dict:
                 "rr_keys": [k for k, _ in rows[0]["p_rr_gt"]],
             }
         )
-    return {"horizons": horizons, "level": _level(run), "rope": run.get("rope")}
+    return {"horizons": horizons, "level": level(run), "rope": run.get("rope")}
 
 
-# -- optional sections -----------------------------------------------------------------------------
+# -- the analyses' sections ------------------------------------------------------------------------
 
 SectionBuilder = Callable[[dict], dict | None]
 
-SECTIONS: list[tuple[str, SectionBuilder | str]] = [
-    ("sensitivity", "bayes_ips.analyses.sensitivity.view:section"),
-    ("horizons", "bayes_ips.analyses.horizons.view:horizons_section"),
-    ("missing_data", "bayes_ips.analyses.missing_data.view:missing_section"),
-    ("decision", "bayes_ips.analyses.decision.view:section"),
-]
-"""Optional report sections: ``(name, builder)``. ``builder(summary)`` returns the section's
-template data (a dict), or None when the analysis did not run (the section is then omitted).
-``builder`` may be a callable or a ``"module:function"`` string, imported at render time; a
-module named in ``analysis.STEPS`` may also register on import (it is imported before every
-render, re-renders included). The first registration of a name wins.
 
-Templates ``sections/<name>.html.j2`` and ``sections/<name>.md.j2`` render the section, starting
-with their own ``<h2>`` / ``##`` heading; the HTML is wrapped in ``<section id="sec-<name>">``
-unless the template already carries that id. They see the section data as ``sec.data``, the
-figures by name as ``figs`` (``figs[name].href``, ``.f.alt``, ``.f.caption``), the summary as
-``s``, ``run``, the filters ``pct``, ``pp``, ``ratio``, ``wbr`` and, in Markdown, ``md`` and
-``mdcode``. The data's optional ``title`` names the section in the table of contents."""
+@dataclass(frozen=True)
+class Section:
+    """A report section brought by a post-fit analysis (:mod:`bayes_ips.analyses`).
 
-SECTION_ORDER = ("sensitivity", "horizons", "missing_data", "decision")
-"""Where known optional sections go, whatever order they were registered in; others follow."""
+    Attributes
+    ----------
+    name : str
+        The section's anchor (``sec-<name>``) and the stem of its templates.
+    build : callable
+        ``build(summary) -> dict | None``: the section's template data from summary.json alone
+        (so a finished run re-renders), or None when the analysis did not run (the section is
+        then left out).
+    templates : Path
+        The folder holding ``<name>.html.j2`` and ``<name>.md.j2``.
+    title : str, optional
+        Its entry in the table of contents; default: the data's ``title``, else the name.
+    before_results : bool
+        Shown between the convergence diagnostics and the results (a check of the fits), rather
+        than after the results.
+
+    Notes
+    -----
+    The templates start with their own ``<h2>`` / ``##`` heading; an HTML section after the
+    results is wrapped in ``<section id="sec-<name>">`` unless the template carries that id,
+    and is followed by the figures placed in it. Templates see the section data as
+    ``sec.data``, the figures by name as ``figs`` (``figs[name].href``, ``.f.alt``,
+    ``.f.caption``) and by section as ``placed[name]``, the summary as ``s``, ``run``, the
+    filters ``pct``, ``pp``, ``ratio``, ``wbr`` and, in Markdown, ``md`` and ``mdcode``.
+    """
+
+    name: str
+    build: SectionBuilder
+    templates: Path
+    title: str | None = None
+    before_results: bool = False
 
 
-def _resolve(target: SectionBuilder | str) -> SectionBuilder:
-    if isinstance(target, str):
-        module, function = target.split(":")
-        return getattr(import_module(module), function)
-    return target
+@dataclass(frozen=True)
+class Layout:
+    """What a report shows beyond its core sections: the analyses' sections and every figure
+    builder, in order (:func:`bayes_ips.analyses.registry.layout`)."""
+
+    sections: tuple[Section, ...] = ()
+    figures: tuple[FigureBuilder, ...] = CORE_FIGURES
 
 
-def optional_sections(summary: dict) -> list[dict]:
-    """The registered sections that have something to show, in :data:`SECTION_ORDER`."""
-    load_registrations()
-    rank = {name: i for i, name in enumerate(SECTION_ORDER)}
-    first = {}
-    for i, (name, target) in enumerate(SECTIONS):
-        first.setdefault(name, (i, target))
-    ordered = sorted(first.items(), key=lambda item: (rank.get(item[0], len(rank)), item[1][0]))
+def analysis_sections(summary: dict, layout: Layout) -> list[dict]:
+    """Every section of ``layout`` with its data (None: nothing to show) and its title."""
     out = []
-    for name, (_, target) in ordered:
-        data = _resolve(target)(summary)
-        if data is not None:
-            title = data.get("title") if isinstance(data, dict) else None
-            out.append({"name": name, "data": data, "title": title or name.replace("_", " ")})
+    for sec in layout.sections:
+        data = sec.build(summary)
+        title = sec.title or (data.get("title") if isinstance(data, dict) else None)
+        out.append(
+            {
+                "name": sec.name,
+                "data": data,
+                "title": title or sec.name.replace("_", " "),
+                "before_results": sec.before_results,
+            }
+        )
     return out
 
 
 # -- the whole report ------------------------------------------------------------------------------
 
 
-def context(summary: dict, figures: list[Figure], figure_href) -> dict:
+def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -> dict:
     """Everything the templates need.
 
     Parameters
@@ -539,33 +433,28 @@ def context(summary: dict, figures: list[Figure], figure_href) -> dict:
     figure_href : callable
         ``figure_href(figure) -> str``: how the exporter refers to a figure (a data URI for
         HTML, a relative file path for Markdown).
+    layout : Layout
+        The analyses' sections.
     """
     figs = {f.name: {"f": f, "href": figure_href(f)} for f in figures}
-
-    def placed(section: str) -> list[dict]:
-        return [v for v in figs.values() if v["f"].section == section]
-
+    placed: dict[str, list[dict]] = {}
+    for fig in figs.values():
+        placed.setdefault(fig["f"].section, []).append(fig)
     core = {
         "data": data_section(summary),
         "methods": methods_section(summary),
         "diagnostics": diagnostics_section(summary),
-        "ppc": ppc_section(summary),
-        "comparison": comparison_section(summary),
         "results": results_section(summary),
     }
-    optional = optional_sections(summary)
+    sections = analysis_sections(summary, layout)
+    before = [sec for sec in sections if sec["before_results"]]
+    after = [sec for sec in sections if not sec["before_results"] and sec["data"] is not None]
     toc = [("summary", "Summary"), ("data", "Data and provenance"), ("methods", "Methods")]
-    toc += [
-        (key, title)
-        for key, title in (
-            ("diagnostics", "Convergence"),
-            ("ppc", "Posterior-predictive checks"),
-            ("comparison", "Model comparison"),
-        )
-        if core[key] is not None
-    ]
+    if core["diagnostics"] is not None:
+        toc.append(("diagnostics", "Convergence"))
+    toc += [(sec["name"], sec["title"].capitalize()) for sec in before if sec["data"] is not None]
     toc.append(("results", "Results by horizon"))
-    toc += [(sec["name"], sec["title"].capitalize()) for sec in optional]
+    toc += [(sec["name"], sec["title"].capitalize()) for sec in after]
     if summary.get("warnings"):
         toc.append(("warnings", "Warnings"))
     toc.append(("repro", "Reproducibility"))
@@ -575,11 +464,10 @@ def context(summary: dict, figures: list[Figure], figure_href) -> dict:
         "exec": executive(summary),
         **core,
         "figs": figs,
-        "placed": {
-            name: placed(name)
-            for name in ("methods", "results", "diagnostics", "ppc", "comparison")
-        },
-        "sections": optional,
+        "placed": {name: placed.get(name, []) for name in ("methods", "results", "diagnostics")}
+        | {sec["name"]: placed.get(sec["name"], []) for sec in sections},
+        "before_results": before,
+        "sections": after,
         "toc": toc,
         "wambs": wambs(summary),
         "unverified_flag": UNVERIFIED_FLAG,

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
 from bayes_ips._version import __version__
-from bayes_ips.pipeline import Analysis
+from bayes_ips.context import Fitted, RunContext
 
 SCHEMA_VERSION = 1
-UNVERIFIED_NOTE = "UNVERIFIED: illustrative placeholder, not the published count"
 DEPENDENCIES = (
     "numpy",
     "scipy",
@@ -63,9 +62,19 @@ def json_safe(value):
     return value
 
 
-def build_summary(analysis: Analysis, command: str) -> dict:
-    """The report data for a finished analysis."""
-    spec, data = analysis.spec, analysis.data
+def build_summary(ctx: RunContext, fitted: Fitted, extras: dict[str, dict], command: str) -> dict:
+    """The report data of a finished run.
+
+    Parameters
+    ----------
+    ctx, fitted : RunContext, Fitted
+        The run and its fits.
+    extras : dict
+        The post-fit analyses' results by summary key, in report order.
+    command : str
+        The command that ran it.
+    """
+    spec, data = ctx.spec, ctx.data
     compared = {spec.comparison.treatment, spec.comparison.control}
     rows = []
     for rec in data.table.to_dict("records"):
@@ -84,7 +93,7 @@ def build_summary(analysis: Analysis, command: str) -> dict:
         row["compared"] = rec["arm"] in compared
         rows.append(row)
     priors = {}
-    for fit in analysis.fits:
+    for fit in fitted.fits:
         priors.setdefault(
             fit.prior.name, {**fit.prior.as_dict(), "description": fit.prior.describe()}
         )
@@ -104,7 +113,7 @@ def build_summary(analysis: Analysis, command: str) -> dict:
             "verified_only": spec.verified_only,
             "treatment": spec.comparison.treatment,
             "control": spec.comparison.control,
-            "primary_horizon": analysis.primary_horizon,
+            "primary_horizon": ctx.primary_horizon,
             "interval": spec.estimands.interval,
             "rope": spec.estimands.rope,
             "command": command,
@@ -117,24 +126,30 @@ def build_summary(analysis: Analysis, command: str) -> dict:
                     "seed": f.seed,
                     "file": f"fits/{f.label}.nc",
                 }
-                for f in analysis.fits
+                for f in fitted.fits
             ],
         },
         "data": rows,
-        "results": analysis.results.to_dict("records"),
+        "results": fitted.table.to_dict("records"),
         "diagnostics": [
             {"model": f.model, "prior": f.prior.name, "seed": f.seed, **f.diagnostics}
-            for f in analysis.fits
+            for f in fitted.fits
             if f.diagnostics is not None
         ],
         "priors": list(priors.values()),
-        "warnings": list(analysis.warnings),
+        "warnings": list(ctx.warnings),
         "environment": environment(),
     }
-    summary.update(analysis.extras)
+    summary.update(extras)
     return json_safe(summary)
 
 
 def dumps(summary: dict) -> str:
     """The canonical summary.json text (stable across re-renders)."""
     return json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def headline_fit(summary: dict) -> tuple[str, str]:
+    """The headline fit of a summary, ``(model, prior)``: the first one the run lists."""
+    first = summary["run"]["fits"][0]
+    return first["model"], first["prior"]

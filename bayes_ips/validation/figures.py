@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, render
+from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, render
 from bayes_ips.validation.sbc import SBCResult
 from bayes_ips.validation.uniformity import components, simultaneous_band
 

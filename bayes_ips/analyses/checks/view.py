@@ -1,8 +1,7 @@
-"""Figures for the convergence and posterior-predictive sections of the report.
+"""The report view of the checks: posterior-predictive and model-comparison sections, and the
+posterior- and prior-predictive figures.
 
-Figure builders read the saved fits: rank plots from ArviZ's ranks and ECDFs (what
-``plot_rank`` draws), posterior- and prior-predictive plots in the report's matplotlib style.
-The sections' tables are built from summary.json by :mod:`bayes_ips.report.sections`.
+Section builders read summary.json alone; figure builders read the saved fits too.
 """
 
 from __future__ import annotations
@@ -11,80 +10,101 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bayes_ips.diagnostics import on_cumulative_counts
-from bayes_ips.report.figures import OKABE_ITO, STYLE, WARN, Figure, render, unverified_horizons
+from bayes_ips.report.checklist import PPC_TAIL, ppc_cells
+from bayes_ips.report.figures import first_per_model
+from bayes_ips.report.format import MODEL_TITLES, level
+from bayes_ips.report.style import STYLE, WARN, Figure, render, unverified_horizons
 
-MAX_RANK_PLOTS = 4
-RANK_POINTS = 200
-"""Points of each rank-ECDF line (ArviZ's default for ECDFs)."""
-
-
-def _first_per_model(fits):
-    seen, out = set(), []
-    for fit in fits:
-        if fit.model not in seen:
-            seen.add(fit.model)
-            out.append(fit)
-    return out
+MIXED_PREDICTIVE = ("hierarchical_beta_binomial",)
+"""Models whose replicated counts come from a new draw of the cell's rate (see the model)."""
 
 
-def _rank_ecdf_panels(tree, names: list[str]):
-    """``(label, x, y)`` per variable and coordinate: the ECDF of each chain's fractional ranks
-    (ranked over all chains) minus the uniform CDF, as ArviZ's ``plot_rank`` computes it; ``y``
-    has one row per chain."""
-    from arviz_base import xarray_sel_iter
-    from arviz_base.labels import BaseLabeller
-
-    ranks = (
-        tree["posterior"]
-        .to_dataset()[names]
-        .azstats.compute_ranks(dim=["chain", "draw"], relative=True)
-    )
-    ecdf = ranks.azstats.ecdf(dim=["draw"], pit=True, npoints=RANK_POINTS)
-    skip = {"plot_axis", "chain", *(d for d in ecdf.dims if d not in ranks.dims)}
-    for name, sel, isel in xarray_sel_iter(ecdf, var_names=names, skip_dims=skip):
-        panel = ecdf[name].sel(sel)
-        x = panel.sel(plot_axis="x").transpose("chain", ...).to_numpy()
-        y = panel.sel(plot_axis="y").transpose("chain", ...).to_numpy()
-        yield BaseLabeller().make_label_flat(name, sel, isel), x, y
+def _ppc_flag(ppp: float) -> bool:
+    return not PPC_TAIL <= ppp <= 1 - PPC_TAIL
 
 
-def rank_plots(fits, summary: dict) -> Figure | None:
-    """Rank plots of the key parameters of the first MCMC fit of each model family."""
-    import arviz_stats  # noqa: F401  (registers the ``azstats`` accessor)
-
-    from bayes_ips.models import module
-
-    mcmc = [f for f in _first_per_model(fits) if f.diagnostics is not None][:MAX_RANK_PLOTS]
-    if not mcmc:
+def ppc_section(summary: dict) -> dict | None:
+    cells = ppc_cells(summary)
+    if not cells:
         return None
-    with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(11, 2.8 * len(mcmc)), layout="constrained")
-        subfigs = np.atleast_1d(fig.subfigures(len(mcmc), 1))
-        for sub, fit in zip(subfigs, mcmc, strict=True):
-            names = [v for v in module(fit.model).KEY_PARAMETERS[:2] if v in fit.tree["posterior"]]
-            panels = list(_rank_ecdf_panels(fit.tree, names))
-            sub.suptitle(f"{fit.model} / {fit.prior.name}", fontsize=10, fontweight="bold")
-            axes = np.atleast_1d(sub.subplots(1, len(panels), sharey=True))
-            for ax, (label, x, y) in zip(axes, panels, strict=True):
-                for chain, (xc, yc) in enumerate(zip(x, y, strict=True)):
-                    ax.plot(xc, yc, color=OKABE_ITO[chain % len(OKABE_ITO)], lw=1)
-                ax.axhline(0, color="0.6", lw=0.8)
-                ax.set_title(label, fontsize=9)
-                ax.set_xlabel("fractional rank")
-            axes[0].set_ylabel("ECDF − uniform")
-    return render(
-        fig,
-        "rank_plots",
-        "Rank plots of key parameters (one line per chain)",
-        "Rank ECDF-difference plots per chain for the key parameters of each MCMC model; "
-        "well-mixed chains give overlapping lines near zero.",
-        "diagnostics",
-    )
+    fits: dict[str, list[dict]] = {}
+    for c in cells:
+        fits.setdefault(c["fit"], []).append(c)
+    per_fit = [
+        {
+            "fit": fit,
+            "cells": len(cs),
+            "flagged": sum(_ppc_flag(c["ppp"]) for c in cs),
+            "ppp_range": f"{min(c['ppp'] for c in cs):.2f}–{max(c['ppp'] for c in cs):.2f}",
+            "pit_range": (
+                f"{min(c['loo_pit'] for c in cs):.2f}–{max(c['loo_pit'] for c in cs):.2f}"
+                if all(c.get("loo_pit") is not None for c in cs)
+                else "–"
+            ),
+        }
+        for fit, cs in fits.items()
+    ]
+    unverified = {d["horizon_months"] for d in summary["data"] if not d["verified"]}
+    detail = [
+        {
+            "fit": c["fit"],
+            "arm": c["arm"],
+            "horizon": f"{c['horizon_months']:g}",
+            "verified": c["horizon_months"] not in unverified,
+            "observed": c["observed"],
+            "replicated": f"{c['rep_mean']:.1f} ({c['rep_lo']:g} to {c['rep_hi']:g})",
+            "ppp": f"{c['ppp']:.2f}",
+            "loo_pit": "–" if c.get("loo_pit") is None else f"{c['loo_pit']:.2f}",
+            "flagged": _ppc_flag(c["ppp"]),
+        }
+        for c in cells
+    ]
+    return {
+        "per_fit": per_fit,
+        "detail": detail,
+        "n_flagged": sum(d["flagged"] for d in detail),
+        "n_cells": len(detail),
+        "mixed": [
+            MODEL_TITLES[m]
+            for m in MIXED_PREDICTIVE
+            if any(e["model"] == m for e in summary["ppc"]["fits"])
+        ],
+        "tail": PPC_TAIL,
+        "level": level(summary["run"]),
+    }
+
+
+def comparison_section(summary: dict) -> dict | None:
+    """PSIS-LOO comparison from summary.json ``comparison`` (``method``, ``note``, ``rows``)."""
+    comp = summary.get("comparison")
+    if not comp or not comp.get("rows"):
+        return None
+    rows = [
+        {
+            "rank": r["rank"],
+            "fit": f"{r['model']} / {r['prior']}",
+            "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
+            "diff": "best" if r["rank"] == 0 else f"{-r['elpd_diff']:.1f} ± {r['dse']:.1f}",
+            "distinct": r["rank"] != 0 and r["elpd_diff"] > 2 * r["dse"],
+            "p_loo": f"{r['p_loo']:.1f}",
+            "weight": f"{r['weight']:.2f}",
+            "k_max": f"{r['pareto_k_max']:.2f}",
+            "n_high_k": r["n_high_k"],
+            "n_obs": r["n_obs"],
+        }
+        for r in comp["rows"]
+    ]
+    return {
+        "method": comp.get("method", "PSIS-LOO"),
+        "note": comp.get("note", ""),
+        "rows": rows,
+        "any_high_k": any(r["n_high_k"] for r in rows),
+    }
 
 
 def ppc_plot(fits, summary: dict) -> Figure | None:
     """Observed counts against replicated-count intervals, per model (first prior of each)."""
-    chosen = [f for f in _first_per_model(fits) if on_cumulative_counts(f.tree)]
+    chosen = [f for f in first_per_model(fits) if on_cumulative_counts(f.tree)]
     if not chosen or "ppc" not in summary:
         return None
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]
@@ -139,7 +159,7 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
 
 def prior_predictive_plot(fits, summary: dict) -> Figure | None:
     """Employment rates implied by each MCMC model's prior, per arm (first prior of each)."""
-    chosen = [f for f in _first_per_model(fits) if "prior" in f.tree.children]
+    chosen = [f for f in first_per_model(fits) if "prior" in f.tree.children]
     if not chosen:
         return None
     with plt.rc_context(STYLE):

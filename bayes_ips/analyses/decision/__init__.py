@@ -2,15 +2,20 @@
 
 Modules, in the order of the flow:
 
-- :mod:`~bayes_ips.analyses.decision.options` the ``[decision]`` spec section;
-- :mod:`~bayes_ips.analyses.decision.posterior` the risk difference's posterior (exact or from draws);
-- :mod:`~bayes_ips.analyses.decision.rules` dual-criterion and ROPE decision rules;
-- :mod:`~bayes_ips.analyses.decision.economics` net monetary benefit, CEAC and EVPI;
-- :mod:`~bayes_ips.analyses.decision.trial` success criteria, assurance and operating characteristics;
-- :mod:`~bayes_ips.analyses.decision.voi` EVSI and the expected net benefit of sampling;
-- :mod:`~bayes_ips.analyses.decision.step` the post-fit step writing summary.json's ``decision`` key.
+- :mod:`~.options` the ``[decision]`` spec section;
+- :mod:`~.posterior` the risk difference's posterior (exact or from draws);
+- :mod:`~.rules` dual-criterion and ROPE decision rules;
+- :mod:`~.economics` net monetary benefit, CEAC and EVPI;
+- :mod:`~.trial` success criteria, assurance and operating characteristics;
+- :mod:`~.voi` EVSI and the expected net benefit of sampling;
+- :mod:`~.compute` the step writing summary.json's ``decision`` key;
+- :mod:`~.view` its report section and figures.
 """
 
+from pathlib import Path
+
+from bayes_ips.analyses import Analysis
+from bayes_ips.analyses.decision import compute, view
 from bayes_ips.analyses.decision.economics import ceac, evpi, net_benefit
 from bayes_ips.analyses.decision.options import DecisionSettings, Economics, NextTrial, parse
 from bayes_ips.analyses.decision.posterior import BetaDifference, DrawsDifference, effect_posterior
@@ -23,8 +28,18 @@ from bayes_ips.analyses.decision.trial import (
     success_probability,
 )
 from bayes_ips.analyses.decision.voi import evsi, sampling_value
+from bayes_ips.report import Section
+
+ANALYSIS = Analysis(
+    name="decision",
+    steps=(("decision", compute.run),),
+    sections=(Section("decision", view.section, Path(__file__).parent / "templates"),),
+    figures=(view.rules_figure, view.ceac_figure, view.assurance_figure, view.oc_figure),
+    options=parse,
+)
 
 __all__ = [
+    "ANALYSIS",
     "BetaDifference",
     "Criteria",
     "DecisionSettings",

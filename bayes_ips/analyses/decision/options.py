@@ -34,9 +34,9 @@ Keys and defaults (every key optional)::
 
 The ROPE half-width is the analysis's ``estimands.rope``. ``analysis_prior_sd`` and
 ``null_rate`` default to values derived from the headline fit (see
-:func:`bayes_ips.analyses.decision.trial.sceptical_sd`). Economic inputs the spec leaves out keep their
-defaults, which are illustrative assumptions chosen only to make the method visible; every output
-that uses them says so.
+:func:`~bayes_ips.analyses.decision.trial.sceptical_sd`). Economic inputs the spec leaves out
+keep their defaults, which are illustrative assumptions chosen only to make the method visible;
+every output that uses them says so.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.figures import STYLE, Figure, render
+from bayes_ips.report.format import UNVERIFIED_DATA, pct
+from bayes_ips.report.style import STYLE, Figure, render
 
 OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E00"}
 OUTCOME_ORDER = ("go", "indeterminate", "no-go")
@@ -24,10 +25,6 @@ INPUT_LABELS = {
     "trial_fixed_cost": "Fixed cost of a confirmatory trial",
     "trial_cost_per_participant": "Cost per trial participant",
 }
-
-
-def pct(p: float, digits: int = 1) -> str:
-    return f"{100 * p:.{digits}f}%"
 
 
 def money(x: float | None, currency: str) -> str:
@@ -356,7 +353,7 @@ def _fits_by_label(dec: dict) -> list[tuple[str, dict]]:
 
 
 def _unverified_note(dec: dict) -> str:
-    return "" if dec["primary_verified"] else " (UNVERIFIED placeholder data)"
+    return "" if dec["primary_verified"] else f" ({UNVERIFIED_DATA})"
 
 
 def rules_plot(dec: dict):
@@ -408,9 +405,7 @@ def rules_plot(dec: dict):
             label = "P(RD > 0)" if rule == "dual" else "P(RD > ROPE)"
             ax.set_title(f"{title} (cell: outcome, {label})", fontsize=9)
         if unverified:
-            fig.text(
-                0.01, 0.0, "⚠ UNVERIFIED placeholder data", fontsize=8, color="#D55E00", va="top"
-            )
+            fig.text(0.01, 0.0, f"⚠ {UNVERIFIED_DATA}", fontsize=8, color="#D55E00", va="top")
         fig.tight_layout()
     return fig
 

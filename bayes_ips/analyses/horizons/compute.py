@@ -36,6 +36,7 @@ import numpy as np
 import xarray as xr
 
 from bayes_ips import diagnostics
+from bayes_ips.context import Fitted, RunContext
 from bayes_ips.data.intervals import interval_labels, person_periods, risk_sets
 from bayes_ips.data.ipd import has_participants
 from bayes_ips.errors import InputError
@@ -234,20 +235,20 @@ def loo_groups(fits) -> list[dict]:
     return out
 
 
-def summarise_horizons(analysis) -> dict | None:
+def summarise_horizons(ctx: RunContext, fitted: Fitted) -> dict | None:
     """The ``horizons`` entry of summary.json (an :data:`bayes_ips.pipeline.STEPS` step).
 
     Returns None when the data have a single horizon.
     """
-    counts = analysis.counts
+    counts = ctx.counts
     horizons = counts["horizon"].to_numpy().tolist()
     if len(horizons) < 2:
         return None
-    comparison = analysis.spec.comparison
-    mass = analysis.spec.estimands.interval
+    comparison = ctx.spec.comparison
+    mass = ctx.spec.estimands.interval
     t, c = comparison.treatment, comparison.control
     fits = []
-    for fit in analysis.fits:
+    for fit in fitted.fits:
         row = {
             "model": fit.model,
             "prior": fit.prior.name,
@@ -274,11 +275,11 @@ def summarise_horizons(analysis) -> dict | None:
         }
     except InputError as exc:
         sets = {"method": None, "rows": [], "not_derivable": exc.rule}
-    groups = loo_groups(analysis.fits)
+    groups = loo_groups(fitted.fits)
     return {
         "horizons_months": horizons,
         "intervals": interval_labels(horizons),
-        "primary_horizon": analysis.primary_horizon,
+        "primary_horizon": ctx.primary_horizon,
         "verified_data": bool(counts["verified"].all()),
         "unverified_horizons": [
             h for h in horizons if not bool(counts["verified"].sel(horizon=h).all())

@@ -9,7 +9,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.figures import STYLE, Figure, render
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS
+from bayes_ips.report.style import STYLE, Figure, render
 
 HEADLINE_MODEL = "discrete_time_hazard"
 TITLES = {
@@ -73,8 +74,8 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
     )
     if hz["unverified_horizons"]:
         text += (
-            f" The counts at {_months(hz['unverified_horizons'])} months are UNVERIFIED "
-            "placeholders, and a joint statement uses every horizon, so this answer is "
+            f" The counts at {_months(hz['unverified_horizons'])} months are "
+            f"{UNVERIFIED}s, and a joint statement uses every horizon, so this answer is "
             "illustrative until they are replaced."
         )
     return text
@@ -276,7 +277,7 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
             axis.set_xticks(
                 horizons, [f"{h:g}" + (" ⚠" if h in unverified else "") for h in horizons]
             )
-            axis.set_xlabel("months since enrolment (⚠ UNVERIFIED placeholder counts)")
+            axis.set_xlabel(f"months since enrolment (⚠ {UNVERIFIED_COUNTS})")
         ax.set_ylabel("employed at least once (%)")
         ax.set_title("Cumulative employment; dots observed (hollow: unverified)", fontsize=9)
         bx.set_ylabel(f"risk difference, {t} − {c} (pp)")

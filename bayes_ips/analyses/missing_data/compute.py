@@ -48,9 +48,10 @@ from scipy import optimize, special, stats
 
 from bayes_ips.analyses.missing_data.options import SEARCH_LIMIT, MissingSettings
 from bayes_ips.conjugate import prob_greater
+from bayes_ips.context import Fitted, RunContext
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS
-from bayes_ips.priors import BetaRate, anchor, get_prior
+from bayes_ips.priors import BetaRate, get_prior
 
 EXACT_MAX_PAIRS = 40401
 GL_NODES = 512
@@ -285,8 +286,8 @@ def _scenarios(t: ArmData, c: ArmData, mixture: PatternMixture, rng, draws: int,
     return rows
 
 
-def _covariate_mar(analysis, horizon) -> list[dict]:
-    table = analysis.results
+def _covariate_mar(fitted: Fitted, horizon) -> list[dict]:
+    table = fitted.table
     rows = table[(table["model"] == "adjusted_logistic") & (table["horizon_months"] == horizon)]
     return [
         {
@@ -300,28 +301,27 @@ def _covariate_mar(analysis, horizon) -> list[dict]:
     ]
 
 
-def analyse(analysis) -> dict | None:
+def analyse(ctx: RunContext, fitted: Fitted) -> dict | None:
     """The ``missing_data`` entry of summary.json (an :data:`bayes_ips.pipeline.STEPS` step).
 
     Returns None when the spec turns the analysis off.
     """
-    settings: MissingSettings = analysis.spec.options.get("missing_data", MissingSettings())
+    settings: MissingSettings = ctx.spec.options.get("missing_data", MissingSettings())
     if not settings.enabled:
         return None
-    context = anchor(analysis.spec.options.get("priors"), analysis.counts, analysis.primary_horizon)
-    rate = get_prior(settings.prior, context).rate
+    rate = get_prior(settings.prior, ctx.priors).rate
     if rate is None:
         raise InputError(
-            analysis.spec.origin,
+            ctx.spec.origin,
             "must name a prior with a rate component (Beta priors on each arm's rate)",
             field="missing_data.prior",
             value=settings.prior,
         )
-    comparison = analysis.spec.comparison
-    counts = analysis.counts
+    comparison = ctx.spec.comparison
+    counts = ctx.counts
     deltas = settings.deltas
-    draws = analysis.spec.exact_draws
-    seed = int(np.random.SeedSequence([analysis.spec.seed, 7]).generate_state(1)[0])
+    draws = ctx.spec.exact_draws
+    seed = int(np.random.SeedSequence([ctx.spec.seed, 7]).generate_state(1)[0])
     rng = np.random.default_rng(seed)
     horizons = []
     for h in counts["horizon"].to_numpy().tolist():
@@ -336,8 +336,8 @@ def analyse(analysis) -> dict | None:
         mixture = PatternMixture(t, c, draws, seed)
         entry["method"] = mixture.method
         entry["scenarios"] = _scenarios(
-            t, c, mixture, rng, draws, analysis.spec.estimands.interval
-        ) + _covariate_mar(analysis, h)
+            t, c, mixture, rng, draws, ctx.spec.estimands.interval
+        ) + _covariate_mar(fitted, h)
         if t.missing + c.missing == 0:
             entry["tipping"] = []
             horizons.append(entry)
@@ -351,7 +351,7 @@ def analyse(analysis) -> dict | None:
             direction: mixture.along(deltas, direction).tolist()
             for direction in ("treatment", "control", "both")
         }
-        if h == analysis.primary_horizon:
+        if h == ctx.primary_horizon:
             entry["grid"] = mixture.grid(deltas, deltas).tolist()
         horizons.append(entry)
     return {
@@ -359,7 +359,7 @@ def analyse(analysis) -> dict | None:
         "prior_description": rate.describe(),
         "deltas": deltas.tolist(),
         "thresholds": list(settings.thresholds),
-        "primary_horizon": analysis.primary_horizon,
+        "primary_horizon": ctx.primary_horizon,
         "search_limit": SEARCH_LIMIT,
         "draws": draws,
         "seed": seed,

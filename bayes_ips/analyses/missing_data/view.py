@@ -9,7 +9,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.figures import STYLE, Figure, render
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS
+from bayes_ips.report.style import STYLE, Figure, render
 
 SCENARIOS = {
     "complete_case": "Complete case (participants with an outcome only)",
@@ -105,7 +106,7 @@ def _answer(entry: dict, md: dict, t: str, c: str) -> str:
     detail = "; ".join(clauses)
     text = f"{head}. {lead} {detail[:1].upper()}{detail[1:]}."
     if not entry["verified_data"]:
-        text += " These counts are UNVERIFIED placeholders."
+        text += f" These counts are {UNVERIFIED}s."
     return text
 
 
@@ -184,7 +185,7 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
     deltas = np.asarray(md["deltas"])
     grid = np.asarray(entry["grid"])
     sc = {s["name"]: s["p_benefit"] for s in entry["scenarios"]}
-    flag = "" if entry["verified_data"] else " (UNVERIFIED placeholder counts)"
+    flag = "" if entry["verified_data"] else f" ({UNVERIFIED_COUNTS})"
     with plt.rc_context(STYLE):
         fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.0))
         labels = {

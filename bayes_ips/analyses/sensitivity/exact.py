@@ -1,6 +1,6 @@
 """Exact posteriors of the log OR under every effect prior, one horizon at a time.
 
-The same quadrature as the heat map (:mod:`bayes_ips.analyses.sensitivity.heatmap`), applied to each named
+The same quadrature as the heat map (:mod:`~.heatmap`), applied to each named
 effect prior (normal or mixture): the exact posterior of the single-horizon logistic model. It
 shows each prior's pull at every horizon without any sampling, and feeds the
 prior / likelihood / posterior figure.

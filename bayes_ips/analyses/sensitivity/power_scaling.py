@@ -19,6 +19,8 @@ import warnings
 import xarray as xr
 from arviz_stats import psense
 
+from bayes_ips.report.format import UNVERIFIED_DATA
+
 THRESHOLD = 0.05
 NAMED_PRIOR_VARIABLE = {
     "hierarchical_logistic": "mu",
@@ -62,7 +64,7 @@ def sentence(model: str, prior: str, horizon, verified: bool, values: dict) -> s
     """
     where = f"At {horizon:g} months ({model}, {prior} prior)"
     if not verified:
-        where += " [UNVERIFIED placeholder data]"
+        where += f" [{UNVERIFIED_DATA}]"
     text = (
         f"{where} the risk difference {VERDICTS[verdict(values)]} (power-scaling sensitivity: "
         f"prior {values['prior_sensitivity']:.3f}, likelihood "

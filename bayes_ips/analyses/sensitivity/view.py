@@ -13,8 +13,8 @@ import numpy as np
 from scipy import stats
 
 from bayes_ips.priors import Prior
-from bayes_ips.report.figures import OKABE_ITO, STYLE, Figure, render
-from bayes_ips.report.sections import UNVERIFIED_FLAG, model_title, pct, ratio
+from bayes_ips.report.format import UNVERIFIED_DATA, UNVERIFIED_FLAG, model_title, pct, ratio
+from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, render
 
 BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
 STRENGTH_STYLES = {"strong": "-", "moderate": "--", "weak": ":"}
@@ -57,7 +57,7 @@ def _sens(summary: dict) -> dict | None:
 
 
 def _horizon_title(h, verified: bool) -> str:
-    return f"{h:g} months" + ("" if verified else " (UNVERIFIED placeholder data)")
+    return f"{h:g} months" + ("" if verified else f" ({UNVERIFIED_DATA})")
 
 
 def _primary_draws(fits, summary: dict):
@@ -255,7 +255,7 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
         ax.set_xlabel("prior mean of the log odds ratio")
         ax.set_ylabel("prior SD of the log odds ratio")
         ax.legend(fontsize=7, loc="upper left", framealpha=0.8)
-        flag = "" if hm["verified_data"] else " (UNVERIFIED placeholder data)"
+        flag = "" if hm["verified_data"] else f" ({UNVERIFIED_DATA})"
         ax.set_title(f"{hm['horizon_months']:g} months{flag}", fontsize=10)
         fig.tight_layout()
     return render(

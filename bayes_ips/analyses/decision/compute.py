@@ -24,8 +24,8 @@ from bayes_ips.analyses.decision.trial import (
     smallest_n,
 )
 from bayes_ips.analyses.decision.voi import sampling_value
-from bayes_ips.fit import Fit
-from bayes_ips.pipeline import Analysis, fit_seed
+from bayes_ips.context import Fitted, RunContext
+from bayes_ips.fit import Fit, fit_seed
 
 QUICK_SIMULATIONS = 5000
 OC_RD_GRID = np.round(np.arange(0.0, 0.3001, 0.01), 2)
@@ -54,17 +54,17 @@ METHODS = {
 }
 
 
-def _seed(analysis: Analysis, fit: Fit) -> int:
-    return fit_seed(analysis.spec.seed, f"decision:{fit.model}", fit.prior.name)
+def _seed(ctx: RunContext, fit: Fit) -> int:
+    return fit_seed(ctx.spec.seed, f"decision:{fit.model}", fit.prior.name)
 
 
-def _simulations(analysis: Analysis, trial: NextTrial) -> int:
+def _simulations(ctx: RunContext, trial: NextTrial) -> int:
     """Simulated trials per sample size (capped in quick runs)."""
-    return min(trial.simulations, QUICK_SIMULATIONS) if analysis.spec.quick else trial.simulations
+    return min(trial.simulations, QUICK_SIMULATIONS) if ctx.spec.quick else trial.simulations
 
 
-def _result(analysis: Analysis, fit: Fit, horizon: float):
-    rows = analysis.results
+def _result(fitted: Fitted, fit: Fit, horizon: float):
+    rows = fitted.table
     return rows[
         (rows["model"] == fit.model)
         & (rows["prior"] == fit.prior.name)
@@ -72,19 +72,19 @@ def _result(analysis: Analysis, fit: Fit, horizon: float):
     ].iloc[0]
 
 
-def _verified(analysis: Analysis, fit: Fit, horizon: float) -> bool:
+def _verified(fitted: Fitted, fit: Fit, horizon: float) -> bool:
     """Whether the fit's estimate at this horizon rests on verified rows only."""
-    return bool(_result(analysis, fit, horizon)["verified_data"])
+    return bool(_result(fitted, fit, horizon)["verified_data"])
 
 
-def _rd_interval(analysis: Analysis, fit: Fit, horizon: float) -> dict:
-    return _result(analysis, fit, horizon)["rd"]
+def _rd_interval(fitted: Fitted, fit: Fit, horizon: float) -> dict:
+    return _result(fitted, fit, horizon)["rd"]
 
 
-def _rules(analysis: Analysis, settings: DecisionSettings) -> list[dict]:
-    comparison = analysis.spec.comparison
+def _rules(ctx: RunContext, fitted: Fitted, settings: DecisionSettings) -> list[dict]:
+    comparison = ctx.spec.comparison
     out = []
-    for fit in analysis.fits:
+    for fit in fitted.fits:
         for h in fit.p["horizon"].to_numpy().tolist():
             post = effect_posterior(fit, h, comparison)
             out.append(
@@ -92,11 +92,11 @@ def _rules(analysis: Analysis, settings: DecisionSettings) -> list[dict]:
                     "model": fit.model,
                     "prior": fit.prior.name,
                     "horizon_months": h,
-                    "verified_data": _verified(analysis, fit, h),
+                    "verified_data": _verified(fitted, fit, h),
                     **decide(
                         post,
                         mcid=settings.mcid,
-                        rope=analysis.spec.estimands.rope,
+                        rope=ctx.spec.estimands.rope,
                         gamma_benefit=settings.gamma_benefit,
                         gamma_mcid=settings.gamma_mcid,
                         gamma_rope=settings.gamma_rope,
@@ -107,16 +107,16 @@ def _rules(analysis: Analysis, settings: DecisionSettings) -> list[dict]:
 
 
 def _next_trial(
-    analysis: Analysis, fit: Fit, post: EffectPosterior, settings: DecisionSettings, crit: Criteria
+    ctx: RunContext, fit: Fit, post: EffectPosterior, settings: DecisionSettings, crit: Criteria
 ) -> dict:
     trial = settings.next_trial
-    seed = _seed(analysis, fit)
+    seed = _seed(ctx, fit)
     rng = np.random.default_rng(seed)
-    p = fit.p.sel(horizon=analysis.primary_horizon)
-    comparison = analysis.spec.comparison
+    p = fit.p.sel(horizon=ctx.primary_horizon)
+    comparison = ctx.spec.comparison
     p_t = p.sel(arm=comparison.treatment).to_numpy().ravel()
     p_c = p.sel(arm=comparison.control).to_numpy().ravel()
-    t, c = design_draws(p_t, p_c, _simulations(analysis, trial), trial.robust_weight, rng)
+    t, c = design_draws(p_t, p_c, _simulations(ctx, trial), trial.robust_weight, rng)
     result = assurance(t, c, trial.n_per_arm, crit, rng)
     result["seed"] = seed
     result["design_p_benefit"] = float(np.mean(t > c))
@@ -148,20 +148,22 @@ def _analysis_prior(settings: DecisionSettings, control_rate: float) -> dict:
     }
 
 
-def run(analysis: Analysis) -> dict | None:
+def run(ctx: RunContext, fitted: Fitted) -> dict | None:
     """The ``decision`` entry of summary.json (None when the spec disables it).
 
     Parameters
     ----------
-    analysis : Analysis
-        A finished analysis; the spec's ``decision`` options (defaults when absent).
+    ctx : RunContext
+        The run; the spec's ``decision`` options (defaults when absent).
+    fitted : Fitted
+        The fits and their results; the first is the headline fit.
     """
-    settings = analysis.spec.options.get("decision", DecisionSettings())
+    settings = ctx.spec.options.get("decision", DecisionSettings())
     if not settings.enabled:
         return None
-    comparison = analysis.spec.comparison
-    primary = analysis.primary_horizon
-    head = analysis.fits[0]
+    comparison = ctx.spec.comparison
+    primary = ctx.primary_horizon
+    head = fitted.headline
     head_post = effect_posterior(head, primary, comparison)
     trial = settings.next_trial
     control_rate = trial.null_rate if trial.null_rate is not None else head_post.control_mean()
@@ -169,7 +171,7 @@ def run(analysis: Analysis) -> dict | None:
     crit = Criteria(trial.alpha, trial.success_probability, prior["sd"])
 
     fits = []
-    for fit in analysis.fits:
+    for fit in fitted.fits:
         post = head_post if fit is head else effect_posterior(fit, primary, comparison)
         fits.append(
             {
@@ -177,15 +179,15 @@ def run(analysis: Analysis) -> dict | None:
                 "prior": fit.prior.name,
                 "fit_seed": fit.seed,
                 "horizon_months": primary,
-                "verified_data": _verified(analysis, fit, primary),
+                "verified_data": _verified(fitted, fit, primary),
                 "rd_mean": post.mean(),
                 "net_benefit": net_benefit(
                     post,
                     settings.economics,
-                    _rd_interval(analysis, fit, primary),
+                    _rd_interval(fitted, fit, primary),
                     effect_posterior(fit, primary, comparison, exact=False),
                 ),
-                "next_trial": _next_trial(analysis, fit, post, settings, crit),
+                "next_trial": _next_trial(ctx, fit, post, settings, crit),
             }
         )
     return {
@@ -194,10 +196,10 @@ def run(analysis: Analysis) -> dict | None:
             "gamma_benefit": settings.gamma_benefit,
             "gamma_mcid": settings.gamma_mcid,
             "gamma_rope": settings.gamma_rope,
-            "rope": analysis.spec.estimands.rope,
+            "rope": ctx.spec.estimands.rope,
             "next_trial": {
                 "n_per_arm": list(trial.n_per_arm),
-                "simulations": _simulations(analysis, trial),
+                "simulations": _simulations(ctx, trial),
                 "alpha": trial.alpha,
                 "success_probability": trial.success_probability,
                 "robust_weight": trial.robust_weight,
@@ -208,9 +210,9 @@ def run(analysis: Analysis) -> dict | None:
         "economics": settings.economics.as_dict(),
         "headline": {"model": head.model, "prior": head.prior.name},
         "primary_horizon": primary,
-        "primary_verified": _verified(analysis, head, primary),
-        "quick": analysis.spec.quick,
-        "rules": _rules(analysis, settings),
+        "primary_verified": _verified(fitted, head, primary),
+        "quick": ctx.spec.quick,
+        "rules": _rules(ctx, fitted, settings),
         "fits": fits,
         "analysis_prior": prior,
         "reference_control_rate": {

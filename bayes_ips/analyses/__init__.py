@@ -1,0 +1,57 @@
+"""The post-fit analyses: one folder each, listed once in :mod:`bayes_ips.analyses.registry`.
+
+An analysis runs after every model × prior has been fitted. Its folder holds all of it:
+
+- ``options.py``: its spec section (``[decision]``, ``[missing_data]``), if it has one;
+- compute modules: from the run context and the fits to a JSON-ready dict, stored in
+  summary.json under the analysis's summary key;
+- ``view.py``: its report sections, built from summary.json alone (so a finished run
+  re-renders without its analyses), and its figures, drawn from the saved fits;
+- ``templates/``: ``<section>.html.j2`` and ``<section>.md.j2`` for each section;
+- ``__init__.py``: the :class:`Analysis` that ties them together.
+
+To add an analysis, make its folder and add its :class:`Analysis` to
+:data:`bayes_ips.analyses.registry.ANALYSES`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bayes_ips.context import Fitted, RunContext
+from bayes_ips.report import Section
+from bayes_ips.report.figures import FigureBuilder
+
+Step = Callable[[RunContext, Fitted], dict | None]
+"""``step(ctx, fitted) -> dict | None``: one summary.json entry (None: not run for this spec)."""
+OptionParser = Callable[[dict, str], Any]
+"""``parse(table, origin)``: validates the analysis's spec section and returns its settings,
+raising :class:`~bayes_ips.errors.InputError` naming ``<section>.<key>``."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One post-fit analysis.
+
+    Attributes
+    ----------
+    name : str
+        Its folder, and its spec section's name when it has one.
+    steps : tuple of (str, Step)
+        ``(summary key, step)`` in order; each result is stored under its key in summary.json.
+    sections : tuple of Section
+        Its report sections, in order.
+    figures : tuple of FigureBuilder
+        Its report figures, in order: ``builder(fits, summary) -> Figure | None``.
+    options : OptionParser, optional
+        The parser of its spec section ``[name]``; its settings reach the steps as
+        ``ctx.options(name)``.
+    """
+
+    name: str
+    steps: tuple[tuple[str, Step], ...]
+    sections: tuple[Section, ...] = ()
+    figures: tuple[FigureBuilder, ...] = ()
+    options: OptionParser | None = None

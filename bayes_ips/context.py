@@ -1,0 +1,142 @@
+"""The run context: what every step of a reanalysis works from, built once per run.
+
+:func:`prepare` turns a spec into a :class:`RunContext`: spec → validated data → counts of the
+compared arms → primary horizon → prior anchor (the control rate the data-dependent priors use)
+→ the named priors of every model → the headline fit. The pipeline fits the models from it, the
+priors listing reads it, and every post-fit analysis receives it with the :class:`Fitted`
+results, so none of them rebuilds any of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import xarray as xr
+
+from bayes_ips import models
+from bayes_ips.data import TrialData, load_trial
+from bayes_ips.estimands import key, summarise
+from bayes_ips.fit import Fit
+from bayes_ips.priors import Prior, PriorContext, anchor, get_prior
+from bayes_ips.spec import Spec
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """One run's inputs, validated and resolved.
+
+    Attributes
+    ----------
+    spec : Spec
+        The effective spec (defaults, the user's file and any overrides).
+    data : TrialData
+        The trial table as analysed (verified rows only when the spec says so).
+    counts : xarray.Dataset
+        Counts of the compared arms, dims ``(arm, horizon)``, treatment first.
+    primary_horizon : float
+        The spec's primary horizon, or the last one in the data when the data lack it.
+    priors : PriorContext
+        The prior settings and the anchor control rate of the data-dependent priors.
+    families : dict
+        Each model to fit with its priors, in the spec's order.
+    warnings : tuple of str
+        Warnings about the data and the comparison, for the report.
+    """
+
+    spec: Spec
+    data: TrialData
+    counts: xr.Dataset
+    primary_horizon: float
+    priors: PriorContext
+    families: dict[str, list[Prior]] = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def headline(self) -> tuple[str, str]:
+        """The headline fit, ``(model, prior)``: the spec's first model under its first prior."""
+        model, priors = next(iter(self.families.items()))
+        return model, priors[0].name
+
+    def options(self, name: str, default=None):
+        """The spec's settings of the section ``name`` (``[decision]``, ...), or ``default``."""
+        return self.spec.options.get(name, default)
+
+
+def prepare(spec: Spec) -> RunContext:
+    """Validate the spec's data and resolve everything the fits and analyses share.
+
+    Raises
+    ------
+    InputError
+        The data, the comparison or a prior is invalid.
+    """
+    data = load_trial(spec.data_path, spec.options.get("ipd"))
+    if spec.verified_only:
+        data = data.verified_only()
+    warnings = [*data.warnings, *data.check_comparison(spec.comparison)]
+    counts = data.counts(spec.comparison)
+    horizons = counts["horizon"].to_numpy().tolist()
+    primary = spec.primary_horizon
+    if primary not in horizons:
+        primary = max(horizons)
+        warnings.append(
+            f"primary horizon {spec.primary_horizon:g} months is not in the data; "
+            f"using {primary} months"
+        )
+    priors = anchor(spec.options.get("priors"), counts, primary)
+    families = {
+        model: [get_prior(name, priors) for name in names] for model, names in spec.models.items()
+    }
+    return RunContext(spec, data, counts, primary, priors, families, tuple(warnings))
+
+
+@dataclass
+class Fitted:
+    """The fits of a run and their tidy results.
+
+    Attributes
+    ----------
+    fits : list of Fit
+        One per model × prior, in the spec's order; the first is the headline fit.
+    table : pandas.DataFrame
+        One row per model × prior × horizon (:func:`results_table`).
+    """
+
+    fits: list[Fit]
+    table: pd.DataFrame
+
+    @property
+    def headline(self) -> Fit:
+        """The headline fit (:attr:`RunContext.headline`)."""
+        return self.fits[0]
+
+
+def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFrame:
+    """Tidy results: one row per model × prior × horizon (summary.json ``results`` rows)."""
+    frames = []
+    for fit in fits:
+        table = summarise(fit.p, spec.comparison, spec.estimands)
+        if fit.p_benefit_exact is not None:
+            exact = table["horizon_months"].map(fit.p_benefit_exact)
+            table["p_benefit"] = exact
+            table["p_benefit_mcse"] = 0.0
+            zero = key(0.0)
+            for col, value in (("p_rd_gt", exact), ("p_rd_gt_mcse", 0.0)):
+                table[col] = [
+                    {**d, zero: (v if col == "p_rd_gt" else value)} if zero in d else d
+                    for d, v in zip(table[col], exact, strict=True)
+                ]
+        verified = counts["verified"].all("arm")
+        if fit.model not in models.EXACT_MODELS:
+            # pooled models borrow strength across horizons: every estimate rests on every row
+            verified = verified & verified.all("horizon")
+        table.insert(0, "model", fit.model)
+        table.insert(1, "prior", fit.prior.name)
+        table.insert(3, "treatment", spec.comparison.treatment)
+        table.insert(4, "control", spec.comparison.control)
+        table["verified_data"] = [bool(verified.sel(horizon=h)) for h in table["horizon_months"]]
+        table["seed"] = fit.seed
+        table["draws"] = int(fit.p.sizes["chain"] * fit.p.sizes["draw"])
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
