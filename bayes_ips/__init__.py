@@ -27,20 +27,17 @@ __all__ = [
     "run_batch",
 ]
 
-_LAZY = {
-    "Results": "api",
-    "check_data": "api",
-    "load_run": "api",
-    "list_priors": "api",
-    "reanalyze": "api",
-    "rerender": "api",
-    "run_batch": "batch",
-}
+_API = {"Results", "check_data", "load_run", "list_priors", "reanalyze", "rerender"}
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        from importlib import import_module
+    # Imported on first use, so that `import bayes_ips` stays fast.
+    if name in _API:
+        from bayes_ips import api
 
-        return getattr(import_module(f"bayes_ips.{_LAZY[name]}"), name)
+        return getattr(api, name)
+    if name == "run_batch":
+        from bayes_ips.batch import run_batch
+
+        return run_batch
     raise AttributeError(f"module 'bayes_ips' has no attribute {name!r}")

@@ -13,14 +13,8 @@ IPD models, never for inference about the trial.
 """
 
 from bayes_ips.data.ipd import IpdSettings, IpdTrialData
-from bayes_ips.data.trial import (
-    COLUMNS,
-    PACKAGE_PREFIX,
-    Comparison,
-    TrialData,
-    load_trial,
-    resolve_path,
-)
+from bayes_ips.data.load import load_trial
+from bayes_ips.data.trial import COLUMNS, PACKAGE_PREFIX, Comparison, TrialData, resolve_path
 
 __all__ = [
     "COLUMNS",

@@ -1,6 +1,7 @@
 """Load and validate an aggregate trial table (one row per arm x horizon).
 
-A table in the individual participant format is handed to :mod:`bayes_ips.data.ipd`.
+A table in the individual participant format is read by :mod:`bayes_ips.data.ipd`;
+:func:`bayes_ips.data.load_trial` tells the two apart.
 
 Errors (exit code 2; the message names file, line, field, value and rule):
 
@@ -32,7 +33,6 @@ Warnings (the analysis runs, the report lists them):
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import stat
@@ -40,16 +40,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from bayes_ips.errors import InputError
-
-if TYPE_CHECKING:
-    from bayes_ips.data.ipd import IpdSettings
 
 COLUMNS = ("arm", "horizon_months", "employed", "n_analysed", "n_randomised", "verified", "source")
 COUNT_COLUMNS = ("employed", "n_analysed", "n_randomised")
@@ -217,7 +213,7 @@ def file_status(path: str | Path, what: str = "file"):
         raise InputError(text, f"cannot access the {what} ({exc.strerror})") from None
 
 
-def _read_bytes(path: str | Path) -> tuple[bytes, str]:
+def read_bytes(path: str | Path) -> tuple[bytes, str]:
     text = str(path)
     if text.startswith(PACKAGE_PREFIX):
         res = resources.files("bayes_ips.data").joinpath(bundled_name(text))
@@ -240,7 +236,7 @@ def _read_bytes(path: str | Path) -> tuple[bytes, str]:
         raise InputError(text, f"cannot read the file ({exc.strerror})") from None
 
 
-def _frame_from_bytes(raw: bytes, origin: str) -> pd.DataFrame:
+def read_frame(raw: bytes, origin: str) -> pd.DataFrame:
     suffix = Path(origin).suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
@@ -384,7 +380,7 @@ def _label(value: str, origin: str, line: int) -> str:
     return arm
 
 
-def _validate(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list[str]]:
+def validate_table(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list[str]]:
     frame = frame.rename(columns=lambda c: str(c).strip())
     missing = [c for c in COLUMNS if c not in frame.columns]
     separator = next(
@@ -524,44 +520,3 @@ def _structure_warnings(table: pd.DataFrame, origin: str) -> list[str]:
         if group["n_randomised"].nunique() > 1:
             warnings.append(f"{origin}: arm {arm!r}: n_randomised differs between horizons")
     return warnings
-
-
-def load_trial(path: str | Path, ipd: IpdSettings | None = None) -> TrialData:
-    """Read and validate a trial table: aggregate, or individual participant data (IPD).
-
-    A header with ``event_month`` or ``followup_month`` marks the IPD format
-    (:mod:`bayes_ips.data.ipd`); its aggregate table is derived at the horizons of ``ipd``.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A CSV file (UTF-8), a Parquet file (``.parquet``), an Excel workbook (``.xlsx``; first
-        sheet), or ``package:NAME`` for a bundled table (``package:ips_in_pain.csv``).
-    ipd : IpdSettings, optional
-        Horizons and covariates for an IPD file (the spec's ``[ipd]`` section); ignored for an
-        aggregate table.
-
-    Returns
-    -------
-    TrialData
-        An :class:`~bayes_ips.data.ipd.IpdTrialData` for an IPD file.
-
-    Raises
-    ------
-    InputError
-        When the table breaks a rule listed in this module's docstring.
-    """
-    raw, origin = _read_bytes(path)
-    frame = _frame_from_bytes(raw, origin)
-    sha = hashlib.sha256(raw).hexdigest()
-    from bayes_ips.data import ipd as ipd_format
-
-    if ipd_format.is_ipd(frame.columns):
-        return ipd_format.from_frame(frame, origin, sha, ipd or ipd_format.IpdSettings())
-    table, warnings = _validate(frame, origin)
-    if ipd is not None and ipd.covariates:
-        warnings.append(
-            f"{origin}: the table is aggregate, so the covariates of the [ipd] section "
-            f"({', '.join(ipd.covariates)}) are not used"
-        )
-    return TrialData(table, origin, sha, tuple(warnings))

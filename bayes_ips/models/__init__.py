@@ -4,7 +4,6 @@
 graph. Importing this package does not import PyMC; :func:`module` does, on first use.
 """
 
-from importlib import import_module
 from types import ModuleType
 
 from bayes_ips.errors import InputError
@@ -24,9 +23,19 @@ IPD_MODELS = ("adjusted_logistic",)
 
 def module(name: str) -> ModuleType:
     """The module of a PyMC model family (``build_model``, ``prior_data``, ``KEY_PARAMETERS``)."""
-    if name not in PYMC_MODELS:
-        raise KeyError(name)
-    return import_module(f"bayes_ips.models.{name}")
+    # Imported here, not at the top: importing this package must not import PyMC.
+    match name:
+        case "hierarchical_beta_binomial":
+            from bayes_ips.models import hierarchical_beta_binomial as family
+        case "hierarchical_logistic":
+            from bayes_ips.models import hierarchical_logistic as family
+        case "discrete_time_hazard":
+            from bayes_ips.models import discrete_time_hazard as family
+        case "adjusted_logistic":
+            from bayes_ips.models import adjusted_logistic as family
+        case _:
+            raise KeyError(name)
+    return family
 
 
 def normal_effect_data(prior, model: str) -> dict[str, float]:
