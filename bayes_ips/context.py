@@ -98,7 +98,7 @@ class Fitted:
     Attributes
     ----------
     fits : list of Fit
-        One per model × prior, in the spec's order; the first is the headline fit.
+        One per model × prior, in the spec's order (so the first is the headline fit).
     table : pandas.DataFrame
         One row per model × prior × horizon (:func:`results_table`).
     """
@@ -106,10 +106,9 @@ class Fitted:
     fits: list[Fit]
     table: pd.DataFrame
 
-    @property
-    def headline(self) -> Fit:
-        """The headline fit (:attr:`RunContext.headline`)."""
-        return self.fits[0]
+    def fit(self, model: str, prior: str) -> Fit:
+        """The fit of ``model`` under the prior named ``prior`` (e.g. ``*ctx.headline``)."""
+        return next(f for f in self.fits if (f.model, f.prior.name) == (model, prior))
 
 
 def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from bayes_ips.analyses import registry
 
 ROOT = Path(__file__).parents[1]
 PACKAGE = ROOT / "bayes_ips"
+LINT_IMPORTS = "from importlinter.cli import lint_imports_command as c; c()"
 WIRING_STRING = re.compile(r'"bayes_ips(\.[a-z_]+)+:[a-z_]+"')
 
 
@@ -28,8 +29,7 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess:
     """Run import-linter on the package under ``root`` with the repository's contract."""
     env = {**os.environ, "PYTHONPATH": str(root)}
     return subprocess.run(
-        [sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()"]
-        + [str(root / "pyproject.toml"), "--no-cache"],
+        [sys.executable, "-c", LINT_IMPORTS, str(root / "pyproject.toml"), "--no-cache"],
         cwd=root,
         env=env,
         capture_output=True,
@@ -78,7 +78,7 @@ def test_no_module_is_wired_by_a_string():
     assert found == []
 
 
-THROWAWAY = '''
+THROWAWAY = """
 from pathlib import Path
 
 from bayes_ips.analyses import Analysis
@@ -104,7 +104,7 @@ ANALYSIS = Analysis(
     sections=(Section("throwaway", section, Path(__file__).parent / "templates"),),
     options=parse,
 )
-'''
+"""
 
 
 def test_an_analysis_added_through_the_registry_alone_reaches_the_report(tmp_path, monkeypatch):
@@ -124,8 +124,7 @@ def test_an_analysis_added_through_the_registry_alone_reaches_the_report(tmp_pat
     monkeypatch.setattr(registry, "ANALYSES", (*registry.ANALYSES, ANALYSIS))
     spec = tmp_path / "spec.toml"
     spec.write_text(
-        '[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n'
-        '[throwaway]\nword = "hello"\n'
+        '[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n[throwaway]\nword = "hello"\n'
     )
     results = bayes_ips.reanalyze(spec, quick=True, jobs=1)
     assert results.summary_data["throwaway"] == {"word": "hello", "fits": 2, "horizon": 12}

@@ -156,14 +156,14 @@ def run(ctx: RunContext, fitted: Fitted) -> dict | None:
     ctx : RunContext
         The run; the spec's ``decision`` options (defaults when absent).
     fitted : Fitted
-        The fits and their results; the first is the headline fit.
+        The fits and their results.
     """
     settings = ctx.spec.options.get("decision", DecisionSettings())
     if not settings.enabled:
         return None
     comparison = ctx.spec.comparison
     primary = ctx.primary_horizon
-    head = fitted.headline
+    head = fitted.fit(*ctx.headline)
     head_post = effect_posterior(head, primary, comparison)
     trial = settings.next_trial
     control_rate = trial.null_rate if trial.null_rate is not None else head_post.control_mean()

@@ -1,6 +1,6 @@
 """The decision-analysis report section and its figures, from summary.json's ``decision`` key.
 
-:func:`section` gives the templates ``sections/decision.*.j2`` plain sentences for a decision maker
+:func:`section` gives the templates ``templates/decision.*.j2`` plain sentences for a decision maker
 first and the detailed tables after; the figure builders draw the decision by prior, the
 cost-effectiveness acceptability curve, assurance and the operating characteristics.
 """
@@ -561,6 +561,3 @@ def oc_figure(fits, summary: dict) -> Figure | None:
         "one colour per trial size, solid for the z test and dashed for the Bayesian rule; the "
         "dashed vertical line marks the MCID.",
     )
-
-
-FIGURES = [rules_figure, ceac_figure, assurance_figure, oc_figure]

@@ -236,7 +236,7 @@ def loo_groups(fits) -> list[dict]:
 
 
 def summarise_horizons(ctx: RunContext, fitted: Fitted) -> dict | None:
-    """The ``horizons`` entry of summary.json (an :data:`bayes_ips.pipeline.STEPS` step).
+    """The ``horizons`` entry of summary.json.
 
     Returns None when the data have a single horizon.
     """

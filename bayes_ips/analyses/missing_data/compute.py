@@ -302,7 +302,7 @@ def _covariate_mar(fitted: Fitted, horizon) -> list[dict]:
 
 
 def analyse(ctx: RunContext, fitted: Fitted) -> dict | None:
-    """The ``missing_data`` entry of summary.json (an :data:`bayes_ips.pipeline.STEPS` step).
+    """The ``missing_data`` entry of summary.json.
 
     Returns None when the spec turns the analysis off.
     """
