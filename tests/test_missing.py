@@ -104,10 +104,10 @@ def test_tipping_points_solve_the_threshold_equation():
 
 
 def test_summary_entry_on_the_trial(exact_run):
-    out = missing.analyse(exact_run)
+    out = missing.analyse(exact_run.ctx, exact_run.fitted)
     twelve = next(e for e in out["horizons"] if e["horizon_months"] == 12)
     sc = {s["name"]: s for s in twelve["scenarios"]}
-    exact = exact_run.results.query("horizon_months == 12")["p_benefit"].iloc[0]
+    exact = exact_run.fitted.table.query("horizon_months == 12")["p_benefit"].iloc[0]
     assert sc["complete_case"]["p_benefit"] == pytest.approx(exact, abs=1e-6)
     # MAR by Monte Carlo data augmentation equals the exact complete case within its MCSE
     assert abs(sc["mar"]["p_benefit"] - exact) < 4 * sc["mar"]["p_benefit_mcse"]

@@ -499,7 +499,7 @@ def test_rank_plot_lines_are_each_chains_rank_ecdf_minus_uniform():
     import xarray as xr
     from scipy import stats
 
-    from bayes_ips.analyses.checks.view import _rank_ecdf_panels
+    from bayes_ips.report.figures import _rank_ecdf_panels
 
     rng = np.random.default_rng(3)
     draws = rng.normal(size=(4, 500, 2))
