@@ -144,9 +144,9 @@ def validate(schema: Any, data: Any, origin: str, *, at: Sequence[str] = (), con
     try:
         return TypeAdapter(schema).validate_python(data, context=context)
     except PydanticValidationError as exc:
-        errors = [_input_error(d, schema, origin, tuple(at)) for d in exc.errors()]
-        found = [e for e in errors if e is not None]
-        raise (found[0] if len(found) == 1 else InputErrors(found)) from None
+        found = [_input_error(d, schema, origin, tuple(at)) for d in exc.errors()]
+        errors = [e for e in found if e is not None]
+        raise (errors[0] if len(errors) == 1 else InputErrors(errors)) from None
 
 
 def _input_error(
@@ -163,7 +163,7 @@ def _input_error(
         text, value = ctx["rule"], ctx["value"]
         keys += ctx["key"].split(".") if ctx.get("key") else []
     elif kind in _UNKNOWN_KEY:
-        text, value = f"unknown key; allowed here: {allowed_keys(schema, keys[:-1])}", None
+        text, value = f"unknown key; allowed here: {_allowed_keys(schema, keys[:-1])}", None
     elif kind in _TYPE_NAMES:
         text = f"must be of type {_TYPE_NAMES[kind]}"
     elif kind in _TABLE_TYPES:
@@ -173,12 +173,11 @@ def _input_error(
     return InputError(origin, text, field=".".join([*at, *keys]) or None, value=value)
 
 
-def allowed_keys(schema: Any, keys: Sequence[str]) -> str:
+def _allowed_keys(schema: Any, keys: Sequence[str]) -> str:
     """The keys the table at ``keys`` below ``schema`` may hold, for an unknown-key message."""
     for key in keys:
         schema = _entry(_model(schema), key)
-    schema = _model(schema)
-    return getattr(schema, "ALLOWED_KEYS", None) or ", ".join(_fields(schema))
+    return ", ".join(_fields(_model(schema)))
 
 
 def _fields(schema: Any) -> dict:
