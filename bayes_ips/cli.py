@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"{PROG}: error: {exc.message}", file=sys.stderr)
+        for line in exc.message.splitlines():  # several lines: every mistake in a spec
+            print(f"{PROG}: error: {line}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)

@@ -5,6 +5,7 @@ Exit codes (``shared/design/outputs.md``): 0 finished and converged, 1 internal 
 """
 
 import functools
+from collections.abc import Sequence
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -58,3 +59,31 @@ def printable(text: str) -> str:
     """``text`` with every non-printable character (newlines, terminal escapes, NUL, bidi
     overrides) shown as its Python escape, so a message stays one harmless line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class InputErrors(InputError):
+    """Several input errors found at once (every mistake in a spec): exit code 2, one line each.
+
+    Its ``source``, ``rule``, ``row``, ``field`` and ``value`` are those of the first error, so a
+    caller that shows one error still shows a useful one.
+
+    Parameters
+    ----------
+    errors : sequence of InputError
+        At least two errors, in the order found.
+    """
+
+    def __init__(self, errors: Sequence[InputError]):
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(
+            first.source, first.rule, row=first.row, field=first.field, value=first.value
+        )
+
+    def __reduce__(self):
+        return type(self), (self.errors,)
+
+    @property
+    def message(self) -> str:
+        """One line per error, each as :attr:`InputError.message` writes it."""
+        return "\n".join(e.message for e in self.errors)

@@ -51,7 +51,7 @@ class Run:
 
 def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
     """Read and validate a spec (default: the bundled one) with every analysis's section."""
-    return spec_module.load_spec(path, registry.option_parsers())
+    return spec_module.load_spec(path, registry.option_schemas())
 
 
 def _exact_fit(counts: xr.Dataset, prior: Prior, spec: Spec, seed: int) -> Fit:

@@ -1,26 +1,33 @@
 """Analysis specs: TOML files in ``models/`` saying which data, models, priors and settings to use.
 
-Specs are parsed with :mod:`tomllib` (a data-only parser: nothing in a spec is executed). The
-effective spec is ``DEFAULTS | user``, key by key; an unknown key or a value of the wrong type or
-range is an :class:`~bayes_ips.errors.InputError` naming the key, and so is a file that is not
-UTF-8, not TOML, larger than 1 MB, nested too deeply or holding an integer too long to read. No key
-names an output path: the run folder is ``--out`` or ``reports/<name>`` with a plain ``name``.
-Keys and defaults:
+Specs are parsed with :mod:`tomllib` (a data-only parser: nothing in a spec is executed) and
+validated in one pass against a schema (:mod:`bayes_ips.schema`) whose fields are the keys, each
+with its default. Every unknown key or value of the wrong type or range is reported at once, one
+line each naming the key (an :class:`~bayes_ips.errors.InputError`, or
+:class:`~bayes_ips.errors.InputErrors` for several); so is a file that is not UTF-8, not TOML,
+larger than 1 MB, nested too deeply or holding an integer too long to read. No key names an
+output path: the run folder is ``--out`` or ``reports/<name>`` with a plain ``name``. Keys and
+defaults:
 
-- ``title`` (str), ``name`` (run folder name, letters/digits/``-_.``), ``seed`` (int ≥ 0);
+- ``title`` (str), ``name`` (run folder name, letters/digits/``-_.``), ``seed`` (int ≥ 0):
+  :class:`Document`;
 - ``[data]`` ``path`` (file, relative to the spec's folder, or ``package:NAME``), ``treatment``,
-  ``control`` (arm labels), ``primary_horizon`` (months), ``verified_only`` (bool);
-- ``[models.NAME]`` ``priors`` (list of named priors) for each model to fit;
+  ``control`` (arm labels), ``primary_horizon`` (months), ``verified_only`` (bool):
+  :class:`DataSection`;
+- ``[models.NAME]`` ``priors`` (list of named priors) for each model to fit: :class:`ModelSection`;
 - ``[priors]`` settings of the built-in priors and ``[priors.NAME]`` user-defined priors
   (:mod:`bayes_ips.priors.settings`);
-- ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``;
+- ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``:
+  :class:`EstimandsSection`;
 - ``[sampler]`` ``backend`` (``nutpie``, the default, or ``pymc`` for PyMC's own NUTS),
-  ``chains``, ``draws``, ``tune``, ``target_accept``;
-- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``;
+  ``chains``, ``draws``, ``tune``, ``target_accept``: :class:`SamplerSettings`;
+- ``[diagnostics]`` ``rhat_max``, ``ess_min``, ``divergences_max``, ``ebfmi_min``:
+  :class:`Thresholds`;
 - ``[ipd]`` ``horizons``, ``covariates`` (individual participant data,
-  :func:`bayes_ips.data.ipd.parse_options`);
-- ``[missing_data]`` ``enabled``, ``delta_min``, ``delta_max``, ``delta_step``, ``thresholds``,
-  ``prior`` (missing-outcome analyses, :mod:`bayes_ips.analyses.missing_data.options`).
+  :class:`bayes_ips.data.ipd.IpdSettings`);
+- the post-fit analyses' sections, such as ``[missing_data]``
+  (:mod:`bayes_ips.analyses.missing_data.options`) and ``[decision]``
+  (:mod:`bayes_ips.analyses.decision.options`), whose schemas :func:`load_spec` is given.
 """
 
 from __future__ import annotations
@@ -29,25 +36,42 @@ import hashlib
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from bayes_ips.data import Comparison, resolve_path
-from bayes_ips.data.ipd import parse_options as parse_ipd
+from bayes_ips.data.ipd import IpdSettings
 from bayes_ips.data.trial import bundled_name, file_status
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings
 from bayes_ips.models import MODEL_NAMES
-from bayes_ips.priors import prior_names
-from bayes_ips.priors.settings import parse as parse_priors
+from bayes_ips.priors.settings import Priors, prior_names
+from bayes_ips.schema import (
+    SECTION_CONFIG,
+    Bool,
+    Int,
+    Number,
+    Section,
+    Str,
+    between,
+    number_list,
+    rule,
+    rule_error,
+    validate,
+)
 
 DEFAULT_SPEC = "package:default.toml"
 MAX_SPEC_BYTES = 1_000_000
 MAX_SEED = 2**32 - 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+BACKENDS = ("pymc", "nutpie")
 QUICK_SAMPLER = {"chains": 2, "draws": 500, "tune": 500}
 QUICK_ESS_MIN = 100
 QUICK_RHAT_MAX = 1.02
@@ -58,23 +82,124 @@ report and summary.json say the run was quick."""
 QUICK_EXACT_DRAWS = 4000
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(config=SECTION_CONFIG)
 class SamplerSettings:
-    backend: str = "nutpie"
-    chains: int = 4
-    draws: int = 1000
-    tune: int = 1000
-    target_accept: float = 0.9
+    """The ``[sampler]`` section. A (pydantic) dataclass: callers copy it with
+    :func:`dataclasses.replace`, and summary.json lists it with :func:`dataclasses.asdict`."""
+
+    backend: Annotated[Str, rule(lambda v: v in BACKENDS, "must be 'pymc' or 'nutpie'")] = "nutpie"
+    chains: Annotated[Int, between(1, 64)] = 4
+    draws: Annotated[Int, between(50, 1_000_000)] = 1000
+    tune: Annotated[Int, between(50, 1_000_000)] = 1000
+    target_accept: Annotated[Number, between(0.5, 0.999)] = 0.9
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(config=SECTION_CONFIG)
 class Thresholds:
-    """Convergence thresholds; a fit passes when all hold."""
+    """Convergence thresholds, the ``[diagnostics]`` section; a fit passes when all hold. A
+    (pydantic) dataclass, like :class:`SamplerSettings`."""
 
-    rhat_max: float = 1.01
-    ess_min: float = 400
-    divergences_max: int = 0
-    ebfmi_min: float = 0.3
+    rhat_max: Annotated[Number, between(1.0, 2.0)] = 1.01
+    ess_min: Annotated[Number, between(1, 1e9)] = 400
+    divergences_max: Annotated[Int, between(0, 1e9)] = 0
+    ebfmi_min: Annotated[Number, between(0.0, 10.0)] = 0.3
+
+
+class DataSection(Section):
+    """The ``[data]`` section: the trial table and the comparison."""
+
+    path: Str = "package:ips_in_pain.csv"
+    treatment: Str = Comparison.treatment
+    control: Str = Comparison.control
+    primary_horizon: Annotated[Number, between(0.0, 1200.0)] = 12
+    verified_only: Bool = False
+
+
+def _some(priors: tuple[str, ...]) -> tuple[str, ...]:
+    if not priors:
+        raise rule_error("list at least one prior")
+    return priors
+
+
+class ModelSection(Section):
+    """A ``[models.NAME]`` table: the named priors the model is fitted under (each must be known,
+    :meth:`Document._known_models_and_priors`)."""
+
+    priors: Annotated[tuple[Str, ...], AfterValidator(_some)] = ("reference",)
+
+
+class EstimandsSection(Section):
+    """The ``[estimands]`` section: what to report (:class:`~bayes_ips.estimands.EstimandSettings`,
+    whose defaults these are) and how many draws exact posteriors get."""
+
+    interval: Annotated[Number, between(0.5, 0.999)] = EstimandSettings.interval
+    rd_thresholds: number_list(-1.0, 1.0) = EstimandSettings.rd_thresholds
+    rr_thresholds: number_list(0.0, 1000.0) = EstimandSettings.rr_thresholds
+    rope: Annotated[Number, between(0.0, 1.0)] = EstimandSettings.rope
+    exact_draws: Annotated[Int, between(100, 10_000_000)] = 20_000
+
+
+class Document(Section):
+    """A whole spec file: the top-level keys and the core sections, in the order they are
+    validated (``models`` after ``priors``, whose names it uses). An absent section is read as an
+    empty table, so each default is its field's. :func:`document_schema` adds the post-fit
+    analyses' sections."""
+
+    model_config = SECTION_CONFIG | ConfigDict(validate_default=True)
+
+    title: Str = "Bayesian reanalysis"
+    name: Annotated[
+        Str,
+        rule(
+            NAME_PATTERN.match,
+            "a run name may use letters, digits, '-', '_' and '.', must start with a letter or "
+            "digit, and is at most 80 characters",
+        ),
+    ] = "ips-in-pain"
+    seed: Annotated[Int, between(0, MAX_SEED)] = 20221
+    data: DataSection = Field(default_factory=dict)
+    priors: Priors = Field(default_factory=dict)
+    ipd: IpdSettings = Field(default_factory=dict)
+    models: dict[str, ModelSection] = Field(default_factory=lambda: {"beta_binomial": {}})
+    estimands: EstimandsSection = Field(default_factory=dict)
+    sampler: SamplerSettings = Field(default_factory=dict)
+    diagnostics: Thresholds = Field(default_factory=dict)
+
+    @field_validator("models")
+    @classmethod
+    def _known_models_and_priors(
+        cls, models: dict[str, ModelSection], info: ValidationInfo
+    ) -> dict[str, ModelSection]:
+        if not models:
+            raise rule_error("list at least one model")
+        for model in models:
+            if model not in MODEL_NAMES:
+                raise rule_error(
+                    f"unknown model; known models: {', '.join(MODEL_NAMES)}", value=model
+                )
+        if "priors" not in info.data:  # the [priors] section has errors of its own
+            return models
+        known = prior_names(info.data["priors"])
+        for model, table in models.items():
+            for prior in table.priors:
+                if prior not in known:
+                    raise rule_error(
+                        f"unknown prior; known priors: {', '.join(known)}",
+                        key=f"{model}.priors",
+                        value=prior,
+                    )
+        return models
+
+
+@lru_cache(maxsize=8)
+def document_schema(sections: tuple[tuple[str, type[pydantic.BaseModel]], ...]) -> type[Document]:
+    """:class:`Document` with the post-fit analyses' sections ``(name, schema)`` added."""
+    return pydantic.create_model(
+        "Document",
+        __base__=Document,
+        __doc__=Document.__doc__,
+        **{name: (schema, Field(default_factory=dict)) for name, schema in sections},
+    )
 
 
 @dataclass(frozen=True)
@@ -98,8 +223,7 @@ class Spec:
     quick: bool = False
     warnings: tuple[str, ...] = field(default=())
     options: dict[str, Any] = field(default_factory=dict)
-    """Parsed settings of the optional sections (:data:`CORE_OPTIONS` and the analyses'), by
-    name."""
+    """Settings of the optional sections (``priors``, ``ipd`` and the analyses'), by name."""
 
     def with_overrides(
         self, *, data=None, treatment=None, control=None, seed=None, quick=False
@@ -140,86 +264,6 @@ class Spec:
         return spec
 
 
-OptionParser = Callable[[dict, str], Any]
-"""``parse(table, origin)``: validates one optional spec section and returns its settings,
-raising :class:`InputError` naming ``<section>.<key>``."""
-
-CORE_OPTIONS: dict[str, OptionParser] = {"priors": parse_priors, "ipd": parse_ipd}
-"""The optional sections every run reads: ``[priors]`` and ``[ipd]``. The post-fit analyses
-bring their own (:func:`load_spec`'s ``options``); an absent section is parsed from ``{}``."""
-
-
-_TOP = {
-    "title": str,
-    "name": str,
-    "seed": int,
-    "data": dict,
-    "models": dict,
-    "estimands": dict,
-    "sampler": dict,
-    "diagnostics": dict,
-}
-_DATA = {
-    "path": str,
-    "treatment": str,
-    "control": str,
-    "primary_horizon": float,
-    "verified_only": bool,
-}
-_MODEL = {"priors": list}
-_ESTIMANDS = {
-    "interval": float,
-    "rd_thresholds": list,
-    "rr_thresholds": list,
-    "rope": float,
-    "exact_draws": int,
-}
-_SAMPLER = {"backend": str, "chains": int, "draws": int, "tune": int, "target_accept": float}
-_DIAGNOSTICS = {"rhat_max": float, "ess_min": float, "divergences_max": int, "ebfmi_min": float}
-
-
-def check_keys(
-    table: dict, schema: dict, origin: str, prefix: str, sections: Iterable[str] = ()
-) -> None:
-    """Every key of a spec table is in ``schema`` (name -> type) with a value of that type; a
-    ``float`` also takes an int, an ``int`` never a bool. ``sections`` are further keys whose
-    value must be a table (checked by their own parsers). Raises :class:`InputError` naming
-    ``prefix + key``. The option sections' parsers use it for their own tables."""
-    sections = tuple(sections)
-    for k, v in table.items():
-        name = f"{prefix}{k}"
-        if k in sections:
-            if not isinstance(v, dict):
-                raise InputError(origin, "must be a table", field=name)
-            continue
-        if k not in schema:
-            allowed = [*schema, *sections]
-            raise InputError(origin, f"unknown key; allowed here: {', '.join(allowed)}", field=name)
-        want = schema[k]
-        ok = (isinstance(v, want) and not (want is int and isinstance(v, bool))) or (
-            want is float and isinstance(v, int) and not isinstance(v, bool)
-        )
-        if not ok:
-            raise InputError(origin, f"must be of type {want.__name__}", field=name, value=v)
-
-
-def number_list(values: list, origin: str, name: str, lo: float, hi: float) -> tuple[float, ...]:
-    if not values:
-        raise InputError(origin, "must list at least one number", field=name)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
-            raise InputError(
-                origin, f"each entry must be a number in [{lo:g}, {hi:g}]", field=name, value=v
-            )
-    return tuple(float(v) for v in values)
-
-
-def in_range(value, lo, hi, origin, name):
-    if not lo <= value <= hi:
-        raise InputError(origin, f"must be between {lo:g} and {hi:g}", field=name, value=value)
-    return value
-
-
 def _read(path: str | Path) -> tuple[bytes, str, Path | None]:
     text = str(path)
     if text.startswith("package:"):
@@ -239,16 +283,23 @@ def _read(path: str | Path) -> tuple[bytes, str, Path | None]:
         raise InputError(text, f"cannot read the spec ({exc.strerror})") from None
 
 
-def load_spec(path: str | Path, options: Mapping[str, OptionParser]) -> Spec:
-    """Read, validate and merge a spec with the defaults.
+def load_spec(path: str | Path, schemas: Mapping[str, type[pydantic.BaseModel]]) -> Spec:
+    """Read and validate a spec; every mistake in it is reported at once.
 
     Parameters
     ----------
     path : str or path-like
         A TOML file, or ``package:default.toml`` for the bundled default (``models/default.toml``).
-    options : mapping
-        The post-fit analyses' spec sections, ``{section: parser}``
-        (:func:`bayes_ips.analyses.registry.option_parsers`); :data:`CORE_OPTIONS` are read too.
+    schemas : mapping
+        The post-fit analyses' spec sections, ``{section: schema}``
+        (:func:`bayes_ips.analyses.registry.option_schemas`); each is validated with the rest of
+        the file and lands in :attr:`Spec.options` under its name.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or is not TOML, or one mistake in it;
+        :class:`~bayes_ips.errors.InputErrors` for several mistakes, one line each.
     """
     raw, origin, base = _read(path)
     try:
@@ -263,126 +314,28 @@ def load_spec(path: str | Path, options: Mapping[str, OptionParser]) -> Spec:
         raise InputError(
             origin, "not a usable spec (a number with too many digits, or a date out of range)"
         ) from None
-    return _build(doc, origin, hashlib.sha256(raw).hexdigest(), base, CORE_OPTIONS | dict(options))
-
-
-def _build(
-    doc: dict[str, Any], origin: str, sha: str, base: Path | None, parsers: dict[str, OptionParser]
-) -> Spec:
-    check_keys(doc, _TOP, origin, "", sections=parsers)
-    sections = {
-        "data": _DATA,
-        "estimands": _ESTIMANDS,
-        "sampler": _SAMPLER,
-        "diagnostics": _DIAGNOSTICS,
-    }
-    for section, schema in sections.items():
-        check_keys(doc.get(section, {}), schema, origin, f"{section}.")
-    data = doc.get("data", {})
-    est = doc.get("estimands", {})
-    smp = doc.get("sampler", {})
-    dia = doc.get("diagnostics", {})
-
-    name = doc.get("name", "ips-in-pain")
-    if not NAME_PATTERN.match(name):
-        raise InputError(
-            origin,
-            "a run name may use letters, digits, '-', '_' and '.', must "
-            "start with a letter or digit, and is at most 80 characters",
-            field="name",
-            value=name,
-        )
-    seed = in_range(doc.get("seed", 20221), 0, MAX_SEED, origin, "seed")
-
-    options = {name: parse(doc.get(name, {}), origin) for name, parse in parsers.items()}
-    models = doc.get("models", {"beta_binomial": {"priors": ["reference"]}})
-    if not models:
-        raise InputError(origin, "list at least one model", field="models")
-    known_priors = prior_names(options["priors"])
-    chosen: dict[str, tuple[str, ...]] = {}
-    for model, table in models.items():
-        if model not in MODEL_NAMES:
-            raise InputError(
-                origin,
-                f"unknown model; known models: {', '.join(MODEL_NAMES)}",
-                field="models",
-                value=model,
-            )
-        if not isinstance(table, dict):
-            raise InputError(
-                origin, "must be a table with a 'priors' list", field=f"models.{model}"
-            )
-        check_keys(table, _MODEL, origin, f"models.{model}.")
-        priors = table.get("priors", ["reference"])
-        for prior in priors:
-            if not isinstance(prior, str) or prior not in known_priors:
-                raise InputError(
-                    origin,
-                    f"unknown prior; known priors: {', '.join(known_priors)}",
-                    field=f"models.{model}.priors",
-                    value=prior,
-                )
-        if not priors:
-            raise InputError(origin, "list at least one prior", field=f"models.{model}.priors")
-        chosen[model] = tuple(dict.fromkeys(priors))
-
-    backend = smp.get("backend", SamplerSettings.backend)
-    if backend not in ("pymc", "nutpie"):
-        raise InputError(
-            origin, "must be 'pymc' or 'nutpie'", field="sampler.backend", value=backend
-        )
+    schema = document_schema(tuple(schemas.items()))
+    valid = validate(schema, doc, origin, context={"base": base})
+    data, est = valid.data, valid.estimands
     return Spec(
         origin=origin,
-        sha256=sha,
-        title=doc.get("title", "Bayesian reanalysis"),
-        name=name,
-        seed=seed,
-        data_path=resolve_path(data.get("path", "package:ips_in_pain.csv"), base),
-        comparison=Comparison(data.get("treatment", "IPS"), data.get("control", "TAU")),
-        primary_horizon=in_range(
-            data.get("primary_horizon", 12), 0.0, 1200.0, origin, "data.primary_horizon"
-        ),
-        verified_only=data.get("verified_only", False),
-        models=chosen,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        title=valid.title,
+        name=valid.name,
+        seed=valid.seed,
+        data_path=resolve_path(data.path, base),
+        comparison=Comparison(data.treatment, data.control),
+        primary_horizon=data.primary_horizon,
+        verified_only=data.verified_only,
+        models={m: tuple(dict.fromkeys(t.priors)) for m, t in valid.models.items()},
         estimands=EstimandSettings(
-            interval=in_range(est.get("interval", 0.95), 0.5, 0.999, origin, "estimands.interval"),
-            rd_thresholds=number_list(
-                est.get("rd_thresholds", [0, 0.05, 0.1, 0.15, 0.2]),
-                origin,
-                "estimands.rd_thresholds",
-                -1.0,
-                1.0,
-            ),
-            rr_thresholds=number_list(
-                est.get("rr_thresholds", [1, 1.1, 1.25, 1.5, 2]),
-                origin,
-                "estimands.rr_thresholds",
-                0.0,
-                1000.0,
-            ),
-            rope=in_range(est.get("rope", 0.05), 0.0, 1.0, origin, "estimands.rope"),
+            interval=est.interval,
+            rd_thresholds=est.rd_thresholds,
+            rr_thresholds=est.rr_thresholds,
+            rope=est.rope,
         ),
-        exact_draws=in_range(
-            est.get("exact_draws", 20000), 100, 10_000_000, origin, "estimands.exact_draws"
-        ),
-        sampler=SamplerSettings(
-            backend=backend,
-            chains=in_range(smp.get("chains", 4), 1, 64, origin, "sampler.chains"),
-            draws=in_range(smp.get("draws", 1000), 50, 1_000_000, origin, "sampler.draws"),
-            tune=in_range(smp.get("tune", 1000), 50, 1_000_000, origin, "sampler.tune"),
-            target_accept=in_range(
-                smp.get("target_accept", 0.9), 0.5, 0.999, origin, "sampler.target_accept"
-            ),
-        ),
-        thresholds=Thresholds(
-            rhat_max=in_range(dia.get("rhat_max", 1.01), 1.0, 2.0, origin, "diagnostics.rhat_max"),
-            ess_min=in_range(dia.get("ess_min", 400), 1, 1e9, origin, "diagnostics.ess_min"),
-            divergences_max=in_range(
-                dia.get("divergences_max", 0), 0, 1e9, origin, "diagnostics.divergences_max"
-            ),
-            ebfmi_min=in_range(
-                dia.get("ebfmi_min", 0.3), 0.0, 10.0, origin, "diagnostics.ebfmi_min"
-            ),
-        ),
-        options=options,
+        exact_draws=est.exact_draws,
+        sampler=valid.sampler,
+        thresholds=valid.diagnostics,
+        options={name: getattr(valid, name) for name in ("priors", "ipd", *schemas)},
     )

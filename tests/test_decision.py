@@ -19,6 +19,7 @@ from bayes_ips import conjugate
 from bayes_ips.analyses.decision import (
     BetaDifference,
     Criteria,
+    DecisionSettings,
     DrawsDifference,
     Economics,
     assurance,
@@ -29,7 +30,6 @@ from bayes_ips.analyses.decision import (
     evsi,
     net_benefit,
     operating_characteristics,
-    parse,
     rope_rule,
     sampling_value,
     sceptical_sd,
@@ -41,6 +41,12 @@ from bayes_ips.context import Fitted
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit
 from bayes_ips.pipeline import Run, load_spec, run_analysis
+from bayes_ips.schema import validate
+
+
+def parse(table: dict, origin: str) -> DecisionSettings:
+    return validate(DecisionSettings, table, origin, at=("decision",))
+
 
 BETA = (20.0, 18.0, 8.0, 12.0)  # IPS 19/36 and TAU 7/18 at 12 months under Beta(1, 1)
 EXACT_ONLY = '[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n'

@@ -8,8 +8,8 @@ import pytest
 
 from bayes_ips.data import Comparison, IpdSettings, IpdTrialData, load_trial
 from bayes_ips.data.intervals import EXACT, person_periods, risk_sets
-from bayes_ips.data.ipd import parse_options
 from bayes_ips.errors import InputError
+from bayes_ips.schema import validate
 
 from .conftest import write_table
 
@@ -144,7 +144,7 @@ def test_structural_errors(tmp_path):
 )
 def test_ipd_spec_section_errors_name_the_key(table, field, rule):
     with pytest.raises(InputError) as err:
-        parse_options(table, "s.toml")
+        validate(IpdSettings, table, "s.toml", at=("ipd",))
     assert err.value.field == field and rule in err.value.rule
 
 

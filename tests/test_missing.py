@@ -8,10 +8,11 @@ from scipy import stats
 
 from bayes_ips import conjugate
 from bayes_ips.analyses.missing_data import compute as missing
-from bayes_ips.analyses.missing_data import options as missing_options
 from bayes_ips.analyses.missing_data.compute import ArmData, PatternMixture, completion_weights
+from bayes_ips.analyses.missing_data.options import MissingSettings
 from bayes_ips.errors import InputError
 from bayes_ips.pipeline import load_spec, run_analysis
+from bayes_ips.schema import validate
 
 IPS_12 = (ArmData(1 + 19, 1 + 17, 2), ArmData(1 + 7, 1 + 11, 2))
 UNEVEN = (ArmData(0.5 + 4, 0.5 + 20, 9), ArmData(0.5 + 12, 0.5 + 3, 5))
@@ -137,7 +138,7 @@ def test_summary_entry_on_the_trial(exact_run):
 )
 def test_spec_section_errors_name_the_key(table, field, rule):
     with pytest.raises(InputError) as err:
-        missing_options.parse_options(table, "s.toml")
+        validate(MissingSettings, table, "s.toml", at=("missing_data",))
     assert err.value.field == field and rule in err.value.rule
 
 

@@ -2,7 +2,8 @@
 
 An analysis runs after every model × prior has been fitted. Its folder holds all of it:
 
-- ``options.py``: its spec section (``[decision]``, ``[missing_data]``), if it has one;
+- ``options.py``: the schema of its spec section (``[decision]``, ``[missing_data]``), if it
+  has one;
 - compute modules: from the run context and the fits to a JSON-ready dict, stored in
   summary.json under the analysis's summary key;
 - ``view.py``: its report sections, built from summary.json alone (so a finished run
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from pydantic import BaseModel
 
 from bayes_ips.context import Fitted, RunContext
 from bayes_ips.report import Section
@@ -26,9 +28,6 @@ from bayes_ips.report.figures import FigureBuilder
 
 Step = Callable[[RunContext, Fitted], dict | None]
 """``step(ctx, fitted) -> dict | None``: one summary.json entry (None: not run for this spec)."""
-OptionParser = Callable[[dict, str], Any]
-"""``parse(table, origin)``: validates the analysis's spec section and returns its settings,
-raising :class:`~bayes_ips.errors.InputError` naming ``<section>.<key>``."""
 
 
 @dataclass(frozen=True)
@@ -45,13 +44,15 @@ class Analysis:
         Its report sections, in order.
     figures : tuple of FigureBuilder
         Its report figures, in order: ``builder(fits, summary) -> Figure | None``.
-    options : OptionParser, optional
-        The parser of its spec section ``[name]``; its settings reach the steps as
-        ``ctx.options(name)``.
+    options : type of pydantic.BaseModel, optional
+        The schema of its spec section ``[name]``, a :class:`bayes_ips.schema.Section` whose
+        fields are the section's keys with their defaults; the spec loader validates the section
+        with the rest of the spec (an absent section as an empty table), and the instance reaches
+        the steps as ``ctx.options(name)``.
     """
 
     name: str
     steps: tuple[tuple[str, Step], ...]
     sections: tuple[Section, ...] = ()
     figures: tuple[FigureBuilder, ...] = ()
-    options: OptionParser | None = None
+    options: type[BaseModel] | None = None

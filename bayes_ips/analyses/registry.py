@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import BaseModel
+
 from bayes_ips.analyses import (
     Analysis,
-    OptionParser,
     checks,
     decision,
     horizons,
@@ -40,7 +41,7 @@ def layout(analyses: Sequence[Analysis] | None = None) -> Layout:
     )
 
 
-def option_parsers(analyses: Sequence[Analysis] | None = None) -> dict[str, OptionParser]:
-    """The spec sections the analyses own, ``{section: parser}`` (default: :data:`ANALYSES`)."""
+def option_schemas(analyses: Sequence[Analysis] | None = None) -> dict[str, type[BaseModel]]:
+    """The spec sections the analyses own, ``{section: schema}`` (default: :data:`ANALYSES`)."""
     analyses = ANALYSES if analyses is None else analyses
     return {a.name: a.options for a in analyses if a.options is not None}

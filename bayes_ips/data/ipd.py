@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from pydantic import PlainValidator
 
 from bayes_ips.data.trial import (
     NOT_STATED,
@@ -46,6 +48,7 @@ from bayes_ips.data.trial import (
     _structure_warnings,
 )
 from bayes_ips.errors import InputError
+from bayes_ips.schema import Section, rule_error
 
 IPD_COLUMNS = ("id", "arm", "event_month", "followup_month", "verified", "source")
 IPD_MARKERS = ("event_month", "followup_month")
@@ -53,12 +56,46 @@ DEFAULT_HORIZONS = (6, 12, 24)
 MAX_MONTHS = 1200.0
 
 
-@dataclass(frozen=True)
-class IpdSettings:
-    """The ``[ipd]`` spec section: analysis horizons and the covariates to adjust for."""
+def _horizons(values) -> tuple[float, ...]:
+    if not isinstance(values, list | tuple) or not values:
+        raise rule_error("must list at least one horizon in months")
+    for h in values:
+        if isinstance(h, bool) or not isinstance(h, int | float) or not 0 < h <= MAX_MONTHS:
+            raise rule_error(
+                f"each horizon must be a number of months in (0, {MAX_MONTHS:g}]", value=h
+            )
+    if sorted(set(values)) != list(values):
+        raise rule_error(
+            "horizons must be listed in increasing order without repeats", value=values
+        )
+    return tuple(int(h) if h == int(h) else float(h) for h in values)
 
-    horizons: tuple[float, ...] = DEFAULT_HORIZONS
-    covariates: tuple[str, ...] = ()
+
+def _covariates(values) -> tuple[str, ...]:
+    if not isinstance(values, list | tuple) or not all(isinstance(c, str) for c in values):
+        raise rule_error("must be a list of column names")
+    reserved = [c for c in values if c in IPD_COLUMNS]
+    if reserved or len(set(values)) != len(values):
+        raise rule_error(
+            f"covariates must be distinct baseline columns, not {', '.join(IPD_COLUMNS)}",
+            value=(reserved or values)[0],
+        )
+    return tuple(values)
+
+
+class IpdSettings(Section):
+    """The ``[ipd]`` spec section: analysis horizons and the covariates to adjust for.
+
+    Attributes
+    ----------
+    horizons : tuple of float
+        Months, increasing; whole numbers are kept as int (``12``, not ``12.0``).
+    covariates : tuple of str
+        Baseline columns of the IPD file.
+    """
+
+    horizons: Annotated[tuple[float, ...], PlainValidator(_horizons)] = DEFAULT_HORIZONS
+    covariates: Annotated[tuple[str, ...], PlainValidator(_covariates)] = ()
 
 
 @dataclass(frozen=True)
@@ -128,47 +165,6 @@ def standardised_covariates(counts: xr.Dataset) -> np.ndarray | None:
     x = counts["x"].to_numpy().astype(float)
     sd = x.std(axis=0)
     return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-
-
-def parse_options(table: dict, origin: str) -> IpdSettings:
-    """Validate the ``[ipd]`` spec section: ``horizons`` (months) and ``covariates`` (names)."""
-    for k in table:
-        if k not in ("horizons", "covariates"):
-            raise InputError(
-                origin, "unknown key; allowed here: horizons, covariates", field=f"ipd.{k}"
-            )
-    horizons = table.get("horizons", list(DEFAULT_HORIZONS))
-    if not isinstance(horizons, list) or not horizons:
-        raise InputError(origin, "must list at least one horizon in months", field="ipd.horizons")
-    for h in horizons:
-        if isinstance(h, bool) or not isinstance(h, int | float) or not 0 < h <= MAX_MONTHS:
-            raise InputError(
-                origin,
-                f"each horizon must be a number of months in (0, {MAX_MONTHS:g}]",
-                field="ipd.horizons",
-                value=h,
-            )
-    if sorted(set(horizons)) != list(horizons):
-        raise InputError(
-            origin,
-            "horizons must be listed in increasing order without repeats",
-            field="ipd.horizons",
-            value=horizons,
-        )
-    covariates = table.get("covariates", [])
-    if not isinstance(covariates, list) or not all(isinstance(c, str) for c in covariates):
-        raise InputError(origin, "must be a list of column names", field="ipd.covariates")
-    reserved = [c for c in covariates if c in IPD_COLUMNS]
-    if reserved or len(set(covariates)) != len(covariates):
-        raise InputError(
-            origin,
-            f"covariates must be distinct baseline columns, not {', '.join(IPD_COLUMNS)}",
-            field="ipd.covariates",
-            value=(reserved or covariates)[0],
-        )
-    return IpdSettings(
-        tuple(int(h) if h == int(h) else float(h) for h in horizons), tuple(covariates)
-    )
 
 
 def _month(value: str, origin: str, line: int, column: str, *, optional: bool) -> float:

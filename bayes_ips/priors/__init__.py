@@ -15,15 +15,8 @@
 
 from bayes_ips.priors.calibration import sd_from_interval, sd_from_tail
 from bayes_ips.priors.core import BetaRate, Effect, MixtureEffect, NormalEffect, Prior
-from bayes_ips.priors.library import (
-    PriorContext,
-    anchor,
-    get_prior,
-    library,
-    prior_names,
-    unavailable,
-)
-from bayes_ips.priors.settings import PriorSettings
+from bayes_ips.priors.library import PriorContext, anchor, get_prior, library, unavailable
+from bayes_ips.priors.settings import PriorSettings, prior_names
 
 __all__ = [
     "BetaRate",

@@ -18,19 +18,17 @@ import xarray as xr
 
 from bayes_ips.errors import InputError
 from bayes_ips.priors.community import (
-    GRID_NAMES,
     MCID_NAMES,
-    REFERENCE_NAMES,
     grid_priors,
     mcid_odds_ratio,
     mcid_priors,
     reference_priors,
 )
 from bayes_ips.priors.core import Prior
-from bayes_ips.priors.evidence import Study, evidence_names, evidence_priors
+from bayes_ips.priors.evidence import Study, evidence_priors
 from bayes_ips.priors.meta_analytic import NAME as MAP_NAME
 from bayes_ips.priors.meta_analytic import MapSettings, map_prior
-from bayes_ips.priors.settings import PriorSettings
+from bayes_ips.priors.settings import PriorSettings, default_settings
 
 
 @dataclass(frozen=True)
@@ -40,24 +38,6 @@ class PriorContext:
     settings: PriorSettings
     control_rate: float
     control_rate_source: str
-
-
-def builtin_names(evidence: tuple[Study, ...] | list[Study]) -> list[str]:
-    """Names of the built-in priors (the evidence table adds ``evidence_*`` names)."""
-    return [*REFERENCE_NAMES, *GRID_NAMES, *MCID_NAMES, *evidence_names(list(evidence)), MAP_NAME]
-
-
-def prior_names(settings: PriorSettings) -> list[str]:
-    """Every prior name a spec may use: built-in and user-defined."""
-    return [*builtin_names(settings.evidence), *(p.name for p in settings.user)]
-
-
-@lru_cache(maxsize=1)
-def default_settings() -> PriorSettings:
-    """The settings of a spec without a ``[priors]`` section."""
-    from bayes_ips.priors.settings import parse
-
-    return parse({}, "package:default.toml")
 
 
 def anchor(

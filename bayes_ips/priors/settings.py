@@ -35,249 +35,282 @@ that ``models.X.priors`` lists may then use::
 
 A prior needs an effect or a rate (or both); an effect without a rate gets the consistent rate
 prior of :mod:`bayes_ips.priors.rates`.
+
+The section's schema is :class:`PriorsSection` (each default is that of its field); a spec reads
+it as :data:`Priors`, which turns it into the :class:`PriorSettings` the library uses.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from bayes_ips.errors import InputError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    model_validator,
+)
+
 from bayes_ips.priors import calibration
-from bayes_ips.priors.community import effect_prior
+from bayes_ips.priors.community import (
+    GRID_NAMES,
+    MCID_NAMES,
+    REFERENCE_NAMES,
+    effect_prior,
+)
 from bayes_ips.priors.core import BetaRate, NormalEffect, Prior
-from bayes_ips.priors.evidence import DEFAULT_EVIDENCE, Study, evidence_sha256, load_evidence
+from bayes_ips.priors.evidence import (
+    DEFAULT_EVIDENCE,
+    Study,
+    evidence_names,
+    evidence_sha256,
+    load_evidence,
+)
+from bayes_ips.priors.meta_analytic import NAME as MAP_NAME
 from bayes_ips.priors.meta_analytic import MapSettings
+from bayes_ips.schema import SECTION_CONFIG, Float, Int, Section, Str, rule, rule_error, validate
 
 SECTION = "priors"
 MAX_MAP_COMPONENTS = 4
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_FLOAT = (int, float)
-_SCALARS: dict[str, tuple[type | tuple, object, str]] = {
-    # key: (type, valid(value), rule in words)
-    "mcid_rd": (_FLOAT, lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
-    "mcid_or": (_FLOAT, lambda v: v > 1, "> 1"),
-    "control_rate": (_FLOAT, lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
-    "evidence": (str, lambda v: bool(v.strip()), "a non-empty path"),
-    "evidence_weight": (_FLOAT, lambda v: 0 < v <= 1, "in (0, 1]"),
-    "map_mu_sd": (_FLOAT, lambda v: v > 0, "> 0"),
-    "map_tau_scale": (_FLOAT, lambda v: v > 0, "> 0"),
-    "map_alpha_sd": (_FLOAT, lambda v: v > 0, "> 0"),
-    "map_robust_weight": (_FLOAT, lambda v: 0 <= v < 1, "in [0, 1)"),
-    "map_robust_mean": (_FLOAT, lambda v: abs(v) < 10, "a log OR between -10 and 10"),
-    "map_robust_sd": (_FLOAT, lambda v: v > 0, "> 0"),
-    "map_components": (int, lambda v: 1 <= v <= MAX_MAP_COMPONENTS, "1 to 4"),
-}
-_USER_KEYS = (
-    "recipe",
-    "log_or_mean",
-    "log_or_sd",
-    "or_median",
-    "or_lower",
-    "or_upper",
-    "rate_a",
-    "rate_b",
-    "rate_median",
-    "rate_lower",
-    "rate_upper",
-)
+DEFAULT_ORIGIN = "package:default.toml"
+
+Positive = Annotated[Float, rule(lambda v: v > 0, "must be > 0")]
+Probability = Annotated[Float, rule(lambda v: 0 < v < 1, "must be between 0 and 1 (exclusive)")]
+Finite = Annotated[Float, rule(math.isfinite, "must be a finite number")]
 
 
 @dataclass(frozen=True)
 class PriorSettings:
-    """Parsed ``[priors]`` section (defaults when absent)."""
+    """The ``[priors]`` section as the library uses it: scalars, the evidence table read, the
+    MAP settings and the user-defined priors built (:data:`Priors`)."""
 
-    mcid_rd: float = 0.10
-    mcid_or: float | None = None
-    control_rate: float | None = None
-    evidence_path: str = DEFAULT_EVIDENCE
-    evidence_sha256: str = ""
-    evidence: tuple[Study, ...] = ()
-    evidence_weight: float = 0.5
-    map: MapSettings = field(default_factory=MapSettings)
-    user: tuple[Prior, ...] = ()
-
-
-def _scalar(key: str, value, origin: str):
-    want, valid, rule = _SCALARS[key]
-    name = f"{SECTION}.{key}"
-    if isinstance(value, bool) or not isinstance(value, want):
-        kind = "a string" if want is str else ("an integer" if want is int else "a number")
-        raise InputError(origin, f"must be {kind}", field=name, value=value)
-    if (isinstance(value, float) and not math.isfinite(value)) or not valid(value):
-        raise InputError(origin, f"must be {rule}", field=name, value=value)
-    return float(value) if want is _FLOAT else value
+    mcid_rd: float
+    mcid_or: float | None
+    control_rate: float | None
+    evidence_path: str
+    evidence_sha256: str
+    evidence: tuple[Study, ...]
+    evidence_weight: float
+    map: MapSettings
+    user: tuple[Prior, ...]
 
 
-def _number(table: dict, key: str, origin: str, prefix: str) -> float | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(origin, "must be a number", field=f"{prefix}.{key}", value=value)
-    return float(value)
+class UserPrior(Section):
+    """A user-defined prior ``[priors.NAME]``: an effect, a rate or both (module docstring)."""
 
+    recipe: Str = "user-defined in the analysis spec"
+    log_or_mean: Finite | None = None
+    log_or_sd: Finite | None = None
+    or_median: Finite | None = None
+    or_lower: Finite | None = None
+    or_upper: Finite | None = None
+    rate_a: Finite | None = None
+    rate_b: Finite | None = None
+    rate_median: Finite | None = None
+    rate_lower: Finite | None = None
+    rate_upper: Finite | None = None
+    _effect: NormalEffect | None = PrivateAttr(None)
+    _rate: BetaRate | None = PrivateAttr(None)
+    _how: str = PrivateAttr("")
 
-def _group(table: dict, keys: tuple[str, ...], origin: str, prefix: str) -> list | None:
-    values = [_number(table, k, origin, prefix) for k in keys]
-    given = [k for k, v in zip(keys, values, strict=True) if v is not None]
-    if not given:
-        return None
-    if len(given) != len(keys):
-        missing = [k for k in keys if k not in given]
-        raise InputError(
-            origin, f"also give {', '.join(missing)}", field=f"{prefix}.{given[0]}", value=None
-        )
-    return values
+    def _group(self, keys: tuple[str, ...]) -> list[float] | None:
+        """The values of keys given together, None when none is given."""
+        values = [getattr(self, k) for k in keys]
+        given = [k for k, v in zip(keys, values, strict=True) if v is not None]
+        if not given:
+            return None
+        if len(given) != len(keys):
+            missing = [k for k in keys if k not in given]
+            raise rule_error(f"also give {', '.join(missing)}", key=given[0])
+        return values
 
-
-def _user_prior(name: str, table: dict, origin: str) -> Prior:
-    prefix = f"{SECTION}.{name}"
-    for key in table:
-        if key not in _USER_KEYS:
-            raise InputError(
-                origin,
-                f"unknown key; allowed here: {', '.join(_USER_KEYS)}",
-                field=f"{prefix}.{key}",
+    @model_validator(mode="after")
+    def _build(self) -> UserPrior:
+        """The effect and the rate the keys describe, with how they were derived."""
+        params = self._group(("log_or_mean", "log_or_sd"))
+        interval = self._group(("or_median", "or_lower", "or_upper"))
+        if params is not None and interval is not None:
+            raise rule_error(
+                "give the effect either by log_or_mean/log_or_sd or by or_median/or_lower/or_upper",
+                key="or_median",
             )
-    recipe = table.get("recipe", "user-defined in the analysis spec")
-    if not isinstance(recipe, str):
-        raise InputError(origin, "must be a string", field=f"{prefix}.recipe", value=recipe)
-    params = _group(table, ("log_or_mean", "log_or_sd"), origin, prefix)
-    interval = _group(table, ("or_median", "or_lower", "or_upper"), origin, prefix)
-    if params is not None and interval is not None:
-        raise InputError(
-            origin,
-            "give the effect either by log_or_mean/log_or_sd or by or_median/or_lower/or_upper",
-            field=f"{prefix}.or_median",
-        )
-    effect, how = None, ""
-    if params is not None:
-        if params[1] <= 0:
-            raise InputError(origin, "must be > 0", field=f"{prefix}.log_or_sd", value=params[1])
-        effect = NormalEffect(params[0], params[1])
-        how = f"Normal({params[0]:g}, {params[1]:g}²) on the log OR as given."
-    elif interval is not None:
-        med, lo, hi = interval
-        if min(interval) <= 0:
-            raise InputError(
-                origin, "odds ratios must be > 0", field=f"{prefix}.or_median", value=med
+        if params is not None:
+            if params[1] <= 0:
+                raise rule_error("must be > 0", key="log_or_sd", value=params[1])
+            self._effect = NormalEffect(params[0], params[1])
+            self._how = f"Normal({params[0]:g}, {params[1]:g}²) on the log OR as given."
+        elif interval is not None:
+            med, lo, hi = interval
+            if min(interval) <= 0:
+                raise rule_error("odds ratios must be > 0", key="or_median", value=med)
+            try:
+                mean, sd = calibration.normal_from_median_interval(
+                    math.log(med), math.log(lo), math.log(hi)
+                )
+            except ValueError as exc:
+                raise rule_error(str(exc), key="or_median", value=med) from None
+            self._effect = NormalEffect(mean, sd)
+            self._how = (
+                f"Normal on the log OR with median OR {med:g} and 95% interval {lo:g}–{hi:g} as "
+                f"given: mean log {med:g} = {mean:.3f}, SD (log {hi:g} − log {lo:g}) / 3.92 = "
+                f"{sd:.3f}."
             )
-        try:
-            mean, sd = calibration.normal_from_median_interval(
-                math.log(med), math.log(lo), math.log(hi)
+        beta = self._group(("rate_a", "rate_b"))
+        beta_interval = self._group(("rate_median", "rate_lower", "rate_upper"))
+        if beta is not None and beta_interval is not None:
+            raise rule_error(
+                "give the rate either by rate_a/rate_b or by rate_median/rate_lower/rate_upper",
+                key="rate_median",
             )
-        except ValueError as exc:
-            raise InputError(origin, str(exc), field=f"{prefix}.or_median", value=med) from None
-        effect = NormalEffect(mean, sd)
-        how = (
-            f"Normal on the log OR with median OR {med:g} and 95% interval {lo:g}–{hi:g} as "
-            f"given: mean log {med:g} = {mean:.3f}, SD (log {hi:g} − log {lo:g}) / 3.92 = "
-            f"{sd:.3f}."
-        )
-    rate = None
-    beta = _group(table, ("rate_a", "rate_b"), origin, prefix)
-    beta_interval = _group(table, ("rate_median", "rate_lower", "rate_upper"), origin, prefix)
-    if beta is not None and beta_interval is not None:
-        raise InputError(
-            origin,
-            "give the rate either by rate_a/rate_b or by rate_median/rate_lower/rate_upper",
-            field=f"{prefix}.rate_median",
-        )
-    if beta is not None:
-        if min(beta) <= 0:
-            raise InputError(origin, "must be > 0", field=f"{prefix}.rate_a", value=beta[0])
-        rate = BetaRate(*beta)
-    elif beta_interval is not None:
-        try:
-            rate = BetaRate(*calibration.beta_from_median_interval(*beta_interval))
-        except ValueError as exc:
-            raise InputError(
-                origin, str(exc), field=f"{prefix}.rate_median", value=beta_interval[0]
-            ) from None
-        how += (
-            f" Beta on each arm's rate fitted to median {beta_interval[0]:g} and 95% interval "
-            f"{beta_interval[1]:g}–{beta_interval[2]:g}: Beta({rate.a:.3g}, {rate.b:.3g})."
-        )
-    if effect is None and rate is None:
-        raise InputError(
-            origin,
-            "a prior needs an effect (log_or_mean/log_or_sd or or_median/or_lower/or_upper) "
-            "or a rate (rate_a/rate_b or rate_median/rate_lower/rate_upper)",
-            field=prefix,
-        )
-    full = f"{recipe} ({how.strip()})" if how.strip() else recipe
-    if effect is not None and rate is None:
-        return effect_prior(name, full, effect, "user")
-    return Prior(name, full, rate=rate, effect=effect, group="user")
+        if beta is not None:
+            if min(beta) <= 0:
+                raise rule_error("must be > 0", key="rate_a", value=beta[0])
+            self._rate = BetaRate(*beta)
+        elif beta_interval is not None:
+            try:
+                self._rate = BetaRate(*calibration.beta_from_median_interval(*beta_interval))
+            except ValueError as exc:
+                raise rule_error(str(exc), key="rate_median", value=beta_interval[0]) from None
+            self._how += (
+                f" Beta on each arm's rate fitted to median {beta_interval[0]:g} and 95% "
+                f"interval {beta_interval[1]:g}–{beta_interval[2]:g}: "
+                f"Beta({self._rate.a:.3g}, {self._rate.b:.3g})."
+            )
+        if self._effect is None and self._rate is None:
+            raise rule_error(
+                "a prior needs an effect (log_or_mean/log_or_sd or or_median/or_lower/or_upper) "
+                "or a rate (rate_a/rate_b or rate_median/rate_lower/rate_upper)"
+            )
+        return self
+
+    def prior(self, name: str) -> Prior:
+        """The prior ``name`` these keys define."""
+        how = self._how.strip()
+        full = f"{self.recipe} ({how})" if how else self.recipe
+        if self._rate is None:
+            return effect_prior(name, full, self._effect, "user")
+        return Prior(name, full, rate=self._rate, effect=self._effect, group="user")
 
 
-def _base(origin: str) -> Path | None:
-    if origin.startswith("package:"):
-        return None
-    return Path(origin).resolve().parent
+def _prior_name(name: str) -> str:
+    if not NAME.match(name):
+        raise rule_error(
+            "a prior name uses lower-case letters, digits and '_', starts with a letter and has "
+            "at most 40 characters"
+        )
+    return name
+
+
+def _table(value):
+    """A key of ``[priors]`` that is not a scalar setting must be a prior's table."""
+    if not isinstance(value, dict):
+        scalars = ", ".join(PriorsSection.model_fields)
+        raise rule_error(f"unknown key; allowed here: {scalars} or a table [priors.NAME]")
+    return value
+
+
+class PriorsSection(Section):
+    """The ``[priors]`` table as written: the scalar settings (module docstring) and, as the
+    extra keys, the user-defined priors ``[priors.NAME]``."""
+
+    model_config = SECTION_CONFIG | ConfigDict(extra="allow")
+    __pydantic_extra__: dict[
+        Annotated[str, AfterValidator(_prior_name)],
+        Annotated[UserPrior, BeforeValidator(_table)],
+    ] = Field(init=False)
+
+    mcid_rd: Probability = 0.10
+    mcid_or: Annotated[Float, rule(lambda v: v > 1, "must be > 1")] | None = None
+    control_rate: Probability | None = None
+    evidence: Annotated[Str, rule(lambda v: bool(v.strip()), "must be a non-empty path")] = (
+        DEFAULT_EVIDENCE
+    )
+    evidence_weight: Annotated[Float, rule(lambda v: 0 < v <= 1, "must be in (0, 1]")] = 0.5
+    map_mu_sd: Positive = MapSettings.mu_sd
+    map_tau_scale: Positive = MapSettings.tau_scale
+    map_alpha_sd: Positive = MapSettings.alpha_sd
+    map_robust_weight: Annotated[Float, rule(lambda v: 0 <= v < 1, "must be in [0, 1)")] = (
+        MapSettings.robust_weight
+    )
+    map_robust_mean: Annotated[
+        Float, rule(lambda v: abs(v) < 10, "must be a log OR between -10 and 10")
+    ] = MapSettings.robust_mean
+    map_robust_sd: Positive | None = MapSettings.robust_sd
+    map_components: Annotated[
+        Int, rule(lambda v: 1 <= v <= MAX_MAP_COMPONENTS, f"must be 1 to {MAX_MAP_COMPONENTS}")
+    ] = MapSettings.max_components
+
+    def settings(self, base: Path | None) -> PriorSettings:
+        """Read the evidence table (relative to the spec's folder ``base``) and build the
+        user-defined priors, whose names must not be those of built-in priors."""
+        evidence = tuple(load_evidence(self.evidence, base))
+        taken = set(builtin_names(evidence))
+        for name in self.model_extra:
+            if name in taken:
+                raise rule_error("this name belongs to a built-in prior; choose another", key=name)
+        return PriorSettings(
+            mcid_rd=self.mcid_rd,
+            mcid_or=self.mcid_or,
+            control_rate=self.control_rate,
+            evidence_path=self.evidence,
+            evidence_sha256=evidence_sha256(self.evidence, base),
+            evidence=evidence,
+            evidence_weight=self.evidence_weight,
+            map=MapSettings(
+                mu_sd=self.map_mu_sd,
+                tau_scale=self.map_tau_scale,
+                alpha_sd=self.map_alpha_sd,
+                robust_weight=self.map_robust_weight,
+                robust_mean=self.map_robust_mean,
+                robust_sd=self.map_robust_sd,
+                max_components=self.map_components,
+            ),
+            user=tuple(table.prior(name) for name, table in self.model_extra.items()),
+        )
+
+
+def _settings(section: PriorsSection, info: ValidationInfo) -> PriorSettings:
+    return section.settings((info.context or {}).get("base"))
+
+
+Priors = Annotated[PriorsSection, AfterValidator(_settings)]
+"""The ``[priors]`` section as a spec reads it: validated, then :class:`PriorSettings` (the
+validation context's ``base`` is the spec's folder, for a relative evidence path)."""
 
 
 def parse(table: dict, origin: str) -> PriorSettings:
-    """Validate the ``[priors]`` section (see the module docstring).
+    """The ``[priors]`` table of the spec file ``origin``, validated on its own (a spec validates
+    it with the rest of the file, :func:`bayes_ips.spec.load_spec`).
 
     Raises
     ------
     InputError
         Naming ``priors.KEY`` or ``priors.NAME.KEY`` and the rule broken.
     """
-    from bayes_ips.priors.library import builtin_names
+    base = None if origin.startswith("package:") else Path(origin).resolve().parent
+    return validate(Priors, table, origin, at=(SECTION,), context={"base": base})
 
-    scalars, users = {}, []
-    for key, value in table.items():
-        if isinstance(value, dict):
-            if not NAME.match(key):
-                raise InputError(
-                    origin,
-                    "a prior name uses lower-case letters, digits and '_', starts with a letter "
-                    "and has at most 40 characters",
-                    field=f"{SECTION}.{key}",
-                )
-            users.append((key, value))
-        elif key in _SCALARS:
-            scalars[key] = _scalar(key, value, origin)
-        else:
-            raise InputError(
-                origin,
-                f"unknown key; allowed here: {', '.join(_SCALARS)} or a table [priors.NAME]",
-                field=f"{SECTION}.{key}",
-            )
-    path = scalars.get("evidence", DEFAULT_EVIDENCE)
-    evidence = tuple(load_evidence(path, _base(origin)))
-    taken = set(builtin_names(evidence))
-    user = []
-    for name, sub in users:
-        if name in taken:
-            raise InputError(
-                origin,
-                "this name belongs to a built-in prior; choose another",
-                field=f"{SECTION}.{name}",
-            )
-        user.append(_user_prior(name, sub, origin))
-    defaults = MapSettings()
-    return PriorSettings(
-        mcid_rd=scalars.get("mcid_rd", 0.10),
-        mcid_or=scalars.get("mcid_or"),
-        control_rate=scalars.get("control_rate"),
-        evidence_path=path,
-        evidence_sha256=evidence_sha256(path, _base(origin)),
-        evidence=evidence,
-        evidence_weight=scalars.get("evidence_weight", 0.5),
-        map=MapSettings(
-            mu_sd=scalars.get("map_mu_sd", defaults.mu_sd),
-            tau_scale=scalars.get("map_tau_scale", defaults.tau_scale),
-            alpha_sd=scalars.get("map_alpha_sd", defaults.alpha_sd),
-            robust_weight=scalars.get("map_robust_weight", defaults.robust_weight),
-            robust_mean=scalars.get("map_robust_mean", defaults.robust_mean),
-            robust_sd=scalars.get("map_robust_sd"),
-            max_components=scalars.get("map_components", defaults.max_components),
-        ),
-        user=tuple(user),
-    )
+
+@lru_cache(maxsize=1)
+def default_settings() -> PriorSettings:
+    """The settings of a spec without a ``[priors]`` section."""
+    return parse({}, DEFAULT_ORIGIN)
+
+
+def builtin_names(evidence: tuple[Study, ...] | list[Study]) -> list[str]:
+    """Names of the built-in priors (the evidence table adds ``evidence_*`` names)."""
+    return [*REFERENCE_NAMES, *GRID_NAMES, *MCID_NAMES, *evidence_names(list(evidence)), MAP_NAME]
+
+
+def prior_names(settings: PriorSettings) -> list[str]:
+    """Every prior name a spec may use: built-in and user-defined."""
+    return [*builtin_names(settings.evidence), *(p.name for p in settings.user)]

@@ -17,7 +17,7 @@ from pathlib import Path
 from bayes_ips.analyses import Analysis
 from bayes_ips.analyses.decision import compute, view
 from bayes_ips.analyses.decision.economics import ceac, evpi, net_benefit
-from bayes_ips.analyses.decision.options import DecisionSettings, Economics, NextTrial, parse
+from bayes_ips.analyses.decision.options import DecisionSettings, Economics, NextTrial
 from bayes_ips.analyses.decision.posterior import BetaDifference, DrawsDifference, effect_posterior
 from bayes_ips.analyses.decision.rules import decide, dual_criterion, rope_rule
 from bayes_ips.analyses.decision.trial import (
@@ -35,7 +35,7 @@ ANALYSIS = Analysis(
     steps=(("decision", compute.run),),
     sections=(Section("decision", view.section, Path(__file__).parent / "templates"),),
     figures=(view.rules_figure, view.ceac_figure, view.assurance_figure, view.oc_figure),
-    options=parse,
+    options=DecisionSettings,
 )
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "evsi",
     "net_benefit",
     "operating_characteristics",
-    "parse",
     "rope_rule",
     "sampling_value",
     "sceptical_sd",

@@ -11,5 +11,5 @@ ANALYSIS = Analysis(
     steps=(("missing_data", compute.analyse),),
     sections=(Section("missing_data", view.missing_section, Path(__file__).parent / "templates"),),
     figures=(view.tipping_figure,),
-    options=options.parse_options,
+    options=options.MissingSettings,
 )
