@@ -15,6 +15,8 @@ import shlex
 import sys
 from dataclasses import replace
 
+from pydantic import ValidationError
+
 from bayes_ips.data import Comparison, load_trial
 from bayes_ips.errors import EXIT_INPUT, EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.models import IPD_MODELS, PYMC_MODELS
@@ -74,15 +76,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INPUT
+    try:
+        sampler = replace(
+            SBC_SAMPLER, backend=args.backend, chains=args.chains, draws=args.draws, tune=args.tune
+        )
+    except ValidationError as exc:  # the [sampler] rules: e.g. at least 50 draws
+        for error in exc.errors():
+            print(f"error: --{error['loc'][0]}: {error['msg']}", file=sys.stderr)
+        return EXIT_INPUT
     settings = SBCSettings(
         simulations=args.simulations,
-        sampler=replace(
-            SBC_SAMPLER,
-            backend=args.backend,
-            chains=args.chains,
-            draws=args.draws,
-            tune=args.tune,
-        ),
+        sampler=sampler,
         alpha=args.alpha,
         workers=args.workers,
         seed=args.seed,
