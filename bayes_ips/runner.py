@@ -203,16 +203,19 @@ class Runner:
         died = False
         with _payload(calls) as path:
             sharing = _Sharing(self._helpers, path, len(calls))
-            for _ in range(count):
-                sharing.send()
-            while (index := sharing.take_front()) is not None:
-                results[index] = calls[index]()
-            for index, outcome in sorted(sharing.away.items()):
-                try:
-                    results[index] = outcome.result()
-                except loky.BrokenProcessPool:  # the helper died: its call runs here
-                    died = True
+            try:
+                for _ in range(count):
+                    sharing.send()
+                while (index := sharing.take_front()) is not None:
                     results[index] = calls[index]()
+                for index, outcome in sorted(sharing.away.items()):
+                    try:
+                        results[index] = outcome.result()
+                    except loky.BrokenProcessPool:  # the helper died: its call runs here
+                        died = True
+                        results[index] = calls[index]()
+            finally:
+                sharing.close()  # on an error here, the helpers are sent no more calls
         if died:
             self.stop()
         return [results[i] for i in range(len(calls))]
@@ -285,6 +288,11 @@ class _Sharing:
             self._front += 1
             return self._front - 1
 
+    def close(self) -> None:
+        """Send no more calls."""
+        with self._lock:
+            self._failed = True
+
     def send(self) -> None:
         """Send the last call not yet taken to a helper. Its outcome is registered under the lock
         before it is sent, so once :meth:`take_front` returns None, :attr:`away` is complete."""
@@ -310,8 +318,7 @@ class _Sharing:
             self.send()
             return
         if not isinstance(error, loky.BrokenProcessPool):
-            with self._lock:
-                self._failed = True
+            self.close()
         outcome.set_exception(error)
 
 

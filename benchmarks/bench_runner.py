@@ -11,10 +11,12 @@ shared-memory board), in a fresh process each:
 - ``bayes-ips run models/default.toml`` from the shell, after one run that warms the compile
   caches.
 
-Prints medians; asserts nothing. Run (about 15 minutes with a baseline, on 2 cores)::
+The shares are measured twice per fresh process (the second as a notebook's next cell would), in
+``--rounds`` processes; jobs=1 in one. Prints medians; asserts nothing. Run (about 25 minutes with
+a baseline, on 2 cores)::
 
-    git archive <commit> | tar -x -C /tmp/base     # the tree to compare with
-    PYTHONPATH=. python benchmarks/bench_runner.py --baseline /tmp/base [--repeats 3]
+    mkdir /tmp/base && git archive <commit> | tar -x -C /tmp/base   # the tree to compare with
+    PYTHONPATH=. python benchmarks/bench_runner.py --baseline /tmp/base [--rounds 3]
 
 Figures on 2 shared cores (Python 3.12, loky 3.7; baseline: the board at commit d58c796):
 
@@ -95,48 +97,52 @@ def in_process(tree: Path, jobs: int, repeats: int) -> list[list[tuple[int, floa
     return json.loads(out.strip().splitlines()[-1])
 
 
-def whole_run(tree: Path, repeats: int) -> list[float]:
-    """Seconds of ``bayes-ips run`` of the default spec (after one unmeasured run)."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    times = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(repeats + 1):
-            cmd = [sys.executable, "-m", "bayes_ips.cli", "run", SPEC, "--out", f"{tmp}/run{i}"]
-            start = time.perf_counter()
-            subprocess.run(cmd, env=env, capture_output=True, check=True)
-            if i:
-                times.append(time.perf_counter() - start)
-    return times
-
-
-def report(label: str, tree: Path, repeats: int) -> None:
-    print(f"{label} ({tree}):", flush=True)
-    for jobs in (2, 1):
-        rounds = in_process(tree, jobs, repeats)
-        for k, what in enumerate(("post-fit analyses", "fits and figures")):
-            seconds = [r[k][1] for r in rounds]
-            print(
-                f"  share, {what} ({rounds[0][k][0]} calls), jobs={jobs}: median "
-                f"{statistics.median(seconds):.2f} s  ({', '.join(f'{s:.2f}' for s in seconds)})",
-                flush=True,
-            )
-    seconds = whole_run(tree, repeats)
-    print(
-        f"  bayes-ips run {SPEC}, warm: median {statistics.median(seconds):.1f} s  "
-        f"({', '.join(f'{s:.1f}' for s in seconds)})",
-        flush=True,
+def whole_run(tree: Path, out: Path) -> float:
+    """Seconds of one ``bayes-ips run`` of the default spec."""
+    cmd = [sys.executable, "-m", "bayes_ips.cli", "run", SPEC, "--out", str(out)]
+    start = time.perf_counter()
+    subprocess.run(
+        cmd, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, check=True
     )
+    return time.perf_counter() - start
+
+
+def line(what: str, seconds: list[float]) -> str:
+    each = ", ".join(f"{s:.2f}" for s in seconds)
+    return f"  {what}: median {statistics.median(seconds):.2f} s  ({each})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="an older checkout to compare with")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per figure")
     args = parser.parse_args()
-    here = Path(__file__).resolve().parents[1]
-    report("this tree", here, args.repeats)
+    trees = {"this tree": Path(__file__).resolve().parents[1]}
     if args.baseline is not None:
-        report("baseline", args.baseline.resolve(), args.repeats)
+        trees["baseline"] = args.baseline.resolve()
+    shares = {(label, jobs): [] for label in trees for jobs in (2, 1)}
+    runs = {label: [] for label in trees}
+    # Trees take turns in every round, so a drift in the machine's speed touches both alike.
+    for r in range(args.rounds):
+        for label, tree in trees.items():
+            for jobs in (2, 1) if r == 0 else (2,):
+                shares[label, jobs] += in_process(tree, jobs, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds + 1):  # the first run of each warms the compile caches
+            for label, tree in trees.items():
+                seconds = whole_run(tree, Path(tmp) / f"{label}-{r}".replace(" ", "-"))
+                if r:
+                    runs[label].append(seconds)
+    for label, tree in trees.items():
+        print(f"{label} ({tree}):")
+        for jobs in (2, 1):
+            rounds = shares[label, jobs]
+            for k, what in enumerate(("post-fit analyses", "fits and figures")):
+                calls = rounds[0][k][0]
+                print(
+                    line(f"share, {what} ({calls} calls), jobs={jobs}", [x[k][1] for x in rounds])
+                )
+        print(line(f"bayes-ips run {SPEC}, warm", runs[label]))
 
 
 if __name__ == "__main__":
