@@ -67,6 +67,11 @@ from bayes_ips.errors import InputError
 
 PR_SET_PDEATHSIG = 1
 """Linux ``prctl`` option: the signal a process receives when its parent dies."""
+WORKER_ENV = {"LOKY_MAX_MEMORY_LEAK_SIZE": "1e15"}
+"""Environment of the workers. loky restarts a worker whose memory has grown by more than
+``LOKY_MAX_MEMORY_LEAK_SIZE`` bytes (default 300 MB) since its first task, taking it for a leak;
+a helper's growth is what keeps it warm (compiled models, the last share's calls), and a restarted
+one imports the package again (about 4 s), so the limit is set out of reach."""
 
 
 def available_cores() -> int:
@@ -349,9 +354,14 @@ def _call_shared(path: str, index: int):
 
 
 def _executor(workers: int) -> loky.ProcessPoolExecutor:
-    """``workers`` fresh worker processes (never idle-timed out), started on first use."""
+    """``workers`` fresh worker processes (never idle-timed out nor restarted), started on
+    first use."""
     return loky.ProcessPoolExecutor(
-        workers, timeout=None, initializer=_start_worker, initargs=(os.getpid(),)
+        workers,
+        timeout=None,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+        env=WORKER_ENV,
     )
 
 

@@ -39,6 +39,14 @@ def _die_in_a_helper(value: int, here: int) -> int:
     return value
 
 
+_HELD = []
+
+
+def _grow(size: int) -> int:
+    _HELD.append(bytearray(size))  # kept, as a warm helper keeps its compiled models
+    return os.getpid()
+
+
 def _touch_once(path: Path) -> None:
     path.touch(exist_ok=False)  # a second run of the same call fails
 
@@ -80,6 +88,13 @@ def test_helpers_stay_warm_between_shares(runner):
     calls = [partial(_sleep, 0.3)] * 3
     first, second = runner.share(calls), runner.share(calls)
     assert first[-1][0] == second[-1][0] != HERE
+
+
+def test_a_helper_whose_memory_grew_is_kept(runner):
+    """loky restarts a worker that grew by 300 MB since its first task, by default."""
+    time.sleep(1.5)  # loky checks a worker's memory at most once a second
+    grown = runner.submit(partial(_grow, 400_000_000)).result()
+    assert runner.submit(os.getpid).result() == grown
 
 
 def test_each_call_runs_once(runner, tmp_path):
