@@ -18,15 +18,16 @@ a baseline, on 2 cores)::
     mkdir /tmp/base && git archive <commit> | tar -x -C /tmp/base   # the tree to compare with
     PYTHONPATH=. python benchmarks/bench_runner.py --baseline /tmp/base [--rounds 3]
 
-Figures on 2 shared cores (Python 3.12, loky 3.7; baseline: the board at commit d58c796):
+Figures on 2 shared cores (Python 3.12, loky 3.7; baseline: the board at commit d58c796; medians
+of 6 shares and 3 runs):
 
-================================  ===========  ===========
-median seconds                    board (old)  runner (new)
-================================  ===========  ===========
-post-fit analyses, 6 calls        fill         fill
-fits and figures, 41 calls        fill         fill
-``bayes-ips run`` default, warm   fill         fill
-================================  ===========  ===========
+==========================================  ===========  ============  =============
+median seconds                              board (old)  runner (new)  jobs=1 (new)
+==========================================  ===========  ============  =============
+share: post-fit analyses, 6 calls           4.73         4.69          7.31
+share: fit saving and figures, 41 calls     5.83         5.75          9.83
+``bayes-ips run models/default.toml``, warm 28.97        28.83
+==========================================  ===========  ============  =============
 """
 
 from __future__ import annotations
