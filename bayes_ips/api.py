@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import xarray as xr
 
-from bayes_ips import workers
+from bayes_ips import session
 from bayes_ips.analyses.registry import layout
 from bayes_ips.context import prepare
 from bayes_ips.data import TrialData, load_trial
@@ -40,6 +40,7 @@ from bayes_ips.report.figures import Figure, all_figures, figure_calls, rd_densi
 from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp
 from bayes_ips.report.summary import headline_fit
 from bayes_ips.rundir import atomic_dir
+from bayes_ips.runner import Runner
 from bayes_ips.spec import DEFAULT_SPEC, Spec
 
 SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -217,6 +218,7 @@ def reanalyze(
     progress: Progress | None = None,
     command: str | None = None,
     jobs: int | None = None,
+    runner: Runner | None = None,
 ) -> Results:
     """Run a reanalysis and return its results (nothing is written until ``.report(path)``).
 
@@ -240,16 +242,30 @@ def reanalyze(
     jobs : int, optional
         Processes working side by side: helper processes fit MCMC model families beside this
         one and share the analyses after the fits (default: the cores this process may use; 1
-        does everything in this process). The numbers do not depend on it.
+        does everything in this process). The numbers do not depend on it. The helpers are this
+        session's (:func:`bayes_ips.session.runner`): started on first use and kept, so the next
+        call finds them with the package imported.
+    runner : Runner, optional
+        The processes to work in instead of the session's for ``jobs`` (a batch worker passes
+        ``Runner(1, cores=1)``); give ``jobs`` or ``runner``, not both.
     """
     if quick is None:
         quick = quick_from_environment()
     effective = _spec(spec).with_overrides(
         data=data, treatment=treatment, control=control, seed=seed, quick=quick
     )
-    run = run_analysis(effective, progress, jobs)
+    run = run_analysis(effective, progress, _runner(jobs, runner))
     summary = run.summary(command or _python_command(spec, data, treatment, control, seed, quick))
     return Results(summary, run.fitted.fits)
+
+
+def _runner(jobs: int | None, runner: Runner | None) -> Runner:
+    """``runner``, or this session's runner for ``jobs``."""
+    if runner is None:
+        return session.runner(jobs)
+    if jobs is not None:
+        raise ValueError(f"give jobs or runner, not both (jobs={jobs}, {runner})")
+    return runner
 
 
 def quick_from_environment() -> bool:
@@ -327,7 +343,12 @@ def _python_command(spec, data, treatment, control, seed, quick) -> str:
 
 
 def write_run(
-    target: Path, results: Results, extra: dict[str, bytes] | None = None, jobs: int | None = None
+    target: Path,
+    results: Results,
+    extra: dict[str, bytes] | None = None,
+    jobs: int | None = None,
+    *,
+    runner: Runner | None = None,
 ) -> Path:
     """Write a run folder atomically: fits, figures, report.html, report.md, summary.json.
 
@@ -336,10 +357,14 @@ def write_run(
     extra : dict, optional
         More files for the folder, ``{file name: bytes}`` (the batch's content key).
     jobs : int, optional
-        Processes saving the fits and rendering the figures side by side, if helper processes
-        are already running (:func:`bayes_ips.workers.helpers`; default: the cores this process
-        may use).
+        Processes saving the fits and rendering the figures side by side, if this session's
+        helper processes for ``jobs`` are already running (:func:`bayes_ips.session.runner`;
+        default: the cores this process may use).
+    runner : Runner, optional
+        The processes to work in instead of the session's for ``jobs``; give ``jobs`` or
+        ``runner``, not both.
     """
+    runner = _runner(jobs, runner)
     run = results.summary_data["run"]
     with atomic_dir(target) as tmp:
         fits_dir = tmp / "fits"
@@ -348,9 +373,8 @@ def write_run(
         calls = [partial(save_fit, fit, fits_dir, **hashes) for fit in results.fits]
         if results._figures is None:
             calls += figure_calls(results.fits, results.summary_data, layout().figures)
-        pool = workers.helpers(workers.jobs(jobs), start=False)
-        with workers.guarded():
-            done = workers.share(calls, pool)
+        with runner.guarded():
+            done = runner.share(calls)
         if results._figures is None:
             figures = [fig for fig in done[len(results.fits) :] if fig is not None]
         else:

@@ -8,17 +8,18 @@ that failed is always run again.
 
 Where runs execute
 ------------------
-Runs are independent. By default they go to ``jobs`` local processes (:mod:`bayes_ips.workers`;
-with one job, or one run, they run in this process, and a lone run may use ``jobs`` processes to
-fit its model families side by side). Given a scheduler address (``--scheduler``, or the
-``BAYES_IPS_SCHEDULER`` environment variable) they go to a Dask distributed cluster instead. Either
-way the worker builds the complete run folder in its own temporary space and returns the files,
-which are written here atomically, so workers need the spec's data at the same path (or bundled
-``package:`` data) but no shared writable storage. Inside a worker a run uses one core: its model
-families are fitted and each fit's chains sampled one after another. Where a run executes does not
-change its numbers: every fit's seed derives from the spec's seed, the model and the prior only,
-and each chain has its own seed. That is also why the address is not a spec setting: a spec says
-what to compute, and editing it would invalidate its content key.
+Runs are independent. By default they go to ``jobs`` local processes (the pool of a
+:class:`~bayes_ips.runner.Runner`; with one job, or one run, they run in this process, and a lone
+run may use this session's ``jobs`` processes to fit its model families side by side). Given a
+scheduler address (``--scheduler``, or the ``BAYES_IPS_SCHEDULER`` environment variable) they go to
+a Dask distributed cluster instead. Either way the worker builds the complete run folder in its own
+temporary space and returns the files, which are written here atomically, so workers need the spec's
+data at the same path (or bundled ``package:`` data) but no shared writable storage. Inside a worker
+a run uses one core (it is given ``Runner(1, cores=1)``): its model families are fitted and each
+fit's chains sampled one after another. Where a run executes does not change its numbers: every
+fit's seed derives from the spec's seed, the model and the prior only, and each chain has its own
+seed. That is also why the address is not a spec setting: a spec says what to compute, and editing
+it would invalidate its content key.
 
 Outputs and exit code
 ---------------------
@@ -43,16 +44,17 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from bayes_ips import workers
+from bayes_ips import session
 from bayes_ips._version import __version__
 from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.pipeline import load_spec
 from bayes_ips.rundir import atomic_dir
+from bayes_ips.runner import Runner
 from bayes_ips.spec import Spec
 
 KEY_FILE = "run-key.json"
@@ -88,10 +90,6 @@ class Task:
     command: str
     package_version: str
     env: tuple[tuple[str, str], ...] = ()
-    single_core: bool = True
-    """Run on one core (in worker processes, one run per core): see :mod:`bayes_ips.workers`."""
-    jobs: int | None = None
-    """Processes the run may fit model families in, when it runs alone (default: the cores)."""
 
 
 @dataclass
@@ -257,12 +255,16 @@ def _recorded_command(path: str, quick: bool) -> str:
     return shlex.join(["bayes-ips", "run", path, *(["--quick"] if quick else [])])
 
 
-def build_run(task: Task) -> Outcome:
+def build_run(task: Task, runner: Runner | None = None) -> Outcome:
     """Run one analysis and return its run folder as files (executed on a worker).
+
+    ``runner`` is the processes the run works in; by default ``Runner(1, cores=1)``, for a worker
+    that is one of several running analyses side by side (a local pool's, a Dask worker).
 
     Never raises for a failed run: the outcome carries the exit code, a one-line message and,
     for an internal error, the traceback.
     """
+    runner = Runner(1, cores=1) if runner is None else runner
     start = time.perf_counter()
     try:
         if task.package_version != __version__:
@@ -274,12 +276,11 @@ def build_run(task: Task) -> Outcome:
             )
         from bayes_ips import api
 
-        workers.SINGLE_CORE = task.single_core
         with _environment(dict(task.env)), tempfile.TemporaryDirectory(prefix="bayes-ips-") as tmp:
             results = api.reanalyze(
-                task.spec, quick=task.quick, command=task.command, jobs=task.jobs
+                task.spec, quick=task.quick, command=task.command, runner=runner
             )
-            folder = api.write_run(Path(tmp) / "run", results)
+            folder = api.write_run(Path(tmp) / "run", results, runner=runner)
             files = {
                 p.relative_to(folder).as_posix(): p.read_bytes()
                 for p in sorted(folder.rglob("*"))
@@ -327,12 +328,12 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _local(tasks: dict[int, Task], jobs: int) -> Iterator[tuple[int, Outcome]]:
-    if jobs == 1 or len(tasks) <= 1:  # in this process, which may use every core
+def _local(tasks: dict[int, Task], runner: Runner) -> Iterator[tuple[int, Outcome]]:
+    if runner.jobs == 1 or len(tasks) <= 1:  # in this process, which may use every core
         for i, task in tasks.items():
-            yield i, build_run(replace(task, single_core=False, jobs=jobs))
+            yield i, build_run(task, runner)
         return
-    with workers.pool(min(jobs, len(tasks))) as pool:
+    with runner.pool(min(runner.jobs, len(tasks))) as pool:
         futures = {pool.submit(build_run, task): i for i, task in tasks.items()}
         for future in as_completed(futures):
             yield futures[future], _result(future)
@@ -468,7 +469,8 @@ def run_batch(
     out : path, default "reports"
         Where the run folders and the index go.
     jobs : int, optional
-        Local processes (default: the CPUs this process may use). Ignored with a scheduler.
+        Local processes (default: the CPUs this process may use). Ignored with a scheduler. A
+        lone run uses this session's runner for ``jobs`` (:func:`bayes_ips.session.runner`).
     scheduler : str or distributed.Client, optional
         A Dask scheduler address (``tcp://host:8786``) or an open client; default: the
         ``BAYES_IPS_SCHEDULER`` environment variable, else local processes.
@@ -497,7 +499,7 @@ def run_batch(
         raise InputError("argument", "name at least one spec file", field="SPEC")
     if quick is None:
         quick = quick_from_environment()
-    n_jobs = workers.jobs(jobs)
+    runner = session.runner(jobs)
     if scheduler is None:
         scheduler = os.environ.get(SCHEDULER_ENV) or None
     out = Path(out)
@@ -513,9 +515,9 @@ def run_batch(
     done = total - len(tasks)
     if progress is not None:
         progress(done, total, f"{done} unchanged or invalid" if done else "starting")
-    runner = _dask(tasks, scheduler) if scheduler else _local(tasks, n_jobs)
+    outcomes = _dask(tasks, scheduler) if scheduler else _local(tasks, runner)
     logs = []
-    for i, outcome in runner:
+    for i, outcome in outcomes:
         plan = plans[i]
         record = plan.record
         record.code, record.status = outcome.code, STATUS[outcome.code]

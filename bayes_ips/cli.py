@@ -18,8 +18,9 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from bayes_ips import workers
+from bayes_ips import session
 from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
+from bayes_ips.runner import collect_less
 
 PROG = "bayes-ips"
 
@@ -119,9 +120,17 @@ def _recorded_command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
+def _prepare_helper() -> None:
+    """Import what a helper needs for fits, analyses and figures: the warm-up task the command
+    line sends to its helpers (:meth:`bayes_ips.runner.Runner.warm_up`)."""
+    import nutpie  # noqa: F401
+    import pymc  # noqa: F401
+
+    import bayes_ips.api  # noqa: F401
+
+
 def _run(args: argparse.Namespace) -> int:
-    jobs = workers.jobs(args.jobs)
-    workers.warm_up(jobs)  # helpers import while this process does
+    session.runner(args.jobs).warm_up(_prepare_helper)  # helpers import while this process does
     from bayes_ips import api
 
     results = api.reanalyze(
@@ -133,10 +142,10 @@ def _run(args: argparse.Namespace) -> int:
         quick=args.quick,
         progress=_progress,
         command=_recorded_command(args),
-        jobs=jobs,
+        jobs=args.jobs,
     )
     out = Path(args.out) if args.out else Path("reports") / results.summary_data["run"]["name"]
-    api.write_run(out, results, jobs=jobs)
+    api.write_run(out, results, jobs=args.jobs)
     _print_outcome(out, results)
     return results.exit_code
 
@@ -180,7 +189,7 @@ def _check_data(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    workers.warm_up(workers.cores())  # helpers import while this process loads the fits
+    session.runner().warm_up(_prepare_helper)  # helpers import while this process loads the fits
     from bayes_ips import api
 
     results = api.rerender(args.run_dir)
@@ -264,10 +273,10 @@ def _interrupt(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bayes-ips`` console script (``argv``: the arguments, default
     ``sys.argv[1:]``). Called with ``argv``, as from Python, it leaves the helper processes
-    running for the caller's next run (:mod:`bayes_ips.workers`)."""
+    running for the caller's next run (:mod:`bayes_ips.session`)."""
     signal.signal(signal.SIGTERM, _interrupt)
     if argv is None:
-        workers.collect_less()
+        collect_less()
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -290,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
     finally:
         if argv is None:  # the command's own process, about to exit
-            workers.stop()  # idle helpers would delay the exit
+            session.stop()  # idle helpers would delay the exit
             # Leave every object out of the collector's passes at interpreter shutdown: with the
             # sampler's compiler loaded they take about a second, and free nothing the ending
             # process needs freed.

@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from bayes_ips import workers
 from bayes_ips._version import __version__
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit
@@ -53,13 +52,6 @@ def _seeds(seed: int, n: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
-def _cores(chains: int) -> int:
-    """Chains sampled at once (nutpie's threads, PyMC's processes): one per chain up to the cores
-    this process may use (:func:`bayes_ips.workers.cores`). The draws are the same either way:
-    each chain has its own seed."""
-    return min(chains, workers.cores())
-
-
 Generated = Callable[[xr.DataTree, int], None]
 """A model family's ``generated_quantities(tree, seed)``: adds, in place, variables that are
 drawn exactly given each posterior (and prior) draw rather than sampled by NUTS."""
@@ -70,6 +62,7 @@ def sample(
     settings,
     seed: int,
     *,
+    cores: int = 1,
     generated: Generated | None = None,
     target_accept: float | None = None,
     tune: int | None = None,
@@ -83,6 +76,10 @@ def sample(
         Backend, chains, draws, tune and target_accept.
     seed : int
         Every random stream of the fit derives from it.
+    cores : int, default 1
+        Cores this fit may use: chains are sampled up to this many at once (nutpie's threads,
+        PyMC's processes); 1 samples them one after another. The draws are the same either way:
+        each chain has its own seed.
     generated : callable, optional
         The family's ``generated_quantities``, applied once the groups are complete.
     target_accept, tune : optional
@@ -99,7 +96,7 @@ def sample(
             model,
             settings,
             s_nuts,
-            cores=_cores(settings.chains),
+            cores=min(settings.chains, cores),
             target_accept=target_accept or settings.target_accept,
             tune=tune or settings.tune,
         )

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import xarray as xr
 
-from bayes_ips import conjugate, diagnostics, inference, models, workers
+from bayes_ips import conjugate, diagnostics, inference, models
 from bayes_ips import spec as spec_module
 from bayes_ips.analyses import registry
 from bayes_ips.context import Fitted, RunContext, prepare, results_table
 from bayes_ips.fit import Fit, fit_seed
 from bayes_ips.priors import BetaRate, Prior
 from bayes_ips.report.summary import build_summary
+from bayes_ips.runner import Runner
 from bayes_ips.spec import DEFAULT_SPEC, Spec
 
 Progress = Callable[[str, int, int], None]
@@ -72,20 +73,24 @@ def _no_tick(label: str, fits: int = 1) -> None:
 
 
 def _fit_families(
-    families: dict[str, list[Prior]], counts: xr.Dataset, spec: Spec, tick: Tick, pool
+    families: dict[str, list[Prior]], counts: xr.Dataset, spec: Spec, tick: Tick, runner: Runner
 ) -> list[Fit]:
     """Fit every model family under its priors; the fits come back in the spec's order.
 
-    With helper processes (``pool``, :func:`bayes_ips.workers.helpers`) the MCMC families are
-    fitted side by side: this process fits the one with the most priors (each later prior
-    reuses its compiled model) and the helpers fit the others. A fit's numbers do not depend on
-    where it ran.
+    With two or more MCMC families and helper processes (``runner`` of two or more jobs) the
+    families are fitted side by side: this process fits the one with the most priors (each later
+    prior reuses its compiled model) and the helpers fit the others. Each fit samples up to
+    ``runner.cores`` chains at once. A fit's numbers do not depend on where it ran.
     """
     mcmc = [name for name in families if name not in models.EXACT_MODELS]
     here = max(mcmc, key=lambda name: len(families[name]), default=None)
-    away = [name for name in mcmc if name != here] if pool is not None else []
-    tasks = {name: partial(_pymc_fits, name, families[name], counts, spec) for name in away}
-    pending = {name: pool.submit(task) for name, task in tasks.items()}
+    others = [name for name in mcmc if name != here]
+    away = others if others and runner.start() else []
+    cores = runner.cores
+    tasks = {
+        name: partial(_pymc_fits, name, families[name], counts, spec, cores=cores) for name in away
+    }
+    pending = {name: runner.submit(task) for name, task in tasks.items()}
     done: dict[str, list[Fit]] = {}
     for name, priors in families.items():
         if name in models.EXACT_MODELS:
@@ -95,9 +100,9 @@ def _fit_families(
                 seed = fit_seed(spec.seed, name, prior.name)
                 done[name].append(_exact_fit(counts, prior, spec, seed))
         elif name not in pending:
-            done[name] = _pymc_fits(name, priors, counts, spec, tick)
+            done[name] = _pymc_fits(name, priors, counts, spec, tick, cores=cores)
     for name, future in pending.items():
-        done[name] = workers.collect(future, tasks[name])
+        done[name] = runner.collect(future, tasks[name])
         tick(f"{name} (fitted in a helper process)", len(done[name]))
     return [fit for name in families for fit in done[name]]
 
@@ -145,10 +150,17 @@ def _model(family, name: str, counts: xr.Dataset, data: str, prior: Prior):
 
 
 def _pymc_fits(
-    name: str, priors: list[Prior], counts: xr.Dataset, spec: Spec, tick: Tick = _no_tick
+    name: str,
+    priors: list[Prior],
+    counts: xr.Dataset,
+    spec: Spec,
+    tick: Tick = _no_tick,
+    *,
+    cores: int = 1,
 ) -> list[Fit]:
     """Fit one PyMC model family under each prior: one model graph per prior structure (normal
-    or mixture, see ``structure`` in the family's module) and data, priors swapped as data."""
+    or mixture, see ``structure`` in the family's module) and data, priors swapped as data. Each
+    fit samples up to ``cores`` chains at once."""
     family = models.module(name)
     generated = getattr(family, "generated_quantities", None)
     data = _digest(counts)
@@ -157,13 +169,15 @@ def _pymc_fits(
         tick(f"{name} / {prior.name}")
         model = _model(family, name, counts, data, prior)
         seed = fit_seed(spec.seed, name, prior.name)
-        tree = inference.sample(model, spec.sampler, seed, generated=generated)
+        tree = inference.sample(model, spec.sampler, seed, cores=cores, generated=generated)
         check = diagnostics.convergence(tree, spec.thresholds)
         check["retried"] = False
         if not check["passed"]:
             retry = _retry_settings(spec)
             tick(f"{name} / {prior.name} (re-run: {'; '.join(check['messages'])})", 0)
-            tree = inference.sample(model, spec.sampler, seed, generated=generated, **retry)
+            tree = inference.sample(
+                model, spec.sampler, seed, cores=cores, generated=generated, **retry
+            )
             first = check["messages"]
             check = diagnostics.convergence(tree, spec.thresholds)
             check.update(retried=True, first_attempt=first, retry_settings=retry)
@@ -171,7 +185,7 @@ def _pymc_fits(
     return fits
 
 
-def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None = None) -> Run:
+def run_analysis(spec: Spec, progress: Progress | None = None, runner: Runner | None = None) -> Run:
     """Validate the data, fit every model × prior the spec asks for, and run the analyses.
 
     Parameters
@@ -180,12 +194,13 @@ def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None 
     progress : callable, optional
         Called as ``progress(label, done, total)`` before each fit (after it, for the model
         families fitted in helper processes).
-    jobs : int, optional
-        Processes working side by side (default: the cores this process may use,
-        :func:`bayes_ips.workers.cores`; 1 does everything here). Helper processes are started
-        when the spec has two or more MCMC model families, which they fit beside this process;
-        helpers already running also take a share of the analyses after the fits.
+    runner : Runner, optional
+        The processes to work in (default: this one alone, with the cores it may use). With two
+        or more jobs, its helper processes are started when the spec has two or more MCMC model
+        families, which they fit beside this process; helpers already running also take a share
+        of the analyses after the fits. The numbers do not depend on it.
     """
+    runner = Runner(1) if runner is None else runner
     ctx = prepare(spec)
     families = ctx.families
     total = sum(len(p) for p in families.values())
@@ -197,15 +212,13 @@ def run_analysis(spec: Spec, progress: Progress | None = None, jobs: int | None 
             progress(label, done, total)
         done += fits
 
-    mcmc = sum(name not in models.EXACT_MODELS for name in families)
-    pool = workers.helpers(workers.jobs(jobs), start=mcmc > 1)
-    with workers.guarded():
-        fits = _fit_families(families, ctx.counts, spec, tick, pool)
+    with runner.guarded():
+        fits = _fit_families(families, ctx.counts, spec, tick, runner)
         if progress is not None:
             progress("done", total, total)
         fitted = Fitted(fits, results_table(fits, ctx.counts, spec))
         steps = [(key, step) for a in registry.ANALYSES for key, step in a.steps]
         calls = [partial(step, ctx, fitted) for _, step in steps]
-        results = workers.share(calls, pool)
+        results = runner.share(calls)
     extras = {key: r for (key, _), r in zip(steps, results, strict=True) if r is not None}
     return Run(ctx, fitted, extras)

@@ -20,8 +20,8 @@ When the model, its prior and the sampler are all correct, every ``u`` is Unifor
 L is; :mod:`bayes_ips.validation.uniformity` tests that. Every simulation is kept, divergent or
 not (dropping fits would bias the ranks); divergences, R-hat and ESS are recorded beside the ranks.
 
-Simulations run in local worker processes (:mod:`bayes_ips.workers`), each fitting its chains one
-after another.
+Simulations run in local worker processes (the pool of a :class:`~bayes_ips.runner.Runner` of
+``SBCSettings.workers`` jobs), each fitting its chains one after another.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ import pandas as pd
 import xarray as xr
 from arviz_stats import ess, rhat
 
-from bayes_ips import inference, workers
+from bayes_ips import inference
 from bayes_ips.models import module
 from bayes_ips.priors import Prior
+from bayes_ips.runner import Runner, available_cores
 from bayes_ips.spec import SamplerSettings
 from bayes_ips.validation.uniformity import SAMPLE_DIM, evaluate
 
@@ -250,15 +251,15 @@ def _assemble(outcomes: list[dict], kind: str, template: xr.Dataset) -> xr.Datas
     return xr.Dataset(out).assign_coords({SAMPLE_DIM: np.arange(len(outcomes))})
 
 
-def _run_jobs(jobs: list[_Job], n_workers: int, progress: Progress | None, label: str):
+def _run_jobs(jobs: list[_Job], runner: Runner, progress: Progress | None, label: str):
     outcomes = []
-    if n_workers <= 1:
+    if runner.jobs <= 1:
         for job in jobs:
             outcomes.append(_refit(job))
             if progress is not None:
                 progress(label, len(outcomes), len(jobs))
         return outcomes
-    with workers.pool(n_workers) as pool:
+    with runner.pool() as pool:
         for future in as_completed([pool.submit(_refit, job) for job in jobs]):
             outcomes.append(future.result())
             if progress is not None:
@@ -318,8 +319,8 @@ def run_sbc(
         )
         for i in range(settings.simulations)
     ]
-    n_workers = min(settings.workers, workers.cores(), len(jobs))
-    outcomes = _run_jobs(jobs, n_workers, progress, f"{model} / {prior.name}")
+    runner = Runner(min(settings.workers, available_cores(), len(jobs)), cores=1)
+    outcomes = _run_jobs(jobs, runner, progress, f"{model} / {prior.name}")
     pit = _assemble(outcomes, "pit", params)
     fits = pd.DataFrame(
         [{k: v for k, v in o.items() if k not in ("pit", "ranks")} for o in outcomes]
