@@ -18,6 +18,7 @@ import pytest
 
 import bayes_ips
 from bayes_ips.analyses import registry
+from bayes_ips.errors import InputError
 
 ROOT = Path(__file__).parents[1]
 PACKAGE = ROOT / "bayes_ips"
@@ -83,14 +84,16 @@ from pathlib import Path
 
 from bayes_ips.analyses import Analysis
 from bayes_ips.report import Section
+from bayes_ips.schema import Section as SpecSection
+from bayes_ips.schema import Str
 
 
-def parse(table, origin):
-    return dict(table)
+class Options(SpecSection):
+    word: Str = "nothing"
 
 
 def step(ctx, fitted):
-    word = ctx.options("throwaway").get("word", "nothing")
+    word = ctx.options("throwaway").word
     return {"word": word, "fits": len(fitted.fits), "horizon": ctx.primary_horizon}
 
 
@@ -102,7 +105,7 @@ ANALYSIS = Analysis(
     name="throwaway",
     steps=(("throwaway", step),),
     sections=(Section("throwaway", section, Path(__file__).parent / "templates"),),
-    options=parse,
+    options=Options,
 )
 """
 
@@ -136,6 +139,9 @@ def test_an_analysis_added_through_the_registry_alone_reaches_the_report(tmp_pat
     assert html.index('id="sec-results"') < html.index('id="sec-throwaway"')
     assert "## Throwaway\n\nsays hello over 2 fits" in md
     assert json.loads((run / "summary.json").read_text())["throwaway"]["word"] == "hello"
+    spec.write_text('[models.beta_binomial]\npriors = ["reference"]\n[throwaway]\nwrod = "x"\n')
+    with pytest.raises(InputError, match="field 'throwaway.wrod'"):
+        bayes_ips.reanalyze(spec, quick=True, jobs=1)
     rerendered = bayes_ips.rerender(run)
     assert rerendered.summary_data["throwaway"]["word"] == "hello"
     assert "says hello over 2 fits" in (run / "report.html").read_text()
