@@ -140,7 +140,7 @@ def test_an_analysis_added_through_the_registry_alone_reaches_the_report(tmp_pat
     assert "## Throwaway\n\nsays hello over 2 fits" in md
     assert json.loads((run / "summary.json").read_text())["throwaway"]["word"] == "hello"
     spec.write_text('[models.beta_binomial]\npriors = ["reference"]\n[throwaway]\nwrod = "x"\n')
-    with pytest.raises(InputError, match="field 'throwaway.wrod'"):
+    with pytest.raises(InputError, match=r"field 'throwaway\.wrod'"):
         bayes_ips.reanalyze(spec, quick=True, jobs=1)
     rerendered = bayes_ips.rerender(run)
     assert rerendered.summary_data["throwaway"]["word"] == "hello"
