@@ -37,6 +37,8 @@ SECTION_CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 RULE = "spec_rule"
 """The pydantic error type of a broken rule (:func:`rule_error`)."""
+RULES = "spec_rules"
+"""The pydantic error type of several rules broken at once (:func:`rule_errors`)."""
 
 _TYPE_NAMES = {
     "int_type": "int",
@@ -70,6 +72,16 @@ def rule_error(rule: str, *, key: str | None = None, value: Any = None) -> Pydan
         The offending value; None shows none.
     """
     return PydanticCustomError(RULE, "{rule}", {"rule": rule, "key": key, "value": value})
+
+
+def rule_errors(errors: Sequence[PydanticCustomError]) -> PydanticCustomError:
+    """The :func:`rule_error` errors one validator found, to raise at once: each is reported on
+    its own line."""
+    if len(errors) == 1:
+        return errors[0]
+    return PydanticCustomError(
+        RULES, "{count} rules broken", {"count": len(errors), "errors": [e.context for e in errors]}
+    )
 
 
 def rule(check: Callable[[Any], bool], text: str) -> WrapValidator:
@@ -144,7 +156,16 @@ def validate(schema: Any, data: Any, origin: str, *, at: Sequence[str] = (), con
     try:
         return TypeAdapter(schema).validate_python(data, context=context)
     except PydanticValidationError as exc:
-        found = [_input_error(d, schema, origin, tuple(at)) for d in exc.errors()]
+        details = [
+            sub
+            for d in exc.errors()
+            for sub in (
+                [{**d, "type": RULE, "ctx": c} for c in d["ctx"]["errors"]]
+                if d["type"] == RULES
+                else [d]
+            )
+        ]
+        found = [_input_error(d, schema, origin, tuple(at)) for d in details]
         errors = [e for e in found if e is not None]
         raise (errors[0] if len(errors) == 1 else InputErrors(errors)) from None
 

@@ -64,6 +64,7 @@ from bayes_ips.schema import (
     number_list,
     rule,
     rule_error,
+    rule_errors,
     validate,
 )
 
@@ -172,22 +173,25 @@ class Document(Section):
     ) -> dict[str, ModelSection]:
         if not models:
             raise rule_error("list at least one model")
-        for model in models:
-            if model not in MODEL_NAMES:
-                raise rule_error(
-                    f"unknown model; known models: {', '.join(MODEL_NAMES)}", value=model
+        wrong = [
+            rule_error(f"unknown model; known models: {', '.join(MODEL_NAMES)}", key=model)
+            for model in models
+            if model not in MODEL_NAMES
+        ]
+        if "priors" in info.data:  # else the [priors] section has errors of its own
+            known = prior_names(info.data["priors"])
+            wrong += [
+                rule_error(
+                    f"unknown prior; known priors: {', '.join(known)}",
+                    key=f"{model}.priors",
+                    value=prior,
                 )
-        if "priors" not in info.data:  # the [priors] section has errors of its own
-            return models
-        known = prior_names(info.data["priors"])
-        for model, table in models.items():
-            for prior in table.priors:
-                if prior not in known:
-                    raise rule_error(
-                        f"unknown prior; known priors: {', '.join(known)}",
-                        key=f"{model}.priors",
-                        value=prior,
-                    )
+                for model, table in models.items()
+                for prior in table.priors
+                if prior not in known
+            ]
+        if wrong:
+            raise rule_errors(wrong)
         return models
 
 
@@ -221,7 +225,6 @@ class Spec:
     sampler: SamplerSettings
     thresholds: Thresholds
     quick: bool = False
-    warnings: tuple[str, ...] = field(default=())
     options: dict[str, Any] = field(default_factory=dict)
     """Settings of the optional sections (``priors``, ``ipd`` and the analyses'), by name."""
 

@@ -145,3 +145,20 @@ def test_an_analysis_added_through_the_registry_alone_reaches_the_report(tmp_pat
     rerendered = bayes_ips.rerender(run)
     assert rerendered.summary_data["throwaway"]["word"] == "hello"
     assert "says hello over 2 fits" in (run / "report.html").read_text()
+
+
+def test_the_registry_names_nothing_twice_and_shadows_no_core_key():
+    """Each analysis, summary key, report section and spec section is named once, and none
+    takes the name of a core summary.json key or a core spec section (it would overwrite it)."""
+    from bayes_ips.spec import Document
+
+    analyses = registry.ANALYSES
+    keys = [key for a in analyses for key, _ in a.steps]
+    sections = [sec.name for a in analyses for sec in a.sections]
+    options = [a.name for a in analyses if a.options is not None]
+    core_keys = {"schema_version", "package_version", "created_utc", "run", "data", "results"}
+    core_keys |= {"diagnostics", "priors", "warnings", "environment"}
+    for names in ([a.name for a in analyses], keys, sections, options):
+        assert len(names) == len(set(names))
+    assert not set(keys) & core_keys
+    assert not set(options) & set(Document.model_fields)

@@ -83,6 +83,16 @@ def test_the_helper_takes_the_long_call_at_the_back_and_this_process_the_rest(ru
     assert list(starts[:-1]) == sorted(starts[:-1])  # taken from the front
 
 
+def test_a_helper_that_finishes_is_sent_the_next_call_from_the_back(runner):
+    """The refill: with calls [long] + [short] * 6, this process is busy with the long call
+    while the helper runs every short one, last to first, each sent as the previous finishes."""
+    calls = [partial(_sleep, 3.0)] + [partial(_sleep, 0.05)] * 6
+    pids, starts = zip(*runner.share(calls), strict=True)
+    assert pids[0] == HERE
+    assert len(set(pids[1:])) == 1 and pids[1] != HERE  # all short calls in the helper
+    assert list(starts[1:]) == sorted(starts[1:], reverse=True)  # taken from the back
+
+
 def test_helpers_stay_warm_between_shares(runner):
     """The same helper process takes part in the next share (nothing is restarted)."""
     calls = [partial(_sleep, 0.3)] * 3

@@ -76,7 +76,17 @@ from bayes_ips.priors.evidence import (
 )
 from bayes_ips.priors.meta_analytic import NAME as MAP_NAME
 from bayes_ips.priors.meta_analytic import MapSettings
-from bayes_ips.schema import SECTION_CONFIG, Float, Int, Section, Str, rule, rule_error, validate
+from bayes_ips.schema import (
+    SECTION_CONFIG,
+    Float,
+    Int,
+    Section,
+    Str,
+    rule,
+    rule_error,
+    rule_errors,
+    validate,
+)
 
 SECTION = "priors"
 MAX_MAP_COMPONENTS = 4
@@ -254,9 +264,13 @@ class PriorsSection(Section):
         user-defined priors, whose names must not be those of built-in priors."""
         evidence = tuple(load_evidence(self.evidence, base))
         taken = set(builtin_names(evidence))
-        for name in self.model_extra:
-            if name in taken:
-                raise rule_error("this name belongs to a built-in prior; choose another", key=name)
+        clashes = [
+            rule_error("this name belongs to a built-in prior; choose another", key=name)
+            for name in self.model_extra
+            if name in taken
+        ]
+        if clashes:
+            raise rule_errors(clashes)
         return PriorSettings(
             mcid_rd=self.mcid_rd,
             mcid_or=self.mcid_or,

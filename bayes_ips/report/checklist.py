@@ -10,6 +10,8 @@ do it). Nothing is marked checked that the summary does not show.
 
 from __future__ import annotations
 
+from bayes_ips.report.format import pct
+
 CHECKED, FLAGGED, NOT_APPLICABLE, NOT_CHECKED = (
     "checked",
     "flagged",
@@ -26,10 +28,6 @@ def _fits(summary: dict) -> list[tuple[str, str]]:
 
 def _mcmc_rows(summary: dict) -> list[dict]:
     return list(summary.get("diagnostics") or [])
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 def ppc_cells(summary: dict) -> list[dict]:
@@ -196,7 +194,7 @@ def _stability(summary: dict) -> dict:
     spread = []
     for h in sorted({r["horizon_months"] for r in summary["results"]}):
         ps = [r["p_benefit"] for r in summary["results"] if r["horizon_months"] == h]
-        spread.append(f"{h:g} months {_pct(min(ps))}–{_pct(max(ps))}")
+        spread.append(f"{h:g} months {pct(min(ps), 0)}–{pct(max(ps), 0)}")
     return {
         "status": CHECKED,
         "evidence": f"Community of {len(priors)} priors{extra}; P(benefit) ranges "

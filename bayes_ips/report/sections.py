@@ -381,12 +381,14 @@ class Section:
 
     Notes
     -----
-    The templates start with their own ``<h2>`` / ``##`` heading; an HTML section after the
-    results is wrapped in ``<section id="sec-<name>">`` unless the template carries that id,
-    and is followed by the figures placed in it. Templates see the section data as
-    ``sec.data``, the figures by name as ``figs`` (``figs[name].href``, ``.f.alt``,
-    ``.f.caption``) and by section as ``placed[name]``, the summary as ``s``, ``run``, the
-    filters ``pct``, ``pp``, ``ratio``, ``wbr`` and, in Markdown, ``md`` and ``mdcode``.
+    The templates start with their own ``<h2>`` / ``##`` heading. A section after the results
+    is followed by the figures placed in it (``Figure.section``), and its HTML is wrapped in
+    ``<section id="sec-<name>">`` unless the template carries that id; a section before the
+    results carries its own ``<section>`` element and places its figures itself, from
+    ``placed[sec.name]``. Templates see the section data as ``sec.data``, the figures by name
+    as ``figs`` (``figs[name].href``, ``.f.alt``, ``.f.caption``), the summary as ``s``,
+    ``run``, the filters ``pct``, ``pp``, ``ratio``, ``wbr`` and, in Markdown, ``md`` and
+    ``mdcode``.
     """
 
     name: str

@@ -158,7 +158,7 @@ def run(ctx: RunContext, fitted: Fitted) -> dict | None:
     fitted : Fitted
         The fits and their results.
     """
-    settings = ctx.spec.options.get("decision", DecisionSettings())
+    settings = ctx.options("decision", DecisionSettings())
     if not settings.enabled:
         return None
     comparison = ctx.spec.comparison

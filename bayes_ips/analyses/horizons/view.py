@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct, pp
 from bayes_ips.report.style import STYLE, Figure, render
 
 HEADLINE_MODEL = "discrete_time_hazard"
@@ -20,14 +20,6 @@ TITLES = {
     "discrete_time_hazard": "discrete-time hazard model",
     "adjusted_logistic": "covariate-adjusted logistic model",
 }
-
-
-def _pct(p: float | None) -> str:
-    return "–" if p is None else f"{100 * p:.1f}%"
-
-
-def _pp(x: float) -> str:
-    return f"{100 * x:+.1f}"
 
 
 def _months(hs) -> str:
@@ -55,7 +47,7 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
         if r["model"] == head["model"] and r["prior"] == head["prior"]
     }
     hs = hz["horizons_months"]
-    each = ", ".join(_pct(rows[h]["p_benefit"]) for h in hs)
+    each = ", ".join(pct(rows[h]["p_benefit"]) for h in hs)
     how = (
         "cumulative employment modelled through interval hazards, so it never falls"
         if head["cumulative"]
@@ -65,12 +57,12 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
         f"{verdict(head['p_benefit_all'])}: under the {TITLES.get(head['model'], head['model'])} "
         f"({how}) with the {head['prior']} prior, the posterior probability that {t} has higher "
         f"employment than {c} at every horizon ({_months(hs)} months) together is "
-        f"{_pct(head['p_benefit_all'])} (at each horizon separately: {each})."
+        f"{pct(head['p_benefit_all'])} (at each horizon separately: {each})."
     )
     last = head["rd_increase"][-1]
     text += (
         f" The probability that the benefit at {last['to']:g} months exceeds the benefit at "
-        f"{last['from']:g} months is {_pct(last['p'])}."
+        f"{last['from']:g} months is {pct(last['p'])}."
     )
     if hz["unverified_horizons"]:
         text += (
@@ -104,9 +96,9 @@ def horizons_section(summary: dict) -> dict | None:
             "model": f["model"],
             "prior": f["prior"],
             "cumulative": f["cumulative"],
-            "p_all": _pct(f["p_benefit_all"]) + f" ± {100 * f['p_benefit_all_mcse']:.1f}",
-            "increases": [_pct(s["p"]) for s in f["rd_increase"]],
-            "monotone": _pct(f["p_monotone"]),
+            "p_all": pct(f["p_benefit_all"]) + f" ± {100 * f['p_benefit_all_mcse']:.1f}",
+            "increases": [pct(s["p"]) for s in f["rd_increase"]],
+            "monotone": pct(f["p_monotone"]),
         }
         for f in hz["fits"]
     ]
@@ -122,7 +114,7 @@ def horizons_section(summary: dict) -> dict | None:
                 for x in summary["results"]
                 if (x["model"], x["prior"], x["horizon_months"]) == (model, prior, h)
             )
-            cells.append(f"{_pct(r['p_benefit'])}; {_interval(r['rd'], _pp)}")
+            cells.append(f"{pct(r['p_benefit'])}; {_interval(r['rd'], pp)}")
         compare_rows.append(
             {"horizon": f"{h:g}", "verified": h not in hz["unverified_horizons"], "cells": cells}
         )
@@ -136,14 +128,14 @@ def horizons_section(summary: dict) -> dict | None:
             "half": [
                 {
                     "arm": arm,
-                    "p_reached": _pct(h["p_reached"]),
+                    "p_reached": pct(h["p_reached"]),
                     "median": _months_or_beyond(h["median"], last),
                     "interval": f"{_months_or_beyond(h['lo'], last)} to "
                     f"{_months_or_beyond(h['hi'], last)}",
                 }
                 for arm, h in f["half_time"].items()
             ],
-            "p_earlier": _pct(f["p_treatment_half_earlier"]),
+            "p_earlier": pct(f["p_treatment_half_earlier"]),
             "intervals": [
                 {
                     "interval": lab,
@@ -151,7 +143,7 @@ def horizons_section(summary: dict) -> dict | None:
                         {
                             "events": sets[(arm, lab)]["events"] if (arm, lab) in sets else "–",
                             "at_risk": sets[(arm, lab)]["at_risk"] if (arm, lab) in sets else "–",
-                            "hazard": _interval(f["hazard"][arm][lab], _pct),
+                            "hazard": _interval(f["hazard"][arm][lab], pct),
                         }
                         for arm in (t, c)
                     ],

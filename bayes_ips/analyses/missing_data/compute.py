@@ -306,7 +306,7 @@ def analyse(ctx: RunContext, fitted: Fitted) -> dict | None:
 
     Returns None when the spec turns the analysis off.
     """
-    settings: MissingSettings = ctx.spec.options.get("missing_data", MissingSettings())
+    settings: MissingSettings = ctx.options("missing_data", MissingSettings())
     if not settings.enabled:
         return None
     rate = get_prior(settings.prior, ctx.priors).rate

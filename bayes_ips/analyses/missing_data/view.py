@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct
 from bayes_ips.report.style import STYLE, Figure, render
 
 SCENARIOS = {
@@ -26,10 +26,6 @@ VARY = {
     "control": "missing {c} participants only",
     "both": "both, in opposite directions",
 }
-
-
-def _pct(p: float | None) -> str:
-    return "–" if p is None else f"{100 * p:.1f}%"
 
 
 def _level(p: float) -> str:
@@ -51,15 +47,15 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
         return (
             f"the {arms[t]['missing']} missing {t} participants' odds of employment were "
             f"{tip['odds_ratio']:.2f} times those of observed {t} participants (δ = "
-            f"{tip['delta']:+.2f}: about {_pct(tip['missing_rate_treatment'])} employed instead "
-            f"of about {_pct(rate_t)} as observed)"
+            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} employed instead "
+            f"of about {pct(rate_t)} as observed)"
         )
     if tip["vary"] == "control":
         return (
             f"the {arms[c]['missing']} missing {c} participants' odds were "
             f"{tip['odds_ratio']:.2f} times those of observed {c} participants (δ = "
-            f"{tip['delta']:+.2f}: about {_pct(tip['missing_rate_control'])} instead of "
-            f"{_pct(rate_c)})"
+            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_control'])} instead of "
+            f"{pct(rate_c)})"
         )
     return (
         f"both shifted at once by δ = {abs(tip['delta']):.2f} against {t} (odds ratio "
@@ -76,10 +72,10 @@ def _answer(entry: dict, md: dict, t: str, c: str) -> str:
     lead = (
         f"At {h:g} months, {arms[t]['missing']} of {arms[t]['randomised']} {t} and "
         f"{arms[c]['missing']} of {arms[c]['randomised']} {c} participants have no outcome; "
-        f"P(benefit) is {_pct(sc['complete_case']['p_benefit'])} with complete cases, "
-        f"{_pct(sc['mar']['p_benefit'])} if they are missing at random, and between "
-        f"{_pct(sc['worst_case']['p_benefit'])} (worst case) and "
-        f"{_pct(sc['best_case']['p_benefit'])} (best case)."
+        f"P(benefit) is {pct(sc['complete_case']['p_benefit'])} with complete cases, "
+        f"{pct(sc['mar']['p_benefit'])} if they are missing at random, and between "
+        f"{pct(sc['worst_case']['p_benefit'])} (worst case) and "
+        f"{pct(sc['best_case']['p_benefit'])} (best case)."
     )
     clauses, smallest = [], None
     for th in sorted(md["thresholds"], reverse=True):
@@ -127,7 +123,7 @@ def missing_section(summary: dict) -> dict | None:
                     "horizon": f"{e['horizon_months']:g}",
                     "verified": e["verified_data"],
                     "scenario": SCENARIOS[s["name"]].format(t=t, c=c, prior=s.get("prior", "")),
-                    "p_benefit": _pct(s["p_benefit"]),
+                    "p_benefit": pct(s["p_benefit"]),
                     "mcse": "exact"
                     if mcse == 0
                     else ("–" if mcse is None else f"±{100 * mcse:.1f}"),
@@ -153,7 +149,7 @@ def missing_section(summary: dict) -> dict | None:
                     "odds_ratio": "–" if status else f"{x['odds_ratio']:.2f}",
                     "rates": "–"
                     if status
-                    else f"{_pct(x['missing_rate_treatment'])} / {_pct(x['missing_rate_control'])}",
+                    else f"{pct(x['missing_rate_treatment'])} / {pct(x['missing_rate_control'])}",
                 }
             )
     return {
