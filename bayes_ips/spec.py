@@ -174,7 +174,7 @@ class Document(Section):
         if not models:
             raise rule_error("list at least one model")
         wrong = [
-            rule_error(f"unknown model; known models: {', '.join(MODEL_NAMES)}", key=model)
+            rule_error(f"unknown model; known models: {', '.join(MODEL_NAMES)}", value=model)
             for model in models
             if model not in MODEL_NAMES
         ]

@@ -62,6 +62,25 @@ def test_three_mistakes_in_three_sections_are_reported_together(tmp_path):
     assert type(again) is InputErrors and again.message == err.message
 
 
+def test_every_unknown_model_and_prior_and_clashing_prior_name_is_reported(tmp_path):
+    err = _error(
+        tmp_path,
+        '[models.beta_binomial]\npriors = ["nope1", "nope2"]\n'
+        '[models.hierarchical_logistic]\npriors = ["nope3"]\n[models.unicorn]\n[models.dragon]\n',
+    )
+    assert [(e.field, e.value) for e in err.errors] == [
+        ("models", "unicorn"),
+        ("models", "dragon"),
+        ("models.beta_binomial.priors", "nope1"),
+        ("models.beta_binomial.priors", "nope2"),
+        ("models.hierarchical_logistic.priors", "nope3"),
+    ]
+    clash = "rate_a = 1\nrate_b = 1\n"
+    err = _error(tmp_path, f"[priors.reference]\n{clash}[priors.jeffreys]\n{clash}")
+    assert [e.field for e in err.errors] == ["priors.reference", "priors.jeffreys"]
+    assert all("belongs to a built-in prior" in e.rule for e in err.errors)
+
+
 def test_three_mistakes_exit_2_with_one_line_each_and_no_traceback(tmp_path, cli):
     spec = _spec(tmp_path, THREE_MISTAKES)
     code, out, err = cli("run", spec, "--out", tmp_path / "out")
