@@ -82,7 +82,7 @@ def _interval(x: xr.DataArray, mass: float) -> dict[str, float]:
     }
 
 
-def _prob(indicator: xr.DataArray) -> tuple[float, float]:
+def prob_mcse(indicator: xr.DataArray) -> tuple[float, float]:
     """Probability (mean of an indicator) and its ArviZ MCSE."""
     ind = indicator.astype(float)
     mean = float(ind.mean())
@@ -126,12 +126,12 @@ def summarise(
     for h in eff["horizon"].to_numpy().tolist():
         e = eff.sel(horizon=h)
         rd = _interval(e["rd"], settings.interval)
-        p_benefit, p_benefit_mcse = _prob(e["rd"] > 0)
+        p_benefit, p_benefit_mcse = prob_mcse(e["rd"] > 0)
         p_rd, p_rd_mcse = {}, {}
         for d in settings.rd_thresholds:
-            p_rd[key(d)], p_rd_mcse[key(d)] = _prob(e["rd"] > d)
-        p_rr = {key(r): _prob(e["rr"] > r) for r in settings.rr_thresholds}
-        p_rope = _prob(abs(e["rd"]) < settings.rope)
+            p_rd[key(d)], p_rd_mcse[key(d)] = prob_mcse(e["rd"] > d)
+        p_rr = {key(r): prob_mcse(e["rr"] > r) for r in settings.rr_thresholds}
+        p_rope = prob_mcse(abs(e["rd"]) < settings.rope)
         rows.append(
             {
                 "horizon_months": h,

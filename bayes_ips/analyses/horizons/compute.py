@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
@@ -40,7 +39,7 @@ from bayes_ips.context import Fitted, RunContext
 from bayes_ips.data.intervals import interval_labels, person_periods, risk_sets
 from bayes_ips.data.ipd import has_participants
 from bayes_ips.errors import InputError
-from bayes_ips.estimands import SAMPLE_DIMS
+from bayes_ips.estimands import SAMPLE_DIMS, prob_mcse
 
 CUMULATIVE_MODELS = ("discrete_time_hazard",)
 OBSERVATIONS = {
@@ -56,14 +55,6 @@ NOT_COMPARABLE = (
     "individual outcomes for the individual-data models), so their ELPDs are not on one scale. "
     "Compare them through the per-horizon estimates instead."
 )
-
-
-def _prob(indicator: xr.DataArray) -> tuple[float, float]:
-    ind = indicator.astype(float)
-    mean = float(ind.mean())
-    if mean in (0.0, 1.0):
-        return mean, 0.0
-    return mean, float(az.mcse(ind, sample_dims=list(SAMPLE_DIMS), method="mean"))
 
 
 def _quantiles(x: np.ndarray, mass: float) -> dict:
@@ -99,10 +90,10 @@ def joint(p: xr.DataArray, treatment: str, control: str) -> dict:
     """P(benefit at every horizon), P(RD increases) per consecutive pair, share monotone."""
     rd = p.sel(arm=treatment, drop=True) - p.sel(arm=control, drop=True)
     horizons = p["horizon"].to_numpy().tolist()
-    p_all, mcse_all = _prob((rd > 0).all("horizon"))
+    p_all, mcse_all = prob_mcse((rd > 0).all("horizon"))
     steps = []
     for a, b in pairwise(horizons):
-        prob, mcse = _prob(rd.sel(horizon=b) > rd.sel(horizon=a))
+        prob, mcse = prob_mcse(rd.sel(horizon=b) > rd.sel(horizon=a))
         steps.append({"from": a, "to": b, "p": prob, "mcse": mcse})
     monotone = (p.diff("horizon") >= 0).all(("horizon", "arm"))
     return {
@@ -167,7 +158,7 @@ def _cumulative_extras(fit, counts, treatment: str, control: str, mass: float) -
     for arm in (treatment, control):
         draws = t_half.sel(arm=arm).to_numpy().ravel()
         half[arm] = {"p_reached": float(np.isfinite(draws).mean()), **_quantiles(draws, mass)}
-    earlier, earlier_mcse = _prob(t_half.sel(arm=treatment) < t_half.sel(arm=control))
+    earlier, earlier_mcse = prob_mcse(t_half.sel(arm=treatment) < t_half.sel(arm=control))
     post = fit.tree["posterior"]
     return {
         "half_time": half,
