@@ -16,6 +16,9 @@ import xarray as xr
 
 from bayes_ips import models
 from bayes_ips.data import TrialData, load_trial
+from bayes_ips.data.intervals import risk_sets
+from bayes_ips.data.ipd import has_participants
+from bayes_ips.errors import InputError, InputErrors
 from bayes_ips.estimands import key, summarise
 from bayes_ips.fit import Fit
 from bayes_ips.priors import Prior, PriorContext, anchor, get_prior
@@ -88,7 +91,32 @@ def prepare(spec: Spec) -> RunContext:
     families = {
         model: [get_prior(name, priors) for name in names] for model, names in spec.models.items()
     }
+    _check_families(families, counts, spec.origin)
     return RunContext(spec, data, counts, primary, priors, families, tuple(warnings))
+
+
+def _check_families(families: dict[str, list[Prior]], counts: xr.Dataset, origin: str) -> None:
+    """Before any fit: every prior is one its model carries, and the models that count each
+    participant once across horizons from aggregate counts find the same analysed cohort at
+    every horizon."""
+    errors = []
+    for model, priors in families.items():
+        for prior in priors:
+            try:
+                models.check_prior(model, prior, origin)
+            except InputError as exc:
+                errors.append(exc)
+    needs_cohort = [m for m in families if m in models.COHORT_MODELS]
+    if needs_cohort and counts.sizes["horizon"] > 1 and not has_participants(counts):
+        try:
+            risk_sets(counts)
+        except InputError as exc:
+            exc.rule += f" (needed by {', '.join(needs_cohort)})"
+            errors.append(InputError(exc.source, exc.rule, field=exc.field, value=exc.value))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
 
 
 @dataclass

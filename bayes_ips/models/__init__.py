@@ -2,6 +2,11 @@
 
 ``beta_binomial`` is the exact conjugate engine (:mod:`bayes_ips.conjugate`) and needs no PyMC
 graph. Importing this package does not import PyMC; :func:`module` does, on first use.
+
+Every named prior has one meaning in every model that carries it (:data:`CARRIES`): a rate prior
+is the prior of each arm's employment rate, an effect prior the prior of the log odds ratio of
+cumulative employment at every horizon. :func:`check_prior` refuses any other pairing before
+anything is fitted.
 """
 
 from types import ModuleType
@@ -19,6 +24,53 @@ PYMC_MODELS = (
 MODEL_NAMES = EXACT_MODELS + PYMC_MODELS
 IPD_MODELS = ("adjusted_logistic",)
 """Models that need individual participant data (one row per participant)."""
+COHORT_MODELS = ("hierarchical_beta_binomial", "hierarchical_logistic", "discrete_time_hazard")
+"""Models whose likelihood from aggregate counts over several horizons assumes that the same
+analysed cohort is followed to every horizon (each participant is counted once)."""
+CARRIES = {
+    "beta_binomial": "rate",
+    "hierarchical_beta_binomial": "rate",
+    "exact_logistic": "effect",
+    "hierarchical_logistic": "effect",
+    "adjusted_logistic": "effect",
+    "discrete_time_hazard": "reference",
+}
+"""The prior component each model carries: ``rate`` (Beta priors on each arm's rate), ``effect``
+(priors on the log OR of cumulative employment at every horizon), or ``reference`` (only the
+``reference`` prior: the model's own stated default, as for the hazard model, whose effect is a
+log hazard ratio)."""
+
+
+def _carriers(component: str) -> str:
+    return ", ".join(m for m, c in CARRIES.items() if c == component and m in MODEL_NAMES)
+
+
+def check_prior(model: str, prior, origin: str = "spec") -> None:
+    """Refuse a prior whose component the model does not carry (an input error in ``origin``,
+    the spec file, naming the models that do)."""
+    component = CARRIES.get(model)
+    if component is None or (component == "reference" and prior.name == "reference"):
+        return
+    if component == "reference":
+        rule = (
+            f"model {model!r} takes only the 'reference' prior (its effect is a log hazard "
+            "ratio); effect priors are priors of the log OR of cumulative employment, carried by "
+            f"{_carriers('effect')}"
+        )
+    elif getattr(prior, component) is not None:
+        return
+    elif component == "rate":
+        rule = (
+            f"model {model!r} takes rate priors only (Beta priors on each arm's rate: reference, "
+            "jeffreys or a user prior with rate_a/rate_b); this is an effect prior on the log OR, "
+            f"carried by {_carriers('effect')}"
+        )
+    else:
+        rule = (
+            f"model {model!r} takes effect priors on the log OR only; this is a rate prior, "
+            f"carried by {_carriers('rate')}"
+        )
+    raise InputError(origin, rule, field=f"models.{model}.priors", value=prior.name)
 
 
 def module(name: str) -> ModuleType:

@@ -1,73 +1,56 @@
 """Covariate-adjusted logistic model on individual participant data, with marginal estimands.
 
-For participant i with a known outcome at horizon h (``y[i, h]`` = 1 when employed by h),
-``treated[i]`` 1 in the treatment arm and 0 in the control, and standardised baseline
-covariates ``x[i]`` (mean 0, SD 1 over the compared participants)::
+The cumulative construction of :mod:`bayes_ips.models.cumulative` (each participant counted
+once), written per participant. For participant i (``s[i]`` = +1/2 in the treatment arm, −1/2 in
+the control) with standardised baseline covariates ``x[i]`` (mean 0, SD 1 over the compared
+participants), the cumulative log-odds of employment by horizon k is::
 
-    y[i, h]   ~ Bernoulli(π[i, h])
-    logit π   = alpha[h] + theta[h] * treated[i] + x[i] · eta[h]
-    alpha[h]  ~ Normal(0, 1.5²)
-    theta[h]  = mu + tau * z[h],  z[h] ~ Normal(0, 1)   (non-centred, as hierarchical_logistic)
-    mu        ~ Normal(m0, s0²)                    the named prior's effect component
-    tau       ~ HalfNormal(0.5)
-    eta[h, c] ~ Normal(0, 1)                       log OR per SD of covariate c
-    p[a, h]   = mean over i of invlogit(alpha[h] + theta[h] * [a = treatment] + x[i] · eta[h])
+    eta[i, k] = alpha[k] + s[i] * theta[k] + x[i] · beta
+    beta[c]   ~ Normal(0, 1)                         log OR per SD of covariate c
+
+with ``theta`` (the named prior at every horizon, correlated by ``rho``) and ``alpha`` (rising so
+that no cumulative rate falls) as in that module. The likelihood is one Bernoulli term per
+participant and interval at risk (:func:`bayes_ips.data.intervals.person_periods`; a participant
+whose follow-up ends inside an interval without employment leaves the risk set there), with the
+interval hazard ``1 − (1 − p[i, k]) / (1 − p[i, k−1])``. The covariate effects are the same at
+every horizon, which keeps every participant's cumulative rate non-decreasing.
 
 ``theta`` is the *conditional* log odds ratio (given the covariates). ``p`` is the *marginal*
-(standardised) employment rate: every participant of the compared arms, including those without
-an outcome, is given arm a and their predicted probabilities are averaged (g-computation over the
-trial sample). All estimands (RD, RR, OR, P(benefit)) use ``p``, so they are marginal effects,
-comparable with the aggregate models. Averaging over participants without an outcome makes ``p``
-the missing-at-random (given arm and covariates) estimate for the whole randomised sample.
+(standardised) cumulative employment: every participant of the compared arms, including those
+without an outcome, is given arm a and their predicted probabilities are averaged (g-computation
+over the trial sample). All estimands use ``p``, so they are marginal effects, comparable with the
+aggregate models; averaging over participants without an outcome makes ``p`` the
+missing-at-random (given arm and covariates) estimate for the whole randomised sample.
 
-Without covariates the model is ``hierarchical_logistic`` written per participant, and gives the
-same posterior. Aggregate data cannot be adjusted: the model then raises an input error.
+Without covariates the model is ``hierarchical_logistic`` written per participant. Aggregate
+data cannot be adjusted: the model then raises an input error.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pymc as pm
-import pytensor.tensor as pt
 import xarray as xr
 
+from bayes_ips.data.intervals import person_periods
 from bayes_ips.data.ipd import has_participants, standardised_covariates
 from bayes_ips.errors import InputError
-from bayes_ips.models import normal_effect_data
+from bayes_ips.models import cumulative
 from bayes_ips.priors import Prior
 
 NAME = "adjusted_logistic"
-ALPHA_SD = 1.5
-TAU_SCALE = 0.5
-ETA_SD = 1.0
-KEY_PARAMETERS = ("mu", "tau", "theta", "alpha", "p")
+BETA_SD = 1.0
+KEY_PARAMETERS = ("theta", "rho", "alpha1", "delta", "p")
 
 
-def prior_data(prior: Prior) -> dict[str, float]:
+def structure(prior: Prior) -> str:
+    """``"normal"`` or ``"mixture"``: priors of one structure share one compiled model."""
+    return cumulative.structure(prior, NAME)
+
+
+def prior_data(prior: Prior) -> dict[str, float | np.ndarray]:
     """Values of the model's prior ``pm.Data`` containers for a named prior."""
-    return normal_effect_data(prior, NAME)
-
-
-def outcomes(counts: xr.Dataset) -> dict[str, np.ndarray]:
-    """One record per participant x horizon with a known outcome.
-
-    Returns
-    -------
-    dict
-        Arrays ``participant`` (row index), ``horizon`` (index), ``treated`` and ``y`` (0/1).
-    """
-    horizons = counts["horizon"].to_numpy().astype(float)
-    event = counts["event_month"].to_numpy()[:, None]
-    follow = counts["followup_month"].to_numpy()[:, None]
-    employed = event <= horizons[None, :]
-    known = employed | (follow >= horizons[None, :])
-    person, horizon = np.nonzero(known)
-    return {
-        "participant": person,
-        "horizon": horizon,
-        "treated": counts["treated"].to_numpy()[person],
-        "y": employed[person, horizon].astype("int64"),
-    }
+    return cumulative.prior_data(prior, NAME)
 
 
 def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
@@ -87,34 +70,32 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
             value=NAME,
         )
     values = prior_data(prior)
-    horizons = counts["horizon"].to_numpy().tolist()
-    coords = {"arm": counts["arm"].to_numpy().tolist(), "horizon": horizons}
+    horizons = counts["horizon"].to_numpy().astype(float)
+    coords = cumulative.horizon_coords(counts)
     x = standardised_covariates(counts)
     if x is not None:
         coords["covariate"] = counts["covariate"].to_numpy().tolist()
-    rec = outcomes(counts)
-    coords["obs"] = np.arange(len(rec["y"]))
-    treated = np.array([1.0, 0.0])
+    pp = person_periods(counts)
+    coords["person_period"] = np.arange(len(pp["event"]))
+    sign = np.where(counts["treated"].to_numpy() == 1, 0.5, -0.5)
     with pm.Model(coords=coords) as model:
-        m0 = pm.Data("prior_mu_mean", values["prior_mu_mean"])
-        s0 = pm.Data("prior_mu_sd", values["prior_mu_sd"])
-        alpha = pm.Normal("alpha", 0.0, ALPHA_SD, dims="horizon")
-        mu = pm.Normal("mu", m0, s0)
-        if len(horizons) > 1:
-            tau = pm.HalfNormal("tau", TAU_SCALE)
-            z = pm.Normal("z", 0.0, 1.0, dims="horizon")
-            theta = pm.Deterministic("theta", mu + tau * z, dims="horizon")
-        else:
-            theta = pm.Deterministic("theta", mu * np.ones(1), dims="horizon")
-        arm_logit = alpha[None, :] + treated[:, None] * theta[None, :]
-        linear = alpha[rec["horizon"]] + rec["treated"] * theta[rec["horizon"]]
+        theta = cumulative.effects(values, horizons)
+        alpha = cumulative.midpoints(theta, horizons)
+        arm_eta = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
+        person_eta = alpha[None, :] + sign[:, None] * theta[None, :]
         if x is None:
-            pm.Deterministic("p", pm.math.invlogit(arm_logit), dims=("arm", "horizon"))
+            pm.Deterministic("p", pm.math.invlogit(arm_eta), dims=("arm", "horizon"))
         else:
-            eta = pm.Normal("eta", 0.0, ETA_SD, dims=("horizon", "covariate"))
-            shift = pt.dot(x, eta.T)
-            person = arm_logit[:, None, :] + shift[None, :, :]
-            pm.Deterministic("p", pm.math.invlogit(person).mean(axis=1), dims=("arm", "horizon"))
-            linear = linear + shift[rec["participant"], rec["horizon"]]
-        pm.Bernoulli("y", logit_p=linear, observed=rec["y"], dims="obs")
+            beta = pm.Normal("beta", 0.0, BETA_SD, dims="covariate")
+            shift = (x * beta[None, :]).sum(axis=1)
+            person_eta = person_eta + shift[:, None]
+            standardised = pm.math.invlogit(arm_eta[:, None, :] + shift[None, :, None])
+            pm.Deterministic("p", standardised.mean(axis=1), dims=("arm", "horizon"))
+        hazard = cumulative.logit_hazard(person_eta)
+        pm.Bernoulli(
+            "y",
+            logit_p=hazard[pp["participant"], pp["interval"]],
+            observed=pp["event"],
+            dims="person_period",
+        )
     return model

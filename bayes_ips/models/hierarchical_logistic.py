@@ -1,23 +1,25 @@
-"""Hierarchical logistic model: one treatment effect per horizon, partially pooled.
+"""Hierarchical logistic model: the log odds ratio of cumulative employment at every horizon,
+partially pooled across horizons, each participant counted once.
 
-For arm a and horizon h, with ``treated[a]`` 1 for the treatment arm and 0 for the control::
+The construction is :mod:`bayes_ips.models.cumulative`'s; in short, for arm a (treatment first)
+and horizon k::
 
-    y[a, h]   ~ Binomial(n[a, h], p[a, h])
-    logit p   = alpha[h] + theta[h] * treated[a]
-    alpha[h]  ~ Normal(0, 1.5²)                    control log-odds
-    theta[h]  = mu + tau * z[h],  z[h] ~ Normal(0, 1)   (non-centred)
-    mu        ~ Normal(m0, s0²)                    the named prior's effect component, or
-    mu        ~ sum_k w[k] Normal(m[k], s[k]²)     when that is a mixture (MIXTURE_COMPONENTS
-                                                   slots; unused slots have weight 0)
-    tau       ~ HalfNormal(0.5)
+    events[a, k] ~ Binomial(at_risk[a, k], h[a, k])      sequential binomials: the multinomial
+                                                         over the interval of first employment
+    h[a, k]      = 1 − (1 − p[a, k]) / (1 − p[a, k−1])   interval hazard (p[a, 0] = 0)
+    logit p[a,k] = alpha[k] ± theta[k] / 2               + for the treatment, − for the control
+    theta        ~ the named prior at every horizon, correlated by rho ** (|h_i − h_j| / 12)
+    rho          ~ Uniform(0, 1)                         correlation of effects 12 months apart
+    alpha[1]     ~ Normal(0, 1.5²)
+    alpha[k]     = alpha[k−1] + |theta[k] − theta[k−1]| / 2 + delta[k],
+    delta[k]     ~ HalfNormal(2 · length_k / 12)         so neither arm's cumulative rate falls
 
-``alpha``'s prior puts 95% of the mass on control rates between 5% and 95%. ``tau``'s scale lets
-the odds ratio differ between horizons by a factor of about 2.7 (one SD of ``theta`` = 0.5 on the
-log scale is at the 68th percentile of tau's prior) while shrinking towards one common effect.
-With one horizon there is no between-horizon variation to estimate, so ``tau`` is left out and
-``theta = mu``. The prior's mean and SD (or the mixture's weights, means and SDs, in fixed-size
-arrays) enter as data (``pm.Data``), so one compiled model serves every prior of the same
-:func:`structure` in a sweep.
+``p`` (dims ``arm, horizon``) is each arm's cumulative employment by each horizon, and what every
+estimand uses. The risk sets come from :func:`bayes_ips.data.intervals.risk_sets`: exact from
+individual data, and from aggregate counts under the assumption that the same analysed cohort is
+followed to every horizon. The prior's values and the risk sets enter as data (``pm.Data``), so
+one compiled model serves every prior of the same :func:`structure` in a sweep, and every table of
+the same horizons in a simulation.
 """
 
 from __future__ import annotations
@@ -26,83 +28,47 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from bayes_ips.errors import InputError
-from bayes_ips.logodds import CONTROL_LOGIT_SD
-from bayes_ips.priors import MixtureEffect, NormalEffect, Prior
+from bayes_ips.data.intervals import risk_sets
+from bayes_ips.models import cumulative
+from bayes_ips.priors import Prior
 
 NAME = "hierarchical_logistic"
-ALPHA_SD = CONTROL_LOGIT_SD
-MIXTURE_COMPONENTS = 5
-TAU_SCALE = 0.5
-KEY_PARAMETERS = ("mu", "tau", "theta", "alpha")
+KEY_PARAMETERS = ("theta", "rho", "alpha1", "delta")
 
 
 def structure(prior: Prior) -> str:
     """``"normal"`` or ``"mixture"``: priors of one structure share one compiled model."""
-    effect = prior.require("effect", NAME)
-    return "mixture" if isinstance(effect, MixtureEffect) else "normal"
+    return cumulative.structure(prior, NAME)
 
 
 def prior_data(prior: Prior) -> dict[str, float | np.ndarray]:
-    """Values of the model's prior ``pm.Data`` containers for a named prior.
-
-    A normal prior gives ``prior_mu_mean`` and ``prior_mu_sd``; a mixture gives
-    ``prior_mu_weights``, ``prior_mu_means`` and ``prior_mu_sds``, each of length
-    :data:`MIXTURE_COMPONENTS` (unused slots: weight 0, mean 0, SD 1).
-    """
-    effect = prior.require("effect", NAME)
-    if isinstance(effect, NormalEffect):
-        return {"prior_mu_mean": effect.mean, "prior_mu_sd": effect.sd}
-    w, m, s = effect.components()
-    k = len(w)
-    if k > MIXTURE_COMPONENTS:
-        raise InputError(
-            "spec",
-            f"model {NAME!r} supports mixtures of up to {MIXTURE_COMPONENTS} normals",
-            field="priors",
-            value=prior.name,
-        )
-    pad = MIXTURE_COMPONENTS - k
-    return {
-        "prior_mu_weights": np.concatenate([w, np.zeros(pad)]),
-        "prior_mu_means": np.concatenate([m, np.zeros(pad)]),
-        "prior_mu_sds": np.concatenate([s, np.ones(pad)]),
-    }
+    """Values of the model's prior ``pm.Data`` containers for a named prior."""
+    return cumulative.prior_data(prior, NAME)
 
 
 def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
-    """The PyMC model for counts with dims ``(arm, horizon)``, arm 0 the treatment."""
+    """The PyMC model for counts with dims ``(arm, horizon)``, arm 0 the treatment.
+
+    Raises
+    ------
+    InputError
+        When aggregate counts break the same-cohort assumption.
+    """
     values = prior_data(prior)
-    horizons = counts["horizon"].to_numpy()
-    coords = {"arm": counts["arm"].to_numpy().tolist(), "horizon": horizons.tolist()}
-    treated = np.array([1.0, 0.0])[:, None]
+    rs = risk_sets(counts)
+    horizons = counts["horizon"].to_numpy().astype(float)
+    coords = cumulative.horizon_coords(counts)
     with pm.Model(coords=coords) as model:
-        alpha = pm.Normal("alpha", 0.0, ALPHA_SD, dims="horizon")
-        if "prior_mu_weights" in values:
-            w = pm.Data("prior_mu_weights", values["prior_mu_weights"])
-            m0 = pm.Data("prior_mu_means", values["prior_mu_means"])
-            s0 = pm.Data("prior_mu_sds", values["prior_mu_sds"])
-            mu = pm.NormalMixture("mu", w=w, mu=m0, sigma=s0)
-        else:
-            m0 = pm.Data("prior_mu_mean", values["prior_mu_mean"])
-            s0 = pm.Data("prior_mu_sd", values["prior_mu_sd"])
-            mu = pm.Normal("mu", m0, s0)
-        if len(horizons) > 1:
-            tau = pm.HalfNormal("tau", TAU_SCALE)
-            z = pm.Normal("z", 0.0, 1.0, dims="horizon")
-            theta = pm.Deterministic("theta", mu + tau * z, dims="horizon")
-        else:
-            theta = pm.Deterministic("theta", mu * np.ones(1), dims="horizon")
-        p = pm.Deterministic(
-            "p",
-            pm.math.invlogit(alpha[None, :] + treated * theta[None, :]),
-            dims=("arm", "horizon"),
-        )
+        theta = cumulative.effects(values, horizons)
+        alpha = cumulative.midpoints(theta, horizons)
+        eta = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
+        pm.Deterministic("p", pm.math.invlogit(eta), dims=("arm", "horizon"))
+        dims = ("arm", "interval")
         pm.Binomial(
             "y",
-            n=counts["n_analysed"].to_numpy(),
-            p=p,
-            observed=counts["employed"].to_numpy(),
-            dims=("arm", "horizon"),
+            n=pm.Data("at_risk", rs["at_risk"].to_numpy(), dims=dims),
+            logit_p=cumulative.logit_hazard(eta),
+            observed=pm.Data("events", rs["events"].to_numpy(), dims=dims),
+            dims=dims,
         )
     return model

@@ -17,7 +17,10 @@ rate, see :func:`mcid_odds_ratio`):
   MCID);
 - ``enthusiastic_mcid``: mean log(OR_mcid), SD such that P(OR < 1) = 5%.
 
-Every effect prior also gets the consistent rate prior of :mod:`bayes_ips.priors.rates`.
+An effect prior is a prior of the log OR of cumulative employment at every horizon, in every model
+that carries it (``exact_logistic``, ``hierarchical_logistic``, ``adjusted_logistic``). It has no
+rate component: the beta-binomial models take rate priors only (``reference``, ``jeffreys`` and
+user Betas).
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ import math
 
 from bayes_ips.priors.calibration import or_from_rd, sd_from_interval, sd_from_tail
 from bayes_ips.priors.core import BetaRate, NormalEffect, Prior
-from bayes_ips.priors.rates import RECIPE as RATE_RECIPE
-from bayes_ips.priors.rates import consistent_rate
 
 OR_OPTIMISTIC = 1.25
 NEUTRAL_WEAK_SD = 2.0
@@ -42,22 +43,19 @@ REFERENCE_NAMES = ("reference", "jeffreys")
 
 
 def effect_prior(name: str, recipe: str, effect: NormalEffect, group: str) -> Prior:
-    """A prior on the log OR with its consistent rate prior."""
-    return Prior(
-        name,
-        f"{recipe} {RATE_RECIPE}",
-        rate=consistent_rate(effect),
-        effect=effect,
-        group=group,
-    )
+    """A prior on the log OR of cumulative employment (no rate component)."""
+    return Prior(name, recipe, effect=effect, group=group)
 
 
 def reference_priors() -> list[Prior]:
     return [
         Prior(
             "reference",
-            "uniform Beta(1, 1) on each arm's rate; for the logistic model a weakly informative "
-            f"Normal(0, {REFERENCE_EFFECT_SD:g}²) on the log OR",
+            "each model's weakly informative default: uniform Beta(1, 1) on each arm's rate "
+            "(beta-binomial models); Normal(0, "
+            f"{REFERENCE_EFFECT_SD:g}²) on the log OR of cumulative employment at every horizon "
+            "(logistic models); on the log hazard ratio, the discrete-time hazard model's own "
+            "default (see its methods)",
             rate=BetaRate(1.0, 1.0),
             effect=NormalEffect(0.0, REFERENCE_EFFECT_SD),
         ),

@@ -2,16 +2,14 @@
 
 A :class:`Prior` may carry two components:
 
-- ``rate``: Beta priors on the employment rates (used by ``beta_binomial`` and, as the prior of
-  each arm's mean rate, by ``hierarchical_beta_binomial``). The control arm's and the treatment
-  arm's Beta may differ (see :mod:`bayes_ips.priors.rates`);
-- ``effect``: a prior on the treatment effect as a log odds ratio (used by
-  ``hierarchical_logistic`` as the prior of the mean effect across horizons): a
-  :class:`NormalEffect` or a :class:`MixtureEffect` (a finite mixture of normals, e.g. a robust
-  meta-analytic-predictive prior).
+- ``rate``: Beta priors on the employment rates, carried by the beta-binomial models. The
+  control arm's and the treatment arm's Beta may differ;
+- ``effect``: a prior on the log odds ratio of cumulative employment, at every horizon, carried
+  by the logistic models: a :class:`NormalEffect` or a :class:`MixtureEffect` (a finite mixture
+  of normals, e.g. a robust meta-analytic-predictive prior).
 
-A model that needs a component the prior lacks raises an :class:`~bayes_ips.errors.InputError`
-naming both.
+Which model carries which component is :data:`bayes_ips.models.CARRIES`; a model given a prior
+without its component is an :class:`~bayes_ips.errors.InputError` naming both.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bayes_ips import models
 from bayes_ips.report.checklist import PPC_TAIL, ppc_cells, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
@@ -104,34 +105,64 @@ def answers(summary: dict) -> list[dict]:
 
 
 def prior_dependence(summary: dict) -> str:
-    """One sentence: how far P(benefit) at the primary horizon moves across models and priors."""
+    """How far P(benefit) at the primary horizon moves with the prior, in words.
+
+    Each range is taken over the models that carry the priors with one meaning
+    (:data:`bayes_ips.models.CARRIES`): effect priors (the log OR of cumulative employment) in
+    the logistic models, rate priors in the beta-binomial models. The sentence says plainly when
+    a reader holding the most sceptical prior fitted would not conclude benefit.
+    """
     run = summary["run"]
     h = run["primary_horizon"]
     rs = _by_horizon(summary).get(h) or next(iter(_by_horizon(summary).values()))
     h = rs[0]["horizon_months"]
-    priors = {r["prior"] for r in rs}
     if len(rs) == 1:
         return (
             "Only one model and prior were fitted, so this run cannot show how much the answer "
             "depends on the prior."
         )
-    ps = [r["p_benefit"] for r in rs]
-    below = sum(p < 0.5 for p in ps)
-    direction = (
-        "every one of them puts it above 50%"
-        if below == 0
-        else f"{below} of them put it below 50%, so the direction depends on the prior"
-        if below < len(ps)
-        else "every one of them puts it below 50%"
-    )
-    n_models = len({r["model"] for r in rs})
-    spread = 100 * (max(ps) - min(ps))
-    return (
-        f"Across the {len(rs)} combinations of {_count(n_models, 'model')} and "
-        f"{_count(len(priors), 'prior')}, P(benefit) at {h:g} months ranges from "
-        f"{pct(min(ps), 0)} to {pct(max(ps), 0)} (a spread of "
-        f"{spread:.{1 if spread < 10 else 0}f} percentage points); {direction}."
-    )
+    parts = []
+    for component, what in (
+        ("effect", "effect priors (on the log OR of cumulative employment)"),
+        ("rate", "rate priors (on each arm's rate)"),
+        ("reference", "the hazard model's own prior"),
+    ):
+        group = [r for r in rs if models.CARRIES.get(r["model"]) == component]
+        if not group:
+            continue
+        low = min(group, key=lambda r: r["p_benefit"])
+        high = max(group, key=lambda r: r["p_benefit"])
+        if low is high or low["p_benefit"] == high["p_benefit"]:
+            parts.append(f"under {what}, {pct(low['p_benefit'], 0)} ({_fit(low)})")
+        else:
+            parts.append(
+                f"under {what}, from {pct(low['p_benefit'], 0)} ({_fit(low)}) to "
+                f"{pct(high['p_benefit'], 0)} ({_fit(high)})"
+            )
+    low = min(rs, key=lambda r: r["p_benefit"])
+    below = sum(r["p_benefit"] < 0.5 for r in rs)
+    if below == 0:
+        verdict = (
+            f"every fit puts it above 50%; the most sceptical, {_fit(low)}, at "
+            f"{pct(low['p_benefit'], 0)}"
+        )
+    elif below < len(rs):
+        verdict = (
+            f"{below} of the {len(rs)} fits put it below 50%: a reader who holds the "
+            f"{low['prior']} prior ({pct(low['p_benefit'], 0)} under {_model(low)}) would not "
+            "conclude benefit, so the conclusion depends on prior belief"
+        )
+    else:
+        verdict = "every fit puts it below 50%"
+    return f"P(benefit) at {h:g} months: {'; '.join(parts)}. So {verdict}."
+
+
+def _fit(row: dict) -> str:
+    return f"{row['prior']}, {_model(row)}"
+
+
+def _model(row: dict) -> str:
+    return model_title(row["model"])
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,0 +1,164 @@
+"""Cumulative employment by each horizon, counted once per participant: the construction shared
+by ``hierarchical_logistic`` (aggregate counts) and ``adjusted_logistic`` (individual data).
+
+"Employed by 6 / 12 / 24 months" are cumulative outcomes of one cohort. Each participant is
+counted once: the likelihood is the multinomial over "first employed in interval k / not employed
+by the last horizon", written as a product of sequential binomials (events among those still at
+risk, :func:`bayes_ips.data.intervals.risk_sets`). From aggregate counts this needs the
+assumption that the same analysed cohort is followed to every horizon (checked before any fit);
+individual data give exact risk sets.
+
+For arm a (``s[a]`` = +1/2 for the treatment, −1/2 for the control) and horizon k, the cumulative
+log-odds of employment is::
+
+    eta[a, k] = alpha[k] + s[a] * theta[k]
+
+- ``theta[k]`` is the log odds ratio of cumulative employment at horizon k, and the named effect
+  prior is its prior **at every horizon**: theta ~ MvNormal(m·1, s²·R) for a Normal(m, s²) prior,
+  or the mixture of such multivariate normals for a mixture prior, so each horizon's marginal is
+  exactly the named prior. How strongly the horizons share the effect is a separate parameter:
+  ``R[i, j] = rho ** (|h_i − h_j| / 12)`` (an Ornstein–Uhlenbeck correlation in months), with
+  ``rho`` — the correlation of the effects 12 months apart — ~ Uniform(0, 1). Horizons close in
+  time share nearly the same effect; with one horizon there is no ``rho``.
+- ``alpha[k]`` is the midpoint log-odds. ``alpha[1] ~ Normal(0, 1.5²)``: 95% of the mass on
+  rates between 5% and 95%. The arms enter symmetrically (±theta/2), so swapping the arm labels
+  mirrors every answer, and identical arms give P(benefit) = 1/2 under any prior symmetric about no
+  effect.
+- For k ≥ 2, ``alpha[k] = alpha[k−1] + |theta[k] − theta[k−1]|/2 + delta[k]`` with
+  ``delta[k] ~ HalfNormal(2 · length_k / 12)``: ``delta`` is how far the lagging arm's cumulative
+  log-odds rises over interval k (about 2 log-odds units per year at the prior's scale, so short
+  intervals expect small rises). Each arm's cumulative log-odds then rises by at least
+  ``delta[k]``, so cumulative employment never falls in any draw, while theta keeps its named
+  prior.
+
+The interval hazard of a first employment is ``h[a, k] = 1 − (1 − p[a, k]) / (1 − p[a, k−1])``
+with ``p = invlogit(eta)``; the likelihood is ``events ~ Binomial(at_risk, h)``. With one horizon
+the model is the single-horizon logistic model whose exact posterior
+:mod:`bayes_ips.exact_logistic` computes by quadrature.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayes_ips.data.intervals import interval_labels
+from bayes_ips.errors import InputError
+from bayes_ips.logodds import CONTROL_LOGIT_SD
+from bayes_ips.priors import MixtureEffect, NormalEffect, Prior
+
+ALPHA_SD = CONTROL_LOGIT_SD
+DELTA_SCALE_PER_YEAR = 2.0
+MIXTURE_COMPONENTS = 5
+ARM_SIGN = np.array([0.5, -0.5])
+"""Arm 0 is the treatment: eta = alpha ± theta / 2."""
+
+
+def structure(prior: Prior, model: str) -> str:
+    """``"normal"`` or ``"mixture"``: priors of one structure share one compiled model."""
+    effect = prior.require("effect", model)
+    return "mixture" if isinstance(effect, MixtureEffect) else "normal"
+
+
+def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
+    """Values of the ``pm.Data`` containers of a named effect prior.
+
+    A normal prior gives ``prior_theta_mean`` and ``prior_theta_sd``; a mixture gives
+    ``prior_theta_weights``, ``prior_theta_means`` and ``prior_theta_sds``, each of length
+    :data:`MIXTURE_COMPONENTS` (unused slots: weight 0, mean 0, SD 1).
+    """
+    effect = prior.require("effect", model)
+    if isinstance(effect, NormalEffect):
+        return {"prior_theta_mean": effect.mean, "prior_theta_sd": effect.sd}
+    w, m, s = effect.components()
+    if len(w) > MIXTURE_COMPONENTS:
+        raise InputError(
+            "spec",
+            f"model {model!r} supports mixtures of up to {MIXTURE_COMPONENTS} normals",
+            field="priors",
+            value=prior.name,
+        )
+    pad = MIXTURE_COMPONENTS - len(w)
+    return {
+        "prior_theta_weights": np.concatenate([w, np.zeros(pad)]),
+        "prior_theta_means": np.concatenate([m, np.zeros(pad)]),
+        "prior_theta_sds": np.concatenate([s, np.ones(pad)]),
+    }
+
+
+def correlation(rho, horizons: np.ndarray):
+    """``R[i, j] = rho ** (|h_i − h_j| / 12)``."""
+    return rho ** (np.abs(horizons[:, None] - horizons[None, :]) / 12.0)
+
+
+def correlation_factor(rho, horizons: np.ndarray):
+    """The lower Cholesky factor of :func:`correlation`, in closed form (the Ornstein–Uhlenbeck
+    process is Markov): ``L[k, j] = rho ** ((h_k − h_j)/12) · √(1 − rho ** (2 (h_j − h_{j−1})/12))``
+    for j ≤ k, with the square root 1 for j = 1."""
+    gaps = np.tril(horizons[:, None] - horizons[None, :]) / 12.0
+    fresh = pt.concatenate([pt.ones(1), pt.sqrt(1.0 - rho ** (2.0 * np.diff(horizons) / 12.0))])
+    return pt.tril(rho**gaps * fresh[None, :])
+
+
+def effects(values: dict, horizons: np.ndarray):
+    """``theta`` (dim ``horizon``): the named prior at every horizon, correlated by ``rho``.
+
+    A normal prior is written non-centred, ``theta = m + s · L z`` with ``z ~ Normal(0, 1)``
+    (``L`` from :func:`correlation_factor`); a mixture of normals as the mixture of the
+    multivariate normals, whose every marginal is the named mixture.
+    """
+    k = len(horizons)
+    rho = pm.Uniform("rho", 0.0, 1.0) if k > 1 else None
+    if "prior_theta_weights" in values:
+        w = pm.Data("prior_theta_weights", values["prior_theta_weights"])
+        m = pm.Data("prior_theta_means", values["prior_theta_means"])
+        s = pm.Data("prior_theta_sds", values["prior_theta_sds"])
+        r = correlation(rho, horizons) if k > 1 else np.ones((1, 1))
+        components = [
+            pm.MvNormal.dist(mu=m[j] * np.ones(k), cov=s[j] ** 2 * r)
+            for j in range(MIXTURE_COMPONENTS)
+        ]
+        return pm.Mixture("theta", w=w, comp_dists=components, dims="horizon")
+    m = pm.Data("prior_theta_mean", values["prior_theta_mean"])
+    s = pm.Data("prior_theta_sd", values["prior_theta_sd"])
+    z = pm.Normal("z", 0.0, 1.0, dims="horizon")
+    shared = z if k == 1 else (correlation_factor(rho, horizons) * z[None, :]).sum(axis=1)
+    return pm.Deterministic("theta", m + s * shared, dims="horizon")
+
+
+def midpoints(theta, horizons: np.ndarray):
+    """``alpha`` (dim ``horizon``): the midpoint log-odds, rising fast enough that neither arm's
+    cumulative log-odds falls."""
+    alpha1 = pm.Normal("alpha1", 0.0, ALPHA_SD)
+    if len(horizons) == 1:
+        return pm.Deterministic("alpha", alpha1[None], dims="horizon")
+    lengths = np.diff(horizons)
+    delta = pm.HalfNormal("delta", DELTA_SCALE_PER_YEAR * lengths / 12.0, dims="step")
+    gap = pt.abs(theta[1:] - theta[:-1]) / 2
+    rises = pt.concatenate([pt.zeros(1), gap + delta])
+    return pm.Deterministic("alpha", alpha1 + pt.cumsum(rises), dims="horizon")
+
+
+def logit_hazard(eta):
+    """Logit of the interval hazards from cumulative log-odds ``eta`` (increasing along the last
+    axis): ``h_1 = p_1`` and ``h_k = 1 − (1 − p_k)/(1 − p_{k−1})``, computed in log space."""
+    log_survival = -pt.softplus(eta)  # log(1 − p)
+    log_keep = log_survival[..., 1:] - log_survival[..., :-1]  # log(1 − h_k) < 0 for k ≥ 2
+    rest = pt.log(-pt.expm1(log_keep)) - log_keep
+    return pt.concatenate([eta[..., :1], rest], axis=-1)
+
+
+def horizon_coords(counts) -> dict:
+    """Coordinates ``arm``, ``horizon``, ``interval`` and, with two or more horizons, ``step``
+    (the intervals after the first, where ``delta`` lives)."""
+    horizons = counts["horizon"].to_numpy().tolist()
+    intervals = interval_labels(horizons)
+    coords = {
+        "arm": counts["arm"].to_numpy().tolist(),
+        "horizon": horizons,
+        "interval": intervals,
+    }
+    if len(horizons) > 1:
+        coords["step"] = intervals[1:]
+    return coords
