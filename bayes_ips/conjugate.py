@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import integrate, special, stats
+from scipy import integrate, special
 
 from bayes_ips.data import Comparison
 from bayes_ips.priors import BetaRate
@@ -89,31 +89,4 @@ def draw_rates(post: xr.Dataset, draws: int, random_seed: int) -> xr.DataArray:
             "horizon": post["horizon"].to_numpy(),
         },
         name="p",
-    )
-
-
-def as_tree(p: xr.DataArray, post: xr.Dataset, counts: xr.Dataset, seed: int) -> xr.DataTree:
-    """The exact fit as a DataTree shaped like an MCMC fit.
-
-    Groups: ``posterior`` (``p``), ``exact_posterior`` (``a``, ``b``), ``observed_data`` and
-    ``constant_data`` (``y``, ``n``), ``log_likelihood`` and ``posterior_predictive`` (``y``,
-    binomial draws seeded from ``seed``), so PSIS-LOO and posterior-predictive checks treat it
-    like any other fit.
-    """
-    y = counts["employed"].astype("int64")
-    n = counts["n_analysed"].astype("int64")
-    rng = np.random.default_rng([seed, 1])
-    rep = xr.DataArray(rng.binomial(n.to_numpy(), p.to_numpy()), dims=p.dims, coords=p.coords)
-    loglik = xr.DataArray(
-        stats.binom.logpmf(y.to_numpy(), n.to_numpy(), p.to_numpy()), dims=p.dims, coords=p.coords
-    )
-    return xr.DataTree.from_dict(
-        {
-            "posterior": xr.Dataset({"p": p}),
-            "exact_posterior": post,
-            "observed_data": xr.Dataset({"y": y}),
-            "constant_data": xr.Dataset({"n": n}),
-            "log_likelihood": xr.Dataset({"y": loglik}),
-            "posterior_predictive": xr.Dataset({"y": rep}),
-        }
     )

@@ -1,47 +1,123 @@
 """Exact quadrature on the log odds ratio scale: the binomial likelihood of a two-arm comparison as
-a function of the log OR alone, and posteriors of the log OR under any (mixture of) normal priors.
+a function of the log OR alone, adaptive grids on which its posteriors are exact, and the
+posterior summaries read off such a grid.
 
-For treatment and control counts ``(y_t, n_t)``, ``(y_c, n_c)`` with control log-odds ``alpha``
-and log odds ratio ``theta``::
+For treatment and control counts ``(y_t, n_t)``, ``(y_c, n_c)``, log odds ratio ``theta`` and
+the midpoint of the two arms' log-odds ``alpha`` (symmetric parameterisation)::
 
-    y_t ~ Binomial(n_t, invlogit(alpha + theta)),   y_c ~ Binomial(n_c, invlogit(alpha)),
+    y_t   ~ Binomial(n_t, invlogit(alpha + theta/2))
+    y_c   ~ Binomial(n_c, invlogit(alpha − theta/2))
     alpha ~ Normal(0, alpha_sd²)
 
 the integrated likelihood ``L(theta) = ∫ p(y_t, y_c | alpha, theta) N(alpha; 0, alpha_sd²) dalpha``
-is computed at every point of a fixed ``theta`` grid by Laplace-centred Gauss–Hermite quadrature
-(the integrand is log-concave in ``alpha``; the nodes are placed around its mode and scaled by its
-curvature, so the rule is accurate for a handful of patients and for a million). With
-``alpha_sd = CONTROL_LOGIT_SD`` this is the single-horizon version of the hierarchical logistic
-model, so a posterior computed here is that model's exact posterior, up to quadrature error.
+is computed at any ``theta`` by Laplace-centred Gauss–Hermite quadrature (the integrand is
+log-concave in ``alpha``; the nodes are placed around its mode and scaled by its curvature, so the
+rule is accurate for a handful of patients and for ten million). Swapping the arms gives
+``L(−theta)``: every answer mirrors, and identical arms have a likelihood symmetric about 0. The
+joint density is log-concave in ``(alpha, theta)``, so ``L`` is log-concave in ``theta``.
 
-The posterior of ``theta`` under a prior ``pi`` is ``pi(theta) L(theta)`` normalised on the grid
-(trapezoid rule); ``P(theta > 0)`` is its upper tail. This is what makes a 60 × 60 prior-sensitivity
-heat map take milliseconds.
+**The grid rule** (:func:`adaptive_grid`). A posterior ``pi(theta) L(theta)`` is integrated on a
+grid built for it, not on a fixed one:
+
+1. *Coarse grid*: the union of patches ``centre ± 12 scale`` (97 nodes each) around the
+   likelihood (its continuity-corrected Wald estimate and SE, :func:`likelihood_location`) and
+   around every normal component of the prior, a uniform cover of their hull (so a posterior
+   between them, under prior-data conflict, is seen), and the required nodes (0 and any
+   threshold). The grid is a mirror image of itself when the inputs are.
+2. *Range*: each end is pushed outwards until the log posterior there is at least
+   :data:`SPAN` (40) below its maximum, so the mass left outside is below ``e^-40`` per unit of
+   the posterior's scale.
+3. *Refinement*: every interval that touches the region within :data:`SPAN` of the maximum is
+   halved until the log density changes by at most :data:`MAX_LOG_STEP` across it and its
+   midpoint lies within :data:`MAX_BEND` of the chord (both tolerances widen by ``e^(d/4)`` where
+   the interval lies ``d`` below the maximum, where its mass is negligible).
+
+Every interval that passed is a Simpson panel (its midpoint's value is known from the check), so
+integrals use Simpson's rule on the nonuniform panels; the tail beyond a panel end and the
+quantiles are those of the piecewise-quadratic density Simpson's rule integrates. With these
+tolerances ``P(theta > 0)`` and the quantiles of ``theta`` agree with an independent two-dimensional
+quadrature to better than 1e-5 (tests: n = 10⁷ per arm, complete separation with a Normal(0, 10²)
+prior, the IPS rows under every grid prior). When no grid meets the rule (a posterior that does
+not fall away, such as a flat prior under complete separation, which is improper) an
+:class:`~bayes_ips.errors.InputError` says so instead of returning a wrong number.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
+
 import numpy as np
 from scipy import special
 
+from bayes_ips.errors import InputError
+
 CONTROL_LOGIT_SD = 1.5
-"""Prior SD of the control log-odds (``alpha``) in the logistic models: 95% of the mass on control
-rates between 5% and 95%."""
-THETA_MAX = 8.0
-THETA_POINTS = 4001
+"""Prior SD of ``alpha`` in the logistic models, the arms' midpoint log-odds (the control
+log-odds where a model has no contrast): 95% of the mass on rates between 5% and 95%."""
 HERMITE_NODES = 40
-NEWTON_STEPS = 60
+NEWTON_STEPS = 200
+NEWTON_MAX_STEP = 2.0
+NEWTON_TOLERANCE = 1e-12
+SPAN = 40.0
+"""How far (in log density) below its maximum a posterior is followed before it counts as zero."""
+PATCH_SDS = 12.0
+PATCH_HALF = 48
+"""A coarse patch has ``2 * PATCH_HALF + 1`` nodes over ``centre ± PATCH_SDS * scale``."""
+HULL_HALF = 100
+MAX_LOG_STEP = 0.1
+MAX_BEND = 0.01
+TOLERANCE_GROWTH = 4.0
+REFINE_ROUNDS = 60
+WIDEN_ROUNDS = 8
 
-
-def theta_grid(points: int = THETA_POINTS, limit: float = THETA_MAX) -> np.ndarray:
-    """The symmetric grid of log OR values (odd length, so 0 is a node)."""
-    return np.linspace(-limit, limit, points)
+LogDensity = Callable[[np.ndarray], np.ndarray]
 
 
 def _log_binom(y, n, eta):
-    """log Binomial(y | n, invlogit(eta)), stable for large |eta|."""
+    """log Binomial(y | n, invlogit(eta)) = const + y eta − n log(1 + e^eta), stable for large
+    |eta|."""
     const = special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
-    return const + y * -np.logaddexp(0, -eta) + (n - y) * -np.logaddexp(0, eta)
+    return const + (y * eta - n * np.logaddexp(0, eta))
+
+
+def alpha_mode(
+    y_t: float, n_t: float, y_c: float, n_c: float, theta: np.ndarray, alpha_sd: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mode of ``alpha`` given each ``theta`` (and the data) and its Laplace SD.
+
+    Newton's method on the log-concave conditional density, started from the pooled log-odds;
+    both arms enter symmetrically, so swapped arms give the same ``alpha`` at ``−theta``.
+    """
+    theta = np.asarray(theta, dtype=float)
+    prec = 1.0 / alpha_sd**2
+    half = theta / 2
+    pooled = special.logit((y_t + y_c + 0.5) / (n_t + n_c + 1.0))
+    alpha = np.full_like(theta, pooled)
+    step = np.full_like(theta, np.inf)
+    for _ in range(NEWTON_STEPS):
+        pt, pc = special.expit(alpha + half), special.expit(alpha - half)
+        grad = (y_t - n_t * pt) + (y_c - n_c * pc) - alpha * prec
+        hess = (n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) + prec
+        step = np.clip(grad / hess, -NEWTON_MAX_STEP, NEWTON_MAX_STEP)
+        alpha = alpha + step
+        if np.max(np.abs(step), initial=0.0) < NEWTON_TOLERANCE:
+            break
+    pt, pc = special.expit(alpha + half), special.expit(alpha - half)
+    scale = 1.0 / np.sqrt((n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) + prec)
+    # a mode not found (not met in practice) poisons the values instead of misplacing the nodes
+    alpha = np.where(np.abs(step) < NEWTON_TOLERANCE * 1e3, alpha, np.nan)
+    return alpha, scale
+
+
+def log_joint(y_t, n_t, y_c, n_c, alpha, theta, alpha_sd: float = CONTROL_LOGIT_SD):
+    """``log p(y_t, y_c | alpha, theta) + log N(alpha; 0, alpha_sd²)`` (broadcasting)."""
+    half = np.asarray(theta, dtype=float) / 2
+    return (
+        (_log_binom(y_t, n_t, alpha + half) + _log_binom(y_c, n_c, alpha - half))
+        - 0.5 * (alpha / alpha_sd) ** 2
+        - np.log(alpha_sd * np.sqrt(2 * np.pi))
+    )
 
 
 def log_likelihood(
@@ -52,7 +128,7 @@ def log_likelihood(
     theta: np.ndarray,
     alpha_sd: float = CONTROL_LOGIT_SD,
 ) -> np.ndarray:
-    """``log L(theta)``: the two-arm binomial likelihood with the control log-odds integrated out.
+    """``log L(theta)``: the two-arm binomial likelihood with ``alpha`` integrated out.
 
     Parameters
     ----------
@@ -61,7 +137,7 @@ def log_likelihood(
     theta : numpy.ndarray
         Log odds ratios at which to evaluate.
     alpha_sd : float
-        SD of the Normal(0, alpha_sd²) prior on the control log-odds.
+        SD of the Normal(0, alpha_sd²) prior on the arms' midpoint log-odds.
 
     Returns
     -------
@@ -69,50 +145,231 @@ def log_likelihood(
         The log integrated likelihood at each ``theta`` (normalising constants included).
     """
     theta = np.asarray(theta, dtype=float)
-    prec = 1.0 / alpha_sd**2
-    alpha = np.full_like(theta, special.logit((y_c + 0.5) / (n_c + 1.0)))
-    for _ in range(NEWTON_STEPS):
-        pt, pc = special.expit(alpha + theta), special.expit(alpha)
-        grad = (y_t - n_t * pt) + (y_c - n_c * pc) - alpha * prec
-        hess = -(n_t * pt * (1 - pt) + n_c * pc * (1 - pc) + prec)
-        step = np.clip(grad / hess, -2.0, 2.0)
-        alpha = alpha - step
-        if np.max(np.abs(step)) < 1e-12:
-            break
-    pt, pc = special.expit(alpha + theta), special.expit(alpha)
-    scale = 1.0 / np.sqrt(n_t * pt * (1 - pt) + n_c * pc * (1 - pc) + prec)
+    alpha, scale = alpha_mode(y_t, n_t, y_c, n_c, theta, alpha_sd)
+    x, log_w = _hermite()
+    a = alpha[..., None] + np.sqrt(2.0) * scale[..., None] * x
+    log_f = log_joint(y_t, n_t, y_c, n_c, a, theta[..., None], alpha_sd)
+    return special.logsumexp(log_f + log_w, axis=-1) + np.log(np.sqrt(2.0) * scale)
+
+
+@functools.cache
+def _hermite() -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite nodes and the log of their weights times ``e^(x²)``."""
     x, w = np.polynomial.hermite.hermgauss(HERMITE_NODES)
-    a = alpha[:, None] + np.sqrt(2.0) * scale[:, None] * x[None, :]
-    t = theta[:, None]
-    log_f = (
-        _log_binom(y_t, n_t, a + t)
-        + _log_binom(y_c, n_c, a)
-        - 0.5 * a**2 * prec
-        - np.log(alpha_sd * np.sqrt(2 * np.pi))
+    return x, x**2 + np.log(w)
+
+
+def likelihood_location(y_t: float, n_t: float, y_c: float, n_c: float) -> tuple[float, float]:
+    """Where the likelihood of ``theta`` lies: the continuity-corrected (+0.5) log OR and its SE.
+
+    Used only to place the coarse grid; finite under separation, and exactly mirrored (``−``
+    the estimate, same SE) when the arms are swapped.
+    """
+    lt = np.log((y_t + 0.5) / (n_t - y_t + 0.5))
+    lc = np.log((y_c + 0.5) / (n_c - y_c + 0.5))
+    se = np.sqrt(1 / (y_t + 0.5) + 1 / (n_t - y_t + 0.5) + 1 / (y_c + 0.5) + 1 / (n_c - y_c + 0.5))
+    return float(lt - lc), float(se)
+
+
+def _symmetric(half: int) -> np.ndarray:
+    """``2 * half + 1`` evenly spaced points on [-1, 1], an exact mirror image of themselves."""
+    v = np.arange(1, half + 1) / half
+    return np.concatenate([-v[::-1], [0.0], v])
+
+
+def coarse_grid(components: Iterable[tuple[float, float]], nodes: Iterable[float] = (0.0,)):
+    """Step 1 of the grid rule: patches around ``(centre, scale)`` pairs, a cover of their hull
+    and the required ``nodes``, sorted and unique."""
+    comps = list(components)
+    parts = [np.asarray(list(nodes), dtype=float)]
+    parts += [c + PATCH_SDS * s * _symmetric(PATCH_HALF) for c, s in comps]
+    lo = min(c - PATCH_SDS * s for c, s in comps)
+    hi = max(c + PATCH_SDS * s for c, s in comps)
+    parts.append((lo + hi) / 2 + (hi - lo) / 2 * _symmetric(HULL_HALF))
+    return np.unique(np.concatenate(parts))
+
+
+def _widen(x: np.ndarray, lp: np.ndarray, f: LogDensity) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Step 2 of the grid rule: push each end whose log density is within :data:`SPAN` of the
+    maximum outwards by the current width (coarse steps). Returns the panel ends, their values
+    and whether the range was widened."""
+    top = lp.max()
+    width = x[-1] - x[0]
+    new = []
+    if lp[0] > top - SPAN:
+        new.append(x[0] - width * np.arange(HULL_HALF, 0, -1) / HULL_HALF)
+    if lp[-1] > top - SPAN:
+        new.append(x[-1] + width * np.arange(1, HULL_HALF + 1) / HULL_HALF)
+    if not new:
+        return x, lp, False
+    extra = np.concatenate(new)
+    x, lp = np.concatenate([x, extra]), np.concatenate([lp, f(extra)])
+    order = np.argsort(x)
+    return x[order], lp[order], True
+
+
+def _refine(x: np.ndarray, lp: np.ndarray, f: LogDensity):
+    """Step 3 of the grid rule: halve the panels that fail the tolerances until none does.
+
+    Returns the panel ends, their values, the values at the panels' midpoints and whether every
+    panel passed.
+    """
+    mid = np.full(x.size - 1, np.nan)
+    passed = np.zeros(x.size - 1, dtype=bool)
+    for _ in range(REFINE_ROUNDS):
+        top = max(lp.max(), np.nanmax(mid, initial=-np.inf))
+        upper = np.maximum(lp[:-1], lp[1:])
+        idx = np.flatnonzero((upper >= top - SPAN) & ~passed)
+        if idx.size == 0:
+            break
+        xm = (x[idx] + x[idx + 1]) / 2
+        mid[idx] = f(xm)
+        loosen = np.exp(np.minimum((top - upper[idx]) / TOLERANCE_GROWTH, 10.0))
+        fail = (np.abs(lp[idx + 1] - lp[idx]) > MAX_LOG_STEP * loosen) | (
+            np.abs(mid[idx] - (lp[idx] + lp[idx + 1]) / 2) > MAX_BEND * loosen
+        )
+        passed[idx[~fail]] = True
+        split = idx[fail]
+        x, lp = np.insert(x, split + 1, xm[fail]), np.insert(lp, split + 1, mid[split])
+        # a halved panel: two unchecked ones, midpoints not yet known
+        mid[split] = np.nan
+        mid, passed = np.insert(mid, split, np.nan), np.insert(passed, split, False)
+    else:
+        return x, lp, mid, False
+    todo = np.flatnonzero(np.isnan(mid))  # panels whose mass is negligible: only their midpoints
+    mid[todo] = f((x[todo] + x[todo + 1]) / 2)
+    return x, lp, mid, True
+
+
+def adaptive_grid(
+    log_density: LogDensity,
+    components: Iterable[tuple[float, float]],
+    nodes: Iterable[float] = (0.0,),
+) -> tuple[np.ndarray, np.ndarray]:
+    """A grid on which ``exp(log_density)`` integrates exactly (the module's grid rule).
+
+    Parameters
+    ----------
+    log_density : callable
+        Unnormalised log posterior of ``theta``, vectorised.
+    components : iterable of (centre, scale)
+        Where the posterior's parts may lie: the likelihood's and each prior component's.
+    nodes : iterable of float
+        Values that must be panel ends (0, thresholds).
+
+    Returns
+    -------
+    grid, log_values : numpy.ndarray
+        The sorted grid of Simpson panels (odd length: ends at even indices, each panel's
+        midpoint between them) and the log density at its nodes.
+
+    Raises
+    ------
+    InputError
+        When the density does not fall :data:`SPAN` below its maximum within
+        :data:`WIDEN_ROUNDS` widenings of the range, or the refinement does not converge.
+    """
+
+    def f(theta: np.ndarray) -> np.ndarray:
+        values = log_density(theta)
+        if np.any(np.isnan(values) | (values == np.inf)):
+            raise InputError("quadrature", "the log posterior of the log OR is not finite")
+        return values
+
+    x = coarse_grid(components, nodes)
+    lp = f(x)
+    for _ in range(WIDEN_ROUNDS):
+        x, lp, widened = _widen(x, lp, f)
+        if widened:
+            continue
+        x, lp, mid, converged = _refine(x, lp, f)
+        if not converged:
+            break
+        x, lp, widened = _widen(x, lp, f)
+        if not widened:
+            values = np.empty(2 * x.size - 1)
+            values[::2], values[1::2] = lp, mid
+            return with_midpoints(x), values
+    raise InputError(
+        "quadrature",
+        "the posterior of the log OR cannot be bounded on a finite grid (it does not fall away "
+        "in at least one direction, e.g. a flat or very wide prior with complete separation); "
+        "use a proper, narrower prior on the log OR",
     )
-    return special.logsumexp(log_f + x**2 + np.log(w), axis=1) + np.log(np.sqrt(2.0) * scale)
 
 
-def trapezoid_weights(grid: np.ndarray) -> np.ndarray:
-    """Trapezoid-rule weights of a uniform grid."""
-    w = np.full(grid.shape, grid[1] - grid[0])
-    w[[0, -1]] /= 2
+def with_midpoints(ends: np.ndarray) -> np.ndarray:
+    """A grid of Simpson panels from sorted panel ends (each panel's midpoint inserted)."""
+    grid = np.empty(2 * ends.size - 1)
+    grid[::2], grid[1::2] = ends, (ends[:-1] + ends[1:]) / 2
+    return grid
+
+
+def simpson_weights(grid: np.ndarray) -> np.ndarray:
+    """Weights of Simpson's rule on a grid of panels (odd length; ends at even indices, each
+    panel's midpoint between them), exact for piecewise-cubic integrands."""
+    h = grid[2::2] - grid[:-2:2]
+    w = np.zeros(grid.shape)
+    w[:-2:2] += h / 6
+    w[1::2] += 4 * h / 6
+    w[2::2] += h / 6
     return w
 
 
-def posterior_density(log_prior: np.ndarray, loglik: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Normalised posterior density on ``grid`` (last axis) from log prior and log likelihood."""
-    log_post = log_prior + loglik
-    log_post = log_post - log_post.max(axis=-1, keepdims=True)
-    dens = np.exp(log_post)
-    return dens / (dens * trapezoid_weights(grid)).sum(-1, keepdims=True)
+def normalised(log_values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Density on ``grid`` (last axis) from unnormalised log values: integrates to 1 (Simpson)."""
+    dens = np.exp(log_values - log_values.max(axis=-1, keepdims=True))
+    return dens / (dens @ simpson_weights(grid))[..., None]
 
 
-def upper_tail(density: np.ndarray, grid: np.ndarray, threshold: float = 0.0) -> np.ndarray:
-    """``P(theta > threshold)`` from a normalised density on ``grid`` (threshold a grid node)."""
-    i = int(np.argmin(np.abs(grid - threshold)))
-    tail = grid[i:]
-    return (density[..., i:] * trapezoid_weights(tail)).sum(-1)
+def _panel_mass(density: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    h = grid[2::2] - grid[:-2:2]
+    return h / 6 * (density[:-2:2] + 4 * density[1::2] + density[2::2])
+
+
+def panel_cdf(density: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The CDF at the panel ends (even nodes) of a density, from 0 to 1."""
+    c = np.concatenate([[0.0], np.cumsum(_panel_mass(density, grid))])
+    return c / c[-1]
+
+
+def panel_end(grid: np.ndarray, value: float) -> int:
+    """The index of ``value`` among the panel ends of ``grid``, which must hold it as one."""
+    ends = grid[::2]
+    i = int(np.searchsorted(ends, value))
+    if i == ends.size or ends[i] != value:
+        raise ValueError(f"{value} is not a panel end of the grid")
+    return i
+
+
+def upper_tail(density: np.ndarray, grid: np.ndarray, threshold: float = 0.0) -> float:
+    """``P(theta > threshold)`` of a normalised density (``threshold`` a panel end)."""
+    i = panel_end(grid, threshold)
+    return float(np.clip(1.0 - panel_cdf(density, grid)[i], 0.0, 1.0))
+
+
+QUANTILE_BISECTIONS = 60
+
+
+def quantile(density: np.ndarray, grid: np.ndarray, q) -> np.ndarray:
+    """Quantiles of the density Simpson's rule integrates (quadratic through each panel's three
+    nodes), by bisection on its cubic CDF within the panel."""
+    q = np.asarray(q, dtype=float)
+    mass = _panel_mass(density, grid)
+    total = mass.sum()
+    c = np.concatenate([[0.0], np.cumsum(mass)]) / total
+    ends = grid[::2]
+    k = np.clip(np.searchsorted(c, q, side="right") - 1, 0, ends.size - 2)
+    h = ends[k + 1] - ends[k]
+    f0, fm, f1 = density[2 * k], density[2 * k + 1], density[2 * k + 2]
+    b, a = -3 * f0 + 4 * fm - f1, 2 * f0 - 4 * fm + 2 * f1
+    target = (q - c[k]) * total
+    lo, hi = np.zeros_like(h), np.ones_like(h)
+    for _ in range(QUANTILE_BISECTIONS):
+        t = (lo + hi) / 2
+        below = h * t * (f0 + t * (b / 2 + t * a / 3)) < target
+        lo, hi = np.where(below, t, lo), np.where(below, hi, t)
+    return ends[k] + h * (lo + hi) / 2
 
 
 def prob_benefit_normal(
@@ -120,9 +377,11 @@ def prob_benefit_normal(
 ) -> np.ndarray:
     """``P(theta > 0)`` under Normal(mean, sd²) priors (broadcast ``means`` against ``sds``).
 
-    The same quadrature as ``upper_tail(posterior_density(...))``, written for a heat map's
-    thousands of priors: one array of unnormalised posterior densities, updated in place, and
-    the upper tail and the total as two weighted sums.
+    The same quadrature as ``upper_tail(normalised(...))``, written for a heat map's thousands of
+    priors: one array of unnormalised posterior densities, updated in place, and the upper tail
+    and the total as two weighted sums. ``grid`` is a grid of Simpson panels with 0 a panel end,
+    reaching far enough for every prior (:func:`bayes_ips.analyses.sensitivity.heatmap.map_grid`
+    builds one).
     """
     m = np.asarray(means, dtype=float)[..., None]
     s = np.asarray(sds, dtype=float)[..., None]
@@ -132,8 +391,8 @@ def prob_benefit_normal(
     dens += loglik
     dens -= dens.max(axis=-1, keepdims=True)
     np.exp(dens, out=dens)
-    weights = trapezoid_weights(grid)
-    zero = int(np.argmin(np.abs(grid)))
+    weights = simpson_weights(grid)
+    zero = 2 * panel_end(grid, 0.0)
     tail = np.zeros_like(weights)
-    tail[zero:] = trapezoid_weights(grid[zero:])
+    tail[zero:] = simpson_weights(grid[zero:])
     return (dens @ tail) / (dens @ weights)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import xarray as xr
 
-from bayes_ips import conjugate, diagnostics, inference, models
+from bayes_ips import conjugate, diagnostics, exact_logistic, inference, models
 from bayes_ips import spec as spec_module
 from bayes_ips.analyses import registry
 from bayes_ips.context import Fitted, RunContext, prepare, results_table
-from bayes_ips.fit import Fit, fit_seed
-from bayes_ips.priors import BetaRate, Prior
+from bayes_ips.fit import Fit, exact_tree, fit_seed
+from bayes_ips.priors import BetaRate, MixtureEffect, NormalEffect, Prior
 from bayes_ips.report.summary import build_summary
 from bayes_ips.runner import Runner
 from bayes_ips.spec import DEFAULT_SPEC, Spec
@@ -55,12 +55,21 @@ def load_spec(path: str | Path = DEFAULT_SPEC) -> Spec:
     return spec_module.load_spec(path, registry.option_schemas())
 
 
-def _exact_fit(counts: xr.Dataset, prior: Prior, spec: Spec, seed: int) -> Fit:
+def _exact_fit(name: str, counts: xr.Dataset, prior: Prior, spec: Spec, seed: int) -> Fit:
+    """Fit one exact model (:data:`bayes_ips.models.EXACT_MODELS`) under one prior."""
+    if name == exact_logistic.MODEL:
+        effect = prior.require("effect", name)
+        assert isinstance(effect, NormalEffect | MixtureEffect)
+        posts = exact_logistic.posteriors(counts, effect, spec.comparison)
+        p = exact_logistic.draw_rates(posts, counts, spec.comparison, spec.exact_draws, seed)
+        before = exact_logistic.prior_rates(effect, counts, spec.comparison, spec.exact_draws, seed)
+        tree = exact_tree(p, counts, seed, prior=xr.Dataset({"p": before}))
+        return Fit(name, prior, seed, tree, exact_logistic.prob_benefit(posts))
     rate = prior.require("rate", conjugate.MODEL)
     assert isinstance(rate, BetaRate)
     post = conjugate.posterior_parameters(counts, rate)
     p = conjugate.draw_rates(post, spec.exact_draws, seed)
-    tree = conjugate.as_tree(p, post, counts, seed)
+    tree = exact_tree(p, counts, seed, exact_posterior=post)
     return Fit(conjugate.MODEL, prior, seed, tree, conjugate.prob_benefit(post, spec.comparison))
 
 
@@ -98,7 +107,7 @@ def _fit_families(
             for prior in priors:
                 tick(f"{name} / {prior.name}")
                 seed = fit_seed(spec.seed, name, prior.name)
-                done[name].append(_exact_fit(counts, prior, spec, seed))
+                done[name].append(_exact_fit(name, counts, prior, spec, seed))
         elif name not in pending:
             done[name] = _pymc_fits(name, priors, counts, spec, tick, cores=cores)
     for name, future in pending.items():

@@ -39,7 +39,7 @@ def main() -> None:
     print(f"{'':<55s} ({len(hm['prior_mean'])} x {len(hm['prior_sd'])} cells)")
     timed(
         f"exact posteriors, {len(lib)} priors x 3 horizons",
-        lambda: effect_posteriors(counts, list(lib.values())),
+        lambda: effect_posteriors(counts, list(lib.values()), Comparison()),
     )
 
 

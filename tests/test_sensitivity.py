@@ -20,8 +20,8 @@ IPS = (19, 36, 7, 18)  # 12 months, verified
 def _direct_likelihood(y_t, n_t, y_c, n_c, theta, alpha_sd=logodds.CONTROL_LOGIT_SD):
     def f(a):
         return (
-            stats.binom.pmf(y_t, n_t, special.expit(a + theta))
-            * stats.binom.pmf(y_c, n_c, special.expit(a))
+            stats.binom.pmf(y_t, n_t, special.expit(a + theta / 2))
+            * stats.binom.pmf(y_c, n_c, special.expit(a - theta / 2))
             * stats.norm.pdf(a, 0, alpha_sd)
         )
 
@@ -44,8 +44,8 @@ def _brute_force_likelihood():
     alpha = np.arange(-9.0, 7.0, 0.02)
     theta = np.arange(-6.0, 6.0 + 1e-9, 0.0025)
     log_joint = (
-        stats.binom.logpmf(y_t, n_t, special.expit(alpha[None, :] + theta[:, None]))
-        + stats.binom.logpmf(y_c, n_c, special.expit(alpha))[None, :]
+        stats.binom.logpmf(y_t, n_t, special.expit(alpha[None, :] + theta[:, None] / 2))
+        + stats.binom.logpmf(y_c, n_c, special.expit(alpha[None, :] - theta[:, None] / 2))
         + stats.norm.logpdf(alpha, 0, logodds.CONTROL_LOGIT_SD)[None, :]
     )
     lik = np.exp(log_joint).sum(axis=1)  # common factor d(alpha) omitted
@@ -76,7 +76,7 @@ def test_heatmap_is_at_least_40_by_40_and_matches_direct_quadrature(heat):
 
 
 def test_contours_are_where_p_benefit_crosses_the_level(heat):
-    grid = logodds.theta_grid()
+    grid = hm.map_grid(*IPS)
     loglik = logodds.log_likelihood(*IPS, grid)
     for level in ("0.9", "0.975"):
         c = heat["contours"][level]

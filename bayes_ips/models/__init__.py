@@ -1,7 +1,9 @@
 """Model families. Each PyMC family is a module with ``build_model(counts, prior) -> pm.Model``.
 
-``beta_binomial`` is the exact conjugate engine (:mod:`bayes_ips.conjugate`) and needs no PyMC
-graph. Importing this package does not import PyMC; :func:`module` does, on first use.
+The exact models need no PyMC graph: ``beta_binomial`` is the conjugate engine
+(:mod:`bayes_ips.conjugate`) and ``exact_logistic`` the single-horizon logistic posterior by
+quadrature (:mod:`bayes_ips.exact_logistic`). Importing this package does not import PyMC;
+:func:`module` does, on first use.
 
 Every named prior has one meaning in every model that carries it (:data:`CARRIES`): a rate prior
 is the prior of each arm's employment rate, an effect prior the prior of the log odds ratio of
@@ -14,7 +16,7 @@ from types import ModuleType
 from bayes_ips.errors import InputError
 from bayes_ips.priors import NormalEffect
 
-EXACT_MODELS = ("beta_binomial",)
+EXACT_MODELS = ("beta_binomial", "exact_logistic")
 PYMC_MODELS = (
     "hierarchical_beta_binomial",
     "hierarchical_logistic",

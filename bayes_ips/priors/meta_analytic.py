@@ -3,9 +3,9 @@ al., Biometrics 2014; the RBesT idea) for the log odds ratio of a new trial.
 
 Model over the external trials ``i`` with counts (rows of the evidence table that give them)::
 
-    y_t[i] ~ Binomial(n_t[i], invlogit(alpha[i] + theta[i]))
-    y_c[i] ~ Binomial(n_c[i], invlogit(alpha[i]))
-    alpha[i] ~ Normal(0, alpha_sd²)           trial-specific control log-odds (nuisance)
+    y_t[i] ~ Binomial(n_t[i], invlogit(alpha[i] + theta[i] / 2))
+    y_c[i] ~ Binomial(n_c[i], invlogit(alpha[i] − theta[i] / 2))
+    alpha[i] ~ Normal(0, alpha_sd²)           trial-specific midpoint log-odds (nuisance)
     theta[i] ~ Normal(mu, tau²)               trial log ORs, exchangeable
     mu ~ Normal(0, mu_sd²),  tau ~ HalfNormal(tau_scale)
 
@@ -220,7 +220,7 @@ def trials_with_counts(studies: list[Study]) -> list[Study]:
 
 def external_predictive(studies: list[Study], settings: MapSettings) -> Predictive:
     """The exact MAP predictive from the evidence rows that give counts."""
-    grid = logodds.theta_grid(THETA_POINTS, THETA_LIMIT)
+    grid = np.linspace(-THETA_LIMIT, THETA_LIMIT, THETA_POINTS)
     logliks = np.array(
         [
             logodds.log_likelihood(*s.counts, grid, alpha_sd=settings.alpha_sd)  # type: ignore[misc]
@@ -252,8 +252,9 @@ def map_prior(studies: list[Study], settings: MapSettings, control_rate: float) 
     )
     recipe = (
         f"Meta-analytic-predictive prior from {len(trials)} external trial(s) with counts: "
-        f"{listed}. Hierarchical model: binomial arms, trial control log-odds "
-        f"N(0, {settings.alpha_sd:g}²), trial log ORs N(mu, tau²), mu ~ N(0, {settings.mu_sd:g}²), "
+        f"{listed}. Hierarchical model: binomial arms with log-odds alpha ± theta / 2, trial "
+        f"midpoint log-odds alpha ~ N(0, {settings.alpha_sd:g}²), trial log ORs theta ~ "
+        f"N(mu, tau²), mu ~ N(0, {settings.mu_sd:g}²), "
         f"tau ~ HalfNormal({settings.tau_scale:g}). The predictive distribution of a new trial's "
         f"log OR (mean {pred.mean:.3f}, SD {pred.sd:.3f}; posterior mean of tau "
         f"{pred.tau_mean:.2f}) is computed exactly by quadrature and approximated by a "

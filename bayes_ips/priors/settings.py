@@ -11,7 +11,7 @@ Scalar keys (all optional)::
     evidence_weight = 0.5     # w: evidence priors' variance is inflated by 1/w
     map_mu_sd = 2.0           # MAP: prior SD of the mean log OR
     map_tau_scale = 0.5       # MAP: HalfNormal scale of the between-trial SD
-    map_alpha_sd = 2.0        # MAP: prior SD of each external trial's control log-odds
+    map_alpha_sd = 2.0        # MAP: prior SD of each external trial's midpoint log-odds
     map_robust_weight = 0.2   # MAP: weight of the vague component
     map_robust_mean = 0.0     # MAP: mean of the vague component (log OR)
     map_robust_sd = 2.9       # MAP: SD of the vague component; default unit information

@@ -17,6 +17,7 @@ UNVERIFIED_COUNTS = f"{UNVERIFIED} counts"
 
 MODEL_TITLES = {
     "beta_binomial": "exact independent beta-binomial",
+    "exact_logistic": "exact single-horizon logistic",
     "hierarchical_beta_binomial": "hierarchical beta-binomial",
     "hierarchical_logistic": "hierarchical logistic",
     "discrete_time_hazard": "discrete-time hazard",

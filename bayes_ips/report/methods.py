@@ -44,7 +44,7 @@ GREEK = {
     "omega": "ω",
 }
 OPERATORS = {"~": "∼", "*": "·", "-": "−", "−": "−", "+": "+", "=": "=", "/": "/", "|": "|"}
-DOC_MODULES = {"beta_binomial": "bayes_ips.conjugate"}
+DOC_MODULES = {"beta_binomial": "bayes_ips.conjugate", "exact_logistic": "bayes_ips.exact_logistic"}
 """Where a model's docstring lives when it is not ``bayes_ips.models.<name>``."""
 
 FALLBACK_NOTATION = {

@@ -15,6 +15,7 @@ from bayes_ips.report.style import STYLE, Figure, render
 HEADLINE_MODEL = "discrete_time_hazard"
 TITLES = {
     "beta_binomial": "independent beta-binomial model",
+    "exact_logistic": "exact single-horizon logistic model",
     "hierarchical_beta_binomial": "hierarchical beta-binomial model",
     "hierarchical_logistic": "hierarchical logistic model",
     "discrete_time_hazard": "discrete-time hazard model",

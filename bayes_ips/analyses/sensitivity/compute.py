@@ -61,8 +61,10 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
             "n_analysed": n,
             **benefit_map(y[0], n[0], y[1], n[1]),
         },
-        "likelihood": likelihood_curve(counts, primary),
-        "exact": effect_posteriors(counts, priors, ctx.spec.estimands.interval),
+        "likelihood": likelihood_curve(counts, ctx.spec.comparison, primary),
+        "exact": effect_posteriors(
+            counts, priors, ctx.spec.comparison, ctx.spec.estimands.interval
+        ),
         "prior_predictive": prior_predictive(fitted.fits, counts),
         "psense": power_scaling(fitted.fits, counts),
     }

@@ -37,6 +37,8 @@ CONCLUSIONS = (
     ("p_rd_gt_0.05", 0.5, "P(RD > 5 pp) > 50%: a gain of 5 percentage points more likely than not"),
 )
 EXACT_MODEL = "logistic, exact per horizon"
+EXACT_FIT = "exact_logistic"
+"""The model whose fits are the exact per-horizon posteriors (then no separate column)."""
 THRESHOLDS_PP = np.linspace(-10, 30, 161)
 
 
@@ -314,7 +316,7 @@ def conclusions(summary: dict) -> dict:
     by_model: dict[str, list] = {}
     for r in summary["results"]:
         by_model.setdefault(r["model"], []).append(r)
-    if sens["exact"]:
+    if sens["exact"] and EXACT_FIT not in by_model:
         by_model[EXACT_MODEL] = sens["exact"]
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
     verified = {
@@ -354,6 +356,9 @@ def _crossing_sentences(hm: dict) -> list[str]:
     out = [
         f"With a flat prior on the log odds ratio, P(benefit) at {h} months is "
         f"{pct(hm['flat_p_benefit'])}."
+        if hm["flat_p_benefit"] is not None
+        else f"With a flat prior on the log odds ratio, the posterior at {h} months is improper "
+        "(one arm has every outcome and the other none), so it gives no P(benefit)."
     ]
     for ref in hm["reference"]:
         parts = []
