@@ -19,7 +19,6 @@ from bayes_ips.priors import (
     get_prior,
     library,
     meta_analytic,
-    rates,
     unavailable,
 )
 from bayes_ips.priors import ess as ess_mod
@@ -226,18 +225,22 @@ def test_beta_ess_is_a_plus_b_and_every_prior_has_an_ess(lib):
     assert ess_mod.trial_ess(36, 18) == pytest.approx(24.0)
 
 
-def test_consistent_rate_prior_matches_the_implied_treatment_rate_moments():
-    effect = NormalEffect(0.6, 0.4)
-    rate = rates.consistent_rate(effect)
-    assert rate.control == (1.0, 1.0)
-    rng = np.random.default_rng(1)
-    pt = special.expit(special.logit(rng.uniform(size=400_000)) + rng.normal(0.6, 0.4, 400_000))
-    a, b = rate.treatment
-    assert a / (a + b) == pytest.approx(pt.mean(), abs=4 * pt.std() / math.sqrt(pt.size))
-    assert a * b / ((a + b) ** 2 * (a + b + 1)) == pytest.approx(pt.var(), rel=0.01)
-    # no effect at all: the treatment rate is as uniform as the control rate
-    flat = rates.consistent_rate(NormalEffect(0.0, 1e-6))
-    assert flat.treatment == pytest.approx((1.0, 1.0), abs=1e-3)
+def test_effect_priors_carry_no_rate_and_rate_models_refuse_them(lib):
+    """One meaning per name: an effect prior is never turned into Betas on the rates."""
+    from bayes_ips.errors import InputError
+    from bayes_ips.models import check_prior
+
+    for prior in lib.values():
+        if prior.name != "reference" and prior.effect is not None:
+            assert prior.rate is None
+            for model in ("beta_binomial", "hierarchical_beta_binomial"):
+                with pytest.raises(InputError, match="rate priors only"):
+                    check_prior(model, prior)
+            check_prior("exact_logistic", prior)
+    with pytest.raises(InputError, match="effect priors on the log OR only"):
+        check_prior("hierarchical_logistic", lib["jeffreys"])
+    with pytest.raises(InputError, match="only the 'reference' prior"):
+        check_prior("discrete_time_hazard", lib["neutral_weak"])
 
 
 def test_prior_round_trips_through_its_dict(lib):
@@ -326,20 +329,20 @@ def test_priors_command_lists_every_prior_with_recipe_and_ess(cli, lib):
 
 def test_logistic_model_takes_mixture_priors_as_data_one_compiled_function(lib):
     """A mixture prior enters as fixed-size pm.Data arrays: swapping in another mixture changes
-    the compiled log density of mu exactly as the mixtures' own densities differ."""
+    the compiled log density of theta exactly as the mixtures' own densities differ."""
     import pymc as pm
 
     from bayes_ips.data import Comparison, load_trial
     from bayes_ips.models import hierarchical_logistic as hl
 
-    counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison()).sel(horizon=[12])
     model = hl.build_model(counts, lib["map"])
     assert hl.structure(lib["map"]) == "mixture" and hl.structure(lib["reference"]) == "normal"
-    logp_point = model.compile_logp(vars=[model["mu"]])
+    logp_point = model.compile_logp(vars=[model["theta"]])
     point = model.initial_point()
 
     def logp(x):
-        return float(logp_point({**point, "mu": np.asarray(x)}))
+        return float(logp_point({**point, "theta": np.asarray([x])}))
 
     other = Prior("other", "test", effect=MixtureEffect((0.3, 0.7), (-0.5, 1.0), (0.2, 0.6)))
     for x in (-1.0, 0.0, 0.7, 2.5):
@@ -357,12 +360,12 @@ def test_beta_binomial_models_use_each_arms_own_beta(lib):
     from bayes_ips.data import Comparison, load_trial
 
     counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
-    rate = lib["evidence_probyn_2021"].rate
+    rate = BetaRate(2.0, 3.0, treatment_a=4.0, treatment_b=6.0)
     post = conjugate.posterior_parameters(counts, rate).sel(horizon=12)
-    assert float(post["a"].sel(arm="IPS")) == pytest.approx(rate.treatment[0] + 19)
-    assert float(post["b"].sel(arm="IPS")) == pytest.approx(rate.treatment[1] + 17)
-    assert float(post["a"].sel(arm="TAU")) == pytest.approx(1 + 7)
-    assert float(post["b"].sel(arm="TAU")) == pytest.approx(1 + 11)
+    assert float(post["a"].sel(arm="IPS")) == pytest.approx(4 + 19)
+    assert float(post["b"].sel(arm="IPS")) == pytest.approx(6 + 17)
+    assert float(post["a"].sel(arm="TAU")) == pytest.approx(2 + 7)
+    assert float(post["b"].sel(arm="TAU")) == pytest.approx(3 + 11)
 
 
 @pytest.mark.slow
