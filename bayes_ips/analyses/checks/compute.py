@@ -112,8 +112,8 @@ def cumulative_ppc(
                     "horizon_months": h,
                     "observed": obs,
                     "rep_mean": float(r.mean()),
-                    "rep_lo": float(np.quantile(r, lo)),
-                    "rep_hi": float(np.quantile(r, hi)),
+                    "rep_lo": float(np.quantile(r, lo, method="inverted_cdf")),
+                    "rep_hi": float(np.quantile(r, hi, method="inverted_cdf")),
                     "ppp": float((r > obs).mean() + 0.5 * (r == obs).mean()),
                 }
             )
