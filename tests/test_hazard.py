@@ -1,4 +1,5 @@
-"""Discrete-time hazard and covariate-adjusted models: likelihood identities and small fits."""
+"""Discrete-time hazard and covariate-adjusted models: likelihood identities and small fits; both
+interval models (hazard, pooled beta-binomial) on simulated cumulative data."""
 
 from __future__ import annotations
 
@@ -100,16 +101,57 @@ def test_marginal_rates_are_g_computation_over_the_sample():
 
 
 def test_hazard_g_computation_and_cumulative_rates():
+    """cloglog h = log(interval length) + gamma ± beta / 2 + x · eta; p = 1 − ∏(1 − h) averaged
+    over the participants, written out by hand."""
     counts = counts_of(SYNTHETIC, ("age", "female"))
     model = module("discrete_time_hazard").build_model(counts, get_prior("reference"))
     point = random_points(model, 1, seed=5)[0]
-    p, beta, gamma, eta = evaluate(model, ["p", "beta", "gamma", "eta"], point)
+    p, beta, gamma, eta, hazard = evaluate(model, ["p", "beta", "gamma", "eta", "hazard"], point)
     x = counts["x"].to_numpy()
     x = (x - x.mean(0)) / x.std(0)
-    for a, treated in ((0, 1.0), (1, 0.0)):
-        h = special.expit(gamma[None, :] + treated * beta[None, :] + (x @ eta)[:, None])
+    months = np.diff([0.0, *HORIZONS])
+    for a, sign in ((0, 0.5), (1, -0.5)):
+        rate = np.exp(gamma + sign * beta)  # per month, the same in every month of an interval
+        assert np.allclose(hazard[a], 1 - np.exp(-rate * months))
+        h = 1 - np.exp(-months * rate[None, :] * np.exp(x @ eta)[:, None])
         expected = (1 - np.cumprod(1 - h, axis=1)).mean(axis=0)
         assert np.allclose(p[a], expected)
+
+
+def test_the_likelihood_is_the_binomial_of_the_cloglog_hazards():
+    """The model's log density at a point equals its prior plus hand-written interval binomials
+    with h = 1 − exp(−Δt · exp(gamma ± beta / 2)), including at extreme rates."""
+    counts = counts_of("ips_in_pain.csv")
+    model = module("discrete_time_hazard").build_model(counts, get_prior("reference"))
+    at_risk, events = np.array([[36, 24, 17], [18, 13, 11]]), np.array([[12, 7, 3], [5, 2, 0]])
+    months = np.diff([0.0, *HORIZONS])
+    loglik = model.compile_fn(model.observedlogp, inputs=model.value_vars)
+    for shift in (0.0, -8.0, 3.0):
+        point = random_points(model, 1, seed=6)[0]
+        point["gamma0"] = point["gamma0"] + shift
+        gamma, beta = evaluate(model, ["gamma", "beta"], point)
+        cum_hazard = months * np.exp(gamma + np.array([[0.5], [-0.5]]) * beta)
+        # log h = log(1 − exp(−Λ)) and log(1 − h) = −Λ, written without rounding h to 1
+        log_choose = special.gammaln(at_risk + 1) - special.gammaln(events + 1)
+        log_choose -= special.gammaln(at_risk - events + 1)
+        log_h = np.log(-np.expm1(-cum_hazard))
+        expected = (log_choose + events * log_h - (at_risk - events) * cum_hazard).sum()
+        assert loglik(point) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_only_the_reference_prior_is_accepted():
+    family = module("discrete_time_hazard")
+    family.check_prior(get_prior("reference"))
+    for name in ("optimistic_strong", "neutral_weak", "jeffreys"):
+        with pytest.raises(InputError) as err:
+            family.prior_data(get_prior(name))
+        e = err.value
+        assert (e.source, e.field, e.value) == ("spec", "priors", name)
+        assert "log hazard ratio" in e.rule
+        for model in ("hierarchical_logistic", "exact_logistic", "adjusted_logistic"):
+            assert model in e.rule
+        with pytest.raises(InputError):
+            family.build_model(counts_of("ips_in_pain.csv"), get_prior(name))
 
 
 def simulate_cumulative(n: int, seed: int):
@@ -141,11 +183,13 @@ def simulate_cumulative(n: int, seed: int):
     return counts, true_p
 
 
-@pytest.fixture(scope="module")
-def simulated_fit():
+@pytest.fixture(scope="module", params=["discrete_time_hazard", "hierarchical_beta_binomial"])
+def simulated_fit(request):
     counts, true_p = simulate_cumulative(n=1000, seed=21)
-    model = module("discrete_time_hazard").build_model(counts, get_prior("reference"))
-    return true_p, inference.sample(model, SMALL, seed=8)
+    family = module(request.param)
+    model = family.build_model(counts, get_prior("reference"))
+    generated = getattr(family, "generated_quantities", None)
+    return true_p, inference.sample(model, SMALL, seed=8, generated=generated)
 
 
 def test_simulated_hazards_are_recovered(simulated_fit):

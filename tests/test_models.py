@@ -8,7 +8,6 @@ import numpy as np
 import pymc as pm
 import pytest
 import xarray as xr
-from scipy import stats
 
 from bayes_ips import conjugate, diagnostics, inference
 from bayes_ips.data import Comparison, load_trial
@@ -26,10 +25,12 @@ def ips_counts(horizons=None, ipd: bool = False) -> xr.Dataset:
     return counts if horizons is None else counts.sel(horizon=horizons)
 
 
-def synthetic_counts(rates: dict[str, list[float]], n: int, horizons: list[int], seed: int):
+def cumulative_counts(rates: dict[str, list[float]], n: int, horizons: list[int], seed: int):
+    """One cohort of n per arm followed to every horizon: cumulative counts from the multinomial
+    over the interval of first employment, given true cumulative rates."""
     rng = np.random.default_rng(seed)
     arms = list(rates)
-    y = np.array([[rng.binomial(n, r) for r in rates[a]] for a in arms])
+    y = np.array([np.cumsum(rng.multinomial(n, np.diff([0, *rates[a], 1])))[:-1] for a in arms])
     return xr.Dataset(
         {
             "employed": (("arm", "horizon"), y),
@@ -45,9 +46,12 @@ def test_model_builds_with_named_dims_and_finite_logp(name, horizons):
     counts = ips_counts(horizons, ipd=name in IPD_MODELS)
     prior = get_prior("reference")
     model = module(name).build_model(counts, prior)
-    # the beta-binomial's p is drawn after sampling (next test); its counts carry the dims
-    rates = "y" if name == "hierarchical_beta_binomial" else "p"
-    assert model.named_vars_to_dims[rates] == ("arm", "horizon")
+    # the pooled beta-binomial's p is drawn after sampling (test_hazard.py); its interval events
+    # carry the dims
+    if name == "hierarchical_beta_binomial" and horizons is None:
+        assert model.named_vars_to_dims["y"] == ("arm", "interval")
+    else:
+        assert model.named_vars_to_dims["p"] == ("arm", "horizon")
     assert list(model.coords["arm"]) == ["IPS", "TAU"]
     assert list(model.coords["horizon"]) == counts["horizon"].to_numpy().tolist()
     point = model.initial_point()
@@ -55,50 +59,6 @@ def test_model_builds_with_named_dims_and_finite_logp(name, horizons):
     assert np.all(np.isfinite(model.compile_dlogp()(point)))
     for data_name in module(name).prior_data(prior):
         assert data_name in model.named_vars  # prior hyperparameters are data, not constants
-
-
-def test_beta_binomial_rates_are_exact_conditional_draws():
-    """``p`` given ``m``, ``kappa`` and the counts is Beta(m kappa + y, (1 - m) kappa + n - y) in
-    the posterior, and Beta(m kappa, (1 - m) kappa) marginally in the prior (where ``y`` is the
-    draw's own simulated count), checked by Kolmogorov-Smirnov tests on 20,000 draws per cell."""
-    family = module("hierarchical_beta_binomial")
-    counts = ips_counts()
-    m, kappa, draws = 0.4, 12.0, 20_000
-    y, n = counts["employed"], counts["n_analysed"]
-    rng = np.random.default_rng(4)
-    sim = rng.binomial(n.to_numpy(), rng.beta(m * kappa, (1 - m) * kappa, (1, draws, 2, 3)))
-
-    def params():
-        shape = (1, draws, 2)
-        return xr.Dataset(
-            {
-                name: (("chain", "draw", "arm"), np.full(shape, v))
-                for name, v in [("m", m), ("kappa", kappa)]
-            },
-            coords={"arm": counts["arm"]},
-        )
-
-    tree = xr.DataTree.from_dict(
-        {
-            "posterior": params(),
-            "prior": params(),
-            "prior_predictive": xr.Dataset(
-                {"y": (("chain", "draw", "arm", "horizon"), sim)}, coords=counts.coords
-            ),
-            "observed_data": xr.Dataset({"y": y}),
-            "constant_data": xr.Dataset({"n_analysed": n}),
-        }
-    )
-    family.generated_quantities(tree, seed=5)
-    for a in counts["arm"].to_numpy():
-        for h in counts["horizon"].to_numpy():
-            cell = {"arm": a, "horizon": h}
-            post = tree["posterior"]["p"].sel(cell).to_numpy().ravel()
-            yy, nn = int(y.sel(cell)), int(n.sel(cell))
-            exact = stats.beta(m * kappa + yy, (1 - m) * kappa + nn - yy)
-            assert stats.kstest(post, exact.cdf).pvalue > 1e-3, cell
-            prior = tree["prior"]["p"].sel(cell).to_numpy().ravel()
-            assert stats.kstest(prior, stats.beta(m * kappa, (1 - m) * kappa).cdf).pvalue > 1e-3
 
 
 def test_logistic_with_one_horizon_has_no_between_horizon_correlation():
@@ -124,9 +84,10 @@ def test_swapping_prior_data_changes_the_prior_without_rebuilding():
 
 @pytest.fixture(scope="module")
 def unpooled_fit():
-    counts = ips_counts()
+    """The beta-binomial model with one horizon: the exact engine's model, sampled by NUTS."""
+    counts = ips_counts([12])
     prior = get_prior("reference")
-    model = module("hierarchical_beta_binomial").build_model(counts, prior, pooled=False)
+    model = module("hierarchical_beta_binomial").build_model(counts, prior)
     return counts, inference.sample(model, SMALL, seed=11)
 
 
@@ -162,20 +123,25 @@ def test_fit_has_every_group_and_passes_convergence(unpooled_fit, tmp_path):
 def test_ppc_cells_cover_the_observed_counts(unpooled_fit):
     _, tree = unpooled_fit
     cells = diagnostics.ppc(tree)
-    assert len(cells) == 6
+    assert len(cells) == 2
     for c in cells:
         assert c["rep_lo"] <= c["observed"] <= c["rep_hi"]
         assert 0.02 < c["ppp"] < 0.98
 
 
-# Counts drawn independently per horizon are not cumulative data: the hazard model is checked
-# on cumulative simulations in test_hazard.py, the individual-data models in test_ipd_models.py.
+# The interval models are checked on cumulative simulations in test_hazard.py, the
+# individual-data models in test_ipd.py.
 @pytest.mark.parametrize(
-    "name", [m for m in PYMC_MODELS if m not in ("discrete_time_hazard", *IPD_MODELS)]
+    "name",
+    [
+        m
+        for m in PYMC_MODELS
+        if m not in ("discrete_time_hazard", "hierarchical_beta_binomial", *IPD_MODELS)
+    ],
 )
 def test_parameter_recovery_with_large_samples(name):
     truth = {"T": [0.30, 0.45, 0.55], "C": [0.20, 0.28, 0.33]}
-    counts = synthetic_counts(truth, n=3000, horizons=[6, 12, 24], seed=5)
+    counts = cumulative_counts(truth, n=3000, horizons=[6, 12, 24], seed=5)
     model = module(name).build_model(counts, get_prior("reference"))
     settings = SamplerSettings(chains=2, draws=500, tune=500)
     generated = getattr(module(name), "generated_quantities", None)

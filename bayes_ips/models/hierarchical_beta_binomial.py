@@ -1,31 +1,55 @@
-"""Hierarchical beta-binomial model: each arm's rates across horizons are partially pooled.
+"""Hierarchical beta-binomial model: each arm's interval hazards are partially pooled.
 
-For arm a and horizon h::
+"Employed by 6 / 12 / 24 months" are cumulative counts of one cohort, so the model is written on
+the intervals between horizons, (0, h₁], (h₁, h₂], …, where each participant counts once: in the
+interval of their first employment, or as not employed by the last horizon
+(:func:`bayes_ips.data.intervals.risk_sets`). Interval k lasts Δt[k] months and
+``r[k] = Δt[k] / Δt[1]`` is its length in units of the first interval. For arm a and interval k::
 
-    y[a, h]   ~ Binomial(n[a, h], p[a, h])
-    p[a, h]   ~ Beta(m[a] * kappa[a], (1 − m[a]) * kappa[a])
-    m[a]      ~ Beta(a0[a], b0[a])                the named prior's rate component (per arm)
-    kappa[a]  ~ LogNormal(log 10, 1)
+    events[a, k]  ~ Binomial(at_risk[a, k], h[a, k])
+    h[a, k]       ~ Beta(q[a, k] * kappa[a], (1 − q[a, k]) * kappa[a])   interval hazard
+    q[a, k]       = 1 − (1 − m[a]) ^ r[k]         its prior mean, for the interval's length
+    m[a]          ~ Beta(a0[a], b0[a])            typical hazard over Δt[1] months: the named prior
+    kappa[a]      ~ LogNormal(log 10, 1)          prior sample size of the pooling
+    p[a, k]       = 1 − (1 − h[a, 1]) * … * (1 − h[a, k])   cumulative employment by horizon k
 
-``m`` is the arm's typical employment rate across horizons and ``kappa`` how tightly the horizons
-cluster around it (a prior "sample size": median 10, 95% between 1.4 and 71). This is the weakly
-informative mean / log-concentration alternative to BDA3's improper p(α, β) ∝ (α + β)^(−5/2)
-(see the design notes on priors).
+``h[a, k]`` is the hazard of a first employment in interval k among the arm's participants not
+yet employed at its start. The named prior's rate component Beta(a0, b0) is the prior of ``m``,
+the arm's *typical interval hazard*: the share of those at risk who find work over an interval as
+long as the first one (h₁ months), which for the first interval is its cumulative employment.
+It is not the prior of cumulative employment at later horizons. ``kappa`` is how tightly the
+intervals' hazards cluster around their means (median 10, 95% between 1.4 and 71): the weakly
+informative mean / log-concentration alternative to BDA3's improper p(α, β) ∝ (α + β)^(−5/2).
+Every estimand uses ``p``; since each factor ``1 − h`` lies in [0, 1], every draw's cumulative
+employment is non-decreasing across horizons.
 
-NUTS samples m and kappa only, under the likelihood with each rate integrated out (each count is
-beta-binomial given m and kappa): the joint posterior of m, kappa and the rates has a funnel
-where kappa is large, which NUTS explores badly (divergences; simulation-based calibration
-fails), while the marginal posterior is smooth. After sampling, each rate is drawn exactly from
-its conditional posterior, Beta(m·kappa + y, (1 − m)·kappa + n − y), once per posterior draw
-(``generated_quantities``), so the rates have the joint posterior of the model above. Two
-consequences: the log-likelihood for PSIS-LOO is the beta-binomial one, whose leave-one-out
-predictive equals the binomial model's but is far more stable to importance-sample; and a
-replicated count is drawn for a new cell from the arm's hierarchy (a mixed-predictive check,
-Marshall & Spiegelhalter 2007), which is what LOO-PIT with that log-likelihood needs.
+Assumptions. (1) The same analysed cohort is followed to every horizon, so that
+``at_risk = n − employed before`` and ``events = difference of cumulative counts``; the product
+of interval binomials is then exactly the likelihood of the cumulative counts, each participant
+counted once. Counts that fall, or an ``n_analysed`` that changes, are an input error; individual
+participant data give exact risk sets instead (censoring inside an interval). (2) Within an arm
+the interval hazards are exchangeable once their length is allowed for: intervals may differ in
+length, and each hazard is centred on what one constant rate, ``m`` per Δt[1] months, gives over
+that interval's length (so a one-month interval is expected to see few first employments and an
+empty one says little); beyond that, nothing in the prior says which interval has the higher
+hazard. Intervals of equal length are exchangeable.
 
-With ``pooled=False`` the hierarchy is removed and ``p[a, h] ~ Beta(a0[a], b0[a])``
-independently: the exact ``beta_binomial`` model, used to cross-check the sampler against the
-closed form. The prior's ``a0, b0`` enter as data (``pm.Data``).
+Computation. NUTS samples ``m`` and ``kappa`` only, under the likelihood with each hazard
+integrated out (each interval's events are beta-binomial given ``m`` and ``kappa``): the joint
+posterior of ``m``, ``kappa`` and the hazards has a funnel where ``kappa`` is large, which NUTS
+explores badly, while the marginal posterior is smooth. After sampling, each hazard is drawn
+exactly from its conditional posterior, Beta(q[a, k]·kappa + events, (1 − q[a, k])·kappa +
+at_risk − events), once per draw, and ``p`` follows (:func:`generated_quantities`); in the
+``prior`` group the draw's own simulated events take the place of the observed ones, so ``p``
+there is drawn from its prior. The log-likelihood for PSIS-LOO is the beta-binomial one per arm
+and interval, and a replicated count comes from a fresh draw of the interval's hazard from the
+arm's hierarchy (a mixed-predictive check, Marshall & Spiegelhalter 2007), given the observed
+risk set.
+
+With one horizon there is nothing to pool: ``kappa`` is left out and
+``p[a] ~ Beta(a0[a], b0[a])`` with ``y[a] ~ Binomial(n[a], p[a])``, the exact ``beta_binomial``
+model, sampled by NUTS (the check of the sampler against the closed form). The prior's
+``a0, b0`` enter as data (``pm.Data``).
 """
 
 from __future__ import annotations
@@ -34,6 +58,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from bayes_ips.data.intervals import risk_sets
 from bayes_ips.priors import BetaRate, Prior
 
 NAME = "hierarchical_beta_binomial"
@@ -51,55 +76,86 @@ def prior_data(prior: Prior) -> dict[str, np.ndarray]:
     return {"prior_rate_a": np.array([ta, ca]), "prior_rate_b": np.array([tb, cb])}
 
 
-def build_model(counts: xr.Dataset, prior: Prior, *, pooled: bool = True) -> pm.Model:
-    """The PyMC model for counts with dims ``(arm, horizon)``; with ``pooled=True`` (the
-    default) its posterior draws need :func:`generated_quantities` to gain ``p``."""
+def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
+    """The PyMC model for counts with dims ``(arm, horizon)``, arm 0 the treatment.
+
+    With two or more horizons its posterior draws need :func:`generated_quantities` to gain
+    ``p``, and its observations are the interval events (dims ``arm, interval``); with one they
+    are the counts themselves (dims ``arm, horizon``).
+
+    Raises
+    ------
+    InputError
+        When aggregate counts break the same-cohort assumption.
+    """
     values = prior_data(prior)
-    coords = {
-        "arm": counts["arm"].to_numpy().tolist(),
-        "horizon": counts["horizon"].to_numpy().tolist(),
-    }
-    dims = ("arm", "horizon")
+    horizons = counts["horizon"].to_numpy().tolist()
+    coords = {"arm": counts["arm"].to_numpy().tolist(), "horizon": horizons}
     with pm.Model(coords=coords) as model:
         a0 = pm.Data("prior_rate_a", values["prior_rate_a"], dims="arm")
         b0 = pm.Data("prior_rate_b", values["prior_rate_b"], dims="arm")
-        n = pm.Data("n_analysed", counts["n_analysed"].to_numpy(), dims=dims)
-        y = counts["employed"].to_numpy()
-        if pooled:
+        if len(horizons) == 1:
+            dims = ("arm", "horizon")
+            n = pm.Data("n_analysed", counts["n_analysed"].to_numpy(), dims=dims)
+            p = pm.Beta("p", a0[:, None], b0[:, None], dims=dims)
+            pm.Binomial("y", n=n, p=p, observed=counts["employed"].to_numpy(), dims=dims)
+        else:
+            rs = risk_sets(counts)
+            dims = ("arm", "interval")
+            model.add_coord("interval", rs["interval"].to_numpy().tolist())
+            n = pm.Data("at_risk", rs["at_risk"].to_numpy(), dims=dims)
+            pm.Data("horizon_months", np.asarray(horizons, dtype=float), dims="horizon")
             m = pm.Beta("m", a0, b0, dims="arm")
             kappa = pm.LogNormal("kappa", KAPPA_LOG_MEDIAN, KAPPA_LOG_SD, dims="arm")
-            alpha, beta = m * kappa, (1 - m) * kappa
+            length = np.diff(np.asarray([0.0, *horizons], dtype=float))
+            r = pm.Data("length_ratio", length / length[0], dims="interval")
+            stay = pm.math.exp(r[None, :] * pm.math.log1p(-m[:, None]))  # 1 − q
             pm.BetaBinomial(
-                "y", n=n, alpha=alpha[:, None], beta=beta[:, None], observed=y, dims=dims
+                "y",
+                n=n,
+                alpha=(1 - stay) * kappa[:, None],
+                beta=stay * kappa[:, None],
+                observed=rs["events"].to_numpy(),
+                dims=dims,
             )
-        else:
-            p = pm.Beta("p", a0[:, None], b0[:, None], dims=dims)
-            pm.Binomial("y", n=n, p=p, observed=y, dims=dims)
     return model
 
 
 def generated_quantities(tree: xr.DataTree, seed: int) -> None:
-    """Add the rates ``p`` to a pooled fit's ``posterior`` and ``prior`` groups, in place.
+    """Add the hazards ``hazard`` and cumulative rates ``p`` to a pooled fit's ``posterior`` and
+    ``prior`` groups, in place.
 
-    Each draw of ``p[a, h]`` is an exact draw from ``Beta(m * kappa + y, (1 − m) * kappa + n − y)``
-    given that draw's ``m`` and ``kappa``, with ``y`` the observed counts for the posterior and the
-    draw's own simulated counts (``prior_predictive``) for the prior, so ``p`` and ``y`` keep their
-    joint distribution in both groups. Groups that already hold ``p`` are left alone.
+    Each draw of ``hazard[a, k]`` is an exact draw from
+    ``Beta(q[a, k] * kappa + events, (1 − q[a, k]) * kappa + at_risk − events)``, with
+    ``q[a, k] = 1 − (1 − m[a]) ^ r[k]``, given that draw's ``m`` and ``kappa``; ``events`` are
+    the observed interval events for the posterior and the draw's own simulated events
+    (``prior_predictive``) for the prior, so hazards and events keep their joint distribution in
+    both groups; ``p = 1 − cumprod(1 − hazard)`` over the intervals, labelled by
+    the horizon that ends each. Groups that already hold ``p`` (one horizon) are left alone.
     """
     rng = np.random.default_rng(seed)
-    n = tree["constant_data"]["n_analysed"]
     sources = {"posterior": "observed_data", "prior": "prior_predictive"}
     for group, source in sources.items():
         if group not in tree.children or source not in tree.children or "p" in tree[group]:
             continue
         draws = tree[group].to_dataset()
-        y = tree[source]["y"]
-        alpha = draws["m"] * draws["kappa"] + y
-        beta = (1 - draws["m"]) * draws["kappa"] + n - y
+        events = tree[source]["y"]
+        at_risk = tree["constant_data"]["at_risk"]
+        horizon = tree["constant_data"]["horizon"].to_numpy()
+        stay = np.exp(tree["constant_data"]["length_ratio"] * np.log1p(-draws["m"]))  # 1 − q
+        alpha = (1 - stay) * draws["kappa"] + events
+        beta = stay * draws["kappa"] + at_risk - events
         alpha, beta = xr.broadcast(alpha, beta)
-        dims = ("chain", "draw", "arm", "horizon")
+        dims = ("chain", "draw", "arm", "interval")
         alpha, beta = alpha.transpose(*dims), beta.transpose(*dims)
-        p = xr.DataArray(
-            rng.beta(alpha.to_numpy(), beta.to_numpy()), coords=alpha.coords, dims=dims
+        hazard = rng.beta(alpha.to_numpy(), beta.to_numpy())
+        with np.errstate(divide="ignore"):  # a hazard of exactly 1: p = 1 from there on
+            p = -np.expm1(np.cumsum(np.log1p(-hazard), axis=-1))
+        tree[group] = draws.assign(
+            hazard=xr.DataArray(hazard, coords=alpha.coords, dims=dims),
+            p=xr.DataArray(
+                p,
+                coords={**alpha.drop_vars("interval").coords, "horizon": horizon},
+                dims=(*dims[:3], "horizon"),
+            ),
         )
-        tree[group] = draws.assign(p=p)

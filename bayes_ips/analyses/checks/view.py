@@ -12,25 +12,20 @@ import numpy as np
 from bayes_ips.diagnostics import on_cumulative_counts
 from bayes_ips.report.checklist import PPC_TAIL, ppc_cells
 from bayes_ips.report.figures import first_per_model
-from bayes_ips.report.format import MODEL_TITLES, level
+from bayes_ips.report.format import level
 from bayes_ips.report.style import STYLE, WARN, Figure, render, unverified_horizons
-
-MIXED_PREDICTIVE = ("hierarchical_beta_binomial",)
-"""Models whose replicated counts come from a new draw of the cell's rate (see the model)."""
 
 
 def _ppc_flag(ppp: float) -> bool:
     return not PPC_TAIL <= ppp <= 1 - PPC_TAIL
 
 
-def ppc_section(summary: dict) -> dict | None:
-    cells = ppc_cells(summary)
-    if not cells:
-        return None
+def _cell_rows(cells: list[dict]) -> list[dict]:
+    """Per fit: counts checked, counts flagged and the range of p-values (and of LOO-PIT)."""
     fits: dict[str, list[dict]] = {}
     for c in cells:
         fits.setdefault(c["fit"], []).append(c)
-    per_fit = [
+    return [
         {
             "fit": fit,
             "cells": len(cs),
@@ -44,8 +39,10 @@ def ppc_section(summary: dict) -> dict | None:
         }
         for fit, cs in fits.items()
     ]
-    unverified = {d["horizon_months"] for d in summary["data"] if not d["verified"]}
-    detail = [
+
+
+def _detail(cells: list[dict], unverified: set) -> list[dict]:
+    return [
         {
             "fit": c["fit"],
             "arm": c["arm"],
@@ -59,16 +56,36 @@ def ppc_section(summary: dict) -> dict | None:
         }
         for c in cells
     ]
+
+
+def cumulative_cells(summary: dict) -> list[dict]:
+    """Every cell of the check on the cumulative counts (summary.json ``ppc.cumulative``), each
+    with its ``fit`` label ("model / prior")."""
+    block = (summary.get("ppc") or {}).get("cumulative") or {}
+    return [
+        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
+        for entry in block.get("fits", [])
+        for cell in entry["cells"]
+    ]
+
+
+def ppc_section(summary: dict) -> dict | None:
+    cells, cumulative = ppc_cells(summary), cumulative_cells(summary)
+    not_checked = ((summary.get("ppc") or {}).get("cumulative") or {}).get("not_checked")
+    if not cells and not cumulative and not not_checked:
+        return None
+    unverified = {d["horizon_months"] for d in summary["data"] if not d["verified"]}
+    detail = _detail(cells, unverified)
+    cumulative_detail = _detail(cumulative, unverified)
     return {
-        "per_fit": per_fit,
+        "per_fit": _cell_rows(cells),
         "detail": detail,
         "n_flagged": sum(d["flagged"] for d in detail),
         "n_cells": len(detail),
-        "mixed": [
-            MODEL_TITLES[m]
-            for m in MIXED_PREDICTIVE
-            if any(e["model"] == m for e in summary["ppc"]["fits"])
-        ],
+        "cumulative_per_fit": _cell_rows(cumulative),
+        "cumulative_detail": cumulative_detail,
+        "cumulative_flagged": sum(d["flagged"] for d in cumulative_detail),
+        "cumulative_not_checked": not_checked,
         "tail": PPC_TAIL,
         "level": level(summary["run"]),
     }

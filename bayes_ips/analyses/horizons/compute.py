@@ -6,25 +6,29 @@ For every fit with two or more horizons (summary.json ``horizons``):
   horizon), from the joint posterior draws;
 - ``rd_increase``: for each pair of consecutive horizons, P(the later RD exceeds the earlier);
 - ``p_monotone``: the share of draws in which both arms' employment never falls across horizons
-  (1 by construction for ``discrete_time_hazard``; per-horizon models can fall below 1, an
-  impossible answer for a cumulative outcome).
+  (1 by construction for the models that pool horizons, :data:`CUMULATIVE_MODELS`; per-horizon
+  models can fall below 1, an impossible answer for a cumulative outcome).
 
-For the cumulative (hazard) fits also:
+For the fits of :data:`CUMULATIVE_MODELS` also:
 
 - ``half_time``: per arm, the posterior of the time by which half the arm is employed, with
   constant hazard inside each interval (so the share not yet employed falls log-linearly between
   horizons); defined in a draw only if more than half are employed by the last horizon.
-  ``p_reached`` is the probability it is defined, quantiles beyond follow-up are None;
-- ``hazard``: posterior of each interval's hazard per arm and of its odds ratio
-  (``hazard_or`` = exp ``beta``);
+  ``p_reached`` is the probability it is defined, quantiles beyond follow-up are None.
+
+And for the discrete-time hazard fits (:data:`HAZARD_MODEL`):
+
+- ``hazard``: posterior of each interval's hazard per arm and of its hazard ratio
+  (``hazard_ratio`` = exp ``beta``);
 - ``interval_ppc``: observed first employments per arm and interval against replicated ones.
 
 And across fits, ``loo``: PSIS-LOO (ArviZ) grouped by the observations each likelihood is
 written on. Fits in one group are compared (``compare``); different groups are not, because
-their log predictive densities are of different data — the hazard model's of interval events
-among those still at risk, the per-horizon models' of cumulative counts in which each participant
-appears at every horizon — and PSIS-LOO of the hazard model on the cumulative counts would need
-a likelihood it does not factor into.
+their log predictive densities are of different data — interval events among those still at
+risk (the models that pool horizons, on aggregate counts), cumulative counts in which each
+participant appears at every horizon (the per-horizon models), individual outcomes — and
+PSIS-LOO of an interval model on the cumulative counts would need a likelihood it does not
+factor into.
 """
 
 from __future__ import annotations
@@ -41,7 +45,11 @@ from bayes_ips.data.ipd import has_participants
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import SAMPLE_DIMS, prob_mcse
 
-CUMULATIVE_MODELS = ("discrete_time_hazard",)
+CUMULATIVE_MODELS = ("hierarchical_beta_binomial", "hierarchical_logistic", "discrete_time_hazard")
+"""Models that pool horizons on a likelihood counting each participant once, and whose cumulative
+rates never fall across horizons in any draw."""
+HAZARD_MODEL = "discrete_time_hazard"
+"""The model with interval hazards and hazard ratios as parameters (``hazard``, ``beta``)."""
 OBSERVATIONS = {
     ("arm", "horizon"): "cumulative counts employed per arm and horizon",
     ("arm", "interval"): "first employments per arm and interval among those still at risk",
@@ -50,7 +58,8 @@ OBSERVATIONS = {
 }
 NOT_COMPARABLE = (
     "Fits in different groups are not compared by PSIS-LOO: their likelihoods are written on "
-    "different observations (interval events among those still at risk for the hazard model, "
+    "different observations (interval events among those still at risk for the models that "
+    "pool horizons, "
     "cumulative counts that count each participant at every horizon for the per-horizon models, "
     "individual outcomes for the individual-data models), so their ELPDs are not on one scale. "
     "Compare them through the per-horizon estimates instead."
@@ -152,18 +161,23 @@ def _interval_ppc(fit, counts: xr.Dataset, mass: float) -> list[dict]:
     return cells
 
 
-def _cumulative_extras(fit, counts, treatment: str, control: str, mass: float) -> dict:
+def _half_times(fit, treatment: str, control: str, mass: float) -> dict:
     t_half = half_time(fit.p)
     half = {}
     for arm in (treatment, control):
         draws = t_half.sel(arm=arm).to_numpy().ravel()
         half[arm] = {"p_reached": float(np.isfinite(draws).mean()), **_quantiles(draws, mass)}
     earlier, earlier_mcse = prob_mcse(t_half.sel(arm=treatment) < t_half.sel(arm=control))
-    post = fit.tree["posterior"]
     return {
         "half_time": half,
         "p_treatment_half_earlier": earlier,
         "p_treatment_half_earlier_mcse": earlier_mcse,
+    }
+
+
+def _hazard_extras(fit, counts, treatment: str, control: str, mass: float) -> dict:
+    post = fit.tree["posterior"]
+    return {
         "hazard": {
             arm: {
                 lab: _summaries(post["hazard"].sel(arm=arm, interval=lab), mass)
@@ -171,7 +185,7 @@ def _cumulative_extras(fit, counts, treatment: str, control: str, mass: float) -
             }
             for arm in (treatment, control)
         },
-        "hazard_or": {
+        "hazard_ratio": {
             lab: _summaries(np.exp(post["beta"].sel(interval=lab)), mass)
             for lab in post["interval"].to_numpy().tolist()
         },
@@ -247,7 +261,9 @@ def summarise_horizons(ctx: RunContext, fitted: Fitted) -> dict | None:
             **joint(fit.p, t, c),
         }
         if row["cumulative"]:
-            row.update(_cumulative_extras(fit, counts, t, c, mass))
+            row.update(_half_times(fit, t, c, mass))
+        if fit.model == HAZARD_MODEL:
+            row.update(_hazard_extras(fit, counts, t, c, mass))
         fits.append(row)
     try:
         rs = risk_sets(counts)

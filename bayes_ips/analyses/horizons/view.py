@@ -1,7 +1,8 @@
 """Report section and figure for statements across horizons (summary.json ``horizons``).
 
 The section answers "does the benefit hold at every horizon?" in one sentence (also shown in the
-report's summary), from the first cumulative (discrete-time hazard) fit when there is one.
+report's summary), from the discrete-time hazard fit when there is one, else from the first fit
+of a model that pools horizons, else from the first fit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct, pp
 from bayes_ips.report.style import STYLE, Figure, render
 
 HEADLINE_MODEL = "discrete_time_hazard"
+"""The model the joint answer and the cumulative figure come from when it was fitted: its
+cumulative rates come from interval hazards that respect the intervals' lengths."""
 TITLES = {
     "beta_binomial": "independent beta-binomial model",
     "exact_logistic": "exact single-horizon logistic model",
@@ -50,7 +53,7 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
     hs = hz["horizons_months"]
     each = ", ".join(pct(rows[h]["p_benefit"]) for h in hs)
     how = (
-        "cumulative employment modelled through interval hazards, so it never falls"
+        "a model of cumulative employment that counts each participant once, so it never falls"
         if head["cumulative"]
         else "horizons analysed as separate data, as no cumulative model was fitted"
     )
@@ -90,7 +93,10 @@ def horizons_section(summary: dict) -> dict | None:
     run = summary["run"]
     t, c = run["treatment"], run["control"]
     cumulative = [f for f in hz["fits"] if f["cumulative"]]
-    head = next((f for f in cumulative if f["model"] == HEADLINE_MODEL), None) or hz["fits"][0]
+    head = next(
+        (f for f in cumulative if f["model"] == HEADLINE_MODEL),
+        cumulative[0] if cumulative else hz["fits"][0],
+    )
     last = hz["horizons_months"][-1]
     joint_rows = [
         {
@@ -120,8 +126,9 @@ def horizons_section(summary: dict) -> dict | None:
             {"horizon": f"{h:g}", "verified": h not in hz["unverified_horizons"], "cells": cells}
         )
     detail = None
-    if cumulative:
-        f = cumulative[0]
+    hazard_fits = [f for f in cumulative if "hazard" in f]
+    if hazard_fits:
+        f = hazard_fits[0]
         sets = {(r["arm"], r["interval"]): r for r in hz["risk_sets"]["rows"]}
         detail = {
             "model": f["model"],
@@ -148,7 +155,7 @@ def horizons_section(summary: dict) -> dict | None:
                         }
                         for arm in (t, c)
                     ],
-                    "hazard_or": _interval(f["hazard_or"][lab], lambda x: f"{x:.2f}"),
+                    "hazard_ratio": _interval(f["hazard_ratio"][lab], lambda x: f"{x:.2f}"),
                 }
                 for lab in hz["intervals"]
             ],
