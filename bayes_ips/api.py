@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -438,10 +439,13 @@ def load_run(run_dir: str | Path) -> Results:
     return Results(summary, fits)
 
 
-def rerender(run_dir: str | Path) -> Results:
-    """Rebuild report.html, report.md, summary.json and figures of a run without sampling."""
+def rerender(run_dir: str | Path, loaded: Callable[[], None] | None = None) -> Results:
+    """Rebuild report.html, report.md, summary.json and figures of a run without sampling
+    (``loaded``, if given, is called once the run has loaded and before anything is written)."""
     folder = Path(run_dir)
     results = load_run(folder)
+    if loaded is not None:
+        loaded()
     kept = {
         name: (folder / name).read_bytes() for name in KEEP_ON_RERENDER if (folder / name).is_file()
     }

@@ -130,8 +130,17 @@ def _prepare_helper() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    session.runner(args.jobs).warm_up(_prepare_helper)  # helpers import while this process does
     from bayes_ips import api
+
+    runner = session.runner(args.jobs)
+    started = False
+
+    def progress(label: str, done: int, total: int) -> None:
+        nonlocal started
+        if not started:  # the inputs are valid: helpers import while this process goes on
+            started = True
+            runner.warm_up(_prepare_helper)
+        _progress(label, done, total)
 
     results = api.reanalyze(
         args.spec,
@@ -140,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
         control=args.control,
         seed=args.seed,
         quick=args.quick,
-        progress=_progress,
+        progress=progress,
         command=_recorded_command(args),
         jobs=args.jobs,
     )
@@ -189,10 +198,10 @@ def _check_data(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    session.runner().warm_up(_prepare_helper)  # helpers import while this process loads the fits
     from bayes_ips import api
 
-    results = api.rerender(args.run_dir)
+    # once the run folder has loaded, helpers import while this process starts the report
+    results = api.rerender(args.run_dir, loaded=lambda: session.runner().warm_up(_prepare_helper))
     print(f"report: {Path(args.run_dir) / 'report.html'}")
     return results.exit_code
 

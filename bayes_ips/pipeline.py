@@ -201,8 +201,9 @@ def run_analysis(spec: Spec, progress: Progress | None = None, runner: Runner | 
     ----------
     spec : Spec
     progress : callable, optional
-        Called as ``progress(label, done, total)`` before each fit (after it, for the model
-        families fitted in helper processes).
+        Called as ``progress(label, done, total)`` once the inputs are checked (``done`` 0,
+        before any fit), then before each fit (after it, for the model families fitted in
+        helper processes).
     runner : Runner, optional
         The processes to work in (default: this one alone, with the cores it may use). With two
         or more jobs, its helper processes are started when the spec has two or more MCMC model
@@ -214,6 +215,8 @@ def run_analysis(spec: Spec, progress: Progress | None = None, runner: Runner | 
     families = ctx.families
     total = sum(len(p) for p in families.values())
     done = 0
+    if progress is not None:
+        progress("inputs checked", 0, total)
 
     def tick(label: str, fits: int = 1) -> None:
         nonlocal done

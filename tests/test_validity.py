@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 from arviz_stats import mcse
 
-from bayes_ips import inference
+from bayes_ips import exact_logistic, inference
 from bayes_ips.data.intervals import risk_sets
 from bayes_ips.models import cumulative
 from bayes_ips.models import hierarchical_logistic as hl
@@ -137,3 +137,16 @@ def test_correlation_factor_is_the_cholesky_factor_of_the_correlation():
         r = rho ** (np.abs(horizons[:, None] - horizons[None, :]) / 12)
         factor = cumulative.correlation_factor(rho, horizons).eval()
         np.testing.assert_allclose(factor @ factor.T, r, atol=1e-12)
+
+
+@pytest.mark.parametrize("prior", GRID_NAMES)
+def test_one_horizon_mcmc_agrees_with_the_exact_quadrature(prior):
+    """With single-horizon data the hierarchical logistic model is the exact logistic model:
+    P(benefit) within 3 MCSE, and the posterior median of the log OR within 3 of its MCSEs."""
+    tree = fit(table(VERIFIED_12), prior, seed=7)
+    value, error = benefit(tree, 12)
+    exact = exact_logistic.posterior(VERIFIED_12[12], get_prior(prior).effect)
+    assert abs(value - exact.prob_benefit()) < 3 * error + 1e-3, (value, exact.prob_benefit())
+    theta = tree["posterior"]["theta"].sel(horizon=12)
+    median_error = float(mcse(theta.to_dataset(name="t"), method="median")["t"])
+    assert abs(float(theta.median()) - float(exact.quantile(0.5))) < 3 * median_error + 1e-3
