@@ -58,3 +58,64 @@ def test_huge_samples_stay_accurate():
 def test_symmetry():
     p = conjugate.prob_greater(5.5, 9, 7, 3.2)
     assert p + conjugate.prob_greater(7, 3.2, 5.5, 9) == pytest.approx(1, abs=1e-10)
+
+
+# --- seeded draws and the fit's tree ----------------------------------------------------------
+
+
+def _ips_posterior():
+    from bayes_ips.data import Comparison, load_trial
+    from bayes_ips.priors import BetaRate
+
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
+    return counts, conjugate.posterior_parameters(counts, BetaRate(1, 1, 1, 1))
+
+
+def test_rate_draws_are_reproducible_from_the_seed_and_follow_the_exact_posterior():
+    counts, post = _ips_posterior()
+    p = conjugate.draw_rates(post, 20_000, 11)
+    assert p.dims == ("chain", "draw", "arm", "horizon")
+    assert p.shape == (1, 20_000, 2, 3)
+    assert list(p["arm"].values) == ["IPS", "TAU"] and list(p["horizon"].values) == [6, 12, 24]
+    np.testing.assert_array_equal(p.to_numpy(), conjugate.draw_rates(post, 20_000, 11).to_numpy())
+    assert not np.array_equal(p.to_numpy(), conjugate.draw_rates(post, 20_000, 12).to_numpy())
+    # each cell is Beta(1 + y, 1 + n - y), written here from the counts
+    for arm in ("IPS", "TAU"):
+        for h in (6, 12, 24):
+            y = int(counts["employed"].sel(arm=arm, horizon=h))
+            n = int(counts["n_analysed"].sel(arm=arm, horizon=h))
+            draws = p.sel(arm=arm, horizon=h).to_numpy().ravel()
+            assert stats.kstest(draws, stats.beta(1 + y, 1 + n - y).cdf).pvalue > 1e-4
+
+
+def test_exact_tree_is_reproducible_and_its_groups_follow_from_the_draws():
+    from bayes_ips.fit import exact_tree
+
+    counts, post = _ips_posterior()
+    p = conjugate.draw_rates(post, 4000, 3)
+    tree = exact_tree(p, counts, 3, exact_posterior=post)
+    again = exact_tree(conjugate.draw_rates(post, 4000, 3), counts, 3, exact_posterior=post)
+    assert tree.identical(again)
+    rep = tree["posterior_predictive"]["y"]
+    assert not np.array_equal(rep, exact_tree(p, counts, 4)["posterior_predictive"]["y"])
+    y, n = counts["employed"], counts["n_analysed"]
+    np.testing.assert_array_equal(tree["observed_data"]["y"], y)
+    np.testing.assert_array_equal(tree["constant_data"]["n"], n)
+    xr_post = tree["exact_posterior"].to_dataset()
+    np.testing.assert_array_equal(xr_post["a"], post["a"])
+    # replicated counts: integers in [0, n], binomial given each rate draw
+    r = rep.to_numpy()
+    assert r.dtype.kind == "i" and (r >= 0).all() and (r <= n.to_numpy()).all()
+    resid = (r - n.to_numpy() * p.to_numpy()).mean(axis=(0, 1))
+    se = np.sqrt((n.to_numpy() * p.to_numpy() * (1 - p.to_numpy())).mean(axis=(0, 1)) / 4000)
+    assert (np.abs(resid) < 4 * se).all()
+    # the pointwise log likelihood, from the binomial pmf written out
+    yy, nn, pp = y.to_numpy(), n.to_numpy(), p.to_numpy()
+    direct = (
+        special.gammaln(nn + 1)
+        - special.gammaln(yy + 1)
+        - special.gammaln(nn - yy + 1)
+        + yy * np.log(pp)
+        + (nn - yy) * np.log1p(-pp)
+    )
+    np.testing.assert_allclose(tree["log_likelihood"]["y"], direct, rtol=1e-12)
