@@ -101,8 +101,29 @@ def _quiet(fn, *args, **kwargs):
 
 
 def loo(tree: xr.DataTree):
-    """PSIS-LOO of a fit with its Pareto-k values (warnings captured, not printed)."""
-    result, _ = _quiet(az.loo, tree, pointwise=True)
+    """PSIS-LOO of a fit with its Pareto-k values (warnings captured, not printed).
+
+    An observation whose log-likelihood is the same in every draw (an empty risk set: nobody left
+    to be newly employed) is left out of the importance sampling, which cannot smooth a constant:
+    its leave-one-out predictive is that constant exactly, added to ``elpd``. The result's
+    ``n_constant`` says how many were so treated.
+    """
+    ll = tree["log_likelihood"]["y"]
+    sample = ("chain", "draw")
+    constant = (ll.max(sample) == ll.min(sample)).to_numpy().ravel()
+    if not constant.any():
+        result, _ = _quiet(az.loo, tree, pointwise=True)
+        result.n_constant = 0
+        return result
+    obs = [d for d in ll.dims if d not in sample]
+    flat = ll.transpose(*sample, *obs).to_numpy().reshape(ll.sizes["chain"], ll.sizes["draw"], -1)
+    kept = xr.DataArray(flat[:, :, ~constant], dims=(*sample, "observation"))
+    sub = xr.DataTree.from_dict(
+        {"posterior": tree["posterior"].to_dataset(), "log_likelihood": xr.Dataset({"y": kept})}
+    )
+    result, _ = _quiet(az.loo, sub, pointwise=True)
+    result.elpd += float(flat[0, 0, constant].sum())
+    result.n_constant = int(constant.sum())
     return result
 
 

@@ -95,8 +95,8 @@ def test_marginal_rates_are_g_computation_over_the_sample():
     p, theta, alpha, eta = evaluate(model, ["p", "theta", "alpha", "eta"], point)
     x = counts["x"].to_numpy()
     x = (x - x.mean(0)) / x.std(0)
-    for a, treated in ((0, 1.0), (1, 0.0)):
-        expected = special.expit(alpha + treated * theta + x @ eta.T).mean(axis=0)
+    for a, sign in ((0, 0.5), (1, -0.5)):  # symmetric arms: alpha ± theta / 2
+        expected = special.expit(alpha + sign * theta + (x @ eta)[:, None]).mean(axis=0)
         assert np.allclose(p[a], expected)
 
 

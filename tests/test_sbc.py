@@ -98,7 +98,7 @@ def test_smoke_run_ranks_every_key_parameter(smoke_results):
         assert (result.fits["retained"] >= 2).all()
         assert {c["variable"] for c in result.checks} == set(result.pit.data_vars)
     names = {r.model: set(r.pit.data_vars) for r in smoke_results}
-    assert names["hierarchical_logistic"] == {"mu", "tau", "theta", "alpha"}
+    assert names["hierarchical_logistic"] == {"theta", "rho", "alpha1", "delta"}
     assert names["hierarchical_beta_binomial"] == {"m", "kappa", "p"}
     for r in smoke_results:
         assert r.shape["participants"] == (r.model in IPD_MODELS)

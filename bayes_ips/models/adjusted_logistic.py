@@ -5,8 +5,8 @@ once), written per participant. For participant i (``s[i]`` = +1/2 in the treatm
 the control) with standardised baseline covariates ``x[i]`` (mean 0, SD 1 over the compared
 participants), the cumulative log-odds of employment by horizon k is::
 
-    eta[i, k] = alpha[k] + s[i] * theta[k] + x[i] · beta
-    beta[c]   ~ Normal(0, 1)                         log OR per SD of covariate c
+    logit p[i, k] = alpha[k] + s[i] * theta[k] + x[i] · eta
+    eta[c]        ~ Normal(0, 1)                     log OR per SD of covariate c
 
 with ``theta`` (the named prior at every horizon, correlated by ``rho``) and ``alpha`` (rising so
 that no cumulative rate falls) as in that module. The likelihood is one Bernoulli term per
@@ -39,7 +39,7 @@ from bayes_ips.models import cumulative
 from bayes_ips.priors import Prior
 
 NAME = "adjusted_logistic"
-BETA_SD = 1.0
+ETA_SD = 1.0
 KEY_PARAMETERS = ("theta", "rho", "alpha1", "delta", "p")
 
 
@@ -81,17 +81,17 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
     with pm.Model(coords=coords) as model:
         theta = cumulative.effects(values, horizons)
         alpha = cumulative.midpoints(theta, horizons)
-        arm_eta = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
-        person_eta = alpha[None, :] + sign[:, None] * theta[None, :]
+        arm_logit = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
+        person_logit = alpha[None, :] + sign[:, None] * theta[None, :]
         if x is None:
-            pm.Deterministic("p", pm.math.invlogit(arm_eta), dims=("arm", "horizon"))
+            pm.Deterministic("p", pm.math.invlogit(arm_logit), dims=("arm", "horizon"))
         else:
-            beta = pm.Normal("beta", 0.0, BETA_SD, dims="covariate")
-            shift = (x * beta[None, :]).sum(axis=1)
-            person_eta = person_eta + shift[:, None]
-            standardised = pm.math.invlogit(arm_eta[:, None, :] + shift[None, :, None])
+            eta = pm.Normal("eta", 0.0, ETA_SD, dims="covariate")
+            shift = (x * eta[None, :]).sum(axis=1)
+            person_logit = person_logit + shift[:, None]
+            standardised = pm.math.invlogit(arm_logit[:, None, :] + shift[None, :, None])
             pm.Deterministic("p", standardised.mean(axis=1), dims=("arm", "horizon"))
-        hazard = cumulative.logit_hazard(person_eta)
+        hazard = cumulative.logit_hazard(person_logit)
         pm.Bernoulli(
             "y",
             logit_p=hazard[pp["participant"], pp["interval"]],

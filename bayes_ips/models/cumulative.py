@@ -11,7 +11,7 @@ individual data give exact risk sets.
 For arm a (``s[a]`` = +1/2 for the treatment, −1/2 for the control) and horizon k, the cumulative
 log-odds of employment is::
 
-    eta[a, k] = alpha[k] + s[a] * theta[k]
+    logit p[a, k] = alpha[k] + s[a] * theta[k]
 
 - ``theta[k]`` is the log odds ratio of cumulative employment at horizon k, and the named effect
   prior is its prior **at every horizon**: theta ~ MvNormal(m·1, s²·R) for a Normal(m, s²) prior,
@@ -33,7 +33,7 @@ log-odds of employment is::
   prior.
 
 The interval hazard of a first employment is ``h[a, k] = 1 − (1 − p[a, k]) / (1 − p[a, k−1])``
-with ``p = invlogit(eta)``; the likelihood is ``events ~ Binomial(at_risk, h)``. With one horizon
+the likelihood is ``events ~ Binomial(at_risk, h)``. With one horizon
 the model is the single-horizon logistic model whose exact posterior
 :mod:`bayes_ips.exact_logistic` computes by quadrature.
 """
@@ -146,13 +146,13 @@ def midpoints(theta, horizons: np.ndarray):
     return pm.Deterministic("alpha", alpha1 + pt.cumsum(rises), dims="horizon")
 
 
-def logit_hazard(eta):
-    """Logit of the interval hazards from cumulative log-odds ``eta`` (increasing along the last
-    axis): ``h_1 = p_1`` and ``h_k = 1 − (1 − p_k)/(1 − p_{k−1})``, computed in log space."""
-    log_survival = -pt.softplus(eta)  # log(1 − p)
+def logit_hazard(logit_p):
+    """Logit of the interval hazards from cumulative log-odds ``logit_p`` (increasing along the
+    last axis): ``h_1 = p_1`` and ``h_k = 1 − (1 − p_k)/(1 − p_{k−1})``, computed in log space."""
+    log_survival = -pt.softplus(logit_p)  # log(1 − p)
     log_keep = log_survival[..., 1:] - log_survival[..., :-1]  # log(1 − h_k) < 0 for k ≥ 2
     rest = pt.log(-pt.expm1(log_keep)) - log_keep
-    return pt.concatenate([eta[..., :1], rest], axis=-1)
+    return pt.concatenate([logit_p[..., :1], rest], axis=-1)
 
 
 def horizon_coords(counts) -> dict:

@@ -61,13 +61,13 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
     with pm.Model(coords=coords) as model:
         theta = cumulative.effects(values, horizons)
         alpha = cumulative.midpoints(theta, horizons)
-        eta = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
-        pm.Deterministic("p", pm.math.invlogit(eta), dims=("arm", "horizon"))
+        logit_p = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
+        pm.Deterministic("p", pm.math.invlogit(logit_p), dims=("arm", "horizon"))
         dims = ("arm", "interval")
         pm.Binomial(
             "y",
             n=pm.Data("at_risk", rs["at_risk"].to_numpy(), dims=dims),
-            logit_p=cumulative.logit_hazard(eta),
+            logit_p=cumulative.logit_hazard(logit_p),
             observed=pm.Data("events", rs["events"].to_numpy(), dims=dims),
             dims=dims,
         )

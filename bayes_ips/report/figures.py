@@ -321,7 +321,8 @@ def rank_plots(fits, summary: dict) -> Figure | None:
         fig = plt.figure(figsize=(11, 2.8 * len(mcmc)), layout="constrained")
         subfigs = np.atleast_1d(fig.subfigures(len(mcmc), 1))
         for sub, fit in zip(subfigs, mcmc, strict=True):
-            names = [v for v in module(fit.model).KEY_PARAMETERS[:2] if v in fit.tree["posterior"]]
+            keys = module(fit.model).KEY_PARAMETERS
+            names = [v for v in keys if v in fit.tree["posterior"]][:2]
             panels = list(_rank_ecdf_panels(fit.tree, names))
             sub.suptitle(f"{fit.model} / {fit.prior.name}", fontsize=10, fontweight="bold")
             axes = np.atleast_1d(sub.subplots(1, len(panels), sharey=True))

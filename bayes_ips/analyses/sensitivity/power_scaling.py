@@ -5,7 +5,7 @@
 The quantity judged is the risk difference at each horizon (added to a copy of the posterior as
 ``rd = p[treatment] − p[control]``), so every model family is judged on the same scale. The prior
 is power-scaled as a whole (all ``log_prior`` terms) and, separately, only the named prior's
-component (``mu`` of the logistic model, ``m`` of the hierarchical beta-binomial); the likelihood
+component (:data:`NAMED_PRIOR_VARIABLE`); the likelihood
 as a whole. A value at or above :data:`THRESHOLD` (0.05, ArviZ's and the paper's default) counts
 as sensitive. The verdict in words uses the joint prior, as the paper recommends for a first
 check; the named prior's own value says whether the chosen prior, rather than the model's other
@@ -23,11 +23,14 @@ from bayes_ips.report.format import UNVERIFIED_DATA
 
 THRESHOLD = 0.05
 NAMED_PRIOR_VARIABLE = {
-    "hierarchical_logistic": "mu",
-    "hierarchical_beta_binomial": "m",
-    "discrete_time_hazard": "mu",
-    "adjusted_logistic": "mu",
+    "hierarchical_logistic": ("z", "theta"),
+    "adjusted_logistic": ("z", "theta"),
+    "hierarchical_beta_binomial": ("m",),
+    "discrete_time_hazard": ("mu",),
 }
+"""The variables whose prior is the named prior, first present taken: in the logistic models the
+standard-normal ``z`` of ``theta = m + s · L z`` (a normal prior, non-centred; scaling its prior is
+scaling theta's, up to the correlation's Jacobian) or ``theta`` itself (a mixture)."""
 
 
 def _with_rd(tree: xr.DataTree, treatment: str, control: str) -> xr.DataTree:
@@ -100,10 +103,12 @@ def power_scaling(fits, counts: xr.Dataset) -> list[dict]:
         if "log_prior" not in tree.children or "log_likelihood" not in tree.children:
             continue
         data = _with_rd(tree, treatment, control)
-        named = NAMED_PRIOR_VARIABLE.get(fit.model)
+        named = next(
+            (v for v in NAMED_PRIOR_VARIABLE.get(fit.model, ()) if v in tree["log_prior"]), None
+        )
         prior_all = _sensitivity(data, "prior")
         lik = _sensitivity(data, "likelihood")
-        prior_named = _sensitivity(data, "prior", [named]) if named in tree["log_prior"] else None
+        prior_named = None if named is None else _sensitivity(data, "prior", [named])
         for h in prior_all["horizon"].to_numpy().tolist():
             values = {
                 "prior_sensitivity": float(prior_all.sel(horizon=h)),

@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from bayes_ips import conjugate
+from bayes_ips.models import CARRIES
 from bayes_ips.priors import BetaRate
 
 DRAWS = 4000
@@ -40,14 +41,36 @@ def prior_rates(fit, counts: xr.Dataset) -> xr.DataArray | None:
     )
 
 
+def stated_p_benefit(fit) -> float | None:
+    """P(benefit) as the named prior states it: P(OR > 1) of an effect prior, P(p_t > p_c) of a
+    rate prior's two Betas (exact); None for a model's own default (the hazard model)."""
+    carries = CARRIES.get(fit.model)
+    if carries == "effect" and fit.prior.effect is not None:
+        return fit.prior.effect.prob_benefit()
+    if carries == "rate" and isinstance(fit.prior.rate, BetaRate):
+        (ta, tb), (ca, cb) = fit.prior.rate.treatment, fit.prior.rate.control
+        return conjugate.prob_greater(ta, tb, ca, cb)
+    return None
+
+
+def holds(observed: float, stated: float | None, draws: int) -> bool | None:
+    """Whether a prior-predictive P(RD > 0) agrees with the stated one: within 4 Monte Carlo
+    SEs of a proportion of ``draws`` independent draws (a false alarm about once in 16,000)."""
+    if stated is None:
+        return None
+    return abs(observed - stated) <= 4 * np.sqrt(max(stated * (1 - stated), 1e-12) / draws)
+
+
 def prior_predictive(fits, counts: xr.Dataset) -> list[dict]:
-    """One row per fit × horizon: implied rates, RD and prior P(RD > 0)."""
+    """One row per fit × horizon: implied rates, RD, prior P(RD > 0) and whether it holds the
+    named prior's stated P(benefit) (:func:`holds`)."""
     rows = []
     treatment, control = counts["arm"].to_numpy().tolist()
     for fit in fits:
         p = prior_rates(fit, counts)
         if p is None:
             continue
+        stated = stated_p_benefit(fit)
         for h in p["horizon"].to_numpy().tolist():
             pt = p.sel(arm=treatment, horizon=h).to_numpy()
             pc = p.sel(arm=control, horizon=h).to_numpy()
@@ -61,6 +84,8 @@ def prior_predictive(fits, counts: xr.Dataset) -> list[dict]:
                     "p_control": _interval(pc),
                     "rd": _interval(rd),
                     "p_rd_gt_0": float(np.mean(rd > 0)),
+                    "stated_p_benefit": stated,
+                    "holds": holds(float(np.mean(rd > 0)), stated, rd.size),
                     "draws": int(rd.size),
                 }
             )

@@ -397,6 +397,22 @@ PSENSE_PHRASES = {
 }
 
 
+def _stated_tails(rows: list[dict], horizons: list) -> list[dict]:
+    """Per fit with a stated P(benefit): the prior-predictive P(RD > 0) at every horizon beside
+    it, and whether each holds it within Monte Carlo error."""
+    by_fit: dict[tuple, dict] = {}
+    for r in rows:
+        if r.get("stated_p_benefit") is None:
+            continue
+        entry = by_fit.setdefault(
+            (r["model"], r["prior"]),
+            {"model": r["model"], "prior": r["prior"], "stated": pct(r["stated_p_benefit"])},
+        )
+        mark = "✓" if r["holds"] else "✗"
+        entry.setdefault("cells", {})[r["horizon_months"]] = f"{pct(r['p_rd_gt_0'])} {mark}"
+    return [{**e, "cells": [e["cells"].get(h, "–") for h in horizons]} for e in by_fit.values()]
+
+
 def psense_view(rows: list[dict]) -> dict:
     """Power-scaling results as one sentence per horizon and a fit × horizon table."""
     horizons = sorted({r["horizon_months"] for r in rows})
@@ -508,6 +524,7 @@ def section(summary: dict) -> dict | None:
         for r in sens["prior_predictive"]
         if r["horizon_months"] == primary
     ]
+    tails = _stated_tails(sens["prior_predictive"], horizons)
     trial = sens["trial"]
     return {
         "title": "prior sensitivity",
@@ -524,6 +541,7 @@ def section(summary: dict) -> dict | None:
         "heatmap_verified": sens["heatmap"]["verified_data"],
         "crossings": _crossing_sentences(sens["heatmap"]),
         "predictive": predictive,
+        "tails": tails,
         "primary": f"{primary:g}",
         "psense": psense_view(sens["psense"]) if sens.get("psense") else None,
         "unverified_flag": UNVERIFIED_FLAG,
