@@ -141,12 +141,12 @@ def test_the_likelihood_is_the_binomial_of_the_cloglog_hazards():
 
 def test_only_the_reference_prior_is_accepted():
     family = module("discrete_time_hazard")
-    family.check_prior(get_prior("reference"))
+    assert family.prior_data(get_prior("reference")) == {}
     for name in ("optimistic_strong", "neutral_weak", "jeffreys"):
         with pytest.raises(InputError) as err:
             family.prior_data(get_prior(name))
         e = err.value
-        assert (e.source, e.field, e.value) == ("spec", "priors", name)
+        assert (e.source, e.field, e.value) == ("spec", "models.discrete_time_hazard.priors", name)
         assert "log hazard ratio" in e.rule
         for model in ("hierarchical_logistic", "exact_logistic", "adjusted_logistic"):
             assert model in e.rule

@@ -38,7 +38,7 @@ def interval_labels(horizons) -> list[str]:
 def _check_cohort(counts: xr.Dataset) -> None:
     origin = counts.attrs.get("origin", "data")
     horizons = counts["horizon"].to_numpy()
-    for arm in counts["arm"].to_numpy():
+    for arm in counts["arm"].to_numpy().tolist():
         n = counts["n_analysed"].sel(arm=arm).to_numpy()
         y = counts["employed"].sel(arm=arm).to_numpy()
         for j in range(1, len(horizons)):

@@ -14,7 +14,6 @@ anything is fitted.
 from types import ModuleType
 
 from bayes_ips.errors import InputError
-from bayes_ips.priors import NormalEffect
 
 EXACT_MODELS = ("beta_binomial", "exact_logistic")
 PYMC_MODELS = (
@@ -90,17 +89,3 @@ def module(name: str) -> ModuleType:
         case _:
             raise KeyError(name)
     return family
-
-
-def normal_effect_data(prior, model: str) -> dict[str, float]:
-    """``pm.Data`` values of a normal effect prior on the log OR (``prior_mu_mean``,
-    ``prior_mu_sd``), for model families that take normal effect priors only."""
-    effect = prior.require("effect", model)
-    if not isinstance(effect, NormalEffect):
-        raise InputError(
-            "spec",
-            f"model {model!r} takes normal effect priors only (mixtures: hierarchical_logistic)",
-            field="priors",
-            value=prior.name,
-        )
-    return {"prior_mu_mean": effect.mean, "prior_mu_sd": effect.sd}

@@ -38,8 +38,8 @@ in every month of it (grouped proportional hazards), partially pooled across int
 log hazard ratio (95% of the hazard ratio between 0.007 and 134). The library's named effect
 priors (the 3 × 3 grid, MCID, evidence, MAP, user priors) are priors of the log odds ratio of
 *cumulative* employment at each horizon, a different quantity, so this model carries only the
-``reference`` prior and refuses any other (:func:`check_prior`); the models that carry named
-log-OR priors are listed in :data:`LOG_OR_MODELS`. With one horizon ``tau`` is left out and
+``reference`` prior and refuses any other (the logistic models carry the named log-OR priors).
+With one horizon ``tau`` is left out and
 ``beta = mu``. The arms enter symmetrically (``s = ±½``), so swapping the arm labels mirrors
 every answer and identical arms give P(benefit) = ½.
 
@@ -71,14 +71,10 @@ import xarray as xr
 
 from bayes_ips.data.intervals import interval_labels, person_periods, risk_sets
 from bayes_ips.data.ipd import has_participants, standardised_covariates
-from bayes_ips.errors import InputError
+from bayes_ips.models import check_prior
 from bayes_ips.priors import Prior
 
 NAME = "discrete_time_hazard"
-PRIOR = "reference"
-"""The one prior this model carries (its own defaults, stated in the module docstring)."""
-LOG_OR_MODELS = ("hierarchical_logistic", "exact_logistic", "adjusted_logistic")
-"""Models whose effect is the log OR of cumulative employment, which carry named effect priors."""
 GAMMA0_MEAN = float(np.log(0.03))
 GAMMA0_SD = 1.5
 SIGMA = 1.0
@@ -91,29 +87,10 @@ ARM_SIGN = np.array([0.5, -0.5])
 """``s[a]``: +½ for the treatment (arm 0), −½ for the control."""
 
 
-def check_prior(prior: Prior) -> None:
-    """Refuse any prior but ``reference``: this model's effect is a log hazard ratio.
-
-    Raises
-    ------
-    InputError
-        For any other prior, naming the models that carry named log-OR priors.
-    """
-    if prior.name != PRIOR:
-        raise InputError(
-            "spec",
-            f"model {NAME!r} takes only the {PRIOR!r} prior: its effect is a log hazard ratio "
-            "(Normal(0, 2.5²) by default), while named effect priors are priors of the log odds "
-            "ratio of cumulative employment; use them with " + ", ".join(LOG_OR_MODELS),
-            field="priors",
-            value=prior.name,
-        )
-
-
 def prior_data(prior: Prior) -> dict[str, float]:
     """Values of the model's prior ``pm.Data`` containers: none, as its priors are fixed; an
-    input error for any prior but ``reference`` (:func:`check_prior`)."""
-    check_prior(prior)
+    input error for any prior but ``reference`` (:func:`bayes_ips.models.check_prior`)."""
+    check_prior(NAME, prior)
     return {}
 
 
@@ -140,7 +117,7 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
         For any prior but ``reference``, and when aggregate counts break the same-cohort
         assumption.
     """
-    check_prior(prior)
+    check_prior(NAME, prior)
     horizons = counts["horizon"].to_numpy().tolist()
     log_dt = np.log(np.diff(np.asarray([0.0, *horizons], dtype=float)))
     coords = {

@@ -1,5 +1,7 @@
-"""Hierarchical logistic model: the log odds ratio of cumulative employment at every horizon,
-partially pooled across horizons, each participant counted once.
+"""Hierarchical logistic model: the log odds ratio of cumulative employment, pooled over horizons.
+
+The named effect prior is the prior of the log odds ratio at every horizon; how strongly the
+horizons share the effect is its own parameter, and each participant is counted once.
 
 The construction is :mod:`bayes_ips.models.cumulative`'s; in short, for arm a (treatment first)
 and horizon k::
@@ -8,16 +10,22 @@ and horizon k::
                                                          over the interval of first employment
     h[a, k]      = 1 − (1 − p[a, k]) / (1 − p[a, k−1])   interval hazard (p[a, 0] = 0)
     logit p[a,k] = alpha[k] ± theta[k] / 2               + for the treatment, − for the control
-    theta        ~ the named prior at every horizon, correlated by rho ** (|h_i − h_j| / 12)
+    theta        ~ the named prior at every horizon     correlated by rho ** (|h_i − h_j| / 12)
     rho          ~ Uniform(0, 1)                         correlation of effects 12 months apart
     alpha[1]     ~ Normal(0, 1.5²)
     alpha[k]     = alpha[k−1] + |theta[k] − theta[k−1]| / 2 + delta[k],
     delta[k]     ~ HalfNormal(2 · length_k / 12)         so neither arm's cumulative rate falls
 
 ``p`` (dims ``arm, horizon``) is each arm's cumulative employment by each horizon, and what every
-estimand uses. The risk sets come from :func:`bayes_ips.data.intervals.risk_sets`: exact from
-individual data, and from aggregate counts under the assumption that the same analysed cohort is
-followed to every horizon. The prior's values and the risk sets enter as data (``pm.Data``), so
+estimand uses; it is non-decreasing in every draw. A normal prior is written non-centred; a
+mixture prior (a robust MAP prior) as the mixture of the multivariate normals, whose every
+marginal is the named mixture. The |·| is smoothed (never below |·|), which sets a floor of 0.025
+on each arm's rise in log-odds per horizon step.
+
+Assumption. The risk sets come from :func:`bayes_ips.data.intervals.risk_sets`: exact from
+individual data and, from aggregate counts, under the assumption that the same analysed cohort is
+followed to every horizon (counts that fall, or an ``n_analysed`` that changes, stop the run
+before any fit). The prior's values and the risk sets enter as data (``pm.Data``), so
 one compiled model serves every prior of the same :func:`structure` in a sweep, and every table of
 the same horizons in a simulation.
 """
