@@ -19,8 +19,8 @@ priors = ["reference"]
 priors = ["reference"]
 [sampler]
 chains = 2
-draws = 150
-tune = 150
+draws = 300
+tune = 300
 [diagnostics]
 ess_min = 50
 rhat_max = 1.1
