@@ -43,6 +43,23 @@ def ppc_cells(summary: dict) -> list[dict]:
     ]
 
 
+def cumulative_cells(summary: dict) -> list[dict]:
+    """Every cell of the check on the cumulative counts (summary.json ``ppc.cumulative``), each
+    with its ``fit`` label ("model / prior")."""
+    block = (summary.get("ppc") or {}).get("cumulative") or {}
+    return [
+        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
+        for entry in block.get("fits", [])
+        for cell in entry["cells"]
+    ]
+
+
+def checked_counts(summary: dict) -> list[dict]:
+    """Every posterior-predictive cell of the run: the per-count check of the models written on
+    the arm x horizon counts and the check on the cumulative counts of the pooled models."""
+    return ppc_cells(summary) + cumulative_cells(summary)
+
+
 def _priors(summary: dict) -> dict:
     priors = summary.get("priors") or []
     missing = [p["name"] for p in priors if not p.get("recipe")]
@@ -129,7 +146,7 @@ def _autocorrelation(summary: dict) -> dict:
 
 
 def _sense(summary: dict) -> dict:
-    cells = ppc_cells(summary)
+    cells = checked_counts(summary)
     if not cells:
         return {
             "status": NOT_CHECKED,

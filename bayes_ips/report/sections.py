@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayes_ips import models
-from bayes_ips.report.checklist import PPC_TAIL, ppc_cells, wambs
+from bayes_ips.report.checklist import PPC_TAIL, checked_counts, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
     UNVERIFIED,
@@ -215,7 +215,7 @@ def trust(summary: dict) -> dict:
             f"{min(r['ebfmi_min'] for r in rows):.2f})"
             + (f"; the other {exact} fits are exact and need none." if exact else ".")
         )
-    cells = ppc_cells(summary)
+    cells = checked_counts(summary)
     if cells:
         tails = [c for c in cells if not PPC_TAIL <= c["ppp"] <= 1 - PPC_TAIL]
         text += (

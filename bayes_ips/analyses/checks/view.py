@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bayes_ips.diagnostics import on_cumulative_counts
-from bayes_ips.report.checklist import PPC_TAIL, ppc_cells
+from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells
 from bayes_ips.report.figures import first_per_model
 from bayes_ips.report.format import level
 from bayes_ips.report.style import STYLE, WARN, Figure, render, unverified_horizons
@@ -55,17 +55,6 @@ def _detail(cells: list[dict], unverified: set) -> list[dict]:
             "flagged": _ppc_flag(c["ppp"]),
         }
         for c in cells
-    ]
-
-
-def cumulative_cells(summary: dict) -> list[dict]:
-    """Every cell of the check on the cumulative counts (summary.json ``ppc.cumulative``), each
-    with its ``fit`` label ("model / prior")."""
-    block = (summary.get("ppc") or {}).get("cumulative") or {}
-    return [
-        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
-        for entry in block.get("fits", [])
-        for cell in entry["cells"]
     ]
 
 
