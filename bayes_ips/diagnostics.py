@@ -145,7 +145,6 @@ def ppc(tree: xr.DataTree, interval: float = 0.95) -> list[dict]:
     rep = tree["posterior_predictive"]["y"]
     pit, _ = _quiet(az.loo_pit, tree)
     pit = pit["y"] if isinstance(pit, xr.Dataset | xr.DataTree) else pit
-    lo, hi = (1 - interval) / 2, (1 + interval) / 2
     cells = []
     for arm in y["arm"].to_numpy().tolist():
         for h in y["horizon"].to_numpy().tolist():
@@ -155,15 +154,25 @@ def ppc(tree: xr.DataTree, interval: float = 0.95) -> list[dict]:
                 {
                     "arm": arm,
                     "horizon_months": h,
-                    "observed": obs,
-                    "rep_mean": float(r.mean()),
-                    "rep_lo": float(np.quantile(r, lo)),
-                    "rep_hi": float(np.quantile(r, hi)),
-                    "ppp": float((r > obs).mean() + 0.5 * (r == obs).mean()),
+                    **count_check(r, obs, interval),
                     "loo_pit": float(pit.sel(arm=arm, horizon=h)),
                 }
             )
     return cells
+
+
+def count_check(replicated: np.ndarray, observed: int, interval: float) -> dict:
+    """One observed count against its replicated draws: ``observed``, the replicates' mean and
+    equal-tailed interval (``rep_lo``, ``rep_hi``: counts, by the inverted CDF) and the mid-p-value
+    ``ppp`` = P(y_rep > y) + ½ P(y_rep = y)."""
+    lo, hi = (1 - interval) / 2, (1 + interval) / 2
+    return {
+        "observed": observed,
+        "rep_mean": float(replicated.mean()),
+        "rep_lo": float(np.quantile(replicated, lo, method="inverted_cdf")),
+        "rep_hi": float(np.quantile(replicated, hi, method="inverted_cdf")),
+        "ppp": float((replicated > observed).mean() + 0.5 * (replicated == observed).mean()),
+    }
 
 
 def compare(trees: dict[str, xr.DataTree]) -> list[dict]:

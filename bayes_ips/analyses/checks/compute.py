@@ -100,24 +100,19 @@ def cumulative_ppc(
         ``rep_hi``, and the mid-p-value ``ppp`` = P(y_rep > y) + ½ P(y_rep = y).
     """
     rep = replicate_cumulative(p, cohort_sizes(counts), rng)
-    lo, hi = (1 - interval) / 2, (1 + interval) / 2
-    cells = []
-    for arm in p["arm"].to_numpy().tolist():
-        for h in p["horizon"].to_numpy().tolist():
-            obs = int(counts["employed"].sel(arm=arm, horizon=h))
-            r = rep.sel(arm=arm, horizon=h).to_numpy().ravel()
-            cells.append(
-                {
-                    "arm": arm,
-                    "horizon_months": h,
-                    "observed": obs,
-                    "rep_mean": float(r.mean()),
-                    "rep_lo": float(np.quantile(r, lo, method="inverted_cdf")),
-                    "rep_hi": float(np.quantile(r, hi, method="inverted_cdf")),
-                    "ppp": float((r > obs).mean() + 0.5 * (r == obs).mean()),
-                }
-            )
-    return cells
+    return [
+        {
+            "arm": arm,
+            "horizon_months": h,
+            **diagnostics.count_check(
+                rep.sel(arm=arm, horizon=h).to_numpy().ravel(),
+                int(counts["employed"].sel(arm=arm, horizon=h)),
+                interval,
+            ),
+        }
+        for arm in p["arm"].to_numpy().tolist()
+        for h in p["horizon"].to_numpy().tolist()
+    ]
 
 
 def ppc_summary(ctx: RunContext, fitted: Fitted) -> dict:
