@@ -15,8 +15,10 @@ import xarray as xr
 from arviz_stats import mcse
 
 from bayes_ips import exact_logistic, inference
+from bayes_ips.data import Comparison, load_trial
 from bayes_ips.data.intervals import risk_sets
-from bayes_ips.models import cumulative
+from bayes_ips.data.ipd import IpdSettings
+from bayes_ips.models import adjusted_logistic, cumulative
 from bayes_ips.models import hierarchical_logistic as hl
 from bayes_ips.priors import get_prior
 from bayes_ips.priors.community import GRID_NAMES
@@ -150,3 +152,26 @@ def test_one_horizon_mcmc_agrees_with_the_exact_quadrature(prior):
     theta = tree["posterior"]["theta"].sel(horizon=12)
     median_error = float(mcse(theta.to_dataset(name="t"), method="median")["t"])
     assert abs(float(theta.median()) - float(exact.quantile(0.5))) < 3 * median_error + 1e-3
+
+
+def verified_12_as_participants(folder) -> xr.Dataset:
+    """The verified 12-month counts (19/36 vs 7/18) written as participant rows, one horizon."""
+    rows = ["id,arm,event_month,followup_month,verified,source"]
+    for arm, employed, n in (("IPS", 19, 36), ("TAU", 7, 18)):
+        for i in range(n):
+            event = "6" if i < employed else ""
+            rows.append(f"{arm}-{i},{arm},{event},12,true,test")
+    path = folder / "ipd.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return load_trial(path, IpdSettings(horizons=(12,))).counts(Comparison())
+
+
+@pytest.mark.parametrize("prior", ["pessimistic_strong", "neutral_moderate", "optimistic_weak"])
+def test_adjusted_logistic_with_one_horizon_agrees_with_the_exact_quadrature(prior, tmp_path):
+    """The individual-data model without covariates is the same single-horizon logistic model."""
+    counts = verified_12_as_participants(tmp_path)
+    model = adjusted_logistic.build_model(counts, get_prior(prior))
+    tree = inference.sample_posterior(model, SMALL, 8)
+    value, error = benefit(tree, 12)
+    exact = exact_logistic.posterior(VERIFIED_12[12], get_prior(prior).effect)
+    assert abs(value - exact.prob_benefit()) < 3 * error + 1e-3, (value, exact.prob_benefit())
