@@ -24,15 +24,19 @@ log-odds of employment is::
   rates between 5% and 95%. The arms enter symmetrically (±theta/2), so swapping the arm labels
   mirrors every answer, and identical arms give P(benefit) = 1/2 under any prior symmetric about no
   effect.
-- For k ≥ 2, ``alpha[k] = alpha[k−1] + |theta[k] − theta[k−1]|/2 + delta[k]`` (|·| smoothed,
-  see :data:`SMOOTH`) with
-  ``delta[k] ~ HalfNormal(2 · length_k / 12)``: ``delta`` is how far the lagging arm's cumulative
-  log-odds rises over interval k (about 2 log-odds units per year at the prior's scale, so short
-  intervals expect small rises). Each arm's cumulative log-odds then rises by at least
-  ``delta[k]``, so cumulative employment never falls in any draw, while theta keeps its named
-  prior.
+- For k ≥ 2, ``alpha[k] = alpha[k−1] + |theta[k] − theta[k−1]|/2 + delta[k] / pbar[k−1]``
+  (|·| smoothed, see :data:`SMOOTH`), with ``pbar`` the arms' mean cumulative rate and
+  ``delta[k] ~ HalfNormal(length_k / 12)``. The lagging arm's cumulative log-odds rises by
+  ``delta[k] / pbar``, so its hazard of a first employment over interval k is about ``delta[k]``
+  whatever the level already reached: ``delta`` is on the hazard scale (up to about 1 per year at
+  the prior's scale, so short intervals expect few first employments), and an interval with no
+  new employment says next to nothing about the effect at the earlier horizons (repeating a
+  horizon's counts one and two months later moves P(benefit) there by about 1 percentage point
+  under vague priors; ``tests/test_validity.py``). Each arm's cumulative
+  log-odds rises by at least that much, so cumulative employment never falls in any draw, while
+  theta keeps its named prior.
 
-The interval hazard of a first employment is ``h[a, k] = 1 − (1 − p[a, k]) / (1 − p[a, k−1])``
+The interval hazard of a first employment is ``h[a, k] = 1 − (1 − p[a, k]) / (1 − p[a, k−1])``;
 the likelihood is ``events ~ Binomial(at_risk, h)``. With one horizon
 the model is the single-horizon logistic model whose exact posterior
 :mod:`bayes_ips.exact_logistic` computes by quadrature.
@@ -50,7 +54,7 @@ from bayes_ips.logodds import CONTROL_LOGIT_SD
 from bayes_ips.priors import MixtureEffect, NormalEffect, Prior
 
 ALPHA_SD = CONTROL_LOGIT_SD
-DELTA_SCALE_PER_YEAR = 2.0
+DELTA_SCALE_PER_YEAR = 1.0
 SMOOTH = 0.05
 """|x| is written sqrt(x² + SMOOTH²) in the midpoints' rises: a kink in the posterior (where an arm
 with no new employment pins its rise at zero) made NUTS diverge; the smooth form is never below
@@ -141,9 +145,12 @@ def midpoints(theta, horizons: np.ndarray):
         return pm.Deterministic("alpha", alpha1[None], dims="horizon")
     lengths = np.diff(horizons)
     delta = pm.HalfNormal("delta", DELTA_SCALE_PER_YEAR * lengths / 12.0, dims="step")
-    gap = pt.sqrt(pt.square(theta[1:] - theta[:-1]) + SMOOTH**2) / 2
-    rises = pt.concatenate([pt.zeros(1), gap + delta])
-    return pm.Deterministic("alpha", alpha1 + pt.cumsum(rises), dims="horizon")
+    alphas = [alpha1]
+    for k in range(1, len(horizons)):
+        gap = pt.sqrt(pt.square(theta[k] - theta[k - 1]) + SMOOTH**2) / 2
+        before = pm.math.invlogit(alphas[-1] + ARM_SIGN * theta[k - 1]).mean()  # mean rate
+        alphas.append(alphas[-1] + gap + delta[k - 1] / before)
+    return pm.Deterministic("alpha", pt.stack(alphas), dims="horizon")
 
 
 def logit_hazard(logit_p):

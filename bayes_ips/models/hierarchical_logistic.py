@@ -13,11 +13,14 @@ and horizon k::
     theta        ~ the named prior at every horizon     correlated by rho ** (|h_i − h_j| / 12)
     rho          ~ Uniform(0, 1)                         correlation of effects 12 months apart
     alpha[1]     ~ Normal(0, 1.5²)
-    alpha[k]     = alpha[k−1] + |theta[k] − theta[k−1]| / 2 + delta[k],
-    delta[k]     ~ HalfNormal(2 · length_k / 12)         so neither arm's cumulative rate falls
+    alpha[k]     = alpha[k−1] + |theta[k] − theta[k−1]| / 2 + delta[k] / pbar[k−1]
+    pbar[k]      = (p[T, k] + p[C, k]) / 2               the arms' mean cumulative rate
+    delta[k]     ~ HalfNormal(length_k / 12)             about the lagging arm's interval hazard
 
 ``p`` (dims ``arm, horizon``) is each arm's cumulative employment by each horizon, and what every
-estimand uses; it is non-decreasing in every draw. A normal prior is written non-centred; a
+estimand uses; it is non-decreasing in every draw, since each arm's log-odds rises by at least
+``delta / pbar``. ``delta`` is on the hazard scale, so an interval with no new employment says
+next to nothing about the effect at earlier horizons. A normal prior is written non-centred; a
 mixture prior (a robust MAP prior) as the mixture of the multivariate normals, whose every
 marginal is the named mixture. The |·| is smoothed (never below |·|), which sets a floor of 0.025
 on each arm's rise in log-odds per horizon step.
