@@ -100,30 +100,42 @@ def _quiet(fn, *args, **kwargs):
     return result, [str(w.message) for w in caught]
 
 
-def loo(tree: xr.DataTree):
-    """PSIS-LOO of a fit with its Pareto-k values (warnings captured, not printed).
-
-    An observation whose log-likelihood is the same in every draw (an empty risk set: nobody left
-    to be newly employed) is left out of the importance sampling, which cannot smooth a constant:
-    its leave-one-out predictive is that constant exactly, added to ``elpd``. The result's
-    ``n_constant`` says how many were so treated.
-    """
+def constant_observations(tree: xr.DataTree) -> np.ndarray:
+    """Flat mask of the observations whose log-likelihood is the same in every draw (an empty
+    risk set: nobody left to be newly employed)."""
     ll = tree["log_likelihood"]["y"]
     sample = ("chain", "draw")
-    constant = (ll.max(sample) == ll.min(sample)).to_numpy().ravel()
-    if not constant.any():
+    return (ll.max(sample) == ll.min(sample)).to_numpy().ravel()
+
+
+def loo(tree: xr.DataTree, leave_out: np.ndarray | None = None):
+    """PSIS-LOO of a fit with its Pareto-k values (warnings captured, not printed).
+
+    An observation whose log-likelihood is the same in every draw is left out of the importance
+    sampling, which cannot smooth a constant: its leave-one-out predictive is that constant
+    exactly, added to ``elpd``. ``leave_out`` (a flat mask) leaves further observations out of
+    the comparison altogether (:func:`compare`: those constant in another fit). The result's
+    ``n_constant`` and ``n_left_out`` say how many were so treated.
+    """
+    constant = constant_observations(tree)
+    dropped = constant if leave_out is None else constant | leave_out
+    if not dropped.any():
         result, _ = _quiet(az.loo, tree, pointwise=True)
-        result.n_constant = 0
+        result.n_constant = result.n_left_out = 0
         return result
+    ll = tree["log_likelihood"]["y"]
+    sample = ("chain", "draw")
     obs = [d for d in ll.dims if d not in sample]
     flat = ll.transpose(*sample, *obs).to_numpy().reshape(ll.sizes["chain"], ll.sizes["draw"], -1)
-    kept = xr.DataArray(flat[:, :, ~constant], dims=(*sample, "observation"))
+    kept = xr.DataArray(flat[:, :, ~dropped], dims=(*sample, "observation"))
     sub = xr.DataTree.from_dict(
         {"posterior": tree["posterior"].to_dataset(), "log_likelihood": xr.Dataset({"y": kept})}
     )
     result, _ = _quiet(az.loo, sub, pointwise=True)
-    result.elpd += float(flat[0, 0, constant].sum())
-    result.n_constant = int(constant.sum())
+    exact = constant & dropped if leave_out is None else constant & ~leave_out
+    result.elpd += float(flat[0, 0, exact].sum())
+    result.n_constant = int(exact.sum())
+    result.n_left_out = int((dropped & ~exact).sum())
     return result
 
 
@@ -180,7 +192,9 @@ def compare(trees: dict[str, xr.DataTree]) -> list[dict]:
 
     Only meaningful between fits of the same observations (here: the same arm x horizon counts).
     """
-    loos = {label: loo(tree) for label, tree in trees.items()}
+    # an observation constant in one fit (an empty risk set) is left out of every fit's sum
+    leave_out = np.logical_or.reduce([constant_observations(t) for t in trees.values()])
+    loos = {label: loo(tree, leave_out) for label, tree in trees.items()}
     table, _ = _quiet(az.compare, loos, round_to="none")
     rows = []
     for label, rec in table.iterrows():
@@ -198,6 +212,7 @@ def compare(trees: dict[str, xr.DataTree]) -> list[dict]:
                 "pareto_k_max": float(np.nanmax(k)),
                 "n_high_k": int((k > PARETO_K_OK).sum()),
                 "n_obs": int(k.size),
+                "n_left_out": int(leave_out.sum()),
             }
         )
     return rows

@@ -46,6 +46,9 @@ ALPHA_HALF = 60
 SDs, and as many again over ± ``sqrt(2 * SPAN) * alpha_sd`` (beyond which the conditional
 density, at least as concentrated as the ``alpha`` prior, is below ``e^-SPAN`` of its peak)."""
 ALPHA_CHUNK = 2000
+FLOOR = 1e6
+"""Log densities more than this below the peak count as zero mass (finite, so differences stay
+finite)."""
 
 Counts = tuple[float, float, float, float]
 
@@ -141,20 +144,29 @@ def draw_alpha(counts: Counts, theta: np.ndarray, u: np.ndarray, alpha_sd: float
         mode, scale = logodds.alpha_mode(*counts, t, alpha_sd)
         wide = np.broadcast_to(far, (t.size, far.size))
         a = mode[:, None] + np.sort(np.concatenate([scale[:, None] * near, wide], axis=1), axis=1)
-        lf = logodds.log_joint(*counts, a, t[:, None], alpha_sd)
-        lf -= lf.max(axis=1, keepdims=True)
+        with np.errstate(all="ignore"):  # far nodes at huge n: log densities of −inf or nan
+            lf = logodds.log_joint(*counts, a, t[:, None], alpha_sd)
+            lf = np.where(np.isfinite(lf), lf, -np.inf)
+            lf = np.maximum(lf - lf.max(axis=1, keepdims=True), -FLOOR)
         h, slope = np.diff(a, axis=1), np.diff(lf, axis=1)
-        # mass of exp(linear) over each interval: h e^lf0 (e^d − 1) / d, d the change in log
-        mass = h * np.exp(lf[:, :-1]) * special.exprel(slope)
+        e0, e1 = np.exp(lf[:, :-1]), np.exp(lf[:, 1:])
+        small = np.abs(slope) < 1.0
+        # mass of exp(linear) over each interval: h (e^lf1 − e^lf0) / d, d the change in log
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mass = h * np.where(small, e0 * special.exprel(slope), (e1 - e0) / slope)
         cum = np.concatenate([np.zeros((t.size, 1)), np.cumsum(mass, axis=1)], axis=1)
         r = q * cum[:, -1]
         rows = np.arange(t.size)
         i = np.clip((cum < r[:, None]).sum(axis=1) - 1, 0, h.shape[1] - 1)
-        # solve h e^lf0 (e^(d x) − 1) / d = rest for the fraction x of the interval
-        rest = np.maximum(r - cum[rows, i], 0.0) / (h[rows, i] * np.exp(lf[rows, i]))
-        d = slope[rows, i]
+        # the fraction x of interval i where the mass reaches r: h e^lf0 (e^(d x) − 1) / d = rest
+        rest = np.maximum(r - cum[rows, i], 0.0) / h[rows, i]
+        d, lf0, base = slope[rows, i], lf[rows, i], e0[rows, i]
         with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.where(np.abs(d) > 1e-12, np.log1p(d * rest) / d, rest)
+            x = np.where(
+                np.abs(d) > 1e-12,
+                (np.log(np.maximum(base + rest * d, np.finfo(float).tiny)) - lf0) / d,
+                rest / base,
+            )
         out[start : start + ALPHA_CHUNK] = a[rows, i] + h[rows, i] * np.clip(np.nan_to_num(x), 0, 1)
     return out
 

@@ -279,3 +279,26 @@ def test_beta_binomial_prior_is_refused_by_exact_logistic(tmp_path):
     spec = tmp_path / "s.toml"
     spec.write_text('[models.exact_logistic]\npriors = ["jeffreys"]\n')
     assert main(["run", str(spec), "--quick", "--out", str(tmp_path / "r")]) == 2
+
+
+def test_draws_at_ten_million_per_arm_give_the_risk_difference():
+    """At 10⁷ per arm the draws of alpha must sit at its conditional mode (about 0), not at the
+    edge of the wide grid: RD and RR from the draws against the normal approximation, which is
+    exact to many digits here. No arithmetic warning may escape."""
+    import warnings
+
+    counts = (5_006_700.0, 1e7, 5_000_000.0, 1e7)
+    post = el.posterior(counts, get_prior("reference").effect)
+    rng = np.random.default_rng(1)
+    n = 4000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        theta = post.quantile(rng.random(n))
+        alpha = el.draw_alpha(counts, theta, rng.random(n))
+    pt_, pc = special.expit(alpha + theta / 2), special.expit(alpha - theta / 2)
+    rd = pt_ - pc
+    p_t, p_c = 0.50067, 0.5
+    sd = np.sqrt(p_t * (1 - p_t) / 1e7 + p_c * (1 - p_c) / 1e7)
+    assert abs(np.median(rd) - (p_t - p_c)) < 4 * 1.26 * sd / np.sqrt(n)
+    assert abs(np.std(rd) / sd - 1) < 0.1
+    assert abs(np.median(pt_ / pc) - p_t / p_c) < 4 * 1.26 * (sd / p_c) / np.sqrt(n)

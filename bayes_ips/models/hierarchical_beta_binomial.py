@@ -148,7 +148,10 @@ def generated_quantities(tree: xr.DataTree, seed: int) -> None:
         alpha, beta = xr.broadcast(alpha, beta)
         dims = ("chain", "draw", "arm", "interval")
         alpha, beta = alpha.transpose(*dims), beta.transpose(*dims)
-        hazard = rng.beta(alpha.to_numpy(), beta.to_numpy())
+        # q or 1 − q can underflow to 0 (a long interval, m near 0 or 1): the smallest positive
+        # shape then stands for it, so the draw is a hazard of 0 or 1 as the limit says
+        tiny = np.finfo(float).tiny
+        hazard = rng.beta(np.maximum(alpha.to_numpy(), tiny), np.maximum(beta.to_numpy(), tiny))
         with np.errstate(divide="ignore"):  # a hazard of exactly 1: p = 1 from there on
             p = -np.expm1(np.cumsum(np.log1p(-hazard), axis=-1))
         tree[group] = draws.assign(
