@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 
 from bayes_ips import session
-from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
+from bayes_ips.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError, route_warnings
 from bayes_ips.runner import collect_less
 
 PROG = "bayes-ips"
@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     if argv is None:
         collect_less()
+        route_warnings()
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)

@@ -90,3 +90,18 @@ def draw_rates(post: xr.Dataset, draws: int, random_seed: int) -> xr.DataArray:
         },
         name="p",
     )
+
+
+def exact_loo(counts: xr.Dataset, post: xr.Dataset) -> xr.DataArray:
+    """Exact leave-one-out log predictive density of every arm x horizon count.
+
+    Each count has its own Beta rate, so leaving it out leaves that rate's prior Beta(a0, b0) and
+    ``p(y_i | y_-i)`` is the beta-binomial ``C(n, y) B(a, b) / B(a0, b0)`` with ``(a, b)`` the
+    posterior (closed form).
+    """
+    y = counts["employed"].astype(float)
+    n = counts["n_analysed"].astype(float)
+    a, b = post["a"], post["b"]
+    a0, b0 = a - y, b - (n - y)
+    log_choose = special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
+    return log_choose + special.betaln(a, b) - special.betaln(a0, b0)

@@ -19,7 +19,7 @@ from bayes_ips.data import TrialData, load_trial
 from bayes_ips.data.intervals import risk_sets
 from bayes_ips.data.ipd import has_participants
 from bayes_ips.errors import InputError, InputErrors
-from bayes_ips.estimands import key, summarise
+from bayes_ips.estimands import key, nnt, summarise
 from bayes_ips.fit import Fit
 from bayes_ips.priors import Prior, PriorContext, anchor, get_prior
 from bayes_ips.spec import Spec
@@ -154,6 +154,7 @@ def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFra
                     {**d, zero: (v if col == "p_rd_gt" else value)} if zero in d else d
                     for d, v in zip(table[col], exact, strict=True)
                 ]
+            table["nnt"] = [nnt(rd, pb) for rd, pb in zip(table["rd"], exact, strict=True)]
         verified = counts["verified"].all("arm")
         if fit.model not in models.EXACT_MODELS:
             # pooled models borrow strength across horizons: every estimate rests on every row

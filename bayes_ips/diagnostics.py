@@ -12,6 +12,7 @@ import warnings
 import arviz as az
 import numpy as np
 import xarray as xr
+from scipy import special
 
 from bayes_ips.spec import Thresholds
 
@@ -100,42 +101,81 @@ def _quiet(fn, *args, **kwargs):
     return result, [str(w.message) for w in caught]
 
 
-def constant_observations(tree: xr.DataTree) -> np.ndarray:
-    """Flat mask of the observations whose log-likelihood is the same in every draw (an empty
-    risk set: nobody left to be newly employed)."""
-    ll = tree["log_likelihood"]["y"]
-    sample = ("chain", "draw")
-    return (ll.max(sample) == ll.min(sample)).to_numpy().ravel()
+def loo(tree: xr.DataTree, exclude: np.ndarray | None = None):
+    """Leave-one-out ELPD of a fit, pointwise, with every degenerate case handled and counted.
 
+    Per observation (in the order of ``log_likelihood/y`` flattened):
 
-def loo(tree: xr.DataTree, leave_out: np.ndarray | None = None):
-    """PSIS-LOO of a fit with its Pareto-k values (warnings captured, not printed).
+    - **exact**: the fit carries an ``exact_loo`` group (the conjugate beta-binomial's closed
+      form, the exact logistic model's ratio of marginal likelihoods): its value is used;
+    - **constant**: the log-likelihood is the same in every draw (an empty risk set, nobody left to
+      be newly employed): its leave-one-out predictive is that constant exactly;
+    - **psis**: PSIS-LOO (ArviZ), when its Pareto k is at most :data:`PARETO_K_OK`;
+    - **excluded**: Pareto k above :data:`PARETO_K_OK` with no exact value, or listed in
+      ``exclude`` (a boolean mask; :func:`compare` passes the union over the fits it compares so
+      that all are scored on the same observations): left out of ``elpd``, ``se`` and ``p``.
 
-    An observation whose log-likelihood is the same in every draw is left out of the importance
-    sampling, which cannot smooth a constant: its leave-one-out predictive is that constant
-    exactly, added to ``elpd``. ``leave_out`` (a flat mask) leaves further observations out of
-    the comparison altogether (:func:`compare`: those constant in another fit). The result's
-    ``n_constant`` and ``n_left_out`` say how many were so treated.
+    The result is ArviZ's ``ELPDData`` on the kept observations, with added attributes
+    ``methods`` (one of the words above per observation), ``n_constant``, ``n_exact``,
+    ``n_excluded`` and ``pareto_k_all`` (PSIS k of every observation, NaN where not computed).
     """
-    constant = constant_observations(tree)
-    dropped = constant if leave_out is None else constant | leave_out
-    if not dropped.any():
-        result, _ = _quiet(az.loo, tree, pointwise=True)
-        result.n_constant = result.n_left_out = 0
-        return result
     ll = tree["log_likelihood"]["y"]
     sample = ("chain", "draw")
     obs = [d for d in ll.dims if d not in sample]
     flat = ll.transpose(*sample, *obs).to_numpy().reshape(ll.sizes["chain"], ll.sizes["draw"], -1)
-    kept = xr.DataArray(flat[:, :, ~dropped], dims=(*sample, "observation"))
-    sub = xr.DataTree.from_dict(
-        {"posterior": tree["posterior"].to_dataset(), "log_likelihood": xr.Dataset({"y": kept})}
+    n_obs = flat.shape[-1]
+    constant = (flat.max(axis=(0, 1)) == flat.min(axis=(0, 1))) | ~np.isfinite(flat).all((0, 1))
+    constant &= np.isfinite(flat[0, 0])
+    exact = None
+    if "exact_loo" in tree.children:
+        exact = tree["exact_loo"]["y"].transpose(*obs).to_numpy().ravel()
+    elpd_i = np.full(n_obs, np.nan)
+    k = np.full(n_obs, np.nan)
+    psis = ~constant
+    if psis.any():
+        kept = xr.DataArray(flat[:, :, psis], dims=(*sample, "observation"))
+        sub = xr.DataTree.from_dict(
+            {
+                "posterior": tree["posterior"].to_dataset(),
+                "log_likelihood": xr.Dataset({"y": kept}),
+            }
+        )
+        with np.errstate(all="ignore"):
+            result, _ = _quiet(az.loo, sub, pointwise=True)
+        elpd_i[psis] = np.asarray(result.elpd_i).ravel()
+        k[psis] = np.asarray(result.pareto_k).ravel()
+    methods = np.where(constant, "constant", "psis").astype(object)
+    elpd_i[constant] = flat[0, 0, constant]
+    if exact is not None:
+        methods[:] = "exact"
+        elpd_i = exact.astype(float)
+    high = (methods == "psis") & ~(k <= PARETO_K_OK)
+    methods[high] = "excluded"
+    if exclude is not None:
+        methods[np.asarray(exclude, dtype=bool)] = "excluded"
+    use = methods != "excluded"
+    s_total = flat.shape[0] * flat.shape[1]
+    with np.errstate(all="ignore"):
+        lppd_i = special.logsumexp(flat, axis=(0, 1)) - np.log(s_total)
+    n_use = int(use.sum())
+    elpd = float(elpd_i[use].sum()) if n_use else float("nan")
+    result = az.ELPDData(
+        elpd=elpd,
+        se=float(np.sqrt(n_use * np.var(elpd_i[use]))) if n_use else float("nan"),
+        p=float((lppd_i[use] - elpd_i[use]).sum()) if n_use else float("nan"),
+        n_samples=s_total,
+        n_data_points=n_use,
+        scale="log",
+        warning=False,
+        good_k=PARETO_K_OK,
+        elpd_i=xr.DataArray(elpd_i[use], dims=("observation",)),
+        pareto_k=xr.DataArray(k[use], dims=("observation",)),
     )
-    result, _ = _quiet(az.loo, sub, pointwise=True)
-    exact = constant & dropped if leave_out is None else constant & ~leave_out
-    result.elpd += float(flat[0, 0, exact].sum())
-    result.n_constant = int(exact.sum())
-    result.n_left_out = int((dropped & ~exact).sum())
+    result.methods = [str(m) for m in methods]
+    result.n_constant = int((methods == "constant").sum())
+    result.n_exact = int((methods == "exact").sum())
+    result.n_excluded = int((methods == "excluded").sum())
+    result.pareto_k_all = k
     return result
 
 
@@ -188,17 +228,52 @@ def count_check(replicated: np.ndarray, observed: int, interval: float) -> dict:
 
 
 def compare(trees: dict[str, xr.DataTree]) -> list[dict]:
-    """PSIS-LOO comparison (ArviZ ``compare``), one row per fit, best first, with Pareto-k counts.
+    """LOO comparison (ArviZ ``compare``), one row per fit, best first, with Pareto-k counts.
 
     Only meaningful between fits of the same observations (here: the same arm x horizon counts).
+    An observation that any fit must leave out (Pareto k above 0.7 and no exact value) is left
+    out of every fit's score, so all are scored on the same observations; ``n_excluded`` says how
+    many. When none is left, the rows carry ``None`` scores and ``not_compared`` says why.
     """
-    # an observation constant in one fit (an empty risk set) is left out of every fit's sum
-    leave_out = np.logical_or.reduce([constant_observations(t) for t in trees.values()])
-    loos = {label: loo(tree, leave_out) for label, tree in trees.items()}
+    first = {label: loo(tree) for label, tree in trees.items()}
+    union = np.zeros(len(next(iter(first.values())).methods), dtype=bool)
+    for res in first.values():
+        union |= np.array(res.methods) == "excluded"
+    loos = {label: loo(tree, union) for label, tree in trees.items()} if union.any() else first
+    base = {
+        label: {
+            "n_constant": res.n_constant,
+            "n_exact": res.n_exact,
+            "n_excluded": res.n_excluded,
+            "n_obs": len(res.methods),
+            "pareto_k_max": _nanmax(res.pareto_k_all),
+            "n_high_k": int((res.pareto_k_all > PARETO_K_OK).sum()),
+        }
+        for label, res in loos.items()
+    }
+    if union.all():
+        reason = (
+            "every observation has Pareto k above 0.7 in some fit and no exact leave-one-out "
+            "value, so no observation is left to compare on"
+        )
+        return [
+            {
+                "fit": label,
+                "rank": None,
+                "elpd_loo": None,
+                "se": None,
+                "p_loo": None,
+                "elpd_diff": None,
+                "dse": None,
+                "weight": None,
+                **base[label],
+                "not_compared": reason,
+            }
+            for label in loos
+        ]
     table, _ = _quiet(az.compare, loos, round_to="none")
     rows = []
     for label, rec in table.iterrows():
-        k = np.asarray(loos[label].pareto_k).ravel()
         rows.append(
             {
                 "fit": label,
@@ -209,10 +284,12 @@ def compare(trees: dict[str, xr.DataTree]) -> list[dict]:
                 "elpd_diff": float(rec["elpd_diff"]),
                 "dse": float(rec["dse"]),
                 "weight": float(rec["weight"]),
-                "pareto_k_max": float(np.nanmax(k)),
-                "n_high_k": int((k > PARETO_K_OK).sum()),
-                "n_obs": int(k.size),
-                "n_left_out": int(leave_out.sum()),
+                **base[label],
             }
         )
     return rows
+
+
+def _nanmax(k: np.ndarray) -> float | None:
+    k = np.asarray(k, dtype=float)
+    return float(np.nanmax(k)) if np.isfinite(k).any() else None

@@ -87,3 +87,28 @@ class InputErrors(InputError):
     def message(self) -> str:
         """One line per error, each as :attr:`InputError.message` writes it."""
         return "\n".join(e.message for e in self.errors)
+
+
+WARNINGS_LOG = "bayes-ips-warnings.log"
+"""The file (in the temporary folder) that library warnings go to instead of stderr."""
+
+
+def route_warnings() -> None:
+    """Send Python warnings (numpy arithmetic, matplotlib, multiprocessing, the samplers'
+    libraries) to :data:`WARNINGS_LOG` in the temporary folder instead of stderr: the command line
+    and its helper processes print only the documented lines. Anything a user must know is in
+    the report and summary.json ``warnings``."""
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    log = Path(tempfile.gettempdir()) / WARNINGS_LOG
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        try:
+            with log.open("a", encoding="utf-8") as f:
+                f.write(warnings.formatwarning(message, category, filename, lineno, line))
+        except OSError:
+            pass
+
+    warnings.showwarning = show

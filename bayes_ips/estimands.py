@@ -9,6 +9,7 @@ practical equivalence (ROPE) probability, and ArviZ Monte Carlo standard errors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import arviz as az
@@ -69,17 +70,104 @@ def key(threshold: float) -> str:
     return f"{threshold:.2f}"
 
 
-def _interval(x: xr.DataArray, mass: float) -> dict[str, float]:
-    flat = x.stack(sample=SAMPLE_DIMS).to_numpy()
-    finite = flat[np.isfinite(flat)] if not np.isfinite(flat).all() else flat
-    lo, med, hi = np.quantile(finite, [(1 - mass) / 2, 0.5, (1 + mass) / 2])
-    return {
-        "median": float(med),
-        "lo": float(lo),
-        "hi": float(hi),
-        "mean": float(np.mean(finite)),
-        "sd": float(np.std(finite)),
-    }
+RATIO_SPAN_MAX = 1e6
+"""A ratio interval wider than this factor (hi / lo) is reported as not estimable."""
+RATE_EDGE = 1e-3
+"""A rate whose interval end lies within this of 0 or 1 is "≈ 0" or "≈ 1" in the reason."""
+NOISE_MCSE = 2.0
+"""P(benefit) within this many Monte Carlo SEs of 1/2: the RD median's sign is noise, no NNT."""
+
+
+def quantiles(values: np.ndarray, qs) -> np.ndarray:
+    """Quantiles of draws that may be ±∞ (numpy's linear method on the sorted draws).
+
+    Infinite draws are ordinary draws here (design rule 5): a quantile that falls among them is
+    infinite, and one between a finite and an infinite draw is the finite draw when it falls on it
+    exactly. Call only with no NaN draws.
+    """
+    x = np.sort(np.ravel(values))
+    h = (x.size - 1) * np.asarray(qs, dtype=float)
+    i = np.floor(h).astype(int)
+    j = np.minimum(i + 1, x.size - 1)
+    frac = h - i
+    a, b = x[i], x[j]
+    with np.errstate(invalid="ignore"):
+        out = a + (b - a) * frac
+    out = np.where((a == b) | (frac == 0), a, out)
+    return np.where(frac == 1, b, out)
+
+
+def _interval(x: xr.DataArray, mass: float) -> dict:
+    """``median``, ``lo``, ``hi``, ``mean``, ``sd`` of draws, every draw kept.
+
+    Draws of ±∞ (a ratio whose denominator rate is exactly 0) are counted in the quantiles; a
+    non-finite value is stored as ``None`` in summary.json with its reason in ``null_reasons``,
+    and ``infinite_draws`` counts them. NaN draws (0/0: both rates exactly 0, or both 1) have no
+    order: then the interval is undefined and says so.
+    """
+    flat = x.stack(sample=SAMPLE_DIMS).to_numpy().astype(float)
+    qs = [(1 - mass) / 2, 0.5, (1 + mass) / 2]
+    n_nan = int(np.isnan(flat).sum())
+    if n_nan:
+        reason = f"undefined: {n_nan} of {flat.size} draws are 0/0 (both rates exactly 0 or 1)"
+        keys = ("median", "lo", "hi", "mean", "sd")
+        return {
+            **dict.fromkeys(keys),
+            "infinite_draws": int(np.isinf(flat).sum()),
+            "undefined_draws": n_nan,
+            "null_reasons": dict.fromkeys(keys, reason),
+        }
+    lo, med, hi = (float(v) for v in quantiles(flat, qs))
+    out = {"median": med, "lo": lo, "hi": hi}
+    n_inf = int(np.isinf(flat).sum())
+    if n_inf:
+        out["infinite_draws"] = n_inf
+        reasons = {}
+        for k in ("median", "lo", "hi"):
+            if not math.isfinite(out[k]):
+                sign = "+" if out[k] > 0 else "-"
+                reasons[k] = f"unbounded ({sign}∞): {n_inf} of {flat.size} draws are infinite"
+                out[k] = None
+        reasons["mean"] = reasons["sd"] = f"undefined: {n_inf} of {flat.size} draws are infinite"
+        out.update(mean=None, sd=None, null_reasons=reasons)
+        return out
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, sd = float(np.mean(flat)), float(np.std(flat))
+    out.update(mean=mean, sd=sd)
+    if not math.isfinite(sd):  # finite draws too large to square
+        out["sd"] = None
+        out["null_reasons"] = {"sd": "overflow: the draws are too large to square"}
+    return out
+
+
+def _ratio_estimability(
+    summary: dict, name: str, rates: dict[str, dict], comparison: Comparison
+) -> dict:
+    """Add ``estimable`` (bool) and, when not, ``not_estimable_reason`` to a ratio summary.
+
+    A ratio is not estimable when its interval is undefined, reaches 0 or ∞, or spans more than
+    :data:`RATIO_SPAN_MAX`: the rates it divides by can be arbitrarily close to 0 (or to 1 for the
+    odds). The reason names the rates at an edge.
+    """
+    lo, hi = summary.get("lo"), summary.get("hi")
+    ok = lo is not None and hi is not None and lo > 0 and hi / lo <= RATIO_SPAN_MAX
+    summary["estimable"] = bool(ok)
+    if ok:
+        return summary
+    edges = []
+    arms = (("control", comparison.control), ("treatment", comparison.treatment))
+    for role, arm in arms:
+        r = rates[str(arm)]
+        if r["lo"] is not None and r["lo"] < RATE_EDGE:
+            edges.append(f"{role} rate ≈ 0")
+        if name == "or" and r["hi"] is not None and r["hi"] > 1 - RATE_EDGE:
+            edges.append(f"{role} rate ≈ 1")
+    summary["not_estimable_reason"] = (
+        ", ".join(edges)
+        if edges
+        else f"interval spans more than {RATIO_SPAN_MAX:.0e}-fold".replace("e+0", "e")
+    )
+    return summary
 
 
 def prob_mcse(indicator: xr.DataArray) -> tuple[float, float]:
@@ -91,17 +179,37 @@ def prob_mcse(indicator: xr.DataArray) -> tuple[float, float]:
     return mean, float(az.mcse(ind, sample_dims=list(SAMPLE_DIMS), method="mean"))
 
 
-def _nnt(rd: dict[str, float]) -> dict[str, float | None]:
-    """NNT from the RD summary (Altman 1998): finite bounds only where the RD interval excludes 0.
+def nnt(rd: dict, p_benefit: float, p_benefit_mcse: float = 0.0) -> dict:
+    """NNT from the RD summary, by Altman's convention (BMJ 1998; 317: 1309-12).
 
-    ``lo`` and ``hi`` are the NNT (benefit) bounds from the RD interval's upper and lower ends; an
-    end is ``None`` (unbounded) when the RD interval includes 0.
+    The point is the NNTB (RD median > 0) or the NNTH (RD median < 0), or none (``direction``
+    ``"none"``, NNT ∞) when the sign of the RD median is not established: the median is above 0
+    exactly when P(RD > 0) > 1/2, so the direction is read from ``p_benefit`` (exact where the
+    model has it) and is "none" when it is within :data:`NOISE_MCSE` Monte Carlo SEs of 1/2 (or
+    within 1e-9 of it when exact). When the RD interval spans 0 the NNT interval passes through
+    ∞: from NNTH ``1/|RD lo|`` to ∞ to NNTB ``1/RD hi``.
+
+    Keys (summary.json): ``median``, ``lo``, ``hi`` are the benefit side as before (``median`` the
+    NNTB point, now None also when the direction is "none"; ``lo`` = 1/RD hi when RD hi > 0;
+    ``hi`` = 1/RD lo when RD lo > 0, else None: unbounded). Added: ``direction``, ``point`` (NNTB
+    or NNTH), ``nntb_bound`` (1/RD hi, None when RD hi <= 0), ``nnth_bound`` (1/|RD lo|, None when
+    RD lo >= 0), ``nnth_far`` (1/|RD hi| when RD hi < 0) and ``through_infinity``.
     """
-    med = rd["median"]
+    med, lo, hi = rd["median"], rd["lo"], rd["hi"]
+    noise = abs(p_benefit - 0.5) <= max(NOISE_MCSE * p_benefit_mcse, 1e-9)
+    # the draws' median disagreeing in sign with P(benefit) is Monte Carlo noise too
+    noise = noise or med == 0 or (med > 0) != (p_benefit > 0.5)
+    direction = "none" if noise else ("benefit" if med > 0 else "harm")
     return {
-        "median": 1 / med if med > 0 else None,
-        "lo": 1 / rd["hi"] if rd["hi"] > 0 else None,
-        "hi": 1 / rd["lo"] if rd["lo"] > 0 else None,
+        "median": 1 / med if direction == "benefit" else None,
+        "lo": 1 / hi if hi > 0 else None,
+        "hi": 1 / lo if lo > 0 else None,
+        "direction": direction,
+        "point": None if direction == "none" else 1 / abs(med),
+        "nntb_bound": 1 / hi if hi > 0 else None,
+        "nnth_bound": 1 / abs(lo) if lo < 0 else None,
+        "nnth_far": 1 / abs(hi) if hi < 0 else None,
+        "through_infinity": bool(lo <= 0 <= hi),
     }
 
 
@@ -126,6 +234,10 @@ def summarise(
     for h in eff["horizon"].to_numpy().tolist():
         e = eff.sel(horizon=h)
         rd = _interval(e["rd"], settings.interval)
+        rates = {
+            str(arm): _interval(p.sel(arm=arm, horizon=h), settings.interval)
+            for arm in (comparison.treatment, comparison.control)
+        }
         p_benefit, p_benefit_mcse = prob_mcse(e["rd"] > 0)
         p_rd, p_rd_mcse = {}, {}
         for d in settings.rd_thresholds:
@@ -138,19 +250,20 @@ def summarise(
                 "p_benefit": p_benefit,
                 "p_benefit_mcse": p_benefit_mcse,
                 "rd": rd,
-                "rr": _interval(e["rr"], settings.interval),
-                "or": _interval(e["or"], settings.interval),
-                "nnt": _nnt(rd),
+                "rr": _ratio_estimability(
+                    _interval(e["rr"], settings.interval), "rr", rates, comparison
+                ),
+                "or": _ratio_estimability(
+                    _interval(e["or"], settings.interval), "or", rates, comparison
+                ),
+                "nnt": nnt(rd, p_benefit, p_benefit_mcse),
                 "p_rd_gt": p_rd,
                 "p_rd_gt_mcse": p_rd_mcse,
                 "p_rr_gt": {k: v[0] for k, v in p_rr.items()},
                 "p_rr_gt_mcse": {k: v[1] for k, v in p_rr.items()},
                 "p_rope": p_rope[0],
                 "p_rope_mcse": p_rope[1],
-                "p_rate": {
-                    str(arm): _interval(p.sel(arm=arm, horizon=h), settings.interval)
-                    for arm in (comparison.treatment, comparison.control)
-                },
+                "p_rate": rates,
             }
         )
     return pd.DataFrame(rows)

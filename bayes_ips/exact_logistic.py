@@ -218,3 +218,39 @@ def prior_rates(
     theta = rng.normal(m[k], s[k])
     alpha = rng.normal(0.0, ALPHA_SD, size=shape)
     return _as_array(_rates(theta, alpha), counts, comparison)
+
+
+def log_evidence(counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD) -> float:
+    """``log p(counts)``: the marginal likelihood of one horizon's counts, ``alpha`` and ``theta``
+    integrated out (Gauss–Hermite in ``alpha``, the adaptive Simpson grid in ``theta``)."""
+    _, means, sds = effect.components()
+    centre, se = logodds.likelihood_location(*counts)
+
+    def log_post(theta: np.ndarray) -> np.ndarray:
+        return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd)
+
+    grid, lp = logodds.adaptive_grid(log_post, [(centre, se), *zip(means, sds, strict=True)])
+    top = float(lp.max())
+    return top + math.log(float(np.exp(lp - top) @ logodds.simpson_weights(grid)))
+
+
+def exact_loo(
+    counts: xr.Dataset, effect: Effect, comparison: Comparison, alpha_sd: float = ALPHA_SD
+) -> xr.DataArray:
+    """Exact leave-one-out log predictive density of every arm x horizon count,
+    ``log p(y_i | y_-i) = log p(y) − log p(y_-i)``, with dims ``(arm, horizon)`` like ``y``.
+
+    Each horizon is its own model, so leaving a count out leaves that horizon's other arm: the
+    left-out arm's count becomes 0 of 0 in the marginal likelihood.
+    """
+    out = xr.zeros_like(counts["employed"], dtype=float)
+    for h in counts["horizon"].to_numpy().tolist():
+        y_t, n_t, y_c, n_c = horizon_counts(counts, comparison, h)
+        full = log_evidence((y_t, n_t, y_c, n_c), effect, alpha_sd)
+        out.loc[{"arm": comparison.treatment, "horizon": h}] = full - log_evidence(
+            (0.0, 0.0, y_c, n_c), effect, alpha_sd
+        )
+        out.loc[{"arm": comparison.control, "horizon": h}] = full - log_evidence(
+            (y_t, n_t, 0.0, 0.0), effect, alpha_sd
+        )
+    return out

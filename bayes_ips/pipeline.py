@@ -63,13 +63,17 @@ def _exact_fit(name: str, counts: xr.Dataset, prior: Prior, spec: Spec, seed: in
         posts = exact_logistic.posteriors(counts, effect, spec.comparison)
         p = exact_logistic.draw_rates(posts, counts, spec.comparison, spec.exact_draws, seed)
         before = exact_logistic.prior_rates(effect, counts, spec.comparison, spec.exact_draws, seed)
-        tree = exact_tree(p, counts, seed, prior=xr.Dataset({"p": before}))
+        loo_y = exact_logistic.exact_loo(counts, effect, spec.comparison)
+        tree = exact_tree(
+            p, counts, seed, prior=xr.Dataset({"p": before}), exact_loo=xr.Dataset({"y": loo_y})
+        )
         return Fit(name, prior, seed, tree, exact_logistic.prob_benefit(posts))
     rate = prior.require("rate", conjugate.MODEL)
     assert isinstance(rate, BetaRate)
     post = conjugate.posterior_parameters(counts, rate)
     p = conjugate.draw_rates(post, spec.exact_draws, seed)
-    tree = exact_tree(p, counts, seed, exact_posterior=post)
+    loo_y = conjugate.exact_loo(counts, post)
+    tree = exact_tree(p, counts, seed, exact_posterior=post, exact_loo=xr.Dataset({"y": loo_y}))
     return Fit(conjugate.MODEL, prior, seed, tree, conjugate.prob_benefit(post, spec.comparison))
 
 

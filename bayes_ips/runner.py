@@ -70,7 +70,7 @@ from pathlib import Path
 
 import loky
 
-from bayes_ips.errors import InputError
+from bayes_ips.errors import InputError, route_warnings
 
 PR_SET_PDEATHSIG = 1
 """Linux ``prctl`` option: the signal a process receives when its parent dies."""
@@ -381,8 +381,10 @@ def _start_worker(parent: int) -> None:
     """In a new worker: collect garbage less often (:func:`collect_less`), and on Linux have the
     worker killed when the process that started it dies, so a killed ``bayes-ips run`` leaves no
     sampler running on (elsewhere a worker finishes its task first). SIGKILL, because the
-    sampler catches SIGTERM."""
+    sampler catches SIGTERM. Warnings go to the warnings log, not stderr
+    (:func:`bayes_ips.errors.route_warnings`)."""
     collect_less()
+    route_warnings()
     if sys.platform.startswith("linux"):
         import ctypes
 

@@ -56,10 +56,15 @@ def _direct_prob_greater(a_t, b_t, a_c, b_c) -> float:
 
 
 def _finite_numbers(obj, path="") -> list[str]:
-    """Paths of values that are None or non-finite, NNT bounds excepted (∞ is shown as None)."""
+    """Paths of values that are None or non-finite, NNT bounds excepted (∞ is shown as None),
+    and values that are None with their reason beside them (``null_reasons``: an unbounded
+    ratio, design rule 5)."""
     bad = []
     if isinstance(obj, dict):
+        explained = obj.get("null_reasons") or {}
         for k, v in obj.items():
+            if v is None and k in explained:
+                continue
             bad += _finite_numbers(v, f"{path}.{k}")
     elif (obj is None and ".nnt." not in path) or (
         isinstance(obj, float) and not math.isfinite(obj)

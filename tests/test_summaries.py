@@ -82,7 +82,18 @@ def test_no_benefit_nnt_bound_when_the_whole_rd_interval_is_below_zero():
     pt, pc = _draws(20, 80, 60, 40)
     row = summarise(fake_p(pt, pc), T_C).iloc[0]
     assert _q(pt - pc, 0.975) < 0
-    assert row["nnt"] == {"median": None, "lo": None, "hi": None}
+    assert {k: row["nnt"][k] for k in ("median", "lo", "hi")} == {
+        "median": None,
+        "lo": None,
+        "hi": None,
+    }
+    # Altman: harm throughout is an NNTH with a finite interval, 1/|RD lo| to 1/|RD hi|
+    rd = pt - pc
+    assert row["nnt"]["direction"] == "harm"
+    assert row["nnt"]["point"] == pytest.approx(1 / abs(_q(rd, 0.5)), rel=1e-12)
+    assert row["nnt"]["nnth_bound"] == pytest.approx(1 / abs(_q(rd, 0.025)), rel=1e-12)
+    assert row["nnt"]["nnth_far"] == pytest.approx(1 / abs(_q(rd, 0.975)), rel=1e-12)
+    assert not row["nnt"]["through_infinity"]
 
 
 # --- draws of exactly 0 and 1 -----------------------------------------------------------------
@@ -124,11 +135,6 @@ def test_summaries_keep_every_draw_where_the_values_are_finite():
         assert row[name]["lo"] < row[name]["median"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="estimands drops non-finite ratio draws before the quantiles (design rule 5: an "
-    "infinite ratio is a legal answer, never a draw to drop); issue 18",
-)
 def test_ratio_quantiles_count_the_infinite_draws():
     pt, pc = _with_boundaries()
     row = summarise(fake_p(pt, pc), T_C).iloc[0]

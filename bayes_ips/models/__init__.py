@@ -59,6 +59,8 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
             f"{_carriers('effect')}"
         )
     elif getattr(prior, component) is not None:
+        if component == "effect" and model in PYMC_MODELS:
+            _check_sampler_scale(model, prior, origin)
         return
     elif component == "rate":
         rule = (
@@ -72,6 +74,29 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
             f"carried by {_carriers('rate')}"
         )
     raise InputError(origin, rule, field=f"models.{model}.priors", value=prior.name)
+
+
+MCMC_EFFECT_SD_MAX = 20.0
+"""The widest effect prior (SD of any normal component, log OR) an MCMC model accepts."""
+
+
+def _check_sampler_scale(model: str, prior, origin: str) -> None:
+    """Refuse an effect prior too wide for NUTS (issue 18): an SD above
+    :data:`MCMC_EFFECT_SD_MAX` puts its mass on ORs beyond e^±39, where every rate is 0 or 1 in
+    floating point; the sampler cannot adapt to it and the fit fails its convergence checks.
+    ``exact_logistic`` integrates such priors exactly."""
+    _, _, sds = prior.effect.components()
+    widest = float(max(sds))
+    if widest > MCMC_EFFECT_SD_MAX:
+        raise InputError(
+            origin,
+            f"model {model!r} (MCMC) takes effect priors with SD at most "
+            f"{MCMC_EFFECT_SD_MAX:g} on the log OR (wider priors put their mass on rates of "
+            f"exactly 0 or 1, where the sampler cannot adapt); this prior's SD is {widest:g}: "
+            "fit it with 'exact_logistic', which integrates it exactly",
+            field=f"models.{model}.priors",
+            value=prior.name,
+        )
 
 
 def module(name: str) -> ModuleType:

@@ -65,6 +65,8 @@ NAME = "hierarchical_beta_binomial"
 KAPPA_LOG_MEDIAN = float(np.log(10.0))
 KAPPA_LOG_SD = 1.0
 KEY_PARAMETERS = ("m", "kappa", "p")
+SHAPE_FLOOR = 1e-300
+"""The smallest interval hazard (and 1 − hazard) in the beta-binomial shapes."""
 
 
 def prior_data(prior: Prior) -> dict[str, np.ndarray]:
@@ -109,11 +111,16 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
             kappa = pm.LogNormal("kappa", KAPPA_LOG_MEDIAN, KAPPA_LOG_SD, dims="arm")
             length = np.diff(np.asarray([0.0, *horizons], dtype=float))
             r = pm.Data("length_ratio", length / length[0], dims="interval")
-            stay = pm.math.exp(r[None, :] * pm.math.log1p(-m[:, None]))  # 1 − q
+            log_stay = r[None, :] * pm.math.log1p(-m[:, None])
+            # q and 1 − q, floored at SHAPE_FLOOR: under a Beta prior with shapes near 0 (0.01) a
+            # draw of m can be exactly 0 or 1 in floating point, and a beta-binomial shape of
+            # exactly 0 is outside its domain (issue 18)
+            q = pm.math.maximum(-pm.math.expm1(log_stay), SHAPE_FLOOR)
+            stay = pm.math.maximum(pm.math.exp(log_stay), SHAPE_FLOOR)
             pm.BetaBinomial(
                 "y",
                 n=n,
-                alpha=(1 - stay) * kappa[:, None],
+                alpha=q * kappa[:, None],
                 beta=stay * kappa[:, None],
                 observed=rs["events"].to_numpy(),
                 dims=dims,
@@ -142,16 +149,17 @@ def generated_quantities(tree: xr.DataTree, seed: int) -> None:
         events = tree[source]["y"]
         at_risk = tree["constant_data"]["at_risk"]
         horizon = tree["constant_data"]["horizon"].to_numpy()
-        stay = np.exp(tree["constant_data"]["length_ratio"] * np.log1p(-draws["m"]))  # 1 − q
-        alpha = (1 - stay) * draws["kappa"] + events
-        beta = stay * draws["kappa"] + at_risk - events
+        with np.errstate(divide="ignore"):  # m of exactly 1 in floating point
+            log_stay = tree["constant_data"]["length_ratio"] * np.log1p(-draws["m"])
+        # q and 1 − q floored as in the model (SHAPE_FLOOR): a Beta shape of exactly 0 is invalid
+        q = np.maximum(-np.expm1(log_stay), SHAPE_FLOOR)
+        stay = np.maximum(np.exp(log_stay), SHAPE_FLOOR)
+        alpha = np.fmax(q * draws["kappa"] + events, SHAPE_FLOOR)
+        beta = np.fmax(stay * draws["kappa"] + at_risk - events, SHAPE_FLOOR)
         alpha, beta = xr.broadcast(alpha, beta)
         dims = ("chain", "draw", "arm", "interval")
         alpha, beta = alpha.transpose(*dims), beta.transpose(*dims)
-        # q or 1 − q can underflow to 0 (a long interval, m near 0 or 1): the smallest positive
-        # shape then stands for it, so the draw is a hazard of 0 or 1 as the limit says
-        tiny = np.finfo(float).tiny
-        hazard = rng.beta(np.maximum(alpha.to_numpy(), tiny), np.maximum(beta.to_numpy(), tiny))
+        hazard = rng.beta(alpha.to_numpy(), beta.to_numpy())
         with np.errstate(divide="ignore"):  # a hazard of exactly 1: p = 1 from there on
             p = -np.expm1(np.cumsum(np.log1p(-hazard), axis=-1))
         tree[group] = draws.assign(

@@ -111,7 +111,22 @@ class _Effect:
 
     def or_interval(self, mass: float = 0.95) -> tuple[float, float]:
         """Equal-tailed prior interval of the OR."""
-        return math.exp(self.ppf((1 - mass) / 2)), math.exp(self.ppf((1 + mass) / 2))
+        return _exp(self.ppf((1 - mass) / 2)), _exp(self.ppf((1 + mass) / 2))
+
+
+def _exp(x: float) -> float:
+    """``e^x``, ``inf`` beyond the float range (a log OR prior with SD up to 1000)."""
+    return math.exp(x) if x < 709.0 else math.inf
+
+
+def or_text(x: float) -> str:
+    """An odds ratio in a prior's description: two decimals, three significant digits beyond
+    1000 or below 0.01, "∞" beyond the float range (never a long run of digits)."""
+    if math.isinf(x):
+        return "∞"
+    if x != 0 and not 0.01 <= x < 1000:
+        return f"{x:.3g}"
+    return f"{x:.2f}"
 
 
 @dataclass(frozen=True)
@@ -128,7 +143,7 @@ class NormalEffect(_Effect):
         lo, hi = self.or_interval()
         return (
             f"Normal({self.mean:.3f}, {self.sd:.3f}²) on the log OR "
-            f"(95% prior interval for the OR {lo:.2f} to {hi:.2f})"
+            f"(95% prior interval for the OR {or_text(lo)} to {or_text(hi)})"
         )
 
     def as_dict(self) -> dict:
@@ -160,7 +175,7 @@ class MixtureEffect(_Effect):
         lo, hi = self.or_interval()
         return (
             f"mixture {parts} on the log OR (mean {self.mixture_mean:.3f}, SD "
-            f"{self.mixture_sd:.3f}; 95% prior interval for the OR {lo:.2f} to {hi:.2f})"
+            f"{self.mixture_sd:.3f}; 95% prior interval for the OR {or_text(lo)} to {or_text(hi)})"
         )
 
     def as_dict(self) -> dict:

@@ -61,18 +61,22 @@ def elir(effect: _Effect, control_rate: float) -> float:
     if isinstance(effect, NormalEffect):
         m, s2 = effect.mean, effect.sd**2
         eta0 = float(special.logit(control_rate))
-        expected = (
-            2.0
-            + math.exp(eta0 + m + s2 / 2)
-            + math.exp(-eta0 - m + s2 / 2)
-            + 1.0 / (control_rate * (1 - control_rate))
-        )
-        return expected / s2
+        # in logs: e^(s²/2) overflows a float for s > 37 (issue 18); beyond the float range the
+        # ELIR is returned as inf
+        log_terms = [
+            math.log(2.0 + 1.0 / (control_rate * (1 - control_rate))),
+            eta0 + m + s2 / 2,
+            -eta0 - m + s2 / 2,
+        ]
+        log_elir = float(special.logsumexp(log_terms)) - math.log(s2)
+        return math.exp(log_elir) if log_elir < 709.0 else math.inf
     _, m, s = effect.components()
     grid = np.linspace((m - GRID_SDS * s).min(), (m + GRID_SDS * s).max(), GRID_POINTS)
-    integrand = effect.pdf(grid) * _prior_information(effect, grid)
-    integrand *= _inverse_information(grid, control_rate)
-    return float(np.trapezoid(integrand, grid))
+    with np.errstate(over="ignore", invalid="ignore"):
+        integrand = effect.pdf(grid) * _prior_information(effect, grid)
+        integrand *= _inverse_information(grid, control_rate)
+        value = float(np.trapezoid(integrand, grid))
+    return value if math.isfinite(value) else math.inf
 
 
 def local(effect: _Effect, control_rate: float) -> float:
@@ -107,6 +111,8 @@ def prior_ess(prior: Prior, control_rate: float) -> dict:
     }
     if prior.effect is not None:
         out["effect_elir"] = elir(prior.effect, control_rate)
+        if math.isinf(out["effect_elir"]):
+            out["effect_elir_reason"] = "beyond the floating-point range (> 1e308)"
         out["effect_local"] = local(prior.effect, control_rate)
     if prior.rate is not None:
         r = rate_ess(prior.rate)

@@ -6,12 +6,16 @@ from bayes_ips.priors.ess import prior_ess
 from bayes_ips.priors.library import PriorContext, library, unavailable
 
 
+def _elir(value: float) -> str:
+    return "∞ (beyond the float range)" if value == float("inf") else f"{value:.1f}"
+
+
 def _ess_line(prior, context: PriorContext) -> str:
     ess = prior_ess(prior, context.control_rate)
     parts = []
     if ess["effect_elir"] is not None:
         parts.append(
-            f"effect {ess['effect_elir']:.1f} (ELIR) / {ess['effect_local']:.1f} (local) "
+            f"effect {_elir(ess['effect_elir'])} (ELIR) / {ess['effect_local']:.1f} (local) "
             "patients per arm"
         )
     if ess["rate_control"] is not None:

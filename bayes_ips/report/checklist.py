@@ -19,6 +19,15 @@ CHECKED, FLAGGED, NOT_APPLICABLE, NOT_CHECKED = (
     "not checked",
 )
 PPC_TAIL = 0.025
+
+
+def surprising(cell: dict) -> bool:
+    """A posterior-predictive check outside the band: its mid-p-value or its LOO-PIT value (when
+    there is one) outside [PPC_TAIL, 1 − PPC_TAIL]."""
+    values = [cell.get("ppp"), cell.get("loo_pit")]
+    return any(v is not None and not PPC_TAIL <= v <= 1 - PPC_TAIL for v in values)
+
+
 """A posterior-predictive p-value below this or above 1 − this flags an observed count."""
 
 
@@ -152,11 +161,11 @@ def _sense(summary: dict) -> dict:
             "status": NOT_CHECKED,
             "evidence": "No posterior-predictive check in this run.",
         }
-    tails = [c for c in cells if not PPC_TAIL <= c["ppp"] <= 1 - PPC_TAIL]
+    tails = [c for c in cells if surprising(c)]
     return {
         "status": FLAGGED if tails else CHECKED,
         "evidence": f"Posterior-predictive check of {len(cells)} observed counts across fits; "
-        f"{len(tails)} in the outer {2 * PPC_TAIL:.0%} of their predictive distribution.",
+        f"{len(tails)} surprising (mid-p-value or LOO-PIT outside {PPC_TAIL:g}–{1 - PPC_TAIL:g}).",
     }
 
 

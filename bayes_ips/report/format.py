@@ -36,8 +36,35 @@ def pp(x: float | None) -> str:
 
 
 def ratio(x: float | None) -> str:
-    """A risk or odds ratio."""
-    return "–" if x is None else f"{x:.2f}"
+    """A risk or odds ratio: two decimals, three significant digits beyond 1000 or below 0.01
+    (never a long run of digits)."""
+    if x is None:
+        return "–"
+    if x != 0 and not 0.01 <= abs(x) < 1000:
+        return f"{x:.3g}"
+    return f"{x:.2f}"
+
+
+def ratio_interval(d: dict) -> str:
+    """A ratio summary: ``median (lo to hi)``, "unbounded" for an infinite end, or "not
+    estimable (reason)" when the interval is undefined or spans many orders of magnitude."""
+    if d.get("estimable") is False:
+        return f"not estimable ({d.get('not_estimable_reason') or 'undefined'})"
+    reasons = d.get("null_reasons") or {}
+
+    def end(k: str) -> str:
+        if d.get(k) is None and k in reasons:
+            return "unbounded" if reasons[k].startswith("unbounded") else "–"
+        return ratio(d.get(k))
+
+    return f"{end('median')} ({end('lo')} to {end('hi')})"
+
+
+def nnt_value(x: float | None) -> str:
+    """One NNT: one decimal up to 10,000, three significant digits beyond."""
+    if x is None:
+        return "∞"
+    return f"{x:.1f}" if x < 1e4 else f"{x:.3g}"
 
 
 def num(x: float | None, digits: int = 0) -> str:
@@ -51,12 +78,31 @@ def interval(d: dict, fmt=pp) -> str:
 
 
 def nnt(d: dict) -> str:
-    """The number needed to treat with its interval (∞ where the interval reaches no effect)."""
-    if d["median"] is None:
-        return "– (no benefit at the median)"
-    lo = "–" if d["lo"] is None else f"{d['lo']:.1f}"
-    hi = "∞" if d["hi"] is None else f"{d['hi']:.1f}"
-    return f"{d['median']:.1f} ({lo} to {hi})"
+    """The number needed to treat by Altman's convention (BMJ 1998): NNTB or NNTH by the sign of
+    the RD point, "∞" when that point is only Monte Carlo noise around 0, and an interval that
+    passes through ∞ when the RD interval spans 0, e.g. "NNTB 22.1 (NNTH 6.6 to ∞ to NNTB 4.0)"."""
+    direction = d.get("direction")
+    if direction is None:  # a summary.json from before Altman's convention
+        if d["median"] is None:
+            return "– (no benefit at the median)"
+        lo = "–" if d["lo"] is None else nnt_value(d["lo"])
+        return f"{nnt_value(d['median'])} ({lo} to {nnt_value(d['hi'])})"
+    point = {
+        "benefit": f"NNTB {nnt_value(d['point'])}",
+        "harm": f"NNTH {nnt_value(d['point'])}",
+        "none": "∞",
+    }[direction]
+    b, h = d.get("nntb_bound"), d.get("nnth_bound")
+    if d.get("through_infinity"):
+        left = "∞" if h is None else f"NNTH {nnt_value(h)}"
+        right = "∞" if b is None else f"NNTB {nnt_value(b)}"
+        if h is None or b is None:  # an RD interval end exactly at 0
+            return f"{point} ({left} to {right})"
+        return f"{point} ({left} to ∞ to {right})"
+    if b is not None:  # benefit throughout: NNTB from 1/RD hi to 1/RD lo
+        return f"{point} (NNTB {nnt_value(b)} to {nnt_value(d['hi'])})"
+    # harm throughout: NNTH from 1/|RD lo| to 1/|RD hi|
+    return f"{point} (NNTH {nnt_value(h)} to {nnt_value(d.get('nnth_far'))})"
 
 
 def model_title(name: str) -> str:
@@ -67,3 +113,29 @@ def model_title(name: str) -> str:
 def level(run: dict) -> int:
     """The run's credible-interval level in percent (summary.json ``run.interval``)."""
     return round(100 * run.get("interval", 0.95))
+
+
+def elpd(r: dict) -> str:
+    """``ELPD ± SE`` of a summary.json LOO row ("not compared" when no observation was left)."""
+    if r.get("elpd_loo") is None:
+        return "not compared"
+    return f"{r['elpd_loo']:.1f} ± {r['se']:.1f}"
+
+
+def loo_notes(r: dict) -> str:
+    """How a LOO row scored its observations beyond PSIS: "4 exact, 1 excluded" (or "")."""
+    notes = []
+    if r.get("n_exact"):
+        notes.append(f"{r['n_exact']} exact")
+    if r.get("n_constant"):
+        notes.append(f"{r['n_constant']} constant (exact)")
+    if r.get("n_excluded"):
+        notes.append(f"{r['n_excluded']} excluded (Pareto k > 0.7, no exact value)")
+    return ", ".join(notes)
+
+
+def loo_k(r: dict) -> str:
+    """A LOO row's Pareto k and how each observation was scored: "0.98 (4 of 4 > 0.7); 4 exact"."""
+    k = "–" if r.get("pareto_k_max") is None else f"{r['pareto_k_max']:.2f}"
+    notes = loo_notes(r)
+    return f"{k} ({r['n_high_k']} of {r['n_obs']} > 0.7)" + (f"; {notes}" if notes else "")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayes_ips import models
-from bayes_ips.report.checklist import PPC_TAIL, checked_counts, wambs
+from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
     UNVERIFIED,
@@ -30,7 +30,7 @@ from bayes_ips.report.format import (
     num,
     pct,
     pp,
-    ratio,
+    ratio_interval,
 )
 from bayes_ips.report.methods import model_method
 from bayes_ips.report.style import Figure
@@ -217,12 +217,13 @@ def trust(summary: dict) -> dict:
         )
     cells = checked_counts(summary)
     if cells:
-        tails = [c for c in cells if not PPC_TAIL <= c["ppp"] <= 1 - PPC_TAIL]
+        tails = [c for c in cells if surprising(c)]
+        band = f"{PPC_TAIL:g}–{1 - PPC_TAIL:g}"
         text += (
-            " Posterior-predictive checks: no observed count is surprising under its fit."
+            f" Posterior-predictive checks: every mid-p-value and LOO-PIT value lies within {band}."
             if not tails
             else f" Posterior-predictive checks: {len(tails)} of {len(cells)} observed counts "
-            f"lie in the outer {2 * PPC_TAIL:.0%} of their fit's predictive distribution."
+            f"are surprising under their fit (mid-p-value or LOO-PIT outside {band})."
         )
     return {"text": text, "failed": bool(failed), "mcmc": bool(rows)}
 
@@ -357,8 +358,8 @@ def result_row(r: dict) -> dict:
         if r["p_benefit_mcse"] == 0
         else f"±{100 * r['p_benefit_mcse']:.1f}",
         "rd": interval(r["rd"]),
-        "rr": interval(r["rr"], ratio),
-        "or": interval(r["or"], ratio),
+        "rr": ratio_interval(r["rr"]),
+        "or": ratio_interval(r["or"]),
         "nnt": nnt(r["nnt"]),
         "p_rd_gt": [(f"{100 * float(k):g}", pct(v, 0)) for k, v in r["p_rd_gt"].items()],
         "p_rr_gt": [(f"{float(k):g}", pct(v, 0)) for k, v in r["p_rr_gt"].items()],

@@ -152,6 +152,32 @@ def ppc_summary(ctx: RunContext, fitted: Fitted) -> dict:
     }
 
 
+def loo_note(rows: list[dict]) -> str:
+    """What the LOO rows rest on: exact values, constant terms, excluded observations."""
+    n_exact = max(r.get("n_exact", 0) for r in rows)
+    n_excluded = max(r.get("n_excluded", 0) for r in rows)
+    high = max(r["n_high_k"] for r in rows)
+    parts = []
+    if high:
+        parts.append(
+            "Each observation is a whole arm x horizon count, so leaving one out removes a large "
+            "share of the data and PSIS-LOO is unreliable where Pareto k exceeds 0.7."
+        )
+    if n_exact:
+        parts.append(
+            "Exact models are scored by their exact leave-one-out predictive (the beta-binomial "
+            "closed form; the exact logistic model's ratio of marginal likelihoods), not PSIS."
+        )
+    if n_excluded:
+        parts.append(
+            f"{n_excluded} observation(s) with Pareto k above 0.7 and no exact value are left "
+            "out of every compared fit's score, so all fits are scored on the same observations."
+        )
+    if any(r.get("not_compared") for r in rows):
+        parts.append("No observation is left to compare on: the fits are not compared.")
+    return " ".join(parts) or "All Pareto k values are below 0.7: PSIS-LOO estimates are reliable."
+
+
 def comparison_summary(ctx: RunContext, fitted: Fitted) -> dict | None:
     """summary.json ``comparison``: PSIS-LOO of every fit and ArviZ ``compare`` across them.
 
@@ -167,14 +193,7 @@ def comparison_summary(ctx: RunContext, fitted: Fitted) -> dict | None:
     for row in rows:
         fit = by_label[row.pop("fit")]
         row.update(model=fit.model, prior=fit.prior.name)
-    worst = max(r["n_high_k"] for r in rows)
-    note = (
-        "Each observation is a whole arm x horizon count, so leaving one out removes a large "
-        "share of the data: Pareto k above 0.7 means PSIS-LOO is unreliable for that fit, and "
-        "the comparison should be read as rough."
-        if worst
-        else "All Pareto k values are below 0.7: PSIS-LOO estimates are reliable."
-    )
+    note = loo_note(rows)
     if excluded:
         note += (
             f" Not in this table: {', '.join(excluded)}, whose likelihood is written on other "
@@ -182,7 +201,8 @@ def comparison_summary(ctx: RunContext, fitted: Fitted) -> dict | None:
             "comparable with these; see the section across horizons."
         )
     return {
-        "method": "PSIS-LOO (ArviZ loo and compare, stacking weights)",
+        "method": "leave-one-out ELPD (PSIS-LOO by ArviZ, exact where a closed form exists; "
+        "ArviZ compare, stacking weights)",
         "rows": rows,
         "note": note,
         "excluded": excluded,

@@ -10,14 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bayes_ips.diagnostics import on_cumulative_counts
-from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells
+from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells, surprising
 from bayes_ips.report.figures import first_per_model
-from bayes_ips.report.format import level
+from bayes_ips.report.format import elpd, level, loo_notes
 from bayes_ips.report.style import STYLE, WARN, Figure, render, unverified_horizons
-
-
-def _ppc_flag(ppp: float) -> bool:
-    return not PPC_TAIL <= ppp <= 1 - PPC_TAIL
 
 
 def _cell_rows(cells: list[dict]) -> list[dict]:
@@ -29,7 +25,7 @@ def _cell_rows(cells: list[dict]) -> list[dict]:
         {
             "fit": fit,
             "cells": len(cs),
-            "flagged": sum(_ppc_flag(c["ppp"]) for c in cs),
+            "flagged": sum(surprising(c) for c in cs),
             "ppp_range": f"{min(c['ppp'] for c in cs):.2f}–{max(c['ppp'] for c in cs):.2f}",
             "pit_range": (
                 f"{min(c['loo_pit'] for c in cs):.2f}–{max(c['loo_pit'] for c in cs):.2f}"
@@ -52,7 +48,7 @@ def _detail(cells: list[dict], unverified: set) -> list[dict]:
             "replicated": f"{c['rep_mean']:.1f} ({c['rep_lo']:g} to {c['rep_hi']:g})",
             "ppp": f"{c['ppp']:.2f}",
             "loo_pit": "–" if c.get("loo_pit") is None else f"{c['loo_pit']:.2f}",
-            "flagged": _ppc_flag(c["ppp"]),
+            "flagged": surprising(c),
         }
         for c in cells
     ]
@@ -87,16 +83,21 @@ def comparison_section(summary: dict) -> dict | None:
         return None
     rows = [
         {
-            "rank": r["rank"],
+            "rank": "–" if r["rank"] is None else r["rank"],
             "fit": f"{r['model']} / {r['prior']}",
-            "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
-            "diff": "best" if r["rank"] == 0 else f"{-r['elpd_diff']:.1f} ± {r['dse']:.1f}",
-            "distinct": r["rank"] != 0 and r["elpd_diff"] > 2 * r["dse"],
-            "p_loo": f"{r['p_loo']:.1f}",
-            "weight": f"{r['weight']:.2f}",
-            "k_max": f"{r['pareto_k_max']:.2f}",
+            "elpd": elpd(r),
+            "diff": "–"
+            if r["rank"] is None
+            else "best"
+            if r["rank"] == 0
+            else f"{-r['elpd_diff']:.1f} ± {r['dse']:.1f}",
+            "distinct": r["rank"] not in (None, 0) and r["elpd_diff"] > 2 * r["dse"],
+            "p_loo": "–" if r["p_loo"] is None else f"{r['p_loo']:.1f}",
+            "weight": "–" if r["weight"] is None else f"{r['weight']:.2f}",
+            "k_max": "–" if r["pareto_k_max"] is None else f"{r['pareto_k_max']:.2f}",
             "n_high_k": r["n_high_k"],
             "n_obs": r["n_obs"],
+            "handling": loo_notes(r),
         }
         for r in comp["rows"]
     ]

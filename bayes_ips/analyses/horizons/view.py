@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct, pp
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, elpd, loo_k, pct, pp
 from bayes_ips.report.style import STYLE, Figure, render
 
 HEADLINE_MODEL = "discrete_time_hazard"
@@ -178,10 +178,12 @@ def horizons_section(summary: dict) -> dict | None:
                 {
                     "model": r["model"],
                     "prior": r["prior"],
-                    "elpd": f"{r['elpd_loo']:.1f} ± {r['se']:.1f}",
-                    "p_loo": f"{r['p_loo']:.1f}",
-                    "diff": f"{r['elpd_diff']:.1f} ± {r['dse']:.1f}" if "elpd_diff" in r else "–",
-                    "k": f"{r['pareto_k_max']:.2f} ({r['n_high_k']} of {r['n_obs']} > 0.7)",
+                    "elpd": elpd(r),
+                    "p_loo": "–" if r["p_loo"] is None else f"{r['p_loo']:.1f}",
+                    "diff": f"{r['elpd_diff']:.1f} ± {r['dse']:.1f}"
+                    if r.get("elpd_diff") is not None
+                    else "–",
+                    "k": loo_k(r),
                 }
                 for r in g["rows"]
             ],

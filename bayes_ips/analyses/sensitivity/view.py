@@ -338,11 +338,12 @@ def conclusions(summary: dict) -> dict:
 
 
 def _ess_text(ess: dict) -> tuple[str, str]:
-    effect = (
-        "–"
-        if ess["effect_elir"] is None
-        else f"{ess['effect_elir']:.1f} (local {ess['effect_local']:.1f})"
-    )
+    if ess.get("effect_elir_reason"):  # ELIR beyond the float range: null in summary.json
+        effect = f"ELIR ∞ (local {ess['effect_local']:.3g})"
+    elif ess["effect_elir"] is None:
+        effect = "–"
+    else:
+        effect = f"{ess['effect_elir']:.1f} (local {ess['effect_local']:.1f})"
     rate = (
         "–"
         if ess["rate_control"] is None
