@@ -334,7 +334,8 @@ def conclusions(summary: dict) -> dict:
                 rows.append(
                     {"horizon": f"{h:g}", "verified": verified[h], "label": label, "cells": cells}
                 )
-    return {"models": list(by_model), "rows": rows}
+    exact = next((m for m in (EXACT_FIT, EXACT_MODEL) if m in by_model), None)
+    return {"models": list(by_model), "rows": rows, "exact": exact}
 
 
 def _ess_text(ess: dict) -> tuple[str, str]:
