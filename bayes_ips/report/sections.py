@@ -124,7 +124,7 @@ def prior_dependence(summary: dict) -> str:
     parts = []
     for component, what in (
         ("effect", "effect priors (on the log OR of cumulative employment)"),
-        ("rate", "rate priors (on each arm's rate)"),
+        ("rate", "rate priors (Beta priors of the beta-binomial models)"),
         ("reference", "the hazard model's own prior"),
     ):
         group = [r for r in rs if models.CARRIES.get(r["model"]) == component]
