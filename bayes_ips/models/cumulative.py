@@ -62,7 +62,7 @@ with no new employment pins its rise at zero) made NUTS diverge; the smooth form
 log-odds per horizon step (about half a percentage point at a 40% rate)."""
 MIXTURE_COMPONENTS = 5
 ARM_SIGN = np.array([0.5, -0.5])
-"""Arm 0 is the treatment: eta = alpha ± theta / 2."""
+"""Arm 0 is the treatment: logit p = alpha ± theta / 2."""
 
 
 def structure(prior: Prior, model: str) -> str:
