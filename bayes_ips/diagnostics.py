@@ -227,6 +227,19 @@ def count_check(replicated: np.ndarray, observed: int, interval: float) -> dict:
     }
 
 
+def loo_counts(res) -> dict:
+    """How a :func:`loo` result was obtained: observations in all and by method, and the worst
+    Pareto k (summary.json's LOO rows)."""
+    return {
+        "n_constant": res.n_constant,
+        "n_exact": res.n_exact,
+        "n_excluded": res.n_excluded,
+        "n_obs": len(res.methods),
+        "pareto_k_max": _nanmax(res.pareto_k_all),
+        "n_high_k": int((res.pareto_k_all > PARETO_K_OK).sum()),
+    }
+
+
 def compare(trees: dict[str, xr.DataTree]) -> list[dict]:
     """LOO comparison (ArviZ ``compare``), one row per fit, best first, with Pareto-k counts.
 
@@ -240,17 +253,7 @@ def compare(trees: dict[str, xr.DataTree]) -> list[dict]:
     for res in first.values():
         union |= np.array(res.methods) == "excluded"
     loos = {label: loo(tree, union) for label, tree in trees.items()} if union.any() else first
-    base = {
-        label: {
-            "n_constant": res.n_constant,
-            "n_exact": res.n_exact,
-            "n_excluded": res.n_excluded,
-            "n_obs": len(res.methods),
-            "pareto_k_max": _nanmax(res.pareto_k_all),
-            "n_high_k": int((res.pareto_k_all > PARETO_K_OK).sum()),
-        }
-        for label, res in loos.items()
-    }
+    base = {label: loo_counts(res) for label, res in loos.items()}
     if union.all():
         reason = (
             "every observation has Pareto k above 0.7 in some fit and no exact leave-one-out "

@@ -216,7 +216,6 @@ def loo_groups(fits) -> list[dict]:
         else:
             fit = members[0]
             res = diagnostics.loo(fit.tree)
-            k = res.pareto_k_all
             rows = [
                 {
                     "model": fit.model,
@@ -224,12 +223,7 @@ def loo_groups(fits) -> list[dict]:
                     "elpd_loo": float(res.elpd) if res.n_data_points else None,
                     "se": float(res.se) if res.n_data_points else None,
                     "p_loo": float(res.p) if res.n_data_points else None,
-                    "pareto_k_max": float(np.nanmax(k)) if np.isfinite(k).any() else None,
-                    "n_high_k": int((k > diagnostics.PARETO_K_OK).sum()),
-                    "n_obs": int(k.size),
-                    "n_constant": res.n_constant,
-                    "n_exact": res.n_exact,
-                    "n_excluded": res.n_excluded,
+                    **diagnostics.loo_counts(res),
                 }
             ]
         out.append(
