@@ -230,8 +230,7 @@ def log_evidence(counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD) -> 
         return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd)
 
     grid, lp = logodds.adaptive_grid(log_post, [(centre, se), *zip(means, sds, strict=True)])
-    top = float(lp.max())
-    return top + math.log(float(np.exp(lp - top) @ logodds.simpson_weights(grid)))
+    return logodds.log_integral(lp, grid)
 
 
 def exact_loo(

@@ -245,6 +245,7 @@ def adaptive_grid(
     log_density: LogDensity,
     components: Iterable[tuple[float, float]],
     nodes: Iterable[float] = (0.0,),
+    quantity: str = "log OR",
 ) -> tuple[np.ndarray, np.ndarray]:
     """A grid on which ``exp(log_density)`` integrates exactly (the module's grid rule).
 
@@ -256,6 +257,8 @@ def adaptive_grid(
         Where the posterior's parts may lie: the likelihood's and each prior component's.
     nodes : iterable of float
         Values that must be panel ends (0, thresholds).
+    quantity : str
+        What ``theta`` is (``"log OR"`` or ``"log RR"``), for the error messages.
 
     Returns
     -------
@@ -273,7 +276,7 @@ def adaptive_grid(
     def f(theta: np.ndarray) -> np.ndarray:
         values = log_density(theta)
         if np.any(np.isnan(values) | (values == np.inf)):
-            raise InputError("quadrature", "the log posterior of the log OR is not finite")
+            raise InputError("quadrature", f"the log posterior of the {quantity} is not finite")
         return values
 
     x = coarse_grid(components, nodes)
@@ -292,9 +295,9 @@ def adaptive_grid(
             return with_midpoints(x), values
     raise InputError(
         "quadrature",
-        "the posterior of the log OR cannot be bounded on a finite grid (it does not fall away "
-        "in at least one direction, e.g. a flat or very wide prior with complete separation); "
-        "use a proper, narrower prior on the log OR",
+        f"the posterior of the {quantity} cannot be bounded on a finite grid (it does not fall "
+        "away in at least one direction, e.g. a flat or very wide prior with complete "
+        f"separation); use a proper, narrower prior on the {quantity}",
     )
 
 
@@ -314,6 +317,12 @@ def simpson_weights(grid: np.ndarray) -> np.ndarray:
     w[1::2] += 4 * h / 6
     w[2::2] += h / 6
     return w
+
+
+def log_integral(log_values: np.ndarray, grid: np.ndarray) -> float:
+    """``log ∫ exp(log_values)`` over a grid of Simpson panels, without overflow."""
+    top = float(log_values.max())
+    return top + float(np.log(np.exp(log_values - top) @ simpson_weights(grid)))
 
 
 def normalised(log_values: np.ndarray, grid: np.ndarray) -> np.ndarray:

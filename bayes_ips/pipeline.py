@@ -15,7 +15,14 @@ from pathlib import Path
 
 import xarray as xr
 
-from bayes_ips import conjugate, diagnostics, exact_logistic, inference, models
+from bayes_ips import (
+    conjugate,
+    diagnostics,
+    exact_log_binomial,
+    exact_logistic,
+    inference,
+    models,
+)
 from bayes_ips import spec as spec_module
 from bayes_ips.analyses import registry
 from bayes_ips.context import Fitted, RunContext, prepare, results_table
@@ -64,6 +71,21 @@ def _exact_fit(name: str, counts: xr.Dataset, prior: Prior, spec: Spec, seed: in
         p = exact_logistic.draw_rates(posts, counts, spec.comparison, spec.exact_draws, seed)
         before = exact_logistic.prior_rates(effect, counts, spec.comparison, spec.exact_draws, seed)
         loo_y = exact_logistic.exact_loo(counts, effect, spec.comparison)
+        tree = exact_tree(
+            p, counts, seed, prior=xr.Dataset({"p": before}), exact_loo=xr.Dataset({"y": loo_y})
+        )
+        return Fit(name, prior, seed, tree, exact_logistic.prob_benefit(posts))
+    if name == exact_log_binomial.MODEL:
+        effect = models.effect_for(name, prior)
+        assert isinstance(effect, NormalEffect)
+        control, draws = prior.control_risk, spec.exact_draws
+        posts = exact_log_binomial.posteriors(counts, effect, control, spec.comparison)
+        args = (counts, effect, control, spec.comparison)
+        p = exact_log_binomial.draw_rates(posts, *args, draws, seed)
+        before = exact_log_binomial.prior_rates(
+            effect, control, counts, spec.comparison, draws, seed
+        )
+        loo_y = exact_log_binomial.exact_loo(*args)
         tree = exact_tree(
             p, counts, seed, prior=xr.Dataset({"p": before}), exact_loo=xr.Dataset({"y": loo_y})
         )

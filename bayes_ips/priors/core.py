@@ -4,9 +4,11 @@ A :class:`Prior` may carry two components:
 
 - ``rate``: Beta priors on the employment rates, carried by the beta-binomial models. The
   control arm's and the treatment arm's Beta may differ;
-- ``effect``: a prior on the log odds ratio of cumulative employment, at every horizon, carried
-  by the logistic models: a :class:`NormalEffect` or a :class:`MixtureEffect` (a finite mixture
-  of normals, e.g. a robust meta-analytic-predictive prior).
+- ``effect``: a prior on the effect at every horizon, carried by the models whose link matches
+  its **scale** (:data:`SCALES`): on the log odds ratio (the logistic models) a
+  :class:`NormalEffect` or a :class:`MixtureEffect` (a finite mixture of normals, e.g. a robust
+  meta-analytic-predictive prior); on the log risk ratio (the log-binomial models) a
+  :class:`NormalEffect` with ``scale="log_rr"``.
 
 Which model carries which component is :data:`bayes_ips.models.CARRIES`; a model given a prior
 without its component is an :class:`~bayes_ips.errors.InputError` naming both.
@@ -18,9 +20,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from bayes_ips.errors import InputError
+from bayes_ips.logodds import CONTROL_LOGIT_SD
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,25 @@ class BetaRate:
         return cls(d["a"], d["b"], d.get("treatment_a"), d.get("treatment_b"))
 
 
+SCALES = {"log_or": ("log OR", "OR"), "log_rr": ("log RR", "RR")}
+"""The scales an effect prior may be stated on: key → (the log scale's name, the ratio's name)."""
+
+
 class _Effect:
-    """Shared behaviour of effect priors, written for a mixture of normals on the log OR."""
+    """Shared behaviour of effect priors, written for a mixture of normals on the log ratio of
+    :attr:`scale`."""
+
+    scale: str = "log_or"
+
+    @property
+    def scale_name(self) -> str:
+        """``"log OR"`` or ``"log RR"``."""
+        return SCALES[self.scale][0]
+
+    @property
+    def ratio_name(self) -> str:
+        """``"OR"`` or ``"RR"``."""
+        return SCALES[self.scale][1]
 
     def components(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weights, means and SDs of the normal components."""
@@ -106,11 +126,11 @@ class _Effect:
         return float(optimize.brentq(lambda x: float(self.cdf(x)) - q, lo, hi, xtol=1e-12))
 
     def prob_benefit(self) -> float:
-        """Prior probability that the OR exceeds 1."""
+        """Prior probability that the ratio (OR or RR) exceeds 1."""
         return float(1.0 - self.cdf(0.0))
 
     def or_interval(self, mass: float = 0.95) -> tuple[float, float]:
-        """Equal-tailed prior interval of the OR."""
+        """Equal-tailed prior interval of the ratio (OR or RR, by :attr:`scale`)."""
         return _exp(self.ppf((1 - mass) / 2)), _exp(self.ppf((1 + mass) / 2))
 
 
@@ -131,10 +151,16 @@ def or_text(x: float) -> str:
 
 @dataclass(frozen=True)
 class NormalEffect(_Effect):
-    """Normal(mean, sd) prior on the log odds ratio (treatment vs control)."""
+    """Normal(mean, sd) prior on the log odds ratio (treatment vs control), or on the log risk
+    ratio with ``scale="log_rr"``."""
 
     mean: float
     sd: float
+    scale: str = "log_or"
+
+    def __post_init__(self):
+        if self.scale not in SCALES:
+            raise ValueError(f"unknown effect scale {self.scale!r}; known: {', '.join(SCALES)}")
 
     def components(self):
         return np.ones(1), np.array([self.mean]), np.array([self.sd])
@@ -142,12 +168,12 @@ class NormalEffect(_Effect):
     def describe(self) -> str:
         lo, hi = self.or_interval()
         return (
-            f"Normal({self.mean:.3f}, {self.sd:.3f}²) on the log OR "
-            f"(95% prior interval for the OR {or_text(lo)} to {or_text(hi)})"
+            f"Normal({self.mean:.3f}, {self.sd:.3f}²) on the {self.scale_name} "
+            f"(95% prior interval for the {self.ratio_name} {or_text(lo)} to {or_text(hi)})"
         )
 
     def as_dict(self) -> dict:
-        return {"family": "normal", "scale": "log_or", "mean": self.mean, "sd": self.sd}
+        return {"family": "normal", "scale": self.scale, "mean": self.mean, "sd": self.sd}
 
 
 @dataclass(frozen=True)
@@ -193,11 +219,74 @@ class MixtureEffect(_Effect):
 Effect = NormalEffect | MixtureEffect
 
 
+@dataclass(frozen=True)
+class ControlPrior:
+    """The prior of the control arm's risk (at the first horizon) in the log-binomial models:
+    Normal(``a``, ``b``²) on its logit (``family="logit_normal"``) or Beta(``a``, ``b``) on the
+    rate itself (``family="beta"``). :data:`DEFAULT_CONTROL` is Normal(0, 1.5²) on the logit,
+    the logistic models' prior of their baseline log-odds."""
+
+    family: str
+    a: float
+    b: float
+
+    def __post_init__(self):
+        if self.family not in ("logit_normal", "beta"):
+            raise ValueError(f"unknown control-risk prior family {self.family!r}")
+
+    def logpdf_logit(self, x) -> np.ndarray:
+        """The log density of the control risk's logit ``x``."""
+        x = np.asarray(x, dtype=float)
+        if self.family == "logit_normal":
+            return stats.norm.logpdf(x, self.a, self.b)
+        # Beta(a, b) on p = invlogit(x), times the Jacobian p (1 − p)
+        return (
+            -self.a * np.logaddexp(0, -x)
+            - self.b * np.logaddexp(0, x)
+            - special.betaln(self.a, self.b)
+        )
+
+    def logit_location(self) -> tuple[float, float]:
+        """The mean and SD of the logit of the control risk (for placing quadrature grids)."""
+        if self.family == "logit_normal":
+            return self.a, self.b
+        mean = special.digamma(self.a) - special.digamma(self.b)
+        var = special.polygamma(1, self.a) + special.polygamma(1, self.b)
+        return float(mean), float(math.sqrt(var))
+
+    def sample_rate(self, rng: np.random.Generator, size) -> np.ndarray:
+        """Draws of the control risk."""
+        if self.family == "logit_normal":
+            return special.expit(rng.normal(self.a, self.b, size=size))
+        return rng.beta(self.a, self.b, size=size)
+
+    def describe(self) -> str:
+        if self.family == "logit_normal":
+            lo, hi = special.expit(stats.norm.ppf([0.025, 0.975], self.a, self.b))
+            return (
+                f"Normal({self.a:g}, {self.b:g}²) on the logit of the control risk (95% prior "
+                f"interval {100 * lo:.1f}% to {100 * hi:.1f}%)"
+            )
+        lo, hi = stats.beta.ppf([0.025, 0.975], self.a, self.b)
+        return (
+            f"Beta({self.a:g}, {self.b:g}) on the control risk (95% prior interval "
+            f"{100 * lo:.1f}% to {100 * hi:.1f}%)"
+        )
+
+    def as_dict(self) -> dict:
+        return {"family": self.family, "a": self.a, "b": self.b}
+
+
+DEFAULT_CONTROL = ControlPrior("logit_normal", 0.0, CONTROL_LOGIT_SD)
+"""The documented default control-risk prior: Normal(0, 1.5²) on the control log-odds (95% of
+the mass on risks between 5% and 95%)."""
+
+
 def effect_from_dict(d: dict) -> Effect:
     """Inverse of ``as_dict`` for either effect family."""
     if d.get("family") == "normal_mixture":
         return MixtureEffect(tuple(d["weights"]), tuple(d["means"]), tuple(d["sds"]))
-    return NormalEffect(d["mean"], d["sd"])
+    return NormalEffect(d["mean"], d["sd"], d.get("scale", "log_or"))
 
 
 @dataclass(frozen=True)
@@ -214,6 +303,9 @@ class Prior:
     group : str
         The family of recipes it belongs to (``reference``, ``community``, ``clinical``,
         ``evidence``, ``meta-analytic``, ``user``), for grouping in tables and figures.
+    control : ControlPrior or None
+        The control-risk prior stated in the spec (``[priors] control_*``), set by the library
+        on every effect prior; None for the default :data:`DEFAULT_CONTROL`.
     """
 
     name: str
@@ -221,9 +313,15 @@ class Prior:
     rate: BetaRate | None = None
     effect: Effect | None = None
     group: str = "reference"
+    control: ControlPrior | None = None
+
+    @property
+    def control_risk(self) -> ControlPrior:
+        """The control-risk prior: the stated one or :data:`DEFAULT_CONTROL`."""
+        return DEFAULT_CONTROL if self.control is None else self.control
 
     def describe(self) -> str:
-        parts = [c.describe() for c in (self.effect, self.rate) if c is not None]
+        parts = [c.describe() for c in (self.effect, self.rate, self.control) if c is not None]
         return "; ".join(parts)
 
     def as_dict(self) -> dict:
@@ -232,6 +330,8 @@ class Prior:
             out["rate"] = self.rate.as_dict()
         if self.effect is not None:
             out["effect"] = self.effect.as_dict()
+        if self.control is not None:
+            out["control"] = self.control.as_dict()
         return out
 
     @classmethod
@@ -239,12 +339,14 @@ class Prior:
         """Inverse of :meth:`as_dict`."""
         rate = d.get("rate")
         effect = d.get("effect")
+        control = d.get("control")
         return cls(
             d["name"],
             d["recipe"],
             rate=None if rate is None else BetaRate.from_dict(rate),
             effect=None if effect is None else effect_from_dict(effect),
             group=d.get("group", "reference"),
+            control=None if control is None else ControlPrior(**control),
         )
 
     def require(self, component: str, model: str) -> BetaRate | Effect:

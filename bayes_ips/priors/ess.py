@@ -21,6 +21,14 @@ Two definitions are reported:
   the prior mean. For vague priors it is smaller than ELIR, because extreme rates (where vague
   priors put mass) carry little information about odds, which ELIR averages in.
 
+Effect priors on the log risk ratio ``phi`` (``scale = "log_rr"``) are measured the same way,
+with the efficient information of a pair about ``phi`` (the control log-risk a nuisance)::
+
+    i(phi) = 1 / ((1 − p_t) / p_t + (1 − p0) / p0),   p_t = p0 e^phi,
+
+so that a Normal(m, s²) prior has ELIR ``(e^(−m + s²/2) / p0 + 1 / p0 − 2) / s²`` (the prior
+expectation taken under the untruncated normal; in logs, so that any SD gives a number).
+
 Beta(a, b) rate priors are worth ``a + b`` patients in their arm (the conjugate count).
 """
 
@@ -38,7 +46,11 @@ GRID_SDS = 12.0
 GRID_POINTS = 20001
 
 
-def _inverse_information(theta, control_rate: float):
+def _inverse_information(theta, control_rate: float, scale: str = "log_or"):
+    if scale == "log_rr":
+        # (1 − p_t) / p_t + (1 − p0) / p0 with p_t = p0 e^phi
+        phi = np.asarray(theta, dtype=float)
+        return np.exp(-phi) / control_rate + 1.0 / control_rate - 2.0
     eta = special.logit(control_rate) + np.asarray(theta, dtype=float)
     # 1 / (p_t (1 − p_t)) = 2 + e^eta + e^−eta
     return 2.0 + np.exp(eta) + np.exp(-eta) + 1.0 / (control_rate * (1 - control_rate))
@@ -58,6 +70,15 @@ def _prior_information(effect: _Effect, theta: np.ndarray) -> np.ndarray:
 
 def elir(effect: _Effect, control_rate: float) -> float:
     """ELIR effective sample size of an effect prior (patients per arm)."""
+    if isinstance(effect, NormalEffect) and effect.scale == "log_rr":
+        m, s2 = effect.mean, effect.sd**2
+        log_value, sign = special.logsumexp(
+            [-m + s2 / 2, 0.0], b=[1.0, 1.0 - 2 * control_rate], return_sign=True
+        )
+        if sign <= 0:
+            return 0.0
+        log_elir = float(log_value) - math.log(control_rate) - math.log(s2)
+        return math.exp(log_elir) if log_elir < 709.0 else math.inf
     if isinstance(effect, NormalEffect):
         m, s2 = effect.mean, effect.sd**2
         eta0 = float(special.logit(control_rate))
@@ -74,7 +95,7 @@ def elir(effect: _Effect, control_rate: float) -> float:
     grid = np.linspace((m - GRID_SDS * s).min(), (m + GRID_SDS * s).max(), GRID_POINTS)
     with np.errstate(over="ignore", invalid="ignore"):
         integrand = effect.pdf(grid) * _prior_information(effect, grid)
-        integrand *= _inverse_information(grid, control_rate)
+        integrand *= _inverse_information(grid, control_rate, effect.scale)
         value = float(np.trapezoid(integrand, grid))
     return value if math.isfinite(value) else math.inf
 
@@ -83,7 +104,7 @@ def local(effect: _Effect, control_rate: float) -> float:
     """Local information ratio at the prior mean (Morita-style), in patients per arm."""
     at = np.array([effect.mixture_mean])
     info = _prior_information(effect, at)[0]
-    return float(info * _inverse_information(at, control_rate)[0])
+    return float(info * _inverse_information(at, control_rate, effect.scale)[0])
 
 
 def rate_ess(rate: BetaRate) -> dict[str, float]:

@@ -15,6 +15,10 @@ Recipe of an ``evidence_*`` prior:
 2. normal on the log OR with mean ``log(OR)`` and SD ``(log hi − log lo) / (2 × 1.96)``;
 3. down-weighted by inflating the variance to ``SD² / w`` (``w`` the evidence weight, 0.5 by
    default), i.e. the prior counts as ``w`` times the information of the published estimate.
+
+A row that reports a risk ratio also gives ``evidence_<study>_rr``: the same recipe on the log RR
+directly (steps 2 and 3 with ``log RR``, no conversion), for the log-binomial models. The
+converted ``evidence_<study>`` stays available for the logistic models.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ COLUMNS = (
 )
 COUNTS = ("ips_events", "ips_n", "control_events", "control_n")
 MEASURES = ("OR", "RR")
+RR_SUFFIX = "_rr"
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,14 @@ class Study:
         """``evidence_<study slug>``: the study label before any parenthesis, lower case."""
         label = self.study.split("(")[0]
         return "evidence_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+    @property
+    def prior_names(self) -> list[str]:
+        """The names of the priors the row gives: :attr:`prior_name` on the log OR and, for a
+        risk ratio, ``<prior_name>_rr`` on the log RR."""
+        if not self.measure:
+            return []
+        return [self.prior_name] + ([self.prior_name + RR_SUFFIX] if self.measure == "RR" else [])
 
 
 def _number(value: str, origin: str, line: int, column: str, *, whole: bool) -> float | None:
@@ -179,28 +192,28 @@ def load_evidence(path: str | Path = DEFAULT_EVIDENCE, base: Path | None = None)
             source_url=row["source_url"].strip(),
             line=line,
         )
-        if measure:
-            if study.prior_name in names:
+        for name in study.prior_names:
+            if name in names:
                 raise InputError(
                     origin,
-                    f"two studies give the prior name {study.prior_name!r} (lines "
-                    f"{names[study.prior_name]} and {line}); make the labels distinct",
+                    f"two studies give the prior name {name!r} (lines {names[name]} and {line}); "
+                    "make the labels distinct",
                     row=line,
                     field="study",
                     value=study.study,
                 )
-            names[study.prior_name] = line
+            names[name] = line
         studies.append(study)
     return studies
 
 
 def evidence_names(studies: list[Study]) -> list[str]:
     """Names of the ``evidence_*`` priors the table defines."""
-    return [s.prior_name for s in studies if s.measure]
+    return [name for s in studies for name in s.prior_names]
 
 
 def evidence_prior(study: Study, control_rate: float, weight: float) -> Prior:
-    """The ``evidence_*`` prior of one study (see the module docstring).
+    """The ``evidence_*`` prior of one study on the log OR (see the module docstring).
 
     Raises
     ------
@@ -218,17 +231,32 @@ def evidence_prior(study: Study, control_rate: float, weight: float) -> Prior:
     else:
         est, lo, hi = values
         conversion = ";"
+    return _weighted(study, study.prior_name, (est, lo, hi), "log_or", conversion, weight)
+
+
+def evidence_rr_prior(study: Study, weight: float) -> Prior:
+    """The ``evidence_*_rr`` prior of a study reporting a risk ratio: on the log RR directly."""
+    assert study.estimate is not None and study.ci_low is not None and study.ci_high is not None
+    values = (study.estimate, study.ci_low, study.ci_high)
+    return _weighted(study, study.prior_name + RR_SUFFIX, values, "log_rr", ";", weight)
+
+
+def _weighted(
+    study: Study, name: str, values: tuple, scale: str, conversion: str, weight: float
+) -> Prior:
+    """Normal on the log ratio from an estimate and its 95% CI, variance inflated by 1/w."""
+    est, lo, hi = values
     sd = (math.log(hi) - math.log(lo)) / (2 * Z95)
-    effect = NormalEffect(math.log(est), sd / math.sqrt(weight))
+    effect = NormalEffect(math.log(est), sd / math.sqrt(weight), scale)
     recipe = (
         f"{study.study}, {study.population}, {study.outcome}: {study.measure} "
         f"{study.estimate:.2f} ({study.ci_low:.2f}–{study.ci_high:.2f}) "
-        f"[{study.source_url or 'source not stated'}]{conversion} normal on the log OR with mean "
-        f"{math.log(est):.3f} and SD {sd:.3f} from the 95% CI, variance inflated by 1/w = "
-        f"{1 / weight:.3g} (evidence weight w = {weight:g}) to SD {effect.sd:.3f}, because "
-        "the evidence comes from another population."
+        f"[{study.source_url or 'source not stated'}]{conversion} normal on the "
+        f"{effect.scale_name} with mean {math.log(est):.3f} and SD {sd:.3f} from the 95% CI, "
+        f"variance inflated by 1/w = {1 / weight:.3g} (evidence weight w = {weight:g}) to SD "
+        f"{effect.sd:.3f}, because the evidence comes from another population."
     )
-    return effect_prior(study.prior_name, recipe, effect, "evidence")
+    return effect_prior(name, recipe, effect, "evidence")
 
 
 def evidence_priors(
@@ -243,4 +271,6 @@ def evidence_priors(
             priors.append(evidence_prior(study, control_rate, weight))
         except ValueError as exc:
             unavailable[study.prior_name] = str(exc)
+        if study.measure == "RR":
+            priors.append(evidence_rr_prior(study, weight))
     return priors, unavailable

@@ -11,7 +11,7 @@ data are read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import xarray as xr
@@ -94,6 +94,8 @@ def _build(context: PriorContext, *, with_map: bool) -> tuple[dict[str, Prior], 
         else:
             unavailable[MAP_NAME] = built
     priors += list(s.user)
+    if s.control is not None:
+        priors = [p if p.effect is None else replace(p, control=s.control) for p in priors]
     return {p.name: p for p in priors}, unavailable
 
 

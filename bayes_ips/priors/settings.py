@@ -16,6 +16,10 @@ Scalar keys (all optional)::
     map_robust_mean = 0.0     # MAP: mean of the vague component (log OR)
     map_robust_sd = 2.9       # MAP: SD of the vague component; default unit information
     map_components = 3        # MAP: most normal components of the approximation (1-4)
+    control_logit_mean = 0.0  # control-risk prior of the log-binomial models: Normal on the
+    control_logit_sd = 1.5    # control risk's logit (the default, Normal(0, 1.5²)) ...
+    control_beta_a = 2        # ... or Beta(a, b) on the control risk
+    control_beta_b = 8
 
 Each sub-table ``[priors.NAME]`` defines a prior ``NAME`` (lower-case letters, digits and ``_``)
 that ``models.X.priors`` lists may then use::
@@ -27,14 +31,25 @@ that ``models.X.priors`` lists may then use::
     or_median = 1.1                       # ... or by median and 95% interval of the OR
     or_lower = 0.6
     or_upper = 2.0
+    log_rr_mean = 0.0                     # ... or on the log RR, by parameters ...
+    log_rr_sd = 0.3
+    rr_median = 1.1                       # ... or by median and 95% interval of the RR
+    rr_lower = 0.6
+    rr_upper = 2.0
     rate_a = 2                            # rate: Beta(a, b) on each arm ...
     rate_b = 3
     rate_median = 0.4                     # ... or by median and 95% interval of the rate
     rate_lower = 0.2
     rate_upper = 0.6
 
-A prior needs an effect or a rate (or both); an effect without a rate gets the consistent rate
-prior of :mod:`bayes_ips.priors.rates`.
+A prior needs an effect or a rate (or both), and states its effect on one scale: the log OR
+(carried by the logistic models) or the log RR (carried by the log-binomial models).
+
+The control-risk prior (``control_logit_*`` or ``control_beta_*``) is that of the log-binomial
+models, whose baseline parameter is the control risk; when it is not set they use the documented
+default Normal(0, 1.5²) on the control log-odds. When it is set, every effect prior carries it
+(and names it in its description), and the logistic models, whose baseline is the arms' midpoint
+log-odds, refuse it.
 
 The section's schema is :class:`PriorsSection` (each default is that of its field); a spec reads
 it as :data:`Priors`, which turns it into the :class:`PriorSettings` the library uses.
@@ -66,7 +81,7 @@ from bayes_ips.priors.community import (
     REFERENCE_NAMES,
     effect_prior,
 )
-from bayes_ips.priors.core import BetaRate, NormalEffect, Prior
+from bayes_ips.priors.core import SCALES, BetaRate, ControlPrior, NormalEffect, Prior
 from bayes_ips.priors.evidence import (
     DEFAULT_EVIDENCE,
     Study,
@@ -112,6 +127,7 @@ class PriorSettings:
     evidence_weight: float
     map: MapSettings
     user: tuple[Prior, ...]
+    control: ControlPrior | None = None
 
 
 class UserPrior(Section):
@@ -128,6 +144,11 @@ class UserPrior(Section):
     rate_median: Finite | None = None
     rate_lower: Finite | None = None
     rate_upper: Finite | None = None
+    log_rr_mean: Finite | None = None
+    log_rr_sd: Finite | None = None
+    rr_median: Finite | None = None
+    rr_lower: Finite | None = None
+    rr_upper: Finite | None = None
     _effect: NormalEffect | None = PrivateAttr(None)
     _rate: BetaRate | None = PrivateAttr(None)
     _how: str = PrivateAttr("")
@@ -146,33 +167,21 @@ class UserPrior(Section):
     @model_validator(mode="after")
     def _build(self) -> UserPrior:
         """The effect and the rate the keys describe, with how they were derived."""
-        params = self._group(("log_or_mean", "log_or_sd"))
-        interval = self._group(("or_median", "or_lower", "or_upper"))
-        if params is not None and interval is not None:
+        given = []
+        for scale, ratio in (("log_or", "or"), ("log_rr", "rr")):
+            params = self._group((f"{scale}_mean", f"{scale}_sd"))
+            interval = self._group((f"{ratio}_median", f"{ratio}_lower", f"{ratio}_upper"))
+            if params is not None:
+                given.append(f"{scale}_mean")
+            if interval is not None:
+                given.append(f"{ratio}_median")
+            self._set_effect(scale, ratio.upper(), params, interval)
+        if len(given) > 1:
             raise rule_error(
-                "give the effect either by log_or_mean/log_or_sd or by or_median/or_lower/or_upper",
-                key="or_median",
-            )
-        if params is not None:
-            if params[1] <= 0:
-                raise rule_error("must be > 0", key="log_or_sd", value=params[1])
-            self._effect = NormalEffect(params[0], params[1])
-            self._how = f"Normal({params[0]:g}, {params[1]:g}²) on the log OR as given."
-        elif interval is not None:
-            med, lo, hi = interval
-            if min(interval) <= 0:
-                raise rule_error("odds ratios must be > 0", key="or_median", value=med)
-            try:
-                mean, sd = calibration.normal_from_median_interval(
-                    math.log(med), math.log(lo), math.log(hi)
-                )
-            except ValueError as exc:
-                raise rule_error(str(exc), key="or_median", value=med) from None
-            self._effect = NormalEffect(mean, sd)
-            self._how = (
-                f"Normal on the log OR with median OR {med:g} and 95% interval {lo:g}–{hi:g} as "
-                f"given: mean log {med:g} = {mean:.3f}, SD (log {hi:g} − log {lo:g}) / 3.92 = "
-                f"{sd:.3f}."
+                "give the effect once, on one scale: by log_or_mean/log_or_sd, "
+                "or_median/or_lower/or_upper, log_rr_mean/log_rr_sd or "
+                f"rr_median/rr_lower/rr_upper (given: {', '.join(given)})",
+                key=given[1],
             )
         beta = self._group(("rate_a", "rate_b"))
         beta_interval = self._group(("rate_median", "rate_lower", "rate_upper"))
@@ -197,10 +206,38 @@ class UserPrior(Section):
             )
         if self._effect is None and self._rate is None:
             raise rule_error(
-                "a prior needs an effect (log_or_mean/log_or_sd or or_median/or_lower/or_upper) "
-                "or a rate (rate_a/rate_b or rate_median/rate_lower/rate_upper)"
+                "a prior needs an effect (log_or_mean/log_or_sd, or_median/or_lower/or_upper, "
+                "log_rr_mean/log_rr_sd or rr_median/rr_lower/rr_upper) or a rate (rate_a/rate_b "
+                "or rate_median/rate_lower/rate_upper)"
             )
         return self
+
+    def _set_effect(self, scale: str, ratio: str, params, interval) -> None:
+        """The effect given on ``scale`` by parameters or by median and interval, if given."""
+        name = SCALES[scale][0]
+        if params is not None:
+            if params[1] <= 0:
+                raise rule_error("must be > 0", key=f"{scale}_sd", value=params[1])
+            self._effect = NormalEffect(params[0], params[1], scale)
+            self._how = f"Normal({params[0]:g}, {params[1]:g}²) on the {name} as given."
+        elif interval is not None:
+            med, lo, hi = interval
+            key = f"{ratio.lower()}_median"
+            if min(interval) <= 0:
+                words = {"OR": "odds ratios", "RR": "risk ratios"}[ratio]
+                raise rule_error(f"{words} must be > 0", key=key, value=med)
+            try:
+                mean, sd = calibration.normal_from_median_interval(
+                    math.log(med), math.log(lo), math.log(hi)
+                )
+            except ValueError as exc:
+                raise rule_error(str(exc), key=key, value=med) from None
+            self._effect = NormalEffect(mean, sd, scale)
+            self._how = (
+                f"Normal on the {name} with median {ratio} {med:g} and 95% interval {lo:g}–{hi:g} "
+                f"as given: mean log {med:g} = {mean:.3f}, SD (log {hi:g} − log {lo:g}) / 3.92 = "
+                f"{sd:.3f}."
+            )
 
     def prior(self, name: str) -> Prior:
         """The prior ``name`` these keys define."""
@@ -258,6 +295,36 @@ class PriorsSection(Section):
     map_components: Annotated[
         Int, rule(lambda v: 1 <= v <= MAX_MAP_COMPONENTS, f"must be 1 to {MAX_MAP_COMPONENTS}")
     ] = MapSettings.max_components
+    control_logit_mean: Finite | None = None
+    control_logit_sd: Positive | None = None
+    control_beta_a: Positive | None = None
+    control_beta_b: Positive | None = None
+
+    def control(self) -> ControlPrior | None:
+        """The stated control-risk prior, or None for the default."""
+        normal = (self.control_logit_mean, self.control_logit_sd)
+        beta = (self.control_beta_a, self.control_beta_b)
+        stated = [
+            (family, keys, values)
+            for family, keys, values in (
+                ("logit_normal", ("control_logit_mean", "control_logit_sd"), normal),
+                ("beta", ("control_beta_a", "control_beta_b"), beta),
+            )
+            if any(v is not None for v in values)
+        ]
+        if not stated:
+            return None
+        if len(stated) > 1:
+            raise rule_error(
+                "give the control-risk prior once: control_logit_mean/control_logit_sd "
+                "(normal on its logit) or control_beta_a/control_beta_b (Beta on the risk)",
+                key="control_beta_a",
+            )
+        family, keys, values = stated[0]
+        missing = [k for k, v in zip(keys, values, strict=True) if v is None]
+        if missing:
+            raise rule_error(f"also give {', '.join(missing)}", key=keys[0])
+        return ControlPrior(family, *values)
 
     def settings(self, base: Path | None) -> PriorSettings:
         """Read the evidence table (relative to the spec's folder ``base``) and build the
@@ -271,6 +338,7 @@ class PriorsSection(Section):
         ]
         if clashes:
             raise rule_errors(clashes)
+        control = self.control()
         return PriorSettings(
             mcid_rd=self.mcid_rd,
             mcid_or=self.mcid_or,
@@ -289,6 +357,7 @@ class PriorsSection(Section):
                 max_components=self.map_components,
             ),
             user=tuple(table.prior(name) for name, table in self.model_extra.items()),
+            control=control,
         )
 
 

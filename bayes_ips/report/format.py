@@ -22,6 +22,8 @@ MODEL_TITLES = {
     "hierarchical_logistic": "hierarchical logistic",
     "discrete_time_hazard": "discrete-time hazard",
     "adjusted_logistic": "covariate-adjusted logistic",
+    "exact_log_binomial": "exact single-horizon log-binomial",
+    "log_binomial": "log-binomial",
 }
 
 

@@ -44,7 +44,11 @@ GREEK = {
     "omega": "ω",
 }
 OPERATORS = {"~": "∼", "*": "·", "-": "−", "−": "−", "+": "+", "=": "=", "/": "/", "|": "|"}
-DOC_MODULES = {"beta_binomial": "bayes_ips.conjugate", "exact_logistic": "bayes_ips.exact_logistic"}
+DOC_MODULES = {
+    "beta_binomial": "bayes_ips.conjugate",
+    "exact_logistic": "bayes_ips.exact_logistic",
+    "exact_log_binomial": "bayes_ips.exact_log_binomial",
+}
 """Where a model's docstring lives when it is not ``bayes_ips.models.<name>``."""
 
 FALLBACK_NOTATION = {

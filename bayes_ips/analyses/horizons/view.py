@@ -23,6 +23,8 @@ TITLES = {
     "hierarchical_logistic": "hierarchical logistic model",
     "discrete_time_hazard": "discrete-time hazard model",
     "adjusted_logistic": "covariate-adjusted logistic model",
+    "exact_log_binomial": "exact single-horizon log-binomial model",
+    "log_binomial": "log-binomial model",
 }
 
 

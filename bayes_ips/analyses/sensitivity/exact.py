@@ -22,13 +22,14 @@ CURVE_POINTS = 601
 def effect_posteriors(
     counts: xr.Dataset, priors: list[Prior], comparison: Comparison, interval: float = 0.95
 ) -> list:
-    """One row per effect prior × horizon: exact P(benefit) and the OR's median and interval."""
+    """One row per effect prior on the log OR × horizon: exact P(benefit) and the OR's median and
+    interval (priors on the log RR are the exact log-binomial model's, a fit of its own)."""
     verified = counts["verified"].all("arm")
     rows = []
     for h in counts["horizon"].to_numpy().tolist():
         at = exact_logistic.horizon_counts(counts, comparison, h)
         for prior in priors:
-            if prior.effect is None:
+            if prior.effect is None or prior.effect.scale != "log_or":
                 continue
             post = exact_logistic.posterior(at, prior.effect)
             rows.append(

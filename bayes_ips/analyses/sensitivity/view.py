@@ -156,7 +156,9 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
 
 
 def _effect_priors(sens: dict) -> list[Prior]:
-    return [Prior.from_dict(p) for p in sens["priors"] if p.get("effect") is not None]
+    """The fitted priors with an effect on the log OR (the scale of these figures)."""
+    priors = [Prior.from_dict(p) for p in sens["priors"] if p.get("effect") is not None]
+    return [p for p in priors if p.effect is not None and p.effect.scale == "log_or"]
 
 
 def overlay_figure(fits, summary: dict) -> Figure | None:

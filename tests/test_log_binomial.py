@@ -1,0 +1,203 @@
+"""Effect priors on the log risk ratio: the exact log-binomial quadrature against an independent
+2-D quadrature, the log-binomial MCMC model against it, and how the priors are stated and paired."""
+
+from __future__ import annotations
+
+import math
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import integrate, special, stats
+
+from bayes_ips import exact_log_binomial as elb
+from bayes_ips import inference, models
+from bayes_ips.data import Comparison, load_trial
+from bayes_ips.errors import InputError
+from bayes_ips.estimands import summarise
+from bayes_ips.priors import NormalEffect, Prior, get_prior
+from bayes_ips.priors.core import DEFAULT_CONTROL, ControlPrior, MixtureEffect
+from bayes_ips.priors.ess import elir, local
+from bayes_ips.priors.evidence import evidence_priors, load_evidence
+from bayes_ips.priors.settings import parse
+from bayes_ips.spec import SamplerSettings
+
+BETA = ControlPrior("beta", 2.0, 8.0)
+CASES = [
+    ((19.0, 36.0, 7.0, 18.0), NormalEffect(0.0, 0.5, "log_rr"), DEFAULT_CONTROL),
+    ((30.0, 100.0, 20.0, 100.0), NormalEffect(0.2, 0.5, "log_rr"), BETA),
+    ((5.0, 10.0, 1.0, 10.0), NormalEffect(0.0, 2.0, "log_rr"), DEFAULT_CONTROL),
+    # a harmful treatment near the feasibility bound: 9 of 10 events, control 4 of 10
+    ((9.0, 10.0, 4.0, 10.0), NormalEffect(0.0, 1.0, "log_rr"), BETA),
+]
+
+
+def _brute_force(counts, effect, control, points=(4001, 3001)):
+    """P(phi > 0), the posterior CDF and log p(y) by brute force on a uniform (phi, x) grid,
+    ``x = logit p_c``, with the joint density written from the model's definition (not from the
+    module's code) and set to 0 outside the feasible region ``RR · p_c ≤ 1``."""
+    y_t, n_t, y_c, n_c = counts
+    m, s = effect.mean, effect.sd
+    phi = np.linspace(-8.0, 8.0, points[0])
+    x = np.linspace(-15.0, 15.0, points[1])
+    pc = special.expit(x)[None, :]
+    pt = np.exp(phi)[:, None] * pc
+    feasible = pt <= 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_f = (
+            control.logpdf_logit(x)[None, :]
+            + stats.norm.logpdf(phi, m, s)[:, None]
+            - stats.norm.logcdf((-np.log(pc) - m) / s)
+            + stats.binom.logpmf(y_t, n_t, np.minimum(pt, 1.0))
+            + stats.binom.logpmf(y_c, n_c, pc)
+        )
+    f = np.where(feasible, np.exp(log_f), 0.0)
+    marginal = integrate.trapezoid(f, x, axis=1)
+    total = integrate.trapezoid(marginal, phi)
+    cdf = integrate.cumulative_trapezoid(marginal, phi, initial=0.0) / total
+    return 1.0 - np.interp(0.0, phi, cdf), (phi, cdf), math.log(total)
+
+
+@pytest.mark.parametrize(("counts", "effect", "control"), CASES)
+def test_exact_log_rr_matches_an_independent_2d_quadrature(counts, effect, control):
+    post = elb.posterior(counts, effect, control)
+    p_benefit, (phi, cdf), log_total = _brute_force(counts, effect, control)
+    # the brute-force grid's own error (trapezoid, spacing 0.004 x 0.01) is below 1e-4
+    assert post.prob_benefit() == pytest.approx(p_benefit, abs=1e-4)
+    assert elb.log_evidence(counts, effect, control) == pytest.approx(log_total, abs=1e-4)
+    for q in (0.05, 0.5, 0.95):
+        assert np.interp(float(post.quantile(q)), phi, cdf) == pytest.approx(q, abs=1e-4)
+
+
+def test_draws_are_feasible_and_agree_with_the_exact_probability():
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison()).sel(horizon=[12])
+    effect, control = NormalEffect(0.3, 1.0, "log_rr"), BETA
+    posts = elb.posteriors(counts, effect, control, Comparison())
+    n = 20000
+    p = elb.draw_rates(posts, counts, effect, control, Comparison(), n, 5)
+    assert p.dims == ("chain", "draw", "arm", "horizon")
+    pt, pc = p.sel(arm="IPS").to_numpy().ravel(), p.sel(arm="TAU").to_numpy().ravel()
+    assert np.all((pt <= 1) & (pc > 0))
+    exact = posts[12].prob_benefit()
+    # independent draws: a proportion's SE; 4 SE is a false alarm about once in 16,000
+    assert np.mean(pt > pc) == pytest.approx(exact, abs=4 * math.sqrt(exact * (1 - exact) / n))
+    for q in (0.1, 0.5, 0.9):
+        want = float(posts[12].quantile(q))
+        # a quantile's SE: sqrt(q (1 − q) / n) / density, bounded here by a 0.02 band on log RR
+        assert np.quantile(np.log(pt / pc), q) == pytest.approx(want, abs=0.02)
+
+
+def test_prior_draws_keep_the_control_prior_and_truncate_the_log_rr():
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison()).sel(horizon=[12])
+    effect, control = NormalEffect(0.5, 1.0, "log_rr"), BETA
+    n = 40000
+    p = elb.prior_rates(effect, control, counts, Comparison(), n, 3)
+    pt, pc = p.sel(arm="IPS").to_numpy().ravel(), p.sel(arm="TAU").to_numpy().ravel()
+    assert np.all(pt <= 1)
+    # the control risk keeps its Beta(2, 8): mean 0.2, SD sqrt(ab / ((a+b)²(a+b+1))) = 0.1206
+    assert pc.mean() == pytest.approx(0.2, abs=4 * 0.1206 / math.sqrt(n))
+
+    # P(RR > 1) of the truncated prior, integrated independently over p_c
+    def given(q):
+        cap = stats.norm.cdf((-math.log(q) - 0.5) / 1.0)
+        return (cap - stats.norm.cdf(-0.5)) / cap * stats.beta.pdf(q, 2, 8)
+
+    want = integrate.quad(given, 0, 1)[0]
+    assert np.mean(pt > pc) == pytest.approx(want, abs=4 * math.sqrt(want * (1 - want) / n))
+
+
+@pytest.fixture(scope="module")
+def single_horizon_fit():
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison()).sel(horizon=[12])
+    prior = Prior("rr", "test", effect=NormalEffect(0.0, 0.5, "log_rr"), group="user")
+    model = models.module("log_binomial").build_model(counts, prior)
+    tree = inference.sample(model, SamplerSettings(chains=2, draws=1000, tune=700), seed=11)
+    return counts, prior, tree
+
+
+def test_log_binomial_mcmc_matches_the_exact_log_rr_quadrature_within_3_mcse(single_horizon_fit):
+    counts, prior, tree = single_horizon_fit
+    post = elb.posterior(
+        elb.horizon_counts(counts, Comparison(), 12), prior.effect, prior.control_risk
+    )
+    row = summarise(tree["posterior"]["p"], Comparison()).iloc[0]
+    assert row.p_benefit_mcse > 0
+    assert abs(row.p_benefit - post.prob_benefit()) < 3 * row.p_benefit_mcse
+    p = tree["posterior"]["p"]
+    phi = np.log(p.sel(arm="IPS") / p.sel(arm="TAU")).isel(horizon=0)
+    median = float(phi.median())
+    mcse = float(az.mcse(phi, sample_dims=["chain", "draw"], method="median"))
+    assert abs(median - float(post.quantile(0.5))) < 3 * mcse
+
+
+def test_multi_horizon_prior_keeps_risks_feasible_and_cumulative():
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
+    prior = Prior("rr", "test", effect=NormalEffect(0.5, 1.0, "log_rr"), group="user")
+    model = models.module("log_binomial").build_model(counts, prior)
+    p = pm.draw(model["p"], draws=2000, random_seed=4)  # (draw, arm, horizon)
+    assert np.all((p > 0) & (p <= 1))
+    assert np.all(np.diff(p, axis=-1) >= -1e-12)  # no arm's cumulative risk falls
+
+
+def test_effect_priors_are_carried_only_by_models_on_their_scale():
+    log_or = Prior("sceptic", "t", effect=NormalEffect(0.0, 0.3), group="user")
+    log_rr = Prior("rr", "t", effect=NormalEffect(0.0, 0.3, "log_rr"), group="user")
+    for model in ("exact_log_binomial", "log_binomial"):
+        with pytest.raises(InputError, match="log RR only; this prior is on the log OR"):
+            models.check_prior(model, log_or)
+        models.check_prior(model, log_rr)
+        models.check_prior(model, get_prior("reference"))  # Normal(0, 2.5²) on its own scale
+    for model in ("exact_logistic", "hierarchical_logistic"):
+        with pytest.raises(InputError, match="carried by exact_log_binomial, log_binomial"):
+            models.check_prior(model, log_rr)
+    mixture = Prior("m", "t", effect=MixtureEffect((0.5, 0.5), (0, 0), (0.2, 1)), group="user")
+    with pytest.raises(InputError, match="log RR only"):  # mixtures are on the log OR
+        models.check_prior("log_binomial", mixture)
+
+
+def test_user_priors_state_their_scale():
+    settings = parse(
+        {
+            "a": {"log_rr_mean": 0.1, "log_rr_sd": 0.4},
+            "b": {"rr_median": 0.8, "rr_lower": 0.5, "rr_upper": 1.28},
+            "c": {"log_or_mean": 0.1, "log_or_sd": 0.4},
+        },
+        "spec.toml",
+    )
+    user = {p.name: p for p in settings.user}
+    assert user["a"].effect == NormalEffect(0.1, 0.4, "log_rr")
+    b = user["b"].effect
+    assert (b.scale, b.mean) == ("log_rr", pytest.approx(math.log(0.8)))
+    assert b.sd == pytest.approx((math.log(1.28) - math.log(0.5)) / (2 * stats.norm.isf(0.025)))
+    assert user["c"].effect.scale == "log_or"
+    assert "on the log RR" in user["a"].describe() and "for the RR" in user["a"].describe()
+    with pytest.raises(InputError, match="on one scale") as err:
+        parse({"d": {"log_or_mean": 0, "log_or_sd": 1, "log_rr_mean": 0, "log_rr_sd": 1}}, "s.toml")
+    assert "priors.d" in str(err.value)
+
+
+def test_evidence_risk_ratios_give_a_prior_on_the_log_rr_and_keep_the_converted_one():
+    studies = load_evidence()
+    priors, _ = evidence_priors(studies, 0.389, 0.5)
+    by_name = {p.name: p for p in priors}
+    rr = next(s for s in studies if s.measure == "RR")
+    direct = by_name[rr.prior_name + "_rr"].effect
+    assert direct.scale == "log_rr"
+    assert direct.mean == pytest.approx(math.log(rr.estimate))
+    sd = (math.log(rr.ci_high) - math.log(rr.ci_low)) / (2 * stats.norm.isf(0.025))
+    assert direct.sd == pytest.approx(sd / math.sqrt(0.5))
+    assert by_name[rr.prior_name].effect.scale == "log_or"  # conversion at p0 kept
+
+
+@pytest.mark.parametrize(("mean", "sd", "p0"), [(0.3, 0.2, 0.3), (0.1, 1.0, 0.6)])
+def test_log_rr_ess_is_the_prior_expected_information_ratio(mean, sd, p0):
+    effect = NormalEffect(mean, sd, "log_rr")
+
+    def ratio(phi):  # i_prior / i(phi), i the information of one pair about the log RR
+        return stats.norm.pdf(phi, mean, sd) * (math.exp(-phi) / p0 + 1 / p0 - 2) / sd**2
+
+    want = integrate.quad(ratio, mean - 12 * sd, mean + 12 * sd)[0]
+    assert elir(effect, p0) == pytest.approx(want, rel=1e-9)
+    assert local(effect, p0) == pytest.approx((math.exp(-mean) / p0 + 1 / p0 - 2) / sd**2)
+    assert elir(NormalEffect(0.0, 1000.0, "log_rr"), p0) == math.inf  # in logs, no overflow
