@@ -38,7 +38,7 @@ from bayes_ips.priors.ess import prior_ess
 from bayes_ips.priors.library import PriorContext
 from bayes_ips.report import render_notebook_html, write_report
 from bayes_ips.report.figures import Figure, all_figures, figure_calls, rd_density_plot
-from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp
+from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp_interval
 from bayes_ips.report.summary import headline_fit
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.runner import Runner
@@ -169,10 +169,15 @@ class Results:
             if (r["model"], r["prior"]) != headline:
                 continue
             flag = "" if r["verified_data"] else f"  [{UNVERIFIED_DATA}]"
+            arr = r.get("arr_at_baseline")
+            arr_text = (
+                ""
+                if arr is None
+                else f"  ARR at a {pct(arr['baseline'])} baseline risk {pp_interval(arr)}"
+            )
             lines.append(
                 f"{r['horizon_months']:>4g} months  P(benefit) {pct(r['p_benefit'])}  "
-                f"RD {pp(r['rd']['median'])} pp ({pp(r['rd']['lo'])} to {pp(r['rd']['hi'])})"
-                f"{flag}"
+                f"RD {pp_interval(r['rd'])}{arr_text}{flag}"
             )
         return lines
 

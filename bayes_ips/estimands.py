@@ -26,12 +26,15 @@ RR_THRESHOLDS = (1.0, 1.1, 1.25, 1.5, 2.0)
 
 @dataclass(frozen=True)
 class EstimandSettings:
-    """What to report: interval mass, thresholds and the ROPE half-width on the RD scale."""
+    """What to report: interval mass, thresholds, the ROPE half-width on the RD scale and,
+    when set, a baseline risk at which to state the absolute risk reduction of the posterior RR
+    (:func:`arr_at_baseline`)."""
 
     interval: float = 0.95
     rd_thresholds: tuple[float, ...] = RD_THRESHOLDS
     rr_thresholds: tuple[float, ...] = RR_THRESHOLDS
     rope: float = 0.05
+    baseline_risk: float | None = None
 
 
 def effects(p: xr.DataArray, comparison: Comparison) -> xr.Dataset:
@@ -213,6 +216,15 @@ def nnt(rd: dict, p_benefit: float, p_benefit_mcse: float = 0.0) -> dict:
     }
 
 
+def arr_at_baseline(rr: xr.DataArray, baseline: float, mass: float) -> dict:
+    """The absolute risk reduction ``ARR = baseline × (1 − RR)`` at a stated baseline (control)
+    risk, from the posterior draws of the RR: how many fewer events per person the trial's
+    relative effect means in a population whose risk without treatment is ``baseline``
+    (negative: more events). Summarised like the RD, with ``baseline`` in the dict."""
+    with np.errstate(invalid="ignore"):
+        return {"baseline": baseline, **_interval(baseline * (1 - rr), mass)}
+
+
 def summarise(
     p: xr.DataArray,
     comparison: Comparison,
@@ -227,7 +239,8 @@ def summarise(
         p_rd_gt_mcse, p_rr_gt, p_rr_gt_mcse, p_rope, p_rope_mcse, p_rate`` where the interval
         columns hold dicts ``{median, lo, hi, mean, sd}`` and the threshold columns dicts keyed
         by :func:`key`; every probability has its ArviZ MCSE.
-        ``p_rate`` holds each arm's rate summary.
+        ``p_rate`` holds each arm's rate summary; with a ``baseline_risk`` in ``settings``,
+        ``arr_at_baseline`` (:func:`arr_at_baseline`) follows ``rd``.
     """
     eff = effects(p, comparison)
     rows = []
@@ -244,12 +257,19 @@ def summarise(
             p_rd[key(d)], p_rd_mcse[key(d)] = prob_mcse(e["rd"] > d)
         p_rr = {key(r): prob_mcse(e["rr"] > r) for r in settings.rr_thresholds}
         p_rope = prob_mcse(abs(e["rd"]) < settings.rope)
+        baseline = settings.baseline_risk
+        arr = (
+            {}
+            if baseline is None
+            else {"arr_at_baseline": arr_at_baseline(e["rr"], baseline, settings.interval)}
+        )
         rows.append(
             {
                 "horizon_months": h,
                 "p_benefit": p_benefit,
                 "p_benefit_mcse": p_benefit_mcse,
                 "rd": rd,
+                **arr,
                 "rr": _ratio_estimability(
                     _interval(e["rr"], settings.interval), "rr", rates, comparison
                 ),

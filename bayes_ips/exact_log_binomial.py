@@ -80,8 +80,9 @@ def log_joint(counts: Counts, x, phi, effect: NormalEffect, control: ControlPrio
 
 def _upper(phi: np.ndarray) -> np.ndarray:
     """The largest feasible logit of the control risk, ``logit(e^-phi)`` (``inf`` for phi ≤ 0)."""
-    with np.errstate(divide="ignore", over="ignore"):
-        return np.where(phi > 0, -np.log(np.expm1(np.maximum(phi, 1e-300))), np.inf)
+    # logit(e^-phi) = −phi − log(1 − e^-phi), finite for any phi > 0
+    with np.errstate(divide="ignore"):
+        return np.where(phi > 0, -phi - np.log(-np.expm1(-np.maximum(phi, 1e-300))), np.inf)
 
 
 def _locations(counts: Counts, phi: np.ndarray, control: ControlPrior) -> tuple:
@@ -93,7 +94,8 @@ def _locations(counts: Counts, phi: np.ndarray, control: ControlPrior) -> tuple:
     sc = math.sqrt(1 / (y_c + 0.5) + 1 / (n_c - y_c + 0.5))
     pt = (y_t + 0.5) / (n_t + 1.0)
     st = math.sqrt(1 / (y_t + 0.5) + 1 / (n_t - y_t + 0.5))
-    xt = special.logit(np.clip(pt * np.exp(-phi), 1e-300, 1 - 1e-16))
+    log_p = np.minimum(math.log(pt) - phi, math.log1p(-1e-16))  # log(p_t / RR), in logs
+    xt = log_p - np.log(-np.expm1(log_p))
     lo = np.minimum.reduce([np.full_like(phi, m - REACH * s), np.full_like(phi, xc - REACH * sc)])
     lo = np.minimum(lo, xt - REACH * st)
     hi = np.maximum.reduce([np.full_like(phi, m + REACH * s), np.full_like(phi, xc + REACH * sc)])

@@ -17,7 +17,8 @@ defaults:
 - ``[models.NAME]`` ``priors`` (list of named priors) for each model to fit: :class:`ModelSection`;
 - ``[priors]`` settings of the built-in priors and ``[priors.NAME]`` user-defined priors
   (:mod:`bayes_ips.priors.settings`);
-- ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``:
+- ``[estimands]`` ``interval``, ``rd_thresholds``, ``rr_thresholds``, ``rope``, ``exact_draws``,
+  ``baseline_risk`` (the ARR of the posterior RR at this risk, reported beside the RD):
   :class:`EstimandsSection`;
 - ``[sampler]`` ``backend`` (``nutpie``, the default, or ``pymc`` for PyMC's own NUTS),
   ``chains``, ``draws``, ``tune``, ``target_accept``: :class:`SamplerSettings`;
@@ -137,6 +138,7 @@ class EstimandsSection(Section):
     rd_thresholds: number_list(-1.0, 1.0) = EstimandSettings.rd_thresholds
     rr_thresholds: number_list(0.0, 1000.0) = EstimandSettings.rr_thresholds
     rope: Annotated[Number, between(0.0, 1.0)] = EstimandSettings.rope
+    baseline_risk: Annotated[Number, between(0.0, 1.0)] | None = EstimandSettings.baseline_risk
     exact_draws: Annotated[Int, between(100, 10_000_000)] = 20_000
 
 
@@ -336,6 +338,7 @@ def load_spec(path: str | Path, schemas: Mapping[str, type[pydantic.BaseModel]])
             rd_thresholds=est.rd_thresholds,
             rr_thresholds=est.rr_thresholds,
             rope=est.rope,
+            baseline_risk=est.baseline_risk,
         ),
         exact_draws=est.exact_draws,
         sampler=valid.sampler,

@@ -3,20 +3,22 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import arviz as az
 import numpy as np
 import pymc as pm
 import pytest
+import xarray as xr
 from scipy import integrate, special, stats
 
 from bayes_ips import exact_log_binomial as elb
 from bayes_ips import inference, models
 from bayes_ips.data import Comparison, load_trial
 from bayes_ips.errors import InputError
-from bayes_ips.estimands import summarise
-from bayes_ips.priors import NormalEffect, Prior, get_prior
+from bayes_ips.estimands import EstimandSettings, summarise
+from bayes_ips.priors import NormalEffect, Prior, anchor, get_prior
 from bayes_ips.priors.core import DEFAULT_CONTROL, ControlPrior, MixtureEffect
 from bayes_ips.priors.ess import elir, local
 from bayes_ips.priors.evidence import evidence_priors, load_evidence
@@ -201,3 +203,121 @@ def test_log_rr_ess_is_the_prior_expected_information_ratio(mean, sd, p0):
     assert elir(effect, p0) == pytest.approx(want, rel=1e-9)
     assert local(effect, p0) == pytest.approx((math.exp(-mean) / p0 + 1 / p0 - 2) / sd**2)
     assert elir(NormalEffect(0.0, 1000.0, "log_rr"), p0) == math.inf  # in logs, no overflow
+
+
+# --- the control-risk prior ---------------------------------------------------------------------
+
+
+def test_the_control_risk_prior_is_stated_in_the_spec_and_carried_by_effect_priors():
+    settings = parse(
+        {"control_beta_a": 3, "control_beta_b": 22, "my_rr": {"log_rr_mean": 0, "log_rr_sd": 1}},
+        "spec.toml",
+    )
+    assert settings.control == ControlPrior("beta", 3.0, 22.0)
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
+    context = anchor(settings, counts, 12)
+    prior = get_prior("my_rr", context)
+    assert prior.control_risk == ControlPrior("beta", 3.0, 22.0)
+    assert "Beta(3, 22) on the control risk" in prior.describe()
+    assert get_prior("jeffreys", context).control is None  # a rate prior has no control risk
+    models.check_prior("exact_log_binomial", prior)
+    with pytest.raises(InputError, match="does not use the control-risk prior"):
+        models.check_prior("exact_logistic", get_prior("neutral_weak", context))
+    assert parse({}, "spec.toml").control is None  # the default: Normal(0, 1.5²) on the logit
+    assert get_prior("reference").control_risk == ControlPrior("logit_normal", 0.0, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"control_beta_a": 2}, "also give control_beta_b"),
+        ({"control_beta_a": 2, "control_beta_b": 3, "control_logit_sd": 1}, "give the control"),
+        ({"control_logit_mean": 0, "control_logit_sd": -1}, "must be > 0"),
+    ],
+)
+def test_a_bad_control_risk_prior_is_an_input_error_naming_the_key(table, message):
+    with pytest.raises(InputError, match=message) as err:
+        parse(table, "spec.toml")
+    assert "priors.control_" in str(err.value)
+
+
+def test_the_control_risk_prior_changes_the_exact_answer_as_an_independent_quadrature_does():
+    counts = (10.0, 20.0, 3.0, 20.0)
+    effect = NormalEffect(0.0, 1.0, "log_rr")
+    got = [elb.posterior(counts, effect, c).prob_benefit() for c in (DEFAULT_CONTROL, BETA)]
+    want = [_brute_force(counts, effect, c)[0] for c in (DEFAULT_CONTROL, BETA)]
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert abs(got[0] - got[1]) > 1e-3  # the control prior matters at these counts
+
+
+# --- ARR at a stated baseline risk ---------------------------------------------------------------
+
+
+def test_arr_at_a_baseline_risk_is_baseline_times_one_minus_rr():
+    rng = np.random.default_rng(2)
+    values = rng.uniform(0.05, 0.6, size=(2, 500, 2, 1))
+    p = xr.DataArray(
+        values,
+        dims=("chain", "draw", "arm", "horizon"),
+        coords={"arm": ["IPS", "TAU"], "horizon": [12]},
+    )
+    plain = summarise(p, Comparison())
+    assert "arr_at_baseline" not in plain.columns  # only when the spec asks for it
+    row = summarise(p, Comparison(), EstimandSettings(baseline_risk=0.12)).iloc[0]
+    arr = 0.12 * (1 - values[:, :, 0, 0] / values[:, :, 1, 0]).ravel()
+    got = row["arr_at_baseline"]
+    assert got["baseline"] == 0.12
+    assert got["median"] == pytest.approx(np.quantile(arr, 0.5), rel=1e-12)
+    assert (got["lo"], got["hi"]) == pytest.approx(tuple(np.quantile(arr, [0.025, 0.975])))
+
+
+# --- very vague priors on the exact models ------------------------------------------------------
+
+VAGUE_SPEC = """
+[data]
+path = "{data}"
+treatment = "IPS"
+control = "TAU"
+primary_horizon = 12
+[models.exact_logistic]
+priors = ["flat_or"]
+[models.exact_log_binomial]
+priors = ["flat_rr"]
+[priors.flat_or]
+log_or_mean = 0
+log_or_sd = 1000
+[priors.flat_rr]
+log_rr_mean = 0
+log_rr_sd = 1000
+[estimands]
+baseline_risk = 0.12
+exact_draws = 2000
+[decision]
+enabled = false
+[missing_data]
+enabled = false
+"""
+
+
+def test_sd_1000_on_the_log_or_and_the_log_rr_run_to_exit_0(tmp_path, cli):
+    data = tmp_path / "trial.csv"
+    data.write_text(
+        "arm,horizon_months,employed,n_analysed,n_randomised,verified,source\n"
+        "IPS,12,19,36,36,true,test\nTAU,12,7,18,18,true,test\n"
+    )
+    spec = tmp_path / "spec.toml"
+    spec.write_text(VAGUE_SPEC.format(data=data.as_posix()))
+    code, out, err = cli("priors", spec)
+    assert code == 0, err
+    assert "Normal(0.000, 1000.000²) on the log RR" in out
+    code, out, err = cli("run", spec, "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "ARR at a 12.0% baseline risk" in out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    rows = {r["model"]: r for r in summary["results"]}
+    # under a flat prior the exact posterior is the likelihood's: against the brute-force grid
+    for model, effect in (("exact_log_binomial", NormalEffect(0.0, 1000.0, "log_rr")),):
+        want = _brute_force((19.0, 36.0, 7.0, 18.0), effect, DEFAULT_CONTROL)[0]
+        assert rows[model]["p_benefit"] == pytest.approx(want, abs=1e-4)
+    assert rows["exact_logistic"]["p_benefit"] > 0.5
+    assert "arr_at_baseline" in rows["exact_log_binomial"]

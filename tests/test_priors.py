@@ -236,7 +236,9 @@ def test_effect_priors_carry_no_rate_and_rate_models_refuse_them(lib):
             for model in ("beta_binomial", "hierarchical_beta_binomial"):
                 with pytest.raises(InputError, match="rate priors only"):
                     check_prior(model, prior)
-            check_prior("exact_logistic", prior)
+            check_prior(
+                "exact_logistic" if prior.effect.scale == "log_or" else "exact_log_binomial", prior
+            )
     with pytest.raises(InputError, match="effect priors on the log OR only"):
         check_prior("hierarchical_logistic", lib["jeffreys"])
     with pytest.raises(InputError, match="only the 'reference' prior"):

@@ -106,8 +106,8 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
     elif component == "rate":
         rule = (
             f"model {model!r} takes rate priors only (Beta priors on each arm's rate: reference, "
-            "jeffreys or a user prior with rate_a/rate_b); this is an effect prior on the log OR, "
-            f"carried by {_carriers('effect')}"
+            "jeffreys or a user prior with rate_a/rate_b); this is an effect prior on the "
+            f"{prior.effect.scale_name}, carried by {_carriers('effect', prior.effect.scale)}"
         )
     else:
         rule = (

@@ -79,6 +79,12 @@ def interval(d: dict, fmt=pp) -> str:
     return f"{fmt(d['median'])} ({fmt(d['lo'])} to {fmt(d['hi'])})"
 
 
+def pp_interval(d: dict) -> str:
+    """``+1.1 pp (-19.1 to +19.5)``: a risk difference's median and interval, as the command line
+    prints it."""
+    return f"{pp(d['median'])} pp ({pp(d['lo'])} to {pp(d['hi'])})"
+
+
 def nnt(d: dict) -> str:
     """The number needed to treat by Altman's convention (BMJ 1998): NNTB or NNTH by the sign of
     the RD point, "∞" when that point is only Monte Carlo noise around 0, and an interval that

@@ -358,6 +358,7 @@ def result_row(r: dict) -> dict:
         if r["p_benefit_mcse"] == 0
         else f"±{100 * r['p_benefit_mcse']:.1f}",
         "rd": interval(r["rd"]),
+        "arr": interval(r["arr_at_baseline"]) if "arr_at_baseline" in r else None,
         "rr": ratio_interval(r["rr"]),
         "or": ratio_interval(r["or"]),
         "nnt": nnt(r["nnt"]),
@@ -383,7 +384,16 @@ def results_section(summary: dict) -> dict:
                 "rr_keys": [k for k, _ in rows[0]["p_rr_gt"]],
             }
         )
-    return {"horizons": horizons, "level": level(run), "rope": run.get("rope")}
+    baseline = next(
+        (r["arr_at_baseline"]["baseline"] for r in summary["results"] if "arr_at_baseline" in r),
+        None,
+    )
+    return {
+        "horizons": horizons,
+        "level": level(run),
+        "rope": run.get("rope"),
+        "baseline": None if baseline is None else pct(baseline),
+    }
 
 
 # -- the analyses' sections ------------------------------------------------------------------------
