@@ -5,8 +5,11 @@ events in the treatment arm and ``y[c]`` of ``n[c]`` in the control arm::
 
     y[c]  ~ Binomial(n[c], p_c)                       control arm
     y[t]  ~ Binomial(n[t], RR · p_c)                  treatment arm, RR = e^phi
-    p_c   ~ the control-risk prior                    Normal on logit p_c, or Beta on p_c
+    p_c   ~ the control-risk prior                    default Normal(0, 1.5²) on logit p_c
     phi   | p_c ~ Normal(m0, s0²) truncated to phi ≤ −log p_c
+
+The control-risk prior is the one stated in the spec's ``[priors]`` (a Normal on the control
+risk's logit or a Beta on the risk) and otherwise Normal(0, 1.5²) on its logit.
 
 **The feasible region.** A risk ratio is only a risk ratio where ``RR · p_c ≤ 1``. The joint
 prior is the control-risk prior times the effect prior of ``phi`` *conditioned on* the control
