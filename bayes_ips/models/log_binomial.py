@@ -90,18 +90,21 @@ def _control(prior: Prior, values: dict):
     return -pt.softplus(-logit)
 
 
-def _truncated(name: str, mean, sd, lower, upper):
-    """Normal(mean, sd²) truncated to [lower, upper], written non-centred: a standard normal
-    ``name`` truncated to the standardised bounds, scaled (so a small ``sd``, when ``rho`` is
-    near 1, leaves the sampled variable's scale alone)."""
-    z = pm.TruncatedNormal(
-        name,
-        0.0,
-        1.0,
-        lower=None if lower is None else (lower - mean) / sd,
-        upper=(upper - mean) / sd,
-    )
-    return mean + sd * z
+def _phi_cdf(x):
+    """The standard normal CDF."""
+    return 0.5 * pt.erfc(-x / np.sqrt(2.0))
+
+
+def _truncated(u, mean, sd, lower, upper):
+    """Normal(mean, sd²) truncated to [lower, upper] by its inverse CDF at ``u`` (uniform on
+    (0, 1)): exactly that distribution when ``u`` is uniform, so the model samples the uniforms
+    (one vector, whatever the number of horizons) and no density term is needed. Clipped to the
+    bounds against rounding in the far tails."""
+    lo = 0.0 if lower is None else _phi_cdf((lower - mean) / sd)
+    hi = _phi_cdf((upper - mean) / sd)
+    value = mean - sd * np.sqrt(2.0) * pt.erfcinv(2.0 * (lo + u * (hi - lo)))
+    value = pt.minimum(value, upper)
+    return value if lower is None else pt.maximum(value, lower)
 
 
 def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
@@ -121,7 +124,8 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
         m = pm.Data("prior_phi_mean", values["prior_phi_mean"])
         s = pm.Data("prior_phi_sd", values["prior_phi_sd"])
         log_c = [_control(prior, values)]
-        phis = [_truncated("z1", m, s, None, -log_c[0])]
+        u = pm.Uniform("u", 0.0, 1.0, dims="horizon")
+        phis = [_truncated(u[0], m, s, None, -log_c[0])]
         if len(horizons) > 1:
             lengths = np.diff(horizons)
             rho = pm.Uniform("rho", 0.0, 1.0)
@@ -133,7 +137,7 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
                 r = rho ** (lengths[k - 1] / 12.0)
                 lower = phis[-1] + log_c[-2] - log_c[-1]  # the treatment risk does not fall
                 mean, sd = m + r * (phis[-1] - m), s * pt.sqrt(1.0 - r**2)
-                phis.append(_truncated(f"z{k + 1}", mean, sd, lower, -log_c[-1]))
+                phis.append(_truncated(u[k], mean, sd, lower, -log_c[-1]))
         phi = pm.Deterministic("phi", pt.stack(phis), dims="horizon")
         log_pc = pt.stack(log_c)
         log_p = pt.stack([phi + log_pc, log_pc])  # (arm, horizon), treatment first
