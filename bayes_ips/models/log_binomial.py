@@ -1,13 +1,12 @@
-"""Log-binomial model: the log risk ratio of cumulative events, over horizons, each participant
-counted once.
+"""Log-binomial model: the log risk ratio of the cumulative outcome, pooled over horizons.
 
-The model for effect priors stated on the log RR (``scale = "log_rr"``). For arm a and horizon
-k, with ``p[c, k]`` the control arm's and ``p[t, k] = RR[k] · p[c, k]`` the treatment arm's
-cumulative risk::
+The model of effect priors stated on the log RR (``scale = "log_rr"``); each participant is
+counted once. For arm a and horizon k, with ``p[c, k]`` the control arm's and
+``p[t, k] = RR[k] · p[c, k]`` the treatment arm's cumulative risk::
 
     events[a, k]  ~ Binomial(at_risk[a, k], h[a, k])       sequential binomials on the risk sets
     h[a, k]       = 1 − (1 − p[a, k]) / (1 − p[a, k−1])    interval hazard (p[a, 0] = 0)
-    p[c, 1]       ~ the control-risk prior                 Normal on its logit, or Beta
+    p[c, 1]       ~ the control-risk prior                 default Normal(0, 1.5²) on its logit
     1 − p[c, k]   = (1 − p[c, k−1]) · e^(−lambda[k])       lambda[k] ~ HalfNormal(length_k / 12)
     phi[k]        = log RR[k]                              log p[t, k] = phi[k] + log p[c, k]
     phi[1]        ~ Normal(m, s²) truncated to phi[1] ≤ −log p[c, 1]
@@ -15,18 +14,20 @@ cumulative risk::
                     truncated to log p[t, k−1] − log p[c, k] ≤ phi[k] ≤ −log p[c, k]
     r_k           = rho ** (length_k / 12),  rho ~ Uniform(0, 1)
 
-- **The named prior.** Without the truncation, ``phi`` is the Ornstein–Uhlenbeck process of
-  :mod:`bayes_ips.models.cumulative` (``theta`` there) and each horizon's marginal is exactly the
-  named Normal(m, s²) on the log RR. The truncation keeps every draw a pair of risks: the
-  treatment risk never exceeds 1 (upper bound) and never falls from one horizon to the next
-  (lower bound). With one horizon the model is
-  :mod:`bayes_ips.exact_log_binomial`'s, whose exact posterior is the reference this model is
-  tested against; with more, each horizon's marginal prior is the named prior restricted to
-  the risks that can occur.
-- **The control arm.** ``p[c, 1]`` has the stated control-risk prior (default Normal(0, 1.5²)
-  on its logit); ``lambda[k]`` is the control arm's cumulative hazard over interval k (about
-  1 per year at the prior's scale, as ``delta`` in the logistic model), so its cumulative risk
-  never falls.
+**The named prior.** Without the truncation, ``phi`` is the Ornstein–Uhlenbeck process of
+:mod:`bayes_ips.models.cumulative` (``theta`` there) and each horizon's marginal is exactly the
+named Normal(m, s²) on the log RR. The truncation keeps every draw a pair of risks: the
+treatment risk never exceeds 1 (upper bound) and never falls from one horizon to the next
+(lower bound). With one horizon the model is :mod:`bayes_ips.exact_log_binomial`'s, whose exact
+posterior is the reference this model is tested against; with more, each horizon's marginal
+prior is the named prior restricted to the risks that can occur. Each truncated normal is
+written as its inverse CDF at a uniform ``u[k]``, so the sampler works on one vector of
+uniforms.
+
+**The control arm.** ``p[c, 1]`` has the control-risk prior stated in ``[priors]`` (a Normal on
+its logit or a Beta on the risk; default Normal(0, 1.5²) on its logit); ``lambda[k]`` is the
+control arm's cumulative hazard over interval k (about 1 per year at the prior's scale, as
+``delta`` in the logistic model), so its cumulative risk never falls.
 
 Assumption: as in the hierarchical logistic model, from aggregate counts the same analysed cohort
 is followed to every horizon (:func:`bayes_ips.data.intervals.risk_sets`).
@@ -46,6 +47,7 @@ from bayes_ips.priors import NormalEffect, Prior
 
 NAME = "log_binomial"
 KEY_PARAMETERS = ("phi", "rho", "control1", "lam")
+"""What SBC ranks; ``phi`` is the log RR at every horizon."""
 HAZARD_SCALE_PER_YEAR = 1.0
 
 

@@ -108,8 +108,9 @@ def prior_dependence(summary: dict) -> str:
     """How far P(benefit) at the primary horizon moves with the prior, in words.
 
     Each range is taken over the models that carry the priors with one meaning
-    (:data:`bayes_ips.models.CARRIES`): effect priors (the log OR of cumulative employment) in
-    the logistic models, rate priors in the beta-binomial models. The sentence says plainly when
+    (:data:`bayes_ips.models.CARRIES`): effect priors on the log OR in the logistic models and
+    on the log RR in the log-binomial models (:data:`bayes_ips.models.EFFECT_SCALE`), rate priors
+    in the beta-binomial models. The sentence says plainly when
     a reader holding the most sceptical prior fitted would not conclude benefit.
     """
     run = summary["run"]
@@ -122,12 +123,18 @@ def prior_dependence(summary: dict) -> str:
             "depends on the prior."
         )
     parts = []
-    for component, what in (
-        ("effect", "effect priors (on the log OR of cumulative employment)"),
-        ("rate", "rate priors (Beta priors of the beta-binomial models)"),
-        ("reference", "the hazard model's own prior"),
+    for component, scale, what in (
+        ("effect", "log_or", "effect priors (on the log OR of cumulative employment)"),
+        ("effect", "log_rr", "effect priors on the log RR (the log-binomial models)"),
+        ("rate", None, "rate priors (Beta priors of the beta-binomial models)"),
+        ("reference", None, "the hazard model's own prior"),
     ):
-        group = [r for r in rs if models.CARRIES.get(r["model"]) == component]
+        group = [
+            r
+            for r in rs
+            if models.CARRIES.get(r["model"]) == component
+            and models.EFFECT_SCALE.get(r["model"]) == scale
+        ]
         if not group:
             continue
         low = min(group, key=lambda r: r["p_benefit"])
