@@ -23,6 +23,7 @@ from bayes_ips.priors.core import DEFAULT_CONTROL, ControlPrior, MixtureEffect
 from bayes_ips.priors.ess import elir, local
 from bayes_ips.priors.evidence import evidence_priors, load_evidence
 from bayes_ips.priors.settings import parse
+from bayes_ips.report.sections import prior_dependence
 from bayes_ips.spec import SamplerSettings
 
 BETA = ControlPrior("beta", 2.0, 8.0)
@@ -321,3 +322,15 @@ def test_sd_1000_on_the_log_or_and_the_log_rr_run_to_exit_0(tmp_path, cli):
         assert rows[model]["p_benefit"] == pytest.approx(want, abs=1e-4)
     assert rows["exact_logistic"]["p_benefit"] > 0.5
     assert "arr_at_baseline" in rows["exact_log_binomial"]
+
+
+def test_prior_dependence_ranges_log_or_and_log_rr_priors_separately():
+    rows = [
+        {"model": "exact_logistic", "prior": "a", "horizon_months": 12, "p_benefit": 0.6},
+        {"model": "exact_logistic", "prior": "b", "horizon_months": 12, "p_benefit": 0.7},
+        {"model": "exact_log_binomial", "prior": "c", "horizon_months": 12, "p_benefit": 0.9},
+    ]
+    text = prior_dependence({"run": {"primary_horizon": 12}, "results": rows})
+    assert "on the log OR of cumulative employment), from 60% (a," in text
+    assert "to 70% (b, exact single-horizon logistic)" in text
+    assert "effect priors on the log RR (the log-binomial models), 90% (c," in text
