@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 import xarray as xr
-from scipy import special, stats
+from scipy import integrate, special, stats
 
 from bayes_ips import logodds
 from bayes_ips.data import Comparison
@@ -256,6 +256,22 @@ def prior_rates(
     upper = (-np.log(pc) - effect.mean) / effect.sd
     phi = effect.mean + effect.sd * stats.norm.ppf(rng.random(shape) * stats.norm.cdf(upper))
     return _as_array(_rates(phi, special.logit(pc)), counts, comparison)
+
+
+def prior_prob_benefit(effect: NormalEffect, control: ControlPrior) -> float:
+    """P(RR > 1) under the model's prior (the effect prior conditioned on ``RR · p_c ≤ 1``):
+    ``∫ pi_c(p_c) (1 − Phi(−m0/s0) / Phi((−log p_c − m0)/s0)) dp_c``, by adaptive quadrature on
+    the control risk's logit."""
+    m, s = effect.mean, effect.sd
+
+    def given(x: float) -> float:
+        upper = stats.norm.logcdf((np.logaddexp(0.0, -x) - m) / s)  # −log p_c = log(1 + e^-x)
+        tail = -np.expm1(stats.norm.logcdf(-m / s) - upper)
+        return float(np.exp(control.logpdf_logit(x)) * tail)
+
+    centre, scale = control.logit_location()
+    value = integrate.quad(given, centre - 40 * scale, centre + 40 * scale, limit=200)[0]
+    return float(np.clip(value, 0.0, 1.0))
 
 
 def log_evidence(counts: Counts, effect: NormalEffect, control: ControlPrior) -> float:

@@ -107,6 +107,7 @@ def test_prior_draws_keep_the_control_prior_and_truncate_the_log_rr():
         return (cap - stats.norm.cdf(-0.5)) / cap * stats.beta.pdf(q, 2, 8)
 
     want = integrate.quad(given, 0, 1)[0]
+    assert elb.prior_prob_benefit(effect, control) == pytest.approx(want, abs=1e-8)
     assert np.mean(pt > pc) == pytest.approx(want, abs=4 * math.sqrt(want * (1 - want) / n))
 
 
@@ -322,6 +323,9 @@ def test_sd_1000_on_the_log_or_and_the_log_rr_run_to_exit_0(tmp_path, cli):
         assert rows[model]["p_benefit"] == pytest.approx(want, abs=1e-4)
     assert rows["exact_logistic"]["p_benefit"] > 0.5
     assert "arr_at_baseline" in rows["exact_log_binomial"]
+    # the prior-predictive check holds the conditioned prior's P(RR > 1)
+    checks = summary["sensitivity"]["prior_predictive"]
+    assert [c["holds"] for c in checks if c["model"] == "exact_log_binomial"] == [True]
 
 
 def test_prior_dependence_ranges_log_or_and_log_rr_priors_separately():

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from bayes_ips import conjugate
-from bayes_ips.models import CARRIES
+from bayes_ips import conjugate, exact_log_binomial
+from bayes_ips.models import CARRIES, EFFECT_SCALE, EXACT_MODELS, effect_for
 from bayes_ips.priors import BetaRate
 
 DRAWS = 4000
@@ -43,8 +43,17 @@ def prior_rates(fit, counts: xr.Dataset) -> xr.DataArray | None:
 
 def stated_p_benefit(fit) -> float | None:
     """P(benefit) as the named prior states it: P(OR > 1) of an effect prior, P(p_t > p_c) of a
-    rate prior's two Betas (exact); None for a model's own default (the hazard model)."""
+    rate prior's two Betas (exact); None for a model's own default (the hazard model).
+
+    A log-binomial model's effect prior is conditioned on ``RR · p_c ≤ 1`` (its risks stay
+    below 1), so its stated P(RR > 1) is that of the conditioned prior
+    (:func:`bayes_ips.exact_log_binomial.prior_prob_benefit`), which holds at the first horizon;
+    later horizons of the multi-horizon model add the no-fall bound and have no stated value.
+    """
     carries = CARRIES.get(fit.model)
+    if carries == "effect" and EFFECT_SCALE.get(fit.model) == "log_rr":
+        effect = effect_for(fit.model, fit.prior)
+        return exact_log_binomial.prior_prob_benefit(effect, fit.prior.control_risk)
     if carries == "effect" and fit.prior.effect is not None:
         return fit.prior.effect.prob_benefit()
     if carries == "rate" and isinstance(fit.prior.rate, BetaRate):
@@ -71,7 +80,14 @@ def prior_predictive(fits, counts: xr.Dataset) -> list[dict]:
         if p is None:
             continue
         stated = stated_p_benefit(fit)
-        for h in p["horizon"].to_numpy().tolist():
+        horizons = p["horizon"].to_numpy().tolist()
+        for h in horizons:
+            if (
+                EFFECT_SCALE.get(fit.model) == "log_rr"
+                and fit.model not in EXACT_MODELS
+                and h != horizons[0]
+            ):
+                stated = None  # the no-fall bound changes the prior (stated_p_benefit)
             pt = p.sel(arm=treatment, horizon=h).to_numpy()
             pc = p.sel(arm=control, horizon=h).to_numpy()
             rd = pt - pc
