@@ -39,7 +39,13 @@ from bayes_ips.priors.library import PriorContext
 from bayes_ips.report import render_notebook_html, write_report
 from bayes_ips.report.figures import Figure, all_figures, figure_calls, rd_density_plot
 from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp
-from bayes_ips.report.summary import FIGURE_DATA, headline_fit, merge_figure_data
+from bayes_ips.report.summary import (
+    FIGURE_DATA,
+    SCHEMA_VERSION,
+    headline_fit,
+    merge_figure_data,
+    schema_errors,
+)
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.runner import Runner
 from bayes_ips.spec import DEFAULT_SPEC, Spec
@@ -407,14 +413,31 @@ def load_run(run_dir: str | Path) -> Results:
             raise TypeError
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise InputError(str(path), "not a readable bayes_ips summary.json") from None
+    major = SCHEMA_VERSION.split(".")[0]
+    if not str(summary.get("schema_version")).startswith(f"{major}."):
+        raise InputError(
+            str(path),
+            f"written by another bayes_ips (summary.json schema {major}.x is read): run it again",
+            field="schema_version",
+            value=summary.get("schema_version"),
+        )
+    errors = schema_errors(summary)
+    if errors:
+        raise InputError(
+            str(path),
+            f"does not follow the summary.json schema {SCHEMA_VERSION} "
+            f"(bayes_ips/schemas/summary.schema.json): {errors[0].message}",
+            field=errors[0].json_path,
+        )
     figure_path = folder / FIGURE_DATA
-    if figure_path.is_file():
-        try:
-            merge_figure_data(summary, json.loads(figure_path.read_text(encoding="utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError, ValueError):
-            raise InputError(
-                str(figure_path), "not readable figure data of this run's summary.json"
-            ) from None
+    if not figure_path.is_file():
+        raise InputError(str(figure_path), "missing (the arrays the figures are drawn from)")
+    try:
+        merge_figure_data(summary, json.loads(figure_path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError, ValueError):
+        raise InputError(
+            str(figure_path), "not readable figure data of this run's summary.json"
+        ) from None
     checks = {(d["model"], d["prior"]): d for d in summary.get("diagnostics", [])}
     fits = []
     for entry in entries:

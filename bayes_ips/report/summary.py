@@ -23,8 +23,11 @@ import os
 import platform
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
+
+import jsonschema
 
 from bayes_ips._version import __version__
 from bayes_ips.context import Fitted, RunContext
@@ -307,7 +310,17 @@ def dumps(summary: dict) -> str:
     return block(summary, 2) + "\n"
 
 
+@cache
 def schema() -> dict:
-    """The JSON Schema of summary.json (``bayes_ips/schemas/summary.schema.json``)."""
+    """The JSON Schema of summary.json (``bayes_ips/schemas/summary.schema.json``, the same file
+    as ``docs/summary.schema.json``)."""
     text = resources.files("bayes_ips").joinpath("schemas/summary.schema.json").read_text("utf-8")
     return json.loads(text)
+
+
+def schema_errors(summary: dict) -> list[jsonschema.ValidationError]:
+    """Where ``summary`` (summary.json's content) breaks :func:`schema`, in document order
+    (empty when it is valid); each error's ``json_path`` names the field and ``message`` the
+    rule."""
+    validator = jsonschema.Draft202012Validator(schema())
+    return sorted(validator.iter_errors(summary), key=lambda e: list(map(str, e.absolute_path)))
