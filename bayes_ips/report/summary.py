@@ -265,11 +265,16 @@ def _move(lean: dict, figure: dict, path: str) -> None:
     if not rest:
         figure[key] = lean.pop(key)
     elif head.endswith("[]"):
-        items = figure.setdefault(key, [{} for _ in lean[key]])
+        items = figure.get(key) or [{} for _ in lean[key]]
         for item, into in zip(lean[key], items, strict=True):
             _move(item, into, rest)
+        if any(items):
+            figure[key] = items
     else:
-        _move(lean[key], figure.setdefault(key, {}), rest)
+        into = figure.get(key, {})
+        _move(lean[key], into, rest)
+        if into:
+            figure[key] = into
 
 
 def merge_figure_data(summary: dict, figure: dict) -> dict:
