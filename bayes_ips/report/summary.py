@@ -6,8 +6,8 @@ re-rendered from them and the saved fits alone. The top-level keys follow
 ``bayes_ips/schemas/summary.schema.json`` (the same file as ``docs/summary.schema.json``).
 
 summary.json opens with the answer a reader wants first: ``headline`` (built by
-:func:`headline`, the one place that picks the headline numbers, for the report, the terminal
-and the batch index) and ``status`` (converged, exit code, quick, warnings). The arrays that
+:func:`headline`, the one place that picks the headline numbers, which the batch's terminal
+line and index show) and ``status`` (converged, exit code, quick, warnings). The arrays that
 only draw figures (heat-map grid, likelihood curve, tipping-point grid and curves, CEAC
 curves: the :class:`~bayes_ips.report.sections.Layout`'s ``figure_data`` paths) are written to
 ``figures/figure_data.json`` instead (:func:`split_figure_data`) and merged back on loading
@@ -295,8 +295,8 @@ def dumps(summary: dict) -> str:
     """The canonical JSON text of summary.json and figure_data.json (stable across re-renders).
 
     One line per top-level key and per item of a top-level object or list (a result row, a
-    diagnostic, an analysis's part), each written compactly: readable, and a third of the size
-    of an indented file.
+    diagnostic, an analysis's part), each written compactly: still readable, and about two thirds
+    of the size of a fully indented file.
     """
 
     def compact(value) -> str:
