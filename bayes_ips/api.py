@@ -39,7 +39,13 @@ from bayes_ips.priors.library import PriorContext
 from bayes_ips.report import render_notebook_html, write_report
 from bayes_ips.report.figures import Figure, all_figures, figure_calls, rd_density_plot
 from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp
-from bayes_ips.report.summary import headline_fit
+from bayes_ips.report.summary import (
+    FIGURE_DATA,
+    SCHEMA_VERSION,
+    headline_fit,
+    merge_figure_data,
+    schema_errors,
+)
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.runner import Runner
 from bayes_ips.spec import DEFAULT_SPEC, Spec
@@ -62,7 +68,8 @@ class Results:
     Attributes
     ----------
     summary_data : dict
-        The report data (what summary.json holds).
+        The report data: what summary.json holds, with the arrays that only draw figures
+        (``figures/figure_data.json`` in a run folder) in their places.
     fits : list of Fit
         One per model × prior; ``fit.tree`` is its :class:`xarray.DataTree` (``posterior`` holds
         ``p[chain, draw, arm, horizon]``). :attr:`trees` has the same trees by label.
@@ -387,7 +394,8 @@ def write_run(
 
 
 def load_run(run_dir: str | Path) -> Results:
-    """Load a finished run (summary.json and fits), verifying each fit against the summary."""
+    """Load a finished run (summary.json, figures/figure_data.json and fits), verifying each fit
+    against the summary."""
     folder = Path(run_dir)
     path = folder / "summary.json"
     if not path.is_file():
@@ -405,6 +413,31 @@ def load_run(run_dir: str | Path) -> Results:
             raise TypeError
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise InputError(str(path), "not a readable bayes_ips summary.json") from None
+    major = SCHEMA_VERSION.split(".")[0]
+    if not str(summary.get("schema_version")).startswith(f"{major}."):
+        raise InputError(
+            str(path),
+            f"written by another bayes_ips (summary.json schema {major}.x is read): run it again",
+            field="schema_version",
+            value=summary.get("schema_version"),
+        )
+    errors = schema_errors(summary)
+    if errors:
+        raise InputError(
+            str(path),
+            f"does not follow the summary.json schema {SCHEMA_VERSION} "
+            f"(bayes_ips/schemas/summary.schema.json): {errors[0].message}",
+            field=errors[0].json_path,
+        )
+    figure_path = folder / FIGURE_DATA
+    if not figure_path.is_file():
+        raise InputError(str(figure_path), "missing (the arrays the figures are drawn from)")
+    try:
+        merge_figure_data(summary, json.loads(figure_path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError, ValueError):
+        raise InputError(
+            str(figure_path), "not readable figure data of this run's summary.json"
+        ) from None
     checks = {(d["model"], d["prior"]): d for d in summary.get("diagnostics", [])}
     fits = []
     for entry in entries:

@@ -230,7 +230,7 @@ def _bar(done: int, total: int, label: str) -> None:
 
 def _batch(args: argparse.Namespace) -> int:
     from bayes_ips.batch import run_batch
-    from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp
+    from bayes_ips.report.format import headline_text
 
     try:
         results = run_batch(
@@ -252,12 +252,7 @@ def _batch(args: argparse.Namespace) -> int:
         name = run.name or "-"
         line = f"{run.status:<20} {name:<28} {run.spec}"
         if run.headline is not None:
-            h = run.headline
-            flag = "" if h["verified_data"] else f" [{UNVERIFIED_DATA}]"
-            line += (
-                f"\n{'':<21}{h['horizon_months']:g} months  P(benefit) {pct(h['p_benefit'])}  "
-                f"RD {pp(h['rd_median'])} pp ({pp(h['rd_lo'])} to {pp(h['rd_hi'])}){flag}"
-            )
+            line += f"\n{'':<21}{headline_text(run.headline)}"
         if run.message:
             line += f"\n{'':<21}{run.message}"
         print(line)

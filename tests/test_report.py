@@ -8,6 +8,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 from itertools import pairwise
+from pathlib import Path
 
 import html5lib
 import numpy as np
@@ -333,7 +334,9 @@ def test_markdown_refers_to_figure_files_that_exist(report_run):
 def test_rerender_reproduces_every_output_byte_for_byte(report_run, tmp_path, cli):
     run = tmp_path / "run"
     shutil.copytree(report_run, run)
-    before = {p.name: p.read_bytes() for p in (run / "report.html", run / "report.md")}
+    outputs = [run / "report.html", run / "report.md", *sorted((run / "figures").iterdir())]
+    before = {p.relative_to(run): p.read_bytes() for p in outputs}
+    assert Path("figures/figure_data.json") in before
     summary = (run / "summary.json").read_bytes()
     (run / "report.html").unlink()
     code, _, err = cli("report", run)
@@ -341,6 +344,7 @@ def test_rerender_reproduces_every_output_byte_for_byte(report_run, tmp_path, cl
     assert (run / "summary.json").read_bytes() == summary
     for name, content in before.items():
         assert (run / name).read_bytes() == content, name
+    assert sorted((run / "figures").iterdir()) == outputs[2:]
     assert not list(tmp_path.glob(".run.partial-*")), "no temporary folders left"
 
 

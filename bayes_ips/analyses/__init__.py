@@ -44,6 +44,10 @@ class Analysis:
         Its report sections, in order.
     figures : tuple of FigureBuilder
         Its report figures, in order: ``builder(fits, summary) -> Figure | None``.
+    figure_data : tuple of str
+        Paths of its summary arrays that only its figures draw (a heat-map grid, a curve):
+        they are written to ``figures/figure_data.json`` rather than summary.json, as
+        :func:`bayes_ips.report.summary.split_figure_data` reads them (``"key.sub[].array"``).
     options : type of pydantic.BaseModel, optional
         The schema of its spec section ``[name]``, a :class:`bayes_ips.schema.Section` whose
         fields are the section's keys with their defaults; the spec loader validates the section
@@ -55,4 +59,5 @@ class Analysis:
     steps: tuple[tuple[str, Step], ...]
     sections: tuple[Section, ...] = ()
     figures: tuple[FigureBuilder, ...] = ()
+    figure_data: tuple[str, ...] = ()
     options: type[BaseModel] | None = None

@@ -139,3 +139,21 @@ def loo_k(r: dict) -> str:
     k = "–" if r.get("pareto_k_max") is None else f"{r['pareto_k_max']:.2f}"
     notes = loo_notes(r)
     return f"{k} ({r['n_high_k']} of {r['n_obs']} > 0.7)" + (f"; {notes}" if notes else "")
+
+
+def headline_text(head: dict) -> str:
+    """summary.json's ``headline`` in one line: the fit, P(benefit), the risk difference with its
+    interval and level, the range of P(benefit) across the run's fits, and the unverified flag.
+
+    "exact_logistic / neutral_moderate, 12 months: P(benefit) 74.1%, RD +11.0 pp (95% CrI -14.4
+    to +36.1); 58.8% to 82.6% across 9 fits"
+    """
+    rd, spread = head["rd"], head["p_benefit_range"]
+    text = (
+        f"{head['model']} / {head['prior']}, {head['horizon_months']:g} months: "
+        f"P(benefit) {pct(head['p_benefit'])}, RD {pp(rd['median'])} pp "
+        f"({100 * rd['level']:g}% CrI {pp(rd['lo'])} to {pp(rd['hi'])})"
+    )
+    if spread["fits"] > 1:
+        text += f"; {pct(spread['min'])} to {pct(spread['max'])} across {spread['fits']} fits"
+    return text + ("" if head["verified_data"] else f"  [{UNVERIFIED_DATA}]")

@@ -35,6 +35,7 @@ ANALYSIS = Analysis(
     steps=(("decision", compute.run),),
     sections=(Section("decision", view.section, Path(__file__).parent / "templates"),),
     figures=(view.rules_figure, view.ceac_figure, view.assurance_figure, view.oc_figure),
+    figure_data=("decision.fits[].net_benefit.ceac",),
     options=DecisionSettings,
 )
 
