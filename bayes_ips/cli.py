@@ -29,7 +29,7 @@ from bayes_ips.errors import (
     route_warnings,
     write_log,
 )
-from bayes_ips.runner import collect_less
+from bayes_ips.runner import children_die_with_parent, collect_less
 
 PROG = "bayes-ips"
 
@@ -353,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         collect_less()
         route_warnings()
+        children_die_with_parent()
     args = None
     try:
         _check_command(sys.argv[1:] if argv is None else argv)
