@@ -348,9 +348,10 @@ def _interrupt(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bayes-ips`` console script (``argv``: the arguments, default
     ``sys.argv[1:]``). Called with ``argv``, as from Python, it leaves the helper processes
-    running for the caller's next run (:mod:`bayes_ips.session`)."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    if argv is None:
+    running for the caller's next run (:mod:`bayes_ips.session`), and the caller's signal
+    handlers, garbage-collector settings and warnings display as they were."""
+    if argv is None:  # the command's own process: a caller from Python keeps its own handlers
+        signal.signal(signal.SIGTERM, _interrupt)
         collect_less()
         route_warnings()
         children_die_with_parent()

@@ -21,10 +21,11 @@ caller has given up.
 
 Workers are fresh interpreters (loky's fork-then-exec start, like ``multiprocessing``'s spawn),
 not forks of a parent that may be running threads (a notebook kernel, a sampler). Starting one does
-not wait for its imports, so the caller goes on with its own work meanwhile. As with any spawned
-process, a worker may import the caller's main module: a script that starts workers (through
-:func:`bayes_ips.reanalyze`, :func:`bayes_ips.run_batch` or calibration) should guard its top level
-with ``if __name__ == "__main__":``, or pass ``jobs=1``.
+not wait for its imports, so the caller goes on with its own work meanwhile. Unlike a process of
+``multiprocessing``'s spawn or forkserver methods, a loky worker does not import the caller's main
+module, so a script that starts workers (through :func:`bayes_ips.reanalyze`,
+:func:`bayes_ips.run_batch` or calibration) needs no ``if __name__ == "__main__":`` guard (PyMC's
+chain processes are forked: :data:`bayes_ips.inference.CHAIN_START`).
 
 Design
 ------
