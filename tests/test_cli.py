@@ -137,8 +137,8 @@ def test_malformed_input_in_a_child_process_prints_one_line(tmp_path):
     "args,needle",
     [
         (["run", "--seed", "abc"], "invalid int value"),
-        (["run", "--jobs", "0"], "field '--jobs', value 0: must be a whole number of at least 1"),
-        (["frobnicate"], "invalid choice"),
+        (["run", "--jobs", "0"], "argument --jobs, value 0: must be a whole number of at least 1"),
+        (["frobnicate"], "unknown command"),
         (["check-data"], "required"),
         (["report", "/nonexistent/run"], "no summary.json"),
     ],
