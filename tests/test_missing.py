@@ -110,8 +110,10 @@ def test_summary_entry_on_the_trial(exact_run):
     sc = {s["name"]: s for s in twelve["scenarios"]}
     exact = exact_run.fitted.table.query("horizon_months == 12")["p_benefit"].iloc[0]
     assert sc["complete_case"]["p_benefit"] == pytest.approx(exact, abs=1e-6)
-    # MAR by Monte Carlo data augmentation equals the exact complete case within its MCSE
-    assert abs(sc["mar"]["p_benefit"] - exact) < 4 * sc["mar"]["p_benefit_mcse"]
+    # MAR equals the complete case exactly (arm the only predictor): no simulated value
+    assert sc["mar"]["p_benefit"] == sc["complete_case"]["p_benefit"]
+    assert sc["mar"]["p_benefit_mcse"] == 0.0 and sc["mar"]["equals"] == "complete_case"
+    assert sc["mar"]["rd"] == sc["complete_case"]["rd"]
     assert sc["worst_case"]["p_benefit"] < exact < sc["best_case"]["p_benefit"]
     assert twelve["arms"]["IPS"]["missing"] == 2 and twelve["arms"]["TAU"]["missing"] == 2
     grid = np.asarray(twelve["grid"])

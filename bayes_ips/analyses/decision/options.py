@@ -26,15 +26,17 @@ Keys and defaults (every key optional)::
     simulations = 20000                 # simulated trials per sample size
     alpha = 0.05                        # two-sided level of the frequentist test
     success_probability = 0.975         # Bayesian success: P(benefit) above this
-    analysis_prior_sd = <derived>       # sceptical analysis prior SD on the log OR
+    analysis_prior = "sceptical_mcid"   # library prior (normal on the log OR) of the analysis
+    analysis_prior_sd = <unset>         # Normal(0, sd²) instead of the named prior
     robust_weight = 0.0                 # weight of a vague component in the design prior
     assurance_targets = [0.8, 0.9]
     null_rate = <derived>               # control rate for operating characteristics
     oc_n_per_arm = [100, 200, 400]      # sample sizes of the power curves
 
-The ROPE half-width is the analysis's ``estimands.rope``. ``analysis_prior_sd`` and
-``null_rate`` default to values derived from the headline fit (see
-:func:`~bayes_ips.analyses.decision.trial.sceptical_sd`). Economic inputs the spec leaves out
+The ROPE half-width is the analysis's ``estimands.rope``. The Bayesian rule's
+analysis prior is the library prior ``analysis_prior`` (the run's own ``sceptical_mcid`` by
+default, the one the priors table lists) unless ``analysis_prior_sd`` is set. ``null_rate``
+defaults to the headline fit's posterior mean control rate. Economic inputs the spec leaves out
 keep their defaults, which are illustrative assumptions chosen only to make the method visible;
 every output that uses them says so.
 """
@@ -167,6 +169,7 @@ class NextTrial(Section):
     simulations: Annotated[Int, between(1000, MAX_SIMULATIONS)] = 20_000
     alpha: Annotated[Float, between(1e-6, 0.5)] = 0.05
     success_probability: Annotated[Float, between(0.5, 0.999999)] = 0.975
+    analysis_prior: Str = "sceptical_mcid"
     analysis_prior_sd: Annotated[Float, between(1e-3, 100.0)] | None = None
     robust_weight: Annotated[Float, between(0.0, 1.0)] = 0.0
     assurance_targets: Annotated[

@@ -72,7 +72,8 @@ def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
             f"To reach {pct(t, 0)} assurance (probability of success) with a statistically "
             f"significant benefit, a confirmatory trial needs "
             f"{nf if nf is not None else f'more than {n_max}'} participants per arm; for a "
-            f"convincing Bayesian result under a sceptical prior it needs {bayes}."
+            f"convincing Bayesian result under the sceptical prior "
+            f"({dec['analysis_prior'].get('name', 'sceptical')}) it needs {bayes}."
         )
     if missed:
         out.append(
@@ -339,10 +340,12 @@ def section(summary: dict) -> dict | None:
         ],
         "targets": _target_rows(dec),
         "oc": _oc(dec),
-        "analysis_prior": f"Normal(0, {prior['sd']:.3f}²) on the log OR; {prior['recipe']}",
+        "analysis_prior": f"{prior.get('name', 'sceptical')}: Normal({prior['mean']:.3f}, "
+        f"{prior['sd']:.3f}²) on the log OR, the exact single-horizon logistic posterior; "
+        f"{prior['recipe']}",
         "control_rate": f"{pct(dec['reference_control_rate']['value'])} "
         f"({dec['reference_control_rate']['source']})",
-        "simulations": dec["settings"]["next_trial"]["simulations"],
+        "simulations": dec["fits"][0]["next_trial"]["simulations"] if dec["fits"] else 0,
         "robust_weight": dec["settings"]["next_trial"]["robust_weight"],
         "methods": dec["methods"],
     }
