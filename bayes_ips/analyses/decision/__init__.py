@@ -24,7 +24,6 @@ from bayes_ips.analyses.decision.trial import (
     Criteria,
     assurance,
     operating_characteristics,
-    sceptical_sd,
     success_probability,
 )
 from bayes_ips.analyses.decision.voi import evsi, sampling_value
@@ -36,6 +35,7 @@ ANALYSIS = Analysis(
     sections=(Section("decision", view.section, Path(__file__).parent / "templates"),),
     figures=(view.rules_figure, view.ceac_figure, view.assurance_figure, view.oc_figure),
     options=DecisionSettings,
+    check=compute.check,
 )
 
 __all__ = [
@@ -57,6 +57,5 @@ __all__ = [
     "operating_characteristics",
     "rope_rule",
     "sampling_value",
-    "sceptical_sd",
     "success_probability",
 ]

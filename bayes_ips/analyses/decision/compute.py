@@ -40,10 +40,11 @@ METHODS = {
     "net_benefit": "INB = value of one extra person employed × RD − incremental cost per patient; "
     "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
     "the acceptability and EVPI curves from posterior draws",
-    "assurance": "exact success probability of each trial size given each design draw "
-    "(posterior draws at the primary horizon), averaged over the draws, mixed with weight w "
-    "with independent Beta(1, 1) rates (exact: the share of outcomes that succeed); nothing "
-    "simulated; MCSE = (1 − w) × ArviZ MCSE of that average over the design draws",
+    "assurance": "simulated trials from the design prior: every posterior draw at the primary "
+    "horizon gets the same number of trials (at least `simulations` per sample size in all), "
+    "judged by the exact success regions; mixed with weight w with independent Beta(1, 1) rates "
+    "(exact: the share of outcomes that succeed); MCSE = (1 − w) × ArviZ MCSE of the mean of the "
+    "per-draw success shares (simulation noise and the design draws' own sampling error)",
     "frequentist_criterion": "pooled two-proportion z test, two-sided level α, significant with "
     "the treatment ahead",
     "bayesian_criterion": "P(log OR > 0) above the success probability under the named "
@@ -61,7 +62,7 @@ def _seed(ctx: RunContext, fit: Fit) -> int:
 
 
 def _simulations(ctx: RunContext, trial: NextTrial) -> int:
-    """Simulated trials per sample size (capped in quick runs)."""
+    """Simulated trials per sample size, at least (capped in quick runs)."""
     return min(trial.simulations, QUICK_SIMULATIONS) if ctx.spec.quick else trial.simulations
 
 
@@ -118,7 +119,10 @@ def _next_trial(
     dims = [d for d in ("chain", "draw") if d in p.dims]
     p_t = p.sel(arm=comparison.treatment).transpose(*dims).to_numpy()
     p_c = p.sel(arm=comparison.control).transpose(*dims).to_numpy()
-    result = assurance(p_t, p_c, trial.n_per_arm, crit, trial.robust_weight)
+    rng = np.random.default_rng(seed)
+    result = assurance(
+        p_t, p_c, trial.n_per_arm, crit, _simulations(ctx, trial), rng, trial.robust_weight
+    )
     result["seed"] = seed
     result["design_p_benefit"] = float(
         (1 - trial.robust_weight) * np.mean(p_t > p_c) + trial.robust_weight * 0.5
@@ -138,7 +142,14 @@ def _next_trial(
 def _analysis_prior(ctx: RunContext, settings: DecisionSettings) -> tuple[dict, NormalEffect]:
     """The next trial's analysis prior: the library prior the spec names (``sceptical_mcid``
     by default, the same prior as in the priors table), or Normal(0, sd²) when the spec sets
-    ``analysis_prior_sd``."""
+    ``analysis_prior_sd``.
+
+    Raises
+    ------
+    InputError
+        The named prior cannot be built with this run's anchor control rate, or is not a normal
+        prior on the log OR (the spec loader has already refused unknown names).
+    """
     trial = settings.next_trial
     sd = trial.analysis_prior_sd
     if sd is not None:
@@ -150,13 +161,16 @@ def _analysis_prior(ctx: RunContext, settings: DecisionSettings) -> tuple[dict, 
             "scale": "log_or",
             "recipe": "Normal(0, sd²) with the SD set in the spec (decision.next_trial)",
         }, effect
-    prior = get_prior(trial.analysis_prior, ctx.priors)
+    field = "decision.next_trial.analysis_prior"
+    try:
+        prior = get_prior(trial.analysis_prior, ctx.priors)
+    except InputError as exc:
+        raise InputError(ctx.spec.origin, exc.rule, field=field, value=exc.value) from None
     if not isinstance(prior.effect, NormalEffect):
         raise InputError(
-            "spec",
-            "the next trial's analysis prior must be a library prior with a normal prior on "
-            "the log odds ratio",
-            field="decision.next_trial.analysis_prior",
+            ctx.spec.origin,
+            "must name a prior with a normal prior on the log odds ratio",
+            field=field,
             value=trial.analysis_prior,
         )
     return {
@@ -167,6 +181,13 @@ def _analysis_prior(ctx: RunContext, settings: DecisionSettings) -> tuple[dict, 
         "recipe": prior.recipe,
         "anchor_control_rate": ctx.priors.control_rate,
     }, prior.effect
+
+
+def check(ctx: RunContext) -> None:
+    """Before any fit: the next trial's analysis prior can be built for this run."""
+    settings = ctx.options("decision", DecisionSettings())
+    if settings.enabled:
+        _analysis_prior(ctx, settings)
 
 
 def run(ctx: RunContext, fitted: Fitted) -> dict | None:

@@ -23,7 +23,8 @@ Keys and defaults (every key optional)::
 
     [decision.next_trial]
     n_per_arm = [20, 40, ..., 2000]     # 20 sample sizes per arm (see DEFAULT_N_PER_ARM)
-    simulations = 20000                 # simulated trials per sample size
+    simulations = 20000                 # simulated trials per sample size, at least (the same
+                                        # number for every posterior draw of the design prior)
     alpha = 0.05                        # two-sided level of the frequentist test
     success_probability = 0.975         # Bayesian success: P(benefit) above this
     analysis_prior = "sceptical_mcid"   # library prior (normal on the log OR) of the analysis
@@ -47,6 +48,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, PlainValidator
 
+from bayes_ips.priors.settings import PriorSettings, normal_effect_names
 from bayes_ips.schema import Bool, Float, Int, Section, Str, between, number_list, rule, rule_error
 
 DEFAULT_N_PER_ARM = (
@@ -190,3 +192,19 @@ class DecisionSettings(Section):
     gamma_rope: Annotated[Float, between(0.501, 0.9999)] = 0.95
     economics: Economics = Field(default_factory=Economics)
     next_trial: NextTrial = Field(default_factory=NextTrial)
+
+    def prior_errors(self, settings: PriorSettings) -> list:
+        """The analysis prior must be a normal prior on the log OR of the spec's library (checked
+        with the whole spec, before anything is fitted)."""
+        trial = self.next_trial
+        known = normal_effect_names(settings)
+        if trial.analysis_prior_sd is not None or trial.analysis_prior in known:
+            return []
+        return [
+            rule_error(
+                "must name a prior with a normal prior on the log odds ratio; known: "
+                + ", ".join(known),
+                key="next_trial.analysis_prior",
+                value=trial.analysis_prior,
+            )
+        ]

@@ -345,10 +345,22 @@ def section(summary: dict) -> dict | None:
         f"{prior['recipe']}",
         "control_rate": f"{pct(dec['reference_control_rate']['value'])} "
         f"({dec['reference_control_rate']['source']})",
-        "simulations": dec["fits"][0]["next_trial"]["simulations"] if dec["fits"] else 0,
+        "simulations": _simulations_text(fit["next_trial"]),
         "robust_weight": dec["settings"]["next_trial"]["robust_weight"],
         "methods": dec["methods"],
     }
+
+
+def _simulations_text(nt: dict) -> str:
+    """How many trials each assurance value rests on (runs from before ``design_draws`` say
+    only the total)."""
+    text = f"{nt['simulations']} simulated trials per size"
+    if "design_draws" in nt:
+        text += (
+            f" ({nt['trials_per_draw']} for each of the design prior's {nt['design_draws']} "
+            "posterior draws)"
+        )
+    return text
 
 
 def _fits_by_label(dec: dict) -> list[tuple[str, dict]]:
