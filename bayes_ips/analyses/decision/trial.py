@@ -168,7 +168,8 @@ class BayesianRule:
         """``t_n(y_c)`` for y_c = 0..n: the smallest y_t that succeeds (n + 1 when none).
 
         Every y_c is searched from the normal approximation's threshold: galloping (steps 1,
-        2, 4, ...) until a success and a failure bracket it, then bisection. The exact
+        2, 4, ...) until a success and a failure bracket it, then bisection; the brackets of
+        neighbouring y_c tighten each other (``t_n`` is non-decreasing in y_c). The exact
         threshold is usually within a step of the guess, so most y_c cost two evaluations.
         """
         n = int(n)
@@ -184,12 +185,17 @@ class BayesianRule:
                     break
                 at = probe[active]
                 ok = self._success(at, y_c[active], n)
-                hi[active[ok]] = at[ok]
-                lo[active[~ok]] = at[~ok]
+                hi[active[ok]] = np.minimum(hi[active[ok]], at[ok])
+                lo[active[~ok]] = np.maximum(lo[active[~ok]], at[~ok])
+                # t_n is non-decreasing in y_c: a success at y_c + 1 is one at y_c, a failure
+                # at y_c − 1 one at y_c
+                hi = np.minimum.accumulate(hi[::-1])[::-1]
+                lo = np.maximum.accumulate(lo)
                 a_lo, a_hi, a_step = lo[active], hi[active], step[active]
                 gallop = np.where(ok, a_hi - a_step, a_lo + a_step)
                 bisect = (a_lo + a_hi) // 2
-                probe[active] = np.where(a_hi - a_lo <= 2 * a_step, bisect, gallop)
+                next_probe = np.where(a_hi - a_lo <= 2 * a_step, bisect, gallop)
+                probe[active] = np.clip(next_probe, a_lo + 1, np.maximum(a_hi - 1, a_lo + 1))
                 step[active] = 2 * a_step
             self._thresholds[n] = hi
         return self._thresholds[n]
@@ -270,12 +276,16 @@ def region_share(criteria: Criteria, name: str, n: int) -> float:
     return float(count) / (n + 1) ** 2
 
 
-def _mcse(values: np.ndarray) -> float:
-    """ArviZ MCSE of the mean of values shaped (chain, draw) (0 when they are constant)."""
-    if values.size < 4 or np.ptp(values) == 0:
-        return 0.0
-    da = xr.DataArray(values, dims=SAMPLE_DIMS)
-    return float(az.mcse(da, sample_dims=list(SAMPLE_DIMS), method="mean"))
+def _mcse(values: np.ndarray) -> np.ndarray:
+    """ArviZ MCSE of the mean of values shaped (chain, draw, ...) over the chains and draws,
+    one call for all the trailing entries (0 where the values are constant)."""
+    flat = values.reshape(*values.shape[:2], -1)
+    out = np.zeros(flat.shape[2])
+    varying = np.flatnonzero(np.ptp(flat, axis=(0, 1)) > 0)
+    if varying.size and flat.shape[0] * flat.shape[1] >= 4:
+        da = xr.DataArray(flat[..., varying], dims=[*SAMPLE_DIMS, "entry"])
+        out[varying] = az.mcse(da, sample_dims=list(SAMPLE_DIMS), method="mean").to_numpy()
+    return out.reshape(values.shape[2:])
 
 
 def assurance(
@@ -319,15 +329,19 @@ def assurance(
         "trials_per_draw": per_draw,
         **{name: {"assurance": [], "mcse": []} for name in CRITERIA},
     }
-    for n in n_per_arm:
+    shares = np.empty((*p_t.shape, len(n_per_arm), len(CRITERIA)))
+    for i, n in enumerate(n_per_arm):
         y_t = rng.binomial(int(n), p_t[..., None], shape)
         y_c = rng.binomial(int(n), p_c[..., None], shape)
-        for name in CRITERIA:
+        for j, name in enumerate(CRITERIA):
             # each draw's share of successes estimates its conditional success probability
-            share = criteria.rule(name)(y_t, y_c, int(n)).mean(axis=-1)
+            shares[..., i, j] = criteria.rule(name)(y_t, y_c, int(n)).mean(axis=-1)
+    errors = (1 - w) * _mcse(shares)
+    for j, name in enumerate(CRITERIA):
+        for i, n in enumerate(n_per_arm):
             uniform = region_share(criteria, name, int(n)) if w > 0 else 0.0
-            out[name]["assurance"].append((1 - w) * float(share.mean()) + w * uniform)
-            out[name]["mcse"].append((1 - w) * _mcse(share))
+            out[name]["assurance"].append((1 - w) * float(shares[..., i, j].mean()) + w * uniform)
+            out[name]["mcse"].append(float(errors[i, j]))
     return out
 
 
