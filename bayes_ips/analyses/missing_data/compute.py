@@ -41,7 +41,7 @@ within |δ| ≤ :data:`SEARCH_LIMIT` (an odds ratio of e¹² is practically "all
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import arviz as az
 import numpy as np
@@ -49,6 +49,7 @@ import xarray as xr
 from scipy import optimize, special, stats
 
 from bayes_ips.analyses.missing_data.options import SEARCH_LIMIT, MissingSettings
+from bayes_ips.conjugate import MODEL as CONJUGATE
 from bayes_ips.conjugate import prob_greater
 from bayes_ips.context import Fitted, RunContext
 from bayes_ips.errors import InputError
@@ -249,22 +250,46 @@ def _mc_benefit(t_draws: np.ndarray, c_draws: np.ndarray) -> tuple[float, float]
     return mean, float(az.mcse(ind, sample_dims=list(SAMPLE_DIMS), method="mean"))
 
 
-def _scenarios(t: ArmData, c: ArmData, mixture: PatternMixture, rng, draws: int, mass: float):
+def _complete_case(
+    fitted: Fitted, prior: str, horizon, bounds: dict, draws: tuple[np.ndarray, np.ndarray], mass
+) -> dict:
+    """The complete-case row: the results table's ``beta_binomial`` row under the same prior
+    when that fit exists (the same draws, so every section prints the same value), else the
+    exact P(benefit) with the RD from this analysis's own draws."""
+    table = fitted.table
+    fit = table[
+        (table["model"] == CONJUGATE)
+        & (table["prior"] == prior)
+        & (table["horizon_months"] == horizon)
+    ]
+    if len(fit):
+        row = fit.iloc[0]
+        return {
+            "name": "complete_case",
+            "p_benefit": float(row["p_benefit"]),
+            "p_benefit_mcse": 0.0,
+            "rd": {k: row["rd"][k] for k in ("median", "lo", "hi")},
+            "source": f"results ({CONJUGATE} / {prior})",
+        }
+    return {
+        "name": "complete_case",
+        "p_benefit": bounds["complete"],
+        "p_benefit_mcse": 0.0,
+        "rd": _rd_summary(*draws, mass),
+        "source": "this analysis's draws",
+    }
+
+
+def _scenarios(
+    t: ArmData, c: ArmData, mixture: PatternMixture, rng, draws: int, mass: float, complete
+):
     def beta_draws(arm: ArmData, k: int | None) -> np.ndarray:
         if k is None:
             return rng.beta(arm.alpha, arm.beta, draws)
         return rng.beta(arm.alpha + k, arm.beta + arm.missing - k, draws)
 
     bounds = mixture.bounds()
-    cc_t, cc_c = beta_draws(t, None), beta_draws(c, None)
-    rows = [
-        {
-            "name": "complete_case",
-            "p_benefit": bounds["complete"],
-            "p_benefit_mcse": 0.0,
-            "rd": _rd_summary(cc_t, cc_c, mass),
-        }
-    ]
+    rows = [complete(bounds, (beta_draws(t, None), beta_draws(c, None)))]
     # With arm as the only predictor, MAR is the complete-case posterior exactly (docstring (b)):
     # the exact value is shown, not a simulation of it.
     rows.append({**rows[0], "name": "mar", "equals": "complete_case"})
@@ -329,9 +354,11 @@ def analyse(ctx: RunContext, fitted: Fitted) -> dict | None:
         }
         mixture = PatternMixture(t, c, draws, seed)
         entry["method"] = mixture.method
-        entry["scenarios"] = _scenarios(
-            t, c, mixture, rng, draws, ctx.spec.estimands.interval
-        ) + _covariate_mar(fitted, h)
+        mass = ctx.spec.estimands.interval
+        complete = partial(_complete_case, fitted, settings.prior, h, mass=mass)
+        entry["scenarios"] = _scenarios(t, c, mixture, rng, draws, mass, complete) + _covariate_mar(
+            fitted, h
+        )
         if t.missing + c.missing == 0:
             entry["tipping"] = []
             horizons.append(entry)

@@ -172,7 +172,20 @@ def missing_section(summary: dict) -> dict | None:
         "treatment": t,
         "control": c,
         "draws": md["draws"],
+        "complete_source": _complete_source(md),
     }
+
+
+def _complete_source(md: dict) -> str | None:
+    """Where the complete-case rows come from, when they repeat a fit of the results."""
+    sources = {
+        s.get("source", "")
+        for e in md["horizons"]
+        for s in e["scenarios"]
+        if s["name"] == "complete_case"
+    }
+    shared = [s for s in sources if s.startswith("results")]
+    return shared[0].removeprefix("results ").strip("()") if len(sources) == 1 and shared else None
 
 
 def tipping_figure(fits, summary: dict) -> Figure | None:
