@@ -177,10 +177,15 @@ def test_one_value_per_estimand_across_sections(tmp_path, cli):
         for name in ("complete_case", "mar"):
             assert sc[name]["p_benefit"] == row["p_benefit"]
             assert sc[name]["rd"] == {k: row["rd"][k] for k in ("median", "lo", "hi")}
-        assert sc["complete_case"]["source"] == "results (beta_binomial / reference)"
+        assert sc["complete_case"]["source"] == "results"
+        assert (sc["complete_case"]["model"], sc["complete_case"]["prior"]) == (
+            "beta_binomial",
+            "reference",
+        )
         shown = f"{100 * row['rd']['median']:+.1f}"
         missing_section = md[md.index("## Missing outcomes") :]
         assert shown in md[: md.index("## Missing outcomes")] and shown in missing_section
+    assert "the results' beta_binomial / reference fit, the same numbers" in md.replace("\\_", "_")
 
 
 def test_complete_case_without_the_fit_uses_its_own_draws(tmp_path):
@@ -189,7 +194,7 @@ def test_complete_case_without_the_fit_uses_its_own_draws(tmp_path):
     run = run_analysis(load_spec(spec).with_overrides(quick=True))
     entry = run.extras["missing_data"]["horizons"][0]
     cc = next(s for s in entry["scenarios"] if s["name"] == "complete_case")
-    assert cc["source"] == "this analysis's draws"
+    assert cc["source"] == "own draws" and "model" not in cc
     t, c = (
         missing._arm(run.ctx.counts, arm, entry["horizon_months"], BetaRate(1, 1))[0]
         for arm in ("IPS", "TAU")

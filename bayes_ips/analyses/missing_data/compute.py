@@ -254,8 +254,9 @@ def _complete_case(
     fitted: Fitted, prior: str, horizon, bounds: dict, draws: tuple[np.ndarray, np.ndarray], mass
 ) -> dict:
     """The complete-case row: the results table's ``beta_binomial`` row under the same prior
-    when that fit exists (the same draws, so every section prints the same value), else the
-    exact P(benefit) with the RD from this analysis's own draws."""
+    when that fit exists (``source`` "results", with its ``model`` and ``prior``: the same
+    draws, so every section prints the same value), else the exact P(benefit) with the RD from
+    this analysis's own draws (``source`` "own draws")."""
     table = fitted.table
     fit = table[
         (table["model"] == CONJUGATE)
@@ -269,14 +270,16 @@ def _complete_case(
             "p_benefit": float(row["p_benefit"]),
             "p_benefit_mcse": 0.0,
             "rd": {k: row["rd"][k] for k in ("median", "lo", "hi")},
-            "source": f"results ({CONJUGATE} / {prior})",
+            "source": "results",
+            "model": CONJUGATE,
+            "prior": prior,
         }
     return {
         "name": "complete_case",
         "p_benefit": bounds["complete"],
         "p_benefit_mcse": 0.0,
         "rd": _rd_summary(*draws, mass),
-        "source": "this analysis's draws",
+        "source": "own draws",
     }
 
 

@@ -177,15 +177,12 @@ def missing_section(summary: dict) -> dict | None:
 
 
 def _complete_source(md: dict) -> str | None:
-    """Where the complete-case rows come from, when they repeat a fit of the results."""
-    sources = {
-        s.get("source", "")
-        for e in md["horizons"]
-        for s in e["scenarios"]
-        if s["name"] == "complete_case"
-    }
-    shared = [s for s in sources if s.startswith("results")]
-    return shared[0].removeprefix("results ").strip("()") if len(sources) == 1 and shared else None
+    """The results' fit ("model / prior") that every complete-case row repeats, else None."""
+    rows = [s for e in md["horizons"] for s in e["scenarios"] if s["name"] == "complete_case"]
+    fits = {(s["model"], s["prior"]) for s in rows if s.get("source") == "results"}
+    if len(fits) != 1 or any(s.get("source") != "results" for s in rows):
+        return None
+    return " / ".join(fits.pop())
 
 
 def tipping_figure(fits, summary: dict) -> Figure | None:
