@@ -253,6 +253,13 @@ def test_a_huge_sd_prior_runs_and_its_ess_is_about_zero(tmp_path, cli):
     assert ess["effect_local"] == pytest.approx(expected, rel=1e-9)
     assert ess["effect_local"] < 0.01  # about 0 patients
     assert math.isinf(ess["effect_elir"]) and ess["effect_elir_reason"]
+    # the rate-scale ESS, the one the report reads as "how much it claims to know": about 0,
+    # and the implied rate is U-shaped (nearly all of it below 5% or above 95%)
+    assert 0 < ess["effect_rate_scale"] < 0.1
+    assert ess["effect_rate_shape"]["u_shaped"] and ess["effect_rate_shape"]["extreme_mass"] > 0.9
+    (flat,) = [p for p in summary["sensitivity"]["priors"] if p["name"] == "flat_huge"]
+    assert flat["ess"]["effect_rate_scale"] < 0.1
+    assert "U-shaped on the rate scale" in out
 
 
 # --- degenerate LOO ----------------------------------------------------------------------------
