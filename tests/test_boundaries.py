@@ -350,6 +350,35 @@ def test_loo_excludes_high_pareto_k_and_uses_constants_and_exact_values():
     assert float(res.elpd) == pytest.approx(exact.sum(), rel=1e-12)
 
 
+def test_an_exact_fit_has_no_pareto_k_and_says_why():
+    """Exact leave-one-out values are not importance-sampled: no Pareto k is reported for them,
+    even when the draws' log-likelihood is heavy-tailed, and the table says so."""
+    from bayes_ips.analyses.checks.view import comparison_section
+
+    rng = np.random.default_rng(10)
+    ll = rng.standard_t(1.1, size=(2, 500, 2, 2)) * 30 - 5  # PSIS would give k > 0.7
+    exact = np.array([[-3.0, -2.1], [-2.2, -0.5]])
+    res = diagnostics.loo(_tree(ll, exact))
+    assert np.isnan(res.pareto_k_all).all() and res.n_excluded == 0
+    psis = rng.normal(-2, 0.05, size=(2, 500, 2, 2))
+    rows = diagnostics.compare({"exact": _tree(ll, exact), "mcmc": _tree(psis)})
+    by = {r["fit"]: r for r in rows}
+    assert by["exact"]["pareto_k_max"] is None and by["exact"]["n_high_k"] == 0
+    assert "no Pareto k" in by["exact"]["null_reasons"]["pareto_k_max"]
+    assert by["exact"]["elpd_loo"] == pytest.approx(exact.sum(), rel=1e-12)
+    assert 0 <= by["mcmc"]["pareto_k_max"] <= 0.7 and "null_reasons" not in by["mcmc"]
+    summary = {
+        "comparison": {
+            "rows": [{**r, "model": r["fit"], "prior": "reference"} for r in rows],
+        }
+    }
+    view = {r["fit"]: r for r in comparison_section(summary)["rows"]}
+    assert view["exact / reference"]["k_max"] == "none (exact LOO)"
+    assert not view["exact / reference"]["psis"] and view["exact / reference"]["handling"]
+    assert view["mcmc / reference"]["psis"]
+    assert fmt.loo_k(by["exact"]) == "none (exact LOO); 4 exact"
+
+
 def test_compare_scores_every_fit_on_the_same_observations():
     rng = np.random.default_rng(9)
     good = rng.normal(-2, 0.05, size=(2, 500, 2, 2))
