@@ -18,7 +18,7 @@ from bayes_ips import conjugate, diagnostics, exact_logistic
 from bayes_ips.cli import main
 from bayes_ips.data import Comparison
 from bayes_ips.estimands import nnt, quantiles, summarise
-from bayes_ips.priors import NormalEffect
+from bayes_ips.priors import MixtureEffect, NormalEffect
 from bayes_ips.priors.ess import prior_ess
 from bayes_ips.report import format as fmt
 from bayes_ips.report.sections import trust
@@ -475,18 +475,30 @@ def test_pooled_beta_binomial_hazards_of_exactly_zero_and_one_give_valid_rates()
     assert np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()
 
 
-@pytest.mark.parametrize("sd, ok", [(20.0, True), (40.0, False), (1000.0, False)])
-def test_an_mcmc_model_refuses_a_too_wide_effect_prior_at_spec_time(sd, ok):
+@pytest.mark.parametrize(
+    "effect, ok",
+    [
+        (NormalEffect(0.0, 40.0), True),
+        (NormalEffect(0.0, 1000.0), True),
+        (NormalEffect(0.0, 1001.0), False),
+        (MixtureEffect((0.8, 0.2), (0.0, 0.0), (0.5, 20.0)), True),
+        (MixtureEffect((0.8, 0.2), (0.0, 0.0), (0.5, 40.0)), False),
+    ],
+)
+def test_an_mcmc_model_refuses_only_priors_wider_than_it_is_written_for(effect, ok):
     from bayes_ips.errors import InputError
-    from bayes_ips.models import MCMC_EFFECT_SD_MAX, check_prior
+    from bayes_ips.models import check_prior
     from bayes_ips.priors import Prior
 
-    prior = Prior(name="wide", effect=NormalEffect(0.0, sd), group="user", recipe="test")
+    prior = Prior(name="wide", effect=effect, group="user", recipe="test")
     check_prior("exact_logistic", prior)  # the exact model takes any proper prior
     if ok:
-        check_prior("hierarchical_logistic", prior)
+        for model in ("hierarchical_logistic", "adjusted_logistic"):
+            check_prior(model, prior)
         return
     with pytest.raises(InputError) as exc:
-        check_prior("hierarchical_logistic", prior)
+        check_prior("adjusted_logistic", prior)
     message = str(exc.value)
-    assert "hierarchical_logistic" in message and f"at most {MCMC_EFFECT_SD_MAX:g}" in message
+    limit = "20" if isinstance(effect, MixtureEffect) else "1000"
+    assert "adjusted_logistic" in message and f"at most {limit} on the log OR" in message
+    assert "exact_logistic" in message and "wide" in message
