@@ -23,14 +23,16 @@ from bayes_ips.report.format import UNVERIFIED_DATA
 
 THRESHOLD = 0.05
 NAMED_PRIOR_VARIABLE = {
-    "hierarchical_logistic": ("z", "theta"),
-    "adjusted_logistic": ("z", "theta"),
-    "hierarchical_beta_binomial": ("m",),
-    "discrete_time_hazard": ("mu",),
+    "hierarchical_logistic": (("z",), ("theta1", "eps"), ("theta",)),
+    "adjusted_logistic": (("z",), ("theta1", "eps"), ("theta",)),
+    "hierarchical_beta_binomial": (("m",),),
+    "discrete_time_hazard": (("mu",),),
 }
-"""The variables whose prior is the named prior, first present taken: in the logistic models the
-standard-normal ``z`` of ``theta = m + s · L z`` (a normal prior, non-centred; scaling its prior is
-scaling theta's, up to the correlation's Jacobian) or ``theta`` itself (a mixture)."""
+"""The variables whose prior is the named prior, first group present taken (those of it present):
+in the logistic models the standard-normal ``z`` of ``theta = m + s · L z`` (a normal prior,
+non-centred; scaling its prior is scaling theta's, up to the correlation's Jacobian), ``theta1``
+and the changes ``eps`` of a wide normal prior's centred form, or ``theta`` itself (a mixture);
+in the pooled beta-binomial model ``m``."""
 
 
 def _with_rd(tree: xr.DataTree, treatment: str, control: str) -> xr.DataTree:
@@ -103,12 +105,14 @@ def power_scaling(fits, counts: xr.Dataset) -> list[dict]:
         if "log_prior" not in tree.children or "log_likelihood" not in tree.children:
             continue
         data = _with_rd(tree, treatment, control)
-        named = next(
-            (v for v in NAMED_PRIOR_VARIABLE.get(fit.model, ()) if v in tree["log_prior"]), None
+        present = (
+            [v for v in group if v in tree["log_prior"]]
+            for group in NAMED_PRIOR_VARIABLE.get(fit.model, ())
         )
+        named = next((group for group in present if group), None)
         prior_all = _sensitivity(data, "prior")
         lik = _sensitivity(data, "likelihood")
-        prior_named = None if named is None else _sensitivity(data, "prior", [named])
+        prior_named = None if named is None else _sensitivity(data, "prior", named)
         for h in prior_all["horizon"].to_numpy().tolist():
             values = {
                 "prior_sensitivity": float(prior_all.sel(horizon=h)),
