@@ -502,3 +502,62 @@ def test_an_mcmc_model_refuses_only_priors_wider_than_it_is_written_for(effect, 
     limit = "20" if isinstance(effect, MixtureEffect) else "1000"
     assert "adjusted_logistic" in message and f"at most {limit} on the log OR" in message
     assert "exact_logistic" in message and "wide" in message
+
+
+@pytest.mark.parametrize(
+    "shapes, ok", [((0.5, 0.5), True), ((0.1, 1.0), False), ((1.0, 0.49), False)]
+)
+def test_the_pooled_beta_binomial_refuses_rate_shapes_below_jeffreys(shapes, ok):
+    from bayes_ips.errors import InputError
+    from bayes_ips.models import check_prior
+    from bayes_ips.priors import BetaRate, Prior
+
+    prior = Prior(name="edge", rate=BetaRate(*shapes), group="user", recipe="test")
+    check_prior("beta_binomial", prior)  # the exact model takes any proper Beta prior
+    if ok:
+        check_prior("hierarchical_beta_binomial", prior)
+        return
+    with pytest.raises(InputError) as exc:
+        check_prior("hierarchical_beta_binomial", prior)
+    message = str(exc.value)
+    assert "hierarchical_beta_binomial" in message and "at least 0.5" in message
+    assert f"smallest shape is {min(shapes):g}" in message and "beta_binomial" in message
+
+
+def test_an_mcmc_model_given_a_prior_it_cannot_fit_stops_with_exit_2_and_one_line(tmp_path):
+    """Beta(0.01, 0.01) on 0 of 30 with the pooled beta-binomial model (a convergence failure at
+    full draws): refused before any fit, naming the spec, model, prior and rule; nothing
+    written, nothing else on stderr."""
+    rows = [f"{arm},{h},0,30,30,true,s" for arm in ("IPS", "TAU") for h in (6, 12)]
+    data = write_table(tmp_path, rows)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'[data]\npath = "{data}"\ntreatment = "IPS"\ncontrol = "TAU"\n'
+        "[models.hierarchical_beta_binomial]\npriors = ['tiny']\n"
+        "[priors.tiny]\nrate_a = 0.01\nrate_b = 0.01\n"
+    )
+    proc = run_subprocess("run", spec, "--out", tmp_path / "run")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "spec.toml" in lines[0] and "hierarchical_beta_binomial" in lines[0]
+    assert "tiny" in lines[0] and "at least 0.5" in lines[0]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("employed", [0, 30])
+def test_the_pooled_beta_binomial_converges_under_jeffreys_at_the_boundaries(employed, tmp_path):
+    """The smallest rate shapes it takes, on 0 of 30 and 30 of 30, at the run's full draws."""
+    from bayes_ips import pipeline
+    from bayes_ips.pipeline import load_spec
+    from bayes_ips.priors import get_prior
+
+    path = tmp_path / "spec.toml"
+    path.write_text("[models.hierarchical_beta_binomial]\npriors = ['jeffreys']\n")
+    spec = load_spec(path)
+    counts = _counts([(arm, h, employed, 30) for arm in ("T", "C") for h in (6, 12)])
+    (fit,) = pipeline._pymc_fits(
+        "hierarchical_beta_binomial", [get_prior("jeffreys")], counts, spec, cores=2
+    )
+    assert fit.diagnostics["passed"], fit.diagnostics["messages"]

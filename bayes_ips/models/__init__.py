@@ -62,6 +62,8 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
     elif getattr(prior, component) is not None:
         if component == "effect" and model in PYMC_MODELS:
             _check_sampler_scale(model, prior, origin)
+        if component == "rate" and model in PYMC_MODELS:
+            _check_rate_shapes(model, prior, origin)
         return
     elif component == "rate":
         rule = (
@@ -101,6 +103,31 @@ def _check_sampler_scale(model: str, prior, origin: str) -> None:
             f"model {model!r} (MCMC) takes {what} at most {limit:g} on the log OR (wider priors "
             "put their mass on rates of exactly 0 or 1, where the sampler cannot adapt); this "
             f"prior's SD is {widest:g}: fit it with 'exact_logistic', which integrates it exactly",
+            field=f"models.{model}.priors",
+            value=prior.name,
+        )
+
+
+MCMC_RATE_SHAPE_MIN = 0.5
+"""The smallest Beta shape of a rate prior an MCMC model accepts (Jeffreys' 0.5)."""
+
+
+def _check_rate_shapes(model: str, prior, origin: str) -> None:
+    """Refuse a rate prior with a Beta shape below :data:`MCMC_RATE_SHAPE_MIN` (issue 18): after
+    zero (or all) events such a prior puts the rate's posterior mass at 10^-100 and below (1 −
+    10^-16 and above), where the sampler cannot adapt (Beta(0.1, 0.1) on 30 of 30 and Beta(0.01,
+    0.01) on 0 of 30 fail the convergence checks at full draws). ``beta_binomial`` takes such
+    priors exactly."""
+    rate = prior.rate
+    shapes = [*rate.treatment, *rate.control]
+    smallest = float(min(shapes))
+    if smallest < MCMC_RATE_SHAPE_MIN:
+        raise InputError(
+            origin,
+            f"model {model!r} (MCMC) takes Beta rate priors with both shapes at least "
+            f"{MCMC_RATE_SHAPE_MIN:g} (smaller shapes put the rate's mass at exactly 0 or 1 in "
+            f"floating point, where the sampler cannot adapt); this prior's smallest shape is "
+            f"{smallest:g}: fit it with 'beta_binomial', which takes it exactly",
             field=f"models.{model}.priors",
             value=prior.name,
         )
