@@ -561,3 +561,29 @@ def test_the_pooled_beta_binomial_converges_under_jeffreys_at_the_boundaries(emp
         "hierarchical_beta_binomial", [get_prior("jeffreys")], counts, spec, cores=2
     )
     assert fit.diagnostics["passed"], fit.diagnostics["messages"]
+
+
+def test_an_exact_odds_ratio_beyond_the_float_range_is_unbounded_not_an_overflow(tmp_path, cli):
+    """One participant per arm (1/1 vs 0/1) under Normal(0, 1000²): the log OR's posterior is
+    about the prior's half-normal (the likelihood is near 1 for every log OR above a few), so its
+    median is near 1000 · Φ⁻¹(0.75) and its upper 97.5% point, near 2240, is beyond e^709."""
+    post = exact_logistic.posterior((1, 1, 0, 1), NormalEffect(0.0, 1000.0))
+    ratio = post.odds_ratio()
+    assert ratio["hi"] is None and ratio["null_reasons"]["hi"].startswith("unbounded (+∞)")
+    assert math.log(ratio["median"]) == pytest.approx(1000 * stats.norm.ppf(0.75), rel=0.02)
+    assert fmt.ratio_interval(ratio).endswith("to unbounded)")
+    data = write_table(tmp_path, ["A,12,1,1,1,true,s", "B,12,0,1,1,true,s"])
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'[data]\npath = "{data}"\ntreatment = "A"\ncontrol = "B"\n'
+        "[models.exact_logistic]\npriors = ['huge']\n"
+        "[priors.huge]\nlog_or_mean = 0\nlog_or_sd = 1000\n"
+        "[decision]\nenabled = false\n[missing_data]\nenabled = false\n"
+    )
+    code, _, err = cli("run", spec, "--out", tmp_path / "run", "--quick")
+    assert code == 0, err
+    summary = strict_json((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    (row,) = summary["sensitivity"]["exact"]
+    assert row["or"]["hi"] is None and row["or"]["null_reasons"]["hi"]
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert long_numbers(report) == [] and "unbounded" in report

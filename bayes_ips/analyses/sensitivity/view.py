@@ -13,7 +13,13 @@ import numpy as np
 from scipy import stats
 
 from bayes_ips.priors import Prior
-from bayes_ips.report.format import UNVERIFIED_DATA, UNVERIFIED_FLAG, model_title, pct, ratio
+from bayes_ips.report.format import (
+    UNVERIFIED_DATA,
+    UNVERIFIED_FLAG,
+    model_title,
+    pct,
+    ratio_interval,
+)
 from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, render
 
 BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
@@ -500,9 +506,7 @@ def section(summary: dict) -> dict | None:
             "cells": [
                 (
                     pct(exact_by[(p["name"], h)]["p_benefit"]),
-                    f"{ratio(exact_by[(p['name'], h)]['or']['median'])} "
-                    f"({ratio(exact_by[(p['name'], h)]['or']['lo'])}–"
-                    f"{ratio(exact_by[(p['name'], h)]['or']['hi'])})",
+                    ratio_interval(exact_by[(p["name"], h)]["or"]),
                 )
                 for h in horizons
             ],
