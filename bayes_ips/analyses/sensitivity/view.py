@@ -17,6 +17,7 @@ from bayes_ips.report.format import (
     UNVERIFIED_DATA,
     UNVERIFIED_FLAG,
     model_title,
+    num,
     pct,
     ratio_interval,
 )
@@ -396,12 +397,14 @@ PSENSE_WORDS = {
     "prior": "prior-driven",
     "data": "data-driven",
     "neither": "neither",
+    "not_computed": "not computed",
 }
 PSENSE_PHRASES = {
     "both": "sensitive to both prior and data",
     "prior": "driven by the prior, not the data,",
     "data": "driven by the data",
     "neither": "insensitive to both",
+    "not_computed": "not computed (tied power-scaling weights)",
 }
 
 
@@ -445,8 +448,8 @@ def psense_view(rows: list[dict]) -> dict:
             "cells": [
                 (
                     PSENSE_WORDS[by[(m, p, h)]["verdict"]],
-                    f"{by[(m, p, h)]['prior_sensitivity']:.3f} / "
-                    f"{by[(m, p, h)]['likelihood_sensitivity']:.3f}"
+                    f"{num(by[(m, p, h)]['prior_sensitivity'], 3)} / "
+                    f"{num(by[(m, p, h)]['likelihood_sensitivity'], 3)}"
                     + (
                         ""
                         if by[(m, p, h)]["named_prior_sensitivity"] is None
