@@ -587,3 +587,31 @@ def test_an_exact_odds_ratio_beyond_the_float_range_is_unbounded_not_an_overflow
     assert row["or"]["hi"] is None and row["or"]["null_reasons"]["hi"]
     report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
     assert long_numbers(report) == [] and "unbounded" in report
+
+
+def test_power_scaling_with_tied_weights_is_not_computed_and_says_why():
+    """A log-likelihood with two values over the draws (as at 0% vs 100% events) leaves PSIS a
+    tail of tied weights: the row says "not computed" with its reason, never an exit 1."""
+    from types import SimpleNamespace
+
+    from bayes_ips.analyses.sensitivity.power_scaling import NOT_COMPUTED, power_scaling
+
+    rng = np.random.default_rng(12)
+    dims = ("chain", "draw", "arm", "horizon")
+    coords = {"arm": ["T", "C"], "horizon": [12]}
+    ll = np.where(rng.uniform(size=(2, 500, 2, 1)) < 0.99, 0.0, -1.0)
+    p = rng.uniform(size=(2, 500, 2, 1))
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset({"p": (dims, p)}, coords=coords),
+            "log_likelihood": xr.Dataset({"y": (dims, ll)}, coords=coords),
+            "log_prior": xr.Dataset({"z": (dims[:2], rng.normal(size=(2, 500)))}),
+        }
+    )
+    fit = SimpleNamespace(model="hierarchical_logistic", prior=SimpleNamespace(name="x"), tree=tree)
+    counts = xr.Dataset({"verified": (("arm", "horizon"), [[True], [True]])}, coords=coords)
+    (row,) = power_scaling([fit], counts)
+    assert row["verdict"] == "not_computed" and row["likelihood_sensitivity"] is None
+    assert row["null_reasons"]["likelihood_sensitivity"] == NOT_COMPUTED
+    assert "could not be power-scaled" in row["sentence"]
+    json.dumps(row, allow_nan=False)
