@@ -375,6 +375,29 @@ def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_ru
     assert "## Model comparison" in md and "## Posterior-predictive checks" in md
 
 
+def test_an_exact_fit_shows_no_pareto_k_in_either_format(report_run):
+    s = _with_mcmc(_summary(report_run))
+    exact = {
+        **s["comparison"]["rows"][0],
+        "model": "beta_binomial",
+        "prior": "reference",
+        "rank": 2,
+        "pareto_k_max": None,
+        "n_high_k": 0,
+        "n_exact": 6,
+        "null_reasons": {"pareto_k_max": "no observation is scored by PSIS"},
+    }
+    s["comparison"]["rows"].append(exact)
+    md = render_markdown(s, [], layout())
+    row = next(line for line in md.splitlines() if line.startswith("| 2 |"))
+    assert row.endswith("| none (exact LOO) | 6 exact |"), row
+    html = render_html(s, [], layout())
+    table = html[html.index('id="sec-comparison"') :]
+    row = table[table.index('<tr><td class="num">2</td>') :]
+    row = row[: row.index("</tr>")]
+    assert "none (exact LOO)" in row and "of 6" not in row and "6 exact" in row
+
+
 def test_wambs_items_follow_the_summary(report_run):
     exact = {w["number"]: w["status"] for w in wambs(_summary(report_run))}
     assert len(exact) == 10

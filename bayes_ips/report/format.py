@@ -136,11 +136,23 @@ def loo_notes(r: dict) -> str:
     return ", ".join(notes)
 
 
+def pareto_k(r: dict) -> str:
+    """A LOO row's worst Pareto k, or why it has none ("none (exact LOO)")."""
+    if r.get("pareto_k_max") is not None:
+        return f"{r['pareto_k_max']:.2f}"
+    if r.get("n_exact") or r.get("n_constant"):
+        return "none (exact LOO)"
+    return "–"
+
+
 def loo_k(r: dict) -> str:
-    """A LOO row's Pareto k and how each observation was scored: "0.98 (4 of 4 > 0.7); 4 exact"."""
-    k = "–" if r.get("pareto_k_max") is None else f"{r['pareto_k_max']:.2f}"
+    """A LOO row's Pareto k and how each observation was scored: "0.98 (4 of 4 > 0.7)", or
+    "none (exact LOO); 4 exact" for a fit that PSIS did not score."""
     notes = loo_notes(r)
-    return f"{k} ({r['n_high_k']} of {r['n_obs']} > 0.7)" + (f"; {notes}" if notes else "")
+    if r.get("pareto_k_max") is None:
+        return pareto_k(r) + (f"; {notes}" if notes else "")
+    high = f"{r['n_high_k']} of {r['n_obs']} > 0.7"
+    return f"{pareto_k(r)} ({high})" + (f"; {notes}" if notes else "")
 
 
 def headline_text(head: dict) -> str:

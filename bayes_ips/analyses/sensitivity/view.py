@@ -14,7 +14,14 @@ from scipy import stats
 
 from bayes_ips.priors import Prior
 from bayes_ips.priors.ess import shape_warning
-from bayes_ips.report.format import UNVERIFIED_DATA, UNVERIFIED_FLAG, model_title, pct, ratio
+from bayes_ips.report.format import (
+    UNVERIFIED_DATA,
+    UNVERIFIED_FLAG,
+    model_title,
+    num,
+    pct,
+    ratio_interval,
+)
 from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, render
 
 BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
@@ -401,12 +408,14 @@ PSENSE_WORDS = {
     "prior": "prior-driven",
     "data": "data-driven",
     "neither": "neither",
+    "not_computed": "not computed",
 }
 PSENSE_PHRASES = {
     "both": "sensitive to both prior and data",
     "prior": "driven by the prior, not the data,",
     "data": "driven by the data",
     "neither": "insensitive to both",
+    "not_computed": "not computed (tied power-scaling weights)",
 }
 
 
@@ -450,8 +459,8 @@ def psense_view(rows: list[dict]) -> dict:
             "cells": [
                 (
                     PSENSE_WORDS[by[(m, p, h)]["verdict"]],
-                    f"{by[(m, p, h)]['prior_sensitivity']:.3f} / "
-                    f"{by[(m, p, h)]['likelihood_sensitivity']:.3f}"
+                    f"{num(by[(m, p, h)]['prior_sensitivity'], 3)} / "
+                    f"{num(by[(m, p, h)]['likelihood_sensitivity'], 3)}"
                     + (
                         ""
                         if by[(m, p, h)]["named_prior_sensitivity"] is None
@@ -509,9 +518,7 @@ def section(summary: dict) -> dict | None:
             "cells": [
                 (
                     pct(exact_by[(p["name"], h)]["p_benefit"]),
-                    f"{ratio(exact_by[(p['name'], h)]['or']['median'])} "
-                    f"({ratio(exact_by[(p['name'], h)]['or']['lo'])}–"
-                    f"{ratio(exact_by[(p['name'], h)]['or']['hi'])})",
+                    ratio_interval(exact_by[(p["name"], h)]["or"]),
                 )
                 for h in horizons
             ],
