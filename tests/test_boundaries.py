@@ -43,8 +43,13 @@ def significant_digits(token: str) -> int:
     return len(digits)
 
 
+SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+
+
 def long_numbers(text: str) -> list[str]:
-    return [t for t in LONG_NUMBER.findall(text) if significant_digits(t) > 15]
+    """Numbers with more than 15 significant digits, leaving out SHA-256 digests (whose digit
+    runs are not numbers)."""
+    return [t for t in LONG_NUMBER.findall(SHA256.sub("", text)) if significant_digits(t) > 15]
 
 
 def fake_p(pt: np.ndarray, pc: np.ndarray) -> xr.DataArray:
