@@ -191,7 +191,10 @@ def _prepare_helper() -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from bayes_ips import api
+    from bayes_ips.rundir import check_replaceable
 
+    if args.out:
+        check_replaceable(Path(args.out))  # before any fit: a user's folder is never replaced
     runner = session.runner(args.jobs)
     started = False
 
