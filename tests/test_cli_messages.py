@@ -156,6 +156,17 @@ def test_check_data_applies_only_the_rules_of_the_spec_s_models(cli, tmp_path, e
     assert code == 0, err
 
 
+def test_check_data_with_a_spec_checks_its_arm_labels_as_run_does(cli, tmp_path, exact_spec):
+    rows = [r.replace("IPS,", "ips,").replace("TAU,", "tau,") for r in FALLING]
+    table = write_table(tmp_path, rows)
+    code, out, err = cli("check-data", table, "--spec", exact_spec)
+    assert code == 2 and out == ""
+    checked = _one_line(err)
+    assert "field 'treatment', value 'IPS'" in checked and "did you mean 'ips'?" in checked
+    code, _, err = cli("run", exact_spec, "--quick", "--data", table, "--out", tmp_path / "r")
+    assert code == 2 and _one_line(err) == checked
+
+
 def test_check_data_says_which_model_needs_which_rule(cli):
     code, out, _ = cli("check-data", "package:ips_in_pain.csv")
     assert code == 0
