@@ -187,3 +187,16 @@ def test_the_rope_is_open_an_rd_of_exactly_its_half_width_is_outside():
     pc = np.tile([0.3125, 0.375, 0.5, 0.2], (1, 500))
     row = summarise(fake_p(pt, pc), T_C, EstimandSettings(rope=0.0625)).iloc[0]
     assert row["p_rope"] == 0.25  # only RD = 0
+
+
+def test_a_risk_difference_that_rounds_to_zero_reads_plus_zero():
+    from bayes_ips.report.format import pp
+
+    assert [pp(x) for x in (-0.00001, 0.0, -0.0, 0.00049, -0.0006, 0.129)] == [
+        "+0.0",
+        "+0.0",
+        "+0.0",
+        "+0.0",
+        "-0.1",
+        "+12.9",
+    ]

@@ -33,8 +33,9 @@ def pct(p: float | None, digits: int = 1) -> str:
 
 
 def pp(x: float | None) -> str:
-    """A risk difference in signed percentage points."""
-    return "–" if x is None else f"{100 * x:+.1f}"
+    """A risk difference in signed percentage points (a value that rounds to zero reads +0.0,
+    never -0.0)."""
+    return "–" if x is None else f"{100 * x:+z.1f}"
 
 
 def ratio(x: float | None) -> str:
