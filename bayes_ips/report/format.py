@@ -32,10 +32,12 @@ def pct(p: float | None, digits: int = 1) -> str:
     return "–" if p is None else f"{100 * p:.{digits}f}%"
 
 
-def prob_mcse(mcse: float | None, exact: bool, p: float | None = None, draws: int | None = None):
+def mcse_text(
+    mcse: float | None, exact: bool, p: float | None = None, draws: int | None = None
+) -> str:
     """The Monte Carlo SE column beside a probability: "exact" for a closed-form value, else
     "±0.4" (percentage points); a value from draws that all agree (MCSE 0) says so, e.g.
-    "> 99.9% (all 1000 draws)" or "< 0.1% (no draw)", never "exact"."""
+    "> 99.9% (all 1,000 draws)" or "< 0.1% (no draw)", never "exact"."""
     if exact:
         return "exact"
     if mcse is None:

@@ -26,12 +26,12 @@ from bayes_ips.report.format import (
     UNVERIFIED_FLAG,
     interval,
     level,
+    mcse_text,
     model_title,
     nnt,
     num,
     pct,
     pp,
-    prob_mcse,
     ratio_interval,
 )
 from bayes_ips.report.methods import model_method
@@ -371,7 +371,7 @@ def result_row(r: dict) -> dict:
         "horizon": f"{r['horizon_months']:g}",
         "verified": r["verified_data"],
         "p_benefit": pct(r["p_benefit"]),
-        "p_benefit_mcse": prob_mcse(
+        "p_benefit_mcse": mcse_text(
             r["p_benefit_mcse"],
             r["model"] in models.EXACT_MODELS,
             r["p_benefit"],

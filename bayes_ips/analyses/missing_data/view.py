@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct, prob_mcse
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
 from bayes_ips.report.style import STYLE, Figure, render
 
 SCENARIOS = {
@@ -131,7 +131,7 @@ def missing_section(summary: dict) -> dict | None:
                     "scenario": SCENARIOS[s["name"]].format(t=t, c=c, prior=s.get("prior", "")),
                     "p_benefit": pct(s["p_benefit"]),
                     # only the covariate-adjusted MAR row comes from an MCMC fit
-                    "mcse": prob_mcse(
+                    "mcse": mcse_text(
                         s["p_benefit_mcse"], s["name"] != "mar_covariates", s["p_benefit"]
                     ),
                     "rd": f"{100 * s['rd']['median']:+.1f} ({100 * s['rd']['lo']:+.1f} to "
