@@ -32,6 +32,22 @@ def pct(p: float | None, digits: int = 1) -> str:
     return "–" if p is None else f"{100 * p:.{digits}f}%"
 
 
+def mcse_text(
+    mcse: float | None, exact: bool, p: float | None = None, draws: int | None = None
+) -> str:
+    """The Monte Carlo SE column beside a probability: "exact" for a closed-form value, else
+    "±0.4" (percentage points); a value from draws that all agree (MCSE 0) says so, e.g.
+    "> 99.9% (all 1,000 draws)" or "< 0.1% (no draw)", never "exact"."""
+    if exact:
+        return "exact"
+    if mcse is None:
+        return "–"
+    if mcse == 0 and p in (0.0, 1.0):
+        of = "" if draws is None else f" {num(draws)}"
+        return f"> 99.9% (all{of} draws)" if p == 1 else "< 0.1% (no draw)"
+    return f"±{100 * mcse:.1f}"
+
+
 def pp(x: float | None) -> str:
     """A risk difference in signed percentage points (a value that rounds to zero reads +0.0,
     never -0.0)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
 from bayes_ips.report.style import STYLE, Figure, render
 
 SCENARIOS = {
@@ -124,16 +124,16 @@ def missing_section(summary: dict) -> dict | None:
     rows = []
     for e in md["horizons"]:
         for s in e["scenarios"]:
-            mcse = s["p_benefit_mcse"]
             rows.append(
                 {
                     "horizon": f"{e['horizon_months']:g}",
                     "verified": e["verified_data"],
                     "scenario": SCENARIOS[s["name"]].format(t=t, c=c, prior=s.get("prior", "")),
                     "p_benefit": pct(s["p_benefit"]),
-                    "mcse": "exact"
-                    if mcse == 0
-                    else ("–" if mcse is None else f"±{100 * mcse:.1f}"),
+                    # only the covariate-adjusted MAR row comes from an MCMC fit
+                    "mcse": mcse_text(
+                        s["p_benefit_mcse"], s["name"] != "mar_covariates", s["p_benefit"]
+                    ),
                     "rd": f"{100 * s['rd']['median']:+.1f} ({100 * s['rd']['lo']:+.1f} to "
                     f"{100 * s['rd']['hi']:+.1f})",
                 }
