@@ -34,7 +34,12 @@ from bayes_ips.analyses.decision import (
     success_probability,
 )
 from bayes_ips.analyses.decision.compute import run as decision_step
-from bayes_ips.analyses.decision.trial import VERIFY_BAND, _fast_prob_benefit, smallest_n
+from bayes_ips.analyses.decision.trial import (
+    VERIFY_BAND,
+    BayesianRule,
+    _fast_prob_benefit,
+    smallest_n,
+)
 from bayes_ips.context import Fitted
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit
@@ -298,6 +303,41 @@ def test_bayesian_rule_is_exact_at_the_extremes():
         p = crit.bayes_rule.prob_benefit(y_t, y_c, n)
         assert p == pytest.approx(posterior_benefit_2d(y_t, y_c, n, 0.2478), abs=1e-4)
         assert bool(crit.bayesian(y_t, y_c, n)) == (p > 0.975)
+
+
+def posterior_benefit_quad(y_t: int, y_c: int, n: int, sd: float) -> float:
+    """P(theta > 0) by scipy's adaptive quadrature in theta, alpha integrated out at each theta
+    on a dense uniform grid (the model of :func:`posterior_benefit_2d`, for wide priors)."""
+    from scipy import integrate
+
+    a = np.linspace(-40, 40, 16_001)
+
+    def post(t: float) -> float:
+        lp = (
+            stats.binom.logpmf(y_t, n, special.expit(a + t / 2))
+            + stats.binom.logpmf(y_c, n, special.expit(a - t / 2))
+            + stats.norm.logpdf(a, 0, 1.5)
+        )
+        return float(np.trapezoid(np.exp(lp + 10), a)) * stats.norm.pdf(t, 0, sd)
+
+    # beyond |theta| = 40 the likelihood of these tables is below e^-30 of its peak
+    right = integrate.quad(post, 0, 40, limit=200, epsabs=0, epsrel=1e-9)[0]
+    left = integrate.quad(post, -40, 0, limit=200, epsabs=0, epsrel=1e-9)[0]
+    return right / (left + right)
+
+
+@pytest.mark.parametrize("sd", [100.0, 1000.0])
+def test_bayesian_rule_computes_under_very_wide_priors(sd):
+    """The largest spec SD (100) and a user prior N(0, 1000²): the conditional mode of alpha at
+    |theta| in the thousands lies hundreds of units away, and is still found."""
+    rule = BayesianRule(NormalEffect(0.0, sd), 0.975)
+    for y_t, y_c, n in [(8, 1, 200), (3, 0, 200), (120, 100, 200)]:
+        expected = posterior_benefit_quad(y_t, y_c, n, sd)
+        assert rule.prob_benefit(y_t, y_c, n) == pytest.approx(expected, abs=1e-5)
+    t = int(rule.thresholds(200)[1])  # the smallest success against 1 control event
+    assert (
+        posterior_benefit_quad(t, 1, 200, sd) > 0.975 >= posterior_benefit_quad(t - 1, 1, 200, sd)
+    )
 
 
 def test_success_region_is_the_exact_rule_by_enumeration():
