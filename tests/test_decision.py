@@ -554,6 +554,7 @@ def test_unbuildable_analysis_prior_is_refused_before_any_fit(tmp_path, monkeypa
         run_analysis(load_spec(spec).with_overrides(quick=True))
     assert err.value.field == "decision.next_trial.analysis_prior"
     assert err.value.source == str(spec) and "cannot be built" in err.value.rule
+    assert "analysis_prior_sd" in err.value.rule and "enabled = false" in err.value.rule
 
 
 def test_step_is_reproducible(quick_analysis):

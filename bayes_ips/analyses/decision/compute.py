@@ -165,7 +165,12 @@ def _analysis_prior(ctx: RunContext, settings: DecisionSettings) -> tuple[dict, 
     try:
         prior = get_prior(trial.analysis_prior, ctx.priors)
     except InputError as exc:
-        raise InputError(ctx.spec.origin, exc.rule, field=field, value=exc.value) from None
+        hint = (
+            "; the next trial's Bayesian rule needs an analysis prior: name another in "
+            "decision.next_trial.analysis_prior, set decision.next_trial.analysis_prior_sd, "
+            "or turn the analysis off with [decision] enabled = false"
+        )
+        raise InputError(ctx.spec.origin, exc.rule + hint, field=field, value=exc.value) from None
     if not isinstance(prior.effect, NormalEffect):
         raise InputError(
             ctx.spec.origin,
