@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+import warnings
 from importlib import resources
 
 import numpy as np
@@ -187,3 +188,53 @@ def test_the_rope_is_open_an_rd_of_exactly_its_half_width_is_outside():
     pc = np.tile([0.3125, 0.375, 0.5, 0.2], (1, 500))
     row = summarise(fake_p(pt, pc), T_C, EstimandSettings(rope=0.0625)).iloc[0]
     assert row["p_rope"] == 0.25  # only RD = 0
+
+
+# --- a summary's nulls and their reasons ------------------------------------------------------
+
+
+def _sample(values) -> xr.DataArray:
+    return xr.DataArray(np.asarray(values, dtype=float)[None, :], dims=("chain", "draw"))
+
+
+def test_draws_of_zero_over_zero_make_every_summary_value_null_with_one_reason():
+    values = [0.2, np.nan, 0.4, np.inf, np.nan, 0.1]
+    reason = "undefined: 2 of 6 draws are 0/0 (both rates exactly 0 or 1)"
+    keys = ("median", "lo", "hi", "mean", "sd")
+    assert estimands._interval(_sample(values), 0.95) == {
+        **dict.fromkeys(keys),
+        "infinite_draws": 1,
+        "undefined_draws": 2,
+        "null_reasons": dict.fromkeys(keys, reason),
+    }
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_infinite_draws_null_the_unbounded_end_the_mean_and_the_sd(sign):
+    # 95 finite draws and 5 infinite ones at one end: the 95% interval reaches them on that end
+    finite = np.linspace(1.0, 95.0, 95) * sign
+    values = np.concatenate([finite, np.full(5, sign * np.inf)])
+    with np.errstate(invalid="ignore"):  # numpy's inf - inf at the unbounded end
+        lo, median, hi = np.quantile(values, [0.025, 0.5, 0.975])
+    got = estimands._interval(_sample(values), 0.95)
+    infinite = f"unbounded ({'+' if sign > 0 else '-'}∞): 5 of 100 draws are infinite"
+    undefined = "undefined: 5 of 100 draws are infinite"
+    end, kept = ("hi", "lo") if sign > 0 else ("lo", "hi")
+    assert got == {
+        "median": pytest.approx(median),
+        kept: pytest.approx(lo if sign > 0 else hi),
+        end: None,
+        "infinite_draws": 5,
+        "mean": None,
+        "sd": None,
+        "null_reasons": {end: infinite, "mean": undefined, "sd": undefined},
+    }
+
+
+@pytest.mark.parametrize("values", [[1e200, -1e200, 3.0], [1e308, -1e308] * 20 + [0.0]])
+def test_draws_too_large_to_square_give_a_null_sd_with_its_reason_and_no_warning(values):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow and invalid-value warnings
+        got = estimands._interval(_sample(values), 0.95)
+    assert got["sd"] is None
+    assert got["null_reasons"] == {"sd": "overflow: the draws are too large to square"}
