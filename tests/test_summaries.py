@@ -238,3 +238,77 @@ def test_draws_too_large_to_square_give_a_null_sd_with_its_reason_and_no_warning
         got = estimands._interval(_sample(values), 0.95)
     assert got["sd"] is None
     assert got["null_reasons"] == {"sd": "overflow: the draws are too large to square"}
+
+
+# --- when a ratio is estimable ----------------------------------------------------------------
+
+RATES = {"T": {"lo": 0.2, "hi": 0.4}, "C": {"lo": 0.1, "hi": 0.3}}
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "estimable"),
+    [
+        (0.5, 2.0, True),  # an interval below and above 1
+        (1.0, 1e6, True),  # exactly RATIO_SPAN_MAX-fold: still estimable
+        (1.0, 1.000001e6, False),  # just wider
+        (0.0, 2.0, False),  # reaches 0
+        (None, 2.0, False),  # unbounded below (null)
+        (0.5, None, False),  # unbounded above (null)
+    ],
+)
+def test_a_ratio_is_estimable_when_its_interval_is_positive_and_at_most_a_million_fold(
+    lo, hi, estimable
+):
+    assert estimands.RATIO_SPAN_MAX == 1e6
+    got = estimands._ratio_estimability({"lo": lo, "hi": hi}, "rr", RATES, T_C)
+    assert got["estimable"] is estimable
+    if estimable:
+        assert "not_estimable_reason" not in got
+    else:
+        # the rates are away from 0 and 1: the reason is the interval's span
+        assert got["not_estimable_reason"] == "interval spans more than 1e6-fold"
+
+
+@pytest.mark.parametrize(
+    ("name", "t", "c", "reason"),
+    [
+        ("rr", (1e-4, 0.4), (0.1, 0.3), "treatment rate ≈ 0"),
+        ("rr", (0.2, 0.9999), (1e-4, 0.3), "control rate ≈ 0"),  # ≈ 1 matters to the OR only
+        ("or", (0.2, 0.9999), (0.0, 0.3), "control rate ≈ 0, treatment rate ≈ 1"),
+        (
+            "or",
+            (0.0, 0.9999),
+            (0.1, 0.9995),
+            "control rate ≈ 1, treatment rate ≈ 0, treatment rate ≈ 1",
+        ),
+        ("or", (0.001, 0.999), (0.1, 0.3), "interval spans more than 1e6-fold"),  # not within 1e-3
+    ],
+)
+def test_a_ratio_not_estimable_names_the_rates_at_an_edge(name, t, c, reason):
+    rates = {"T": {"lo": t[0], "hi": t[1]}, "C": {"lo": c[0], "hi": c[1]}}
+    got = estimands._ratio_estimability({"lo": 0.0, "hi": None}, name, rates, T_C)
+    assert got["estimable"] is False and got["not_estimable_reason"] == reason
+
+
+def test_an_rd_of_exactly_zero_is_no_benefit_and_not_above_the_zero_threshold():
+    pt, _ = _draws(8, 12, 8, 12)
+    row = summarise(fake_p(pt, pt.copy()), T_C).iloc[0]  # identical draws: RD = 0 exactly
+    assert row["p_benefit"] == 0.0 and row["p_rd_gt"]["0.00"] == 0.0
+    assert row["p_rope"] == 1.0
+
+
+def test_each_horizon_summarises_its_own_rate_draws():
+    rng = np.random.default_rng(8)
+    values = rng.beta([[[[2, 3], [5, 9]]]], [[[[8, 7], [5, 1]]]], size=(2, 1000, 2, 2))
+    p = xr.DataArray(
+        values,
+        dims=("chain", "draw", "arm", "horizon"),
+        coords={"arm": ["T", "C"], "horizon": [6, 12]},
+    )
+    table = summarise(p, T_C)
+    for i, h in enumerate((6, 12)):
+        row = table.set_index("horizon_months").loc[h]
+        for j, arm in enumerate(("T", "C")):
+            x = values[:, :, j, i].ravel()
+            assert row["p_rate"][arm]["median"] == pytest.approx(np.median(x), rel=1e-12)
+            assert row["p_rate"][arm]["mean"] == pytest.approx(x.mean(), rel=1e-12)
