@@ -294,6 +294,7 @@ def test_an_rd_of_exactly_zero_is_no_benefit_and_not_above_the_zero_threshold():
     pt, _ = _draws(8, 12, 8, 12)
     row = summarise(fake_p(pt, pt.copy()), T_C).iloc[0]  # identical draws: RD = 0 exactly
     assert row["p_benefit"] == 0.0 and row["p_rd_gt"]["0.00"] == 0.0
+    assert row["p_rr_gt"]["1.00"] == 0.0  # RR = 1 exactly: not above the threshold 1
     assert row["p_rope"] == 1.0
 
 
@@ -312,3 +313,62 @@ def test_each_horizon_summarises_its_own_rate_draws():
             x = values[:, :, j, i].ravel()
             assert row["p_rate"][arm]["median"] == pytest.approx(np.median(x), rel=1e-12)
             assert row["p_rate"][arm]["mean"] == pytest.approx(x.mean(), rel=1e-12)
+
+
+# --- every NNT key, at and around the edges (Altman 1998) -------------------------------------
+
+NNT_KEYS = ("median", "lo", "hi", "direction", "point", "nntb_bound", "nnth_bound", "nnth_far")
+
+
+@pytest.mark.parametrize(
+    ("rd", "p_benefit", "want"),
+    [
+        # spans 0: from NNTH 1/0.05 through ∞ to NNTB 1/0.2
+        ((0.1, -0.05, 0.2), 0.8, (10.0, 5.0, None, "benefit", 10.0, 5.0, 20.0, None)),
+        # all above 0 (no MCSE given: the direction is exact)
+        ((0.1, 0.05, 0.2), 0.99, (10.0, 5.0, 20.0, "benefit", 10.0, 5.0, None, None)),
+        # all below 0: harm from NNTH 1/0.2 to NNTH 1/0.05
+        ((-0.1, -0.2, -0.05), 0.01, (None, None, None, "harm", 10.0, None, 5.0, 20.0)),
+        # an end exactly at 0: no bound on that side, never 1/0
+        ((-0.1, -0.2, 0.0), 0.05, (None, None, None, "harm", 10.0, None, 5.0, None)),
+        ((0.1, 0.0, 0.2), 0.97, (10.0, 5.0, None, "benefit", 10.0, 5.0, None, None)),
+    ],
+)
+def test_every_nnt_key_is_the_reciprocal_of_the_right_rd_end(rd, p_benefit, want):
+    got = estimands.nnt(dict(zip(("median", "lo", "hi"), rd, strict=True)), p_benefit)
+    assert tuple(got[k] for k in NNT_KEYS) == pytest.approx(want)
+    assert got["through_infinity"] is (rd[1] <= 0 <= rd[2])
+
+
+def test_a_p_benefit_exactly_two_mcse_from_one_half_has_no_direction():
+    rd = {"median": 0.1, "lo": -0.05, "hi": 0.2}
+    assert estimands.nnt(rd, 0.75, 0.125)["direction"] == "none"  # |0.25| = 2 x 0.125 exactly
+    assert estimands.nnt(rd, 0.75, 0.124)["direction"] == "benefit"
+
+
+def test_summaries_pass_the_monte_carlo_error_to_the_nnt_and_report_every_mcse():
+    import arviz as az
+
+    pt, pc = _draws(10, 10, 10, 10, seed=3)  # identical Betas: P(benefit) near 1/2
+    row = summarise(fake_p(pt, pc), T_C).iloc[0]
+    rd = xr.DataArray(pt - pc, dims=("chain", "draw"))
+    p, mcse = float((rd > 0).mean()), float(az.mcse((rd > 0).astype(float), method="mean"))
+    # the case intended: within 2 MCSE of 1/2 but not at it, the RD median on the same side
+    assert 1e-9 < abs(p - 0.5) <= 2 * mcse and (np.median(pt - pc) > 0) == (p > 0.5)
+    assert row["nnt"]["direction"] == "none"
+    rr = xr.DataArray(pt / pc, dims=("chain", "draw"))
+    assert row["p_rr_gt_mcse"] == pytest.approx(
+        {
+            key: float(az.mcse((rr > float(key)).astype(float), method="mean"))
+            for key in row["p_rr_gt"]
+        }
+    )
+
+
+def test_an_odds_ratio_with_control_rates_of_exactly_one_names_that_rate():
+    pt, pc = _draws(8, 12, 99, 1, seed=4)
+    pc[:, ::20] = 1.0  # 5% of the control draws: odds infinite, OR exactly 0
+    row = summarise(fake_p(pt, pc), T_C).iloc[0]
+    assert row["or"]["estimable"] is False
+    assert row["or"]["not_estimable_reason"] == "control rate ≈ 1"
+    assert row["rr"]["estimable"] is True
