@@ -372,3 +372,32 @@ def test_an_odds_ratio_with_control_rates_of_exactly_one_names_that_rate():
     assert row["or"]["estimable"] is False
     assert row["or"]["not_estimable_reason"] == "control rate ≈ 1"
     assert row["rr"]["estimable"] is True
+
+
+# --- quantiles and effects of draws with 0, ∞ and one draw -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "qs", "want"),
+    [
+        ([3.0], [0.025, 0.5, 0.975], [3.0, 3.0, 3.0]),  # one draw
+        (np.arange(10.0), [0.025, 0.5, 0.975], np.quantile(np.arange(10.0), [0.025, 0.5, 0.975])),
+        ([1.0, 2.0, np.inf], [0.5], [2.0]),  # on a finite draw, next to an infinite one
+        ([1.0, np.inf, np.inf], [0.5, 0.9], [np.inf, np.inf]),  # among the infinite draws
+    ],
+)
+def test_quantiles_match_numpys_linear_rule_and_never_warn(values, qs, want):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = estimands.quantiles(np.asarray(values), qs)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_effects_of_rates_of_exactly_zero_are_infinite_without_a_warning():
+    pt = np.array([[0.2, 0.0, 0.3]])
+    pc = np.array([[0.0, 0.0, 0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        eff = estimands.effects(fake_p(pt, pc), T_C).sel(horizon=12)
+    assert eff["rr"].values.ravel()[0] == np.inf and np.isnan(eff["rr"].values.ravel()[1])
+    assert eff["nnt"].values.ravel()[1] == np.inf
