@@ -251,6 +251,7 @@ RATES = {"T": {"lo": 0.2, "hi": 0.4}, "C": {"lo": 0.1, "hi": 0.3}}
         (0.5, 2.0, True),  # an interval below and above 1
         (1.0, 1e6, True),  # exactly RATIO_SPAN_MAX-fold: still estimable
         (1.0, 1.000001e6, False),  # just wider
+        (1e-3, 2e3, False),  # 2e6-fold about 1
         (0.0, 2.0, False),  # reaches 0
         (None, 2.0, False),  # unbounded below (null)
         (0.5, None, False),  # unbounded above (null)
