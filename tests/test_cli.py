@@ -64,7 +64,7 @@ def test_summary_flags_unverified_rows(default_run):
             assert r["verified_data"] is (r["horizon_months"] == 12)
         else:
             assert not r["verified_data"]
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == "2.0.0"
     for k in ("spec", "spec_sha256", "data_sha256", "seed", "quick"):
         assert k in summary["run"]
 
@@ -137,8 +137,8 @@ def test_malformed_input_in_a_child_process_prints_one_line(tmp_path):
     "args,needle",
     [
         (["run", "--seed", "abc"], "invalid int value"),
-        (["run", "--jobs", "0"], "field '--jobs', value 0: must be a whole number of at least 1"),
-        (["frobnicate"], "invalid choice"),
+        (["run", "--jobs", "0"], "argument --jobs, value 0: must be a whole number of at least 1"),
+        (["frobnicate"], "unknown command"),
         (["check-data"], "required"),
         (["report", "/nonexistent/run"], "no summary.json"),
     ],

@@ -174,7 +174,7 @@ def test_interrupt_mid_sampling_leaves_earlier_run_intact(earlier_run, tmp_path,
                 time.sleep(0.2)
             assert not any(_alive(c) for c in children)
     finally:
-        _stop(proc)  # after SIGKILL, PyMC's orphaned sampler workers would run on
+        _stop(proc)  # none should be left (test_cli_processes.py); this guards the next test
     err = proc.communicate(timeout=60)[1]
     if signum == signal.SIGINT:
         assert proc.returncode == 130, err

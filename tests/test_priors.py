@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize, special, stats
+from scipy import integrate, optimize, special, stats
 
 from bayes_ips.errors import InputError
 from bayes_ips.priors import (
@@ -221,8 +221,85 @@ def test_beta_ess_is_a_plus_b_and_every_prior_has_an_ess(lib):
         e = ess_mod.prior_ess(prior, P0)
         assert e["effect_elir"] is not None or e["rate_control"] is not None
         if prior.effect is not None:
-            assert e["effect_elir"] > 0 and e["effect_local"] > 0
+            assert e["effect_elir"] > 0 and e["effect_local"] > 0 and e["effect_rate_scale"] > 0
     assert ess_mod.trial_ess(36, 18) == pytest.approx(24.0)
+
+
+def _rate_scale_by_quad(weights, means, sds) -> float:
+    """Rate-scale ESS from its definition, by adaptive quadrature (independent of the grid)."""
+
+    def moment(k, m, s):
+        def f(t):
+            return special.expit(special.logit(P0) + t) ** k * stats.norm.pdf(t, m, s)
+
+        return integrate.quad(f, m - 40 * s, m + 40 * s, points=[-special.logit(P0)], limit=500)[0]
+
+    first = sum(w * moment(1, m, s) for w, m, s in zip(weights, means, sds, strict=True))
+    second = sum(w * moment(2, m, s) for w, m, s in zip(weights, means, sds, strict=True))
+    spread = first * (1 - first)
+    beta_count = spread / (second - first**2) - 1  # a + b of the moment-matched Beta
+    # treatment-only patients -> patients per arm with the same log-OR information
+    return beta_count * (1 + spread / (P0 * (1 - P0)))
+
+
+@pytest.mark.parametrize(
+    "weights, means, sds",
+    [((1.0,), (0.0,), (2.5,)), ((1.0,), (0.2,), (0.3,)), ((0.8, 0.2), (0.9, 0.0), (0.5, 3.0))],
+)
+def test_rate_scale_ess_matches_its_definition(weights, means, sds):
+    effect = MixtureEffect(weights, means, sds)
+    assert ess_mod.rate_scale(effect, P0) == pytest.approx(
+        _rate_scale_by_quad(weights, means, sds), rel=1e-6
+    )
+
+
+def test_rate_scale_ess_ranks_vague_priors_below_informative_ones(lib):
+    """Issue 21: ELIR ranks N(0, 2.5²) above N(0, 2²); the rate-scale ESS, shown as "how much it
+    claims to know", must not, and both vague priors sit below every strong or moderate one."""
+    reference = _rate_scale_by_quad((1.0,), (0.0,), (lib["reference"].effect.sd,))
+    weak = _rate_scale_by_quad((1.0,), (0.0,), (lib["neutral_weak"].effect.sd,))
+    assert lib["reference"].effect.sd == 2.5 and lib["neutral_weak"].effect.sd == 2.0
+    assert reference <= weak
+    grid = [
+        _rate_scale_by_quad((1.0,), (lib[n].effect.mean,), (lib[n].effect.sd,))
+        for n in lib
+        if n.endswith(("_strong", "_moderate"))
+    ]
+    assert len(grid) == 6 and weak < min(grid)
+    # the shipped numbers follow the same order
+    shown = {n: ess_mod.prior_ess(p, P0)["effect_rate_scale"] for n, p in lib.items()}
+    assert shown["reference"] <= shown["neutral_weak"]
+    assert shown["neutral_weak"] < min(
+        shown[n] for n in lib if n.endswith(("_strong", "_moderate"))
+    )
+    # ...whereas ELIR inverts the vague pair (the reason it is not the headline ESS)
+    assert ess_mod.elir(lib["reference"].effect, P0) > ess_mod.elir(lib["neutral_weak"].effect, P0)
+
+
+def test_rate_scale_ess_agrees_with_local_information_for_a_tight_prior_and_vanishes_for_vague():
+    tight = NormalEffect(0.1, 0.05)
+    assert ess_mod.rate_scale(tight, P0) == pytest.approx(ess_mod.local(tight, P0), rel=0.01)
+    sds = [2.0, 2.5, 4.0, 40.0, 1000.0]
+    values = [ess_mod.rate_scale(NormalEffect(0.0, s), P0) for s in sds]
+    assert values == sorted(values, reverse=True) and values[-1] < 0.01
+
+
+@pytest.mark.parametrize("mean", [0.0, 0.7])
+def test_u_shape_warning_follows_the_modes_of_the_implied_rate_density(mean):
+    """The implied treatment-rate density f(p) has an interior stationary point where
+    d/dx [log pi(x - eta0) - log p - log(1 - p)] = 0 with x = logit p, i.e. where
+    -(x - eta0 - mean) / s² + 2 p - 1 = 0; more than one root means more than one mode."""
+    eta0 = special.logit(P0)
+    x = np.linspace(-60, 60, 400001)
+    for sd in (0.5, 1.2, 1.6, 2.0, 2.5, 6.0):
+        slope = -(x - eta0 - mean) / sd**2 + 2 * special.expit(x) - 1
+        roots = int(np.sum(np.diff(np.sign(slope)) != 0))
+        shape = ess_mod.rate_shape(NormalEffect(mean, sd), P0)
+        assert shape["u_shaped"] == (roots > 1), sd
+        cut = special.logit(0.05)
+        expected = stats.norm.cdf(cut, eta0 + mean, sd) + stats.norm.sf(-cut, eta0 + mean, sd)
+        assert shape["extreme_mass"] == pytest.approx(expected, rel=1e-9)
+        assert (ess_mod.shape_warning(shape) is None) == (roots == 1)
 
 
 def test_effect_priors_carry_no_rate_and_rate_models_refuse_them(lib):
@@ -325,6 +402,11 @@ def test_priors_command_lists_every_prior_with_recipe_and_ess(cli, lib):
         assert f"\n{name}  [" in out
     assert out.count("recipe:") == len(lib)
     assert out.count("ESS:") == len(lib)
+    assert "rate scale:" in out and "ELIR:" in out and "local:" in out  # definitions stated
+    reference = out[out.index("\nreference  [") : out.index("\njeffreys  [")]
+    assert "(rate scale)" in reference and "⚠ U-shaped on the rate scale" in reference
+    strong = out[out.index("\nneutral_strong  [") : out.index("\nneutral_moderate  [")]
+    assert "U-shaped" not in strong
     assert "evidence_modini_2016  [unavailable]" in out
     assert "observed control proportion 7/18 at 12 months" in out
 

@@ -8,6 +8,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 from itertools import pairwise
+from pathlib import Path
 
 import html5lib
 import numpy as np
@@ -333,7 +334,9 @@ def test_markdown_refers_to_figure_files_that_exist(report_run):
 def test_rerender_reproduces_every_output_byte_for_byte(report_run, tmp_path, cli):
     run = tmp_path / "run"
     shutil.copytree(report_run, run)
-    before = {p.name: p.read_bytes() for p in (run / "report.html", run / "report.md")}
+    outputs = [run / "report.html", run / "report.md", *sorted((run / "figures").iterdir())]
+    before = {p.relative_to(run): p.read_bytes() for p in outputs}
+    assert Path("figures/figure_data.json") in before
     summary = (run / "summary.json").read_bytes()
     (run / "report.html").unlink()
     code, _, err = cli("report", run)
@@ -341,6 +344,7 @@ def test_rerender_reproduces_every_output_byte_for_byte(report_run, tmp_path, cl
     assert (run / "summary.json").read_bytes() == summary
     for name, content in before.items():
         assert (run / name).read_bytes() == content, name
+    assert sorted((run / "figures").iterdir()) == outputs[2:]
     assert not list(tmp_path.glob(".run.partial-*")), "no temporary folders left"
 
 
@@ -369,6 +373,29 @@ def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_ru
     md = render_markdown(s, [], layout())
     assert "## Convergence diagnostics" in md and "| **NOT CONVERGED** |" in md
     assert "## Model comparison" in md and "## Posterior-predictive checks" in md
+
+
+def test_an_exact_fit_shows_no_pareto_k_in_either_format(report_run):
+    s = _with_mcmc(_summary(report_run))
+    exact = {
+        **s["comparison"]["rows"][0],
+        "model": "beta_binomial",
+        "prior": "reference",
+        "rank": 2,
+        "pareto_k_max": None,
+        "n_high_k": 0,
+        "n_exact": 6,
+        "null_reasons": {"pareto_k_max": "no observation is scored by PSIS"},
+    }
+    s["comparison"]["rows"].append(exact)
+    md = render_markdown(s, [], layout())
+    row = next(line for line in md.splitlines() if line.startswith("| 2 |"))
+    assert row.endswith("| none (exact LOO) | 6 exact |"), row
+    html = render_html(s, [], layout())
+    table = html[html.index('id="sec-comparison"') :]
+    row = table[table.index('<tr><td class="num">2</td>') :]
+    row = row[: row.index("</tr>")]
+    assert "none (exact LOO)" in row and "of 6" not in row and "6 exact" in row
 
 
 def test_wambs_items_follow_the_summary(report_run):

@@ -437,6 +437,9 @@ class Layout:
 
     sections: tuple[Section, ...] = ()
     figures: tuple[FigureBuilder, ...] = CORE_FIGURES
+    figure_data: tuple[str, ...] = ()
+    """Paths of the summary's arrays that only draw figures (written to figure_data.json; see
+    :func:`bayes_ips.report.summary.split_figure_data`)."""
 
 
 def analysis_sections(summary: dict, layout: Layout) -> list[dict]:
