@@ -231,13 +231,48 @@ def test_infinite_draws_null_the_unbounded_end_the_mean_and_the_sd(sign):
     }
 
 
-@pytest.mark.parametrize("values", [[1e200, -1e200, 3.0], [1e308, -1e308] * 20 + [0.0]])
-def test_draws_too_large_to_square_give_a_null_sd_with_its_reason_and_no_warning(values):
+def test_draws_too_large_to_square_give_a_null_sd_with_its_reason_and_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's overflow and invalid-value warnings
-        got = estimands._interval(_sample(values), 0.95)
-    assert got["sd"] is None
+        got = estimands._interval(_sample([1e200, -1e200, 3.0]), 0.95)
+    assert got["mean"] == 1.0 and got["sd"] is None
     assert got["null_reasons"] == {"sd": "overflow: the draws are too large to square"}
+
+
+def test_finite_draws_whose_sum_and_gaps_overflow_give_null_summaries_with_their_reasons():
+    # 50 draws each of -1e308 and +1e308: numpy's pairwise sum overflows to inf - inf (NaN), and
+    # the median, halfway between the two middle draws, is 1e308 - (-1e308) = 2e308 away from one
+    values = [1e308, -1e308] * 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = estimands._interval(_sample(values), 0.95)
+    apart = "overflow: the draws on either side are too far apart to interpolate"
+    assert got == {
+        "median": None,
+        "lo": -1e308,
+        "hi": 1e308,
+        "mean": None,
+        "sd": None,
+        "null_reasons": {
+            "median": apart,
+            "mean": "overflow: the draws' sum exceeds the float range",
+            "sd": "overflow: the draws are too large to square",
+        },
+    }
+
+
+def test_a_quantile_index_never_lands_past_its_draw():
+    # (n - 1) q - floor((n - 1) q) is exact and below 1 for every q in [0, 1]: each quantile
+    # lies between its two draws (or on one), so it equals numpy's linear rule on finite draws
+    # and is the finite draw itself next to an infinite one when it falls on it
+    rng = np.random.default_rng(5)
+    qs = np.concatenate([np.linspace(0, 1, 1001), np.nextafter([0.5, 1.0], 0), [1 / 3, 2 / 3]])
+    for n in (1, 2, 3, 7, 40, 999, 4000):
+        x = np.sort(rng.normal(size=n))
+        np.testing.assert_allclose(estimands.quantiles(x, qs), np.quantile(x, qs), rtol=1e-13)
+        x[-1] = np.inf
+        top = estimands.quantiles(x, [1.0, (n - 2) / (n - 1) if n > 1 else 0.0])
+        assert top[0] == np.inf and (n == 1 or top[1] == x[-2])
 
 
 # --- when a ratio is estimable ----------------------------------------------------------------
