@@ -97,3 +97,55 @@ def test_swapped_arms_mirror_the_likelihood():
     got = logodds.log_likelihood(2, 1_000_000, 0, 900_000, thetas)
     mirrored = logodds.log_likelihood(0, 900_000, 2, 1_000_000, -thetas)
     np.testing.assert_allclose(got, mirrored, rtol=0, atol=1e-9)
+
+
+# --- quantiles and P(benefit) read off a grid of Simpson panels ----------------------------------
+
+
+def _power_density(ends: np.ndarray, scale: float = 5.0):
+    """``scale * x²`` on panels with the given ends in [0, 1]: Simpson's piecewise quadratic is
+    the density itself, so its quantiles are those of the CDF ``x³``, ``q^(1/3)``, exactly."""
+    grid = logodds.with_midpoints(ends)
+    return scale * grid**2, grid
+
+
+@pytest.mark.parametrize(
+    "ends",
+    [np.linspace(0.0, 1.0, 5), np.array([0.0, 0.5, 0.6, 0.62, 0.9, 1.0])],
+    ids=["uniform", "uneven"],
+)
+def test_quantiles_of_a_quadratic_density_are_exact_in_every_panel(ends):
+    density, grid = _power_density(ends)
+    # in the first panel, on a panel end, inside the last panel, and both ends of the range
+    q = np.array([0.0, 1e-4, 0.003, 0.125, 0.5, 0.8, 0.95, 1.0])
+    got = logodds.quantile(density, grid, q)
+    np.testing.assert_allclose(got, np.cbrt(q), rtol=0, atol=1e-14)
+
+
+def test_a_quantile_of_zero_is_where_the_density_starts():
+    # no mass on [0, 1]; then scale * (x - 1)² on [1, 2]: CDF (x - 1)³
+    ends = np.linspace(0.0, 2.0, 9)
+    grid = logodds.with_midpoints(ends)
+    density = np.where(grid > 1.0, 3.0 * (grid - 1.0) ** 2, 0.0)
+    got = logodds.quantile(density, grid, [0.0, 0.001, 1.0])
+    np.testing.assert_allclose(got, [1.0, 1.1, 2.0], rtol=0, atol=1e-14)
+
+
+def test_p_benefit_under_normal_priors_is_the_conjugate_normal_answer_even_in_conflict():
+    # a normal likelihood, theta ~ N(5, 0.1²) up to a constant, so each posterior is normal with
+    # a closed form. The second prior conflicts with the data by 50 SDs: its posterior density is
+    # e^-2450 of the first one's, far below the float range unless each row is scaled by its own
+    # maximum. The constant added to the log-likelihood must not matter either.
+    ends = np.arange(-2400, 2401) / 200  # [-12, 12], steps of 0.005, 0 a panel end
+    grid = logodds.with_midpoints(ends)
+    like_mean, like_sd = 5.0, 0.1
+    loglik = -0.5 * ((grid - like_mean) / like_sd) ** 2
+    means, sds = np.array([0.0, -4.9, 5.0]), np.array([1.0, 0.1, 2.0])
+    precision = 1 / sds**2 + 1 / like_sd**2
+    post_mean = (means / sds**2 + like_mean / like_sd**2) / precision
+    want = stats.norm.sf(0.0, post_mean, 1 / np.sqrt(precision))
+    for shift in (0.0, -900.0, 900.0):
+        got = logodds.prob_benefit_normal(means, sds, loglik + shift, grid)
+        # Simpson's error on panels of 0.01 for posterior SDs of at least 0.07: below 1e-7
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
+    assert 0.7 < want[1] < 0.8  # the conflicting prior's posterior straddles 0
