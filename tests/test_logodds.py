@@ -122,6 +122,15 @@ def test_quantiles_of_a_quadratic_density_are_exact_in_every_panel(ends):
     np.testing.assert_allclose(got, np.cbrt(q), rtol=0, atol=1e-14)
 
 
+@pytest.mark.parametrize("ends", [np.linspace(0.0, 1.0, 5), np.array([0.0, 0.3, 0.31, 1.0])])
+def test_the_cdf_and_upper_tail_at_every_panel_end_are_exact(ends):
+    density, grid = _power_density(ends)  # unnormalised: 5/3 in all
+    np.testing.assert_allclose(logodds.panel_cdf(density, grid), ends**3, rtol=0, atol=1e-15)
+    normalised = logodds.normalised(np.log(np.maximum(density, 1e-300)), grid)
+    tails = [logodds.upper_tail(normalised, grid, e) for e in ends]
+    np.testing.assert_allclose(tails, 1 - ends**3, rtol=0, atol=1e-15)
+
+
 def test_a_quantile_of_zero_is_where_the_density_starts():
     # no mass on [0, 1]; then scale * (x - 1)² on [1, 2]: CDF (x - 1)³
     ends = np.linspace(0.0, 2.0, 9)
