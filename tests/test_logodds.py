@@ -131,6 +131,14 @@ def test_the_cdf_and_upper_tail_at_every_panel_end_are_exact(ends):
     np.testing.assert_allclose(tails, 1 - ends**3, rtol=0, atol=1e-15)
 
 
+def test_a_threshold_off_the_panel_ends_is_refused_by_name():
+    grid = logodds.with_midpoints(np.linspace(0.0, 1.0, 5))  # ends 0, 0.25, ..., 1
+    assert [logodds.panel_end(grid, e) for e in (0.0, 0.5, 1.0)] == [0, 2, 4]
+    for value in (0.125, 0.3, 1.5, -0.1):  # a midpoint, between nodes, beyond either end
+        with pytest.raises(ValueError, match=f"^{value} is not a panel end of the grid$"):
+            logodds.panel_end(grid, value)
+
+
 def test_a_quantile_of_zero_is_where_the_density_starts():
     # no mass on [0, 1]; then scale * (x - 1)² on [1, 2]: CDF (x - 1)³
     ends = np.linspace(0.0, 2.0, 9)
