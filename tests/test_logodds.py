@@ -131,6 +131,17 @@ def test_the_cdf_and_upper_tail_at_every_panel_end_are_exact(ends):
     np.testing.assert_allclose(tails, 1 - ends**3, rtol=0, atol=1e-15)
 
 
+def test_each_row_of_log_values_is_normalised_on_its_own_at_any_level():
+    # rows of log(5 x²) at levels 0, +800 (e^800 overflows) and -2000 (e^-2000 underflows, and
+    # is e^-2800 of the top row): each is the density 3 x², which integrates to 1
+    density, grid = _power_density(np.linspace(0.0, 1.0, 5))
+    with np.errstate(divide="ignore"):  # log 0 at x = 0: density 0 there
+        log_values = np.log(density) + np.array([[0.0], [800.0], [-2000.0]])
+    got = logodds.normalised(log_values, grid)
+    # log values near 2000 are rounded by about 2000 * 2.2e-16 = 4.4e-13: relative, after exp
+    np.testing.assert_allclose(got, np.broadcast_to(3 * grid**2, got.shape), rtol=1e-12, atol=0)
+
+
 def test_a_threshold_off_the_panel_ends_is_refused_by_name():
     grid = logodds.with_midpoints(np.linspace(0.0, 1.0, 5))  # ends 0, 0.25, ..., 1
     assert [logodds.panel_end(grid, e) for e in (0.0, 0.5, 1.0)] == [0, 2, 4]
