@@ -18,24 +18,24 @@ DROP = 60.0
 its maximum: the mass left outside is negligible at any tolerance used here."""
 
 
-def _log_integrand(y_t, n_t, y_c, n_c, theta):
-    """``log p(y_t, y_c | alpha, theta) + log N(alpha; 0, ALPHA_SD²)`` from scipy's densities."""
+def _log_integrand(y_t, n_t, y_c, n_c, theta, alpha_sd=ALPHA_SD):
+    """``log p(y_t, y_c | alpha, theta) + log N(alpha; 0, alpha_sd²)`` from scipy's densities."""
 
     def f(alpha: float) -> float:
         return float(
             stats.binom.logpmf(y_t, n_t, special.expit(alpha + theta / 2))
             + stats.binom.logpmf(y_c, n_c, special.expit(alpha - theta / 2))
-            + stats.norm.logpdf(alpha, 0, ALPHA_SD)
+            + stats.norm.logpdf(alpha, 0, alpha_sd)
         )
 
     return f
 
 
-def reference_log_likelihood(y_t, n_t, y_c, n_c, theta: float) -> float:
+def reference_log_likelihood(y_t, n_t, y_c, n_c, theta: float, alpha_sd=ALPHA_SD) -> float:
     """``log ∫ exp(f(alpha)) dalpha`` in log space: the maximum of ``f`` by bounded scalar
     minimisation, the range by root-finding where ``f`` falls :data:`DROP` below it, then
     ``quad`` of ``exp(f − max)`` over that range (no curvature, no Gauss–Hermite nodes)."""
-    f = _log_integrand(y_t, n_t, y_c, n_c, theta)
+    f = _log_integrand(y_t, n_t, y_c, n_c, theta, alpha_sd)
     best = optimize.minimize_scalar(
         lambda a: -f(a), bounds=(-40.0, 40.0), method="bounded", options={"xatol": 1e-12}
     )
@@ -89,6 +89,14 @@ def test_very_few_events_match_an_independent_quadrature(counts):
     thetas = np.array([-8.0, -2.0, 0.0, 0.7, 4.0, 10.0])
     got = logodds.log_likelihood(*counts, thetas)
     want = [reference_log_likelihood(*counts, t) for t in thetas]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("alpha_sd", [0.4, 6.0])
+def test_the_prior_sd_of_the_arms_midpoint_log_odds_is_the_one_given(alpha_sd):
+    counts, thetas = (3, 40, 9, 38), np.array([-2.0, 0.0, 1.0])
+    got = logodds.log_likelihood(*counts, thetas, alpha_sd=alpha_sd)
+    want = [reference_log_likelihood(*counts, t, alpha_sd) for t in thetas]
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
 
 
