@@ -100,6 +100,13 @@ def test_the_prior_sd_of_the_arms_midpoint_log_odds_is_the_one_given(alpha_sd):
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
 
 
+def test_a_scalar_or_a_grid_of_log_ors_keeps_its_shape():
+    counts, thetas = (3, 40, 9, 38), np.array([[-2.0, 0.0], [1.0, 0.5]])
+    want = [[reference_log_likelihood(*counts, t) for t in row] for row in thetas]
+    np.testing.assert_allclose(logodds.log_likelihood(*counts, thetas), want, rtol=0, atol=1e-7)
+    assert logodds.log_likelihood(*counts, 0.5) == pytest.approx(want[1][1], abs=1e-7)
+
+
 def test_swapped_arms_mirror_the_likelihood():
     thetas = np.array([-2.5, -0.3, 0.0, 0.3, 2.5])
     got = logodds.log_likelihood(2, 1_000_000, 0, 900_000, thetas)
