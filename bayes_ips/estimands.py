@@ -85,18 +85,28 @@ def quantiles(values: np.ndarray, qs) -> np.ndarray:
 
     Infinite draws are ordinary draws here (design rule 5): a quantile that falls among them is
     infinite, and one between a finite and an infinite draw is the finite draw when it falls on it
-    exactly. Call only with no NaN draws.
+    exactly. Finite draws further apart than the float range (beyond ±1.8e308) interpolate to an
+    infinite value. Call only with no NaN draws.
     """
     x = np.sort(np.ravel(values))
     h = (x.size - 1) * np.asarray(qs, dtype=float)
     i = np.floor(h).astype(int)
     j = np.minimum(i + 1, x.size - 1)
-    frac = h - i
+    frac = h - i  # in [0, 1): exact, as floor(h) is within a factor 2 of h or 0
     a, b = x[i], x[j]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         out = a + (b - a) * frac
-    out = np.where((a == b) | (frac == 0), a, out)
-    return np.where(frac == 1, b, out)
+    return np.where((a == b) | (frac == 0), a, out)
+
+
+OVERFLOW_REASONS = {
+    "median": "overflow: the draws on either side are too far apart to interpolate",
+    "lo": "overflow: the draws on either side are too far apart to interpolate",
+    "hi": "overflow: the draws on either side are too far apart to interpolate",
+    "mean": "overflow: the draws' sum exceeds the float range",
+    "sd": "overflow: the draws are too large to square",
+}
+"""Why a summary of finite draws is null (summary.json ``null_reasons``)."""
 
 
 def _interval(x: xr.DataArray, mass: float) -> dict:
@@ -136,9 +146,14 @@ def _interval(x: xr.DataArray, mass: float) -> dict:
     with np.errstate(over="ignore", invalid="ignore"):
         mean, sd = float(np.mean(flat)), float(np.std(flat))
     out.update(mean=mean, sd=sd)
-    if not math.isfinite(sd):  # finite draws too large to square
-        out["sd"] = None
-        out["null_reasons"] = {"sd": "overflow: the draws are too large to square"}
+    # finite draws whose gaps, sum or squares exceed the float range
+    reasons = {}
+    for key, reason in OVERFLOW_REASONS.items():
+        if not math.isfinite(out[key]):
+            out[key] = None
+            reasons[key] = reason
+    if reasons:
+        out["null_reasons"] = reasons
     return out
 
 

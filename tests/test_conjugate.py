@@ -37,6 +37,21 @@ def test_quadrature_equals_closed_form(a_t, b_t, a_c, b_c):
     )
 
 
+def test_a_tiny_probability_keeps_its_relative_accuracy():
+    # P ~ 4e-7: quad's default absolute tolerance (1.5e-8) would leave it 1e-4 off, relatively.
+    # The finite sum gives P(Beta(a_c, b_c) > Beta(a_t, b_t)) directly, without cancellation.
+    a_t, b_t, a_c, b_c = 5, 95, 30, 70
+    i = np.arange(a_t)
+    direct = np.exp(
+        special.betaln(a_c + i, b_c + b_t)
+        - np.log(b_t + i)
+        - special.betaln(1 + i, b_t)
+        - special.betaln(a_c, b_c)
+    ).sum()
+    assert direct == pytest.approx(4.166e-7, rel=1e-3)  # the case is as small as intended
+    assert conjugate.prob_greater(a_t, b_t, a_c, b_c) == pytest.approx(direct, rel=1e-6)
+
+
 def test_half_integer_parameters_against_direct_quadrature():
     a_t, b_t, a_c, b_c = 19.5, 17.5, 7.5, 11.5  # Jeffreys prior, 12 months
     direct, _ = integrate.quad(
@@ -74,7 +89,8 @@ def _ips_posterior():
 def test_rate_draws_are_reproducible_from_the_seed_and_follow_the_exact_posterior():
     counts, post = _ips_posterior()
     p = conjugate.draw_rates(post, 20_000, 11)
-    assert p.dims == ("chain", "draw", "arm", "horizon")
+    assert p.dims == ("chain", "draw", "arm", "horizon") and p.name == "p"
+    assert list(p["chain"].values) == [0]  # one chain, numbered from 0 as ArviZ does
     assert p.shape == (1, 20_000, 2, 3)
     assert list(p["arm"].values) == ["IPS", "TAU"] and list(p["horizon"].values) == [6, 12, 24]
     np.testing.assert_array_equal(p.to_numpy(), conjugate.draw_rates(post, 20_000, 11).to_numpy())
@@ -86,6 +102,16 @@ def test_rate_draws_are_reproducible_from_the_seed_and_follow_the_exact_posterio
             n = int(counts["n_analysed"].sel(arm=arm, horizon=h))
             draws = p.sel(arm=arm, horizon=h).to_numpy().ravel()
             assert stats.kstest(draws, stats.beta(1 + y, 1 + n - y).cdf).pvalue > 1e-4
+
+
+def test_prior_parameters_keep_each_arms_beta_under_its_label():
+    from bayes_ips.priors import BetaRate
+
+    counts, _ = _ips_posterior()
+    prior = conjugate.prior_parameters(counts, BetaRate(2, 3, treatment_a=5, treatment_b=7))
+    assert list(prior["arm"].values) == ["IPS", "TAU"]  # the treatment arm first, as in counts
+    assert float(prior["a"].sel(arm="IPS")) == 5 and float(prior["b"].sel(arm="IPS")) == 7
+    assert float(prior["a"].sel(arm="TAU")) == 2 and float(prior["b"].sel(arm="TAU")) == 3
 
 
 def test_exact_tree_is_reproducible_and_its_groups_follow_from_the_draws():
