@@ -84,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         failed |= adjusted < args.min
         line = f"{path:<32} {len(status):>7} {killed:>6} {count['survived']:>8} "
         print(f"{line}{count['no tests']:>7} {equiv:>6} {raw:>5.1f}% {adjusted:>7.1f}%")
-        if count["not checked"]:
-            print(f"  {count['not checked']} mutants not checked yet")
+        if count["not checked"]:  # an incomplete run is no score: fail until every mutant ran
+            print(f"  {count['not checked']} mutants not checked yet: run `make mutate` again")
+            failed = True
 
     for name, entry in equivalent.items():
         path = next((p for p in files if name.startswith(module_name(p) + ".")), None)
