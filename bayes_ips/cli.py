@@ -34,16 +34,17 @@ from bayes_ips.runner import children_die_with_parent, collect_less
 PROG = "bayes-ips"
 
 
-EXIT_CODES = """exit codes:
-  0  finished; every convergence check passed
+_ERROR_CODES = """
   1  internal error (a bug: a short message and the path of a log with the traceback)
-  2  invalid input: data, spec or arguments (one line per mistake; nothing written)
+  2  invalid input: data, spec or arguments (one line per mistake; nothing written)"""
+
+EXIT_CODES = f"""exit codes:
+  0  finished; every convergence check passed{_ERROR_CODES}
   3  finished, but a convergence check failed (the report and summary say which fit)"""
 """The exit codes, as ``run``'s ``--help`` (and the top level's) lists them."""
 
-CHECK_EXIT_CODES = "\n".join(
-    ["exit codes:", "  0  done (check-data: the table is valid)", *EXIT_CODES.splitlines()[2:4]]
-)
+CHECK_EXIT_CODES = f"""exit codes:
+  0  done (check-data: the table is valid){_ERROR_CODES}"""
 """The exit codes of the commands that fit nothing (``check-data``, ``report``, ``priors``):
 no convergence check, so no 3."""
 
