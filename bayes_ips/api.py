@@ -27,7 +27,7 @@ import xarray as xr
 
 from bayes_ips import session
 from bayes_ips.analyses.registry import layout
-from bayes_ips.context import prepare
+from bayes_ips.context import check_model_rules, model_rules, prepare
 from bayes_ips.data import TrialData, load_trial
 from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK, InputError
 from bayes_ips.fit import Fit
@@ -38,8 +38,14 @@ from bayes_ips.priors.ess import prior_ess
 from bayes_ips.priors.library import PriorContext
 from bayes_ips.report import render_notebook_html, write_report
 from bayes_ips.report.figures import Figure, all_figures, figure_calls, rd_density_plot
-from bayes_ips.report.format import UNVERIFIED_DATA, pct, pp_interval
-from bayes_ips.report.summary import headline_fit
+from bayes_ips.report.format import QUICK_RUN, UNVERIFIED_DATA, pct, pp_interval
+from bayes_ips.report.summary import (
+    FIGURE_DATA,
+    SCHEMA_VERSION,
+    headline_fit,
+    merge_figure_data,
+    schema_errors,
+)
 from bayes_ips.rundir import atomic_dir
 from bayes_ips.runner import Runner
 from bayes_ips.spec import DEFAULT_SPEC, Spec
@@ -62,7 +68,8 @@ class Results:
     Attributes
     ----------
     summary_data : dict
-        The report data (what summary.json holds).
+        The report data: what summary.json holds, with the arrays that only draw figures
+        (``figures/figure_data.json`` in a run folder) in their places.
     fits : list of Fit
         One per model × prior; ``fit.tree`` is its :class:`xarray.DataTree` (``posterior`` holds
         ``p[chain, draw, arm, horizon]``). :attr:`trees` has the same trees by label.
@@ -162,13 +169,15 @@ class Results:
         return write_run(Path(path), self, jobs=jobs)
 
     def headline(self) -> list[str]:
-        """One line per horizon of the first fit, as printed by the command line."""
+        """One line per horizon of the first fit, as printed by the command line; marked
+        QUICK RUN for a quick run."""
         headline = headline_fit(self.summary_data)
+        quick = f"  [{QUICK_RUN}]" if self.summary_data["run"]["quick"] else ""
         lines = []
         for r in self.summary_data["results"]:
             if (r["model"], r["prior"]) != headline:
                 continue
-            flag = "" if r["verified_data"] else f"  [{UNVERIFIED_DATA}]"
+            flag = ("" if r["verified_data"] else f"  [{UNVERIFIED_DATA}]") + quick
             arr = r.get("arr_at_baseline")
             arr_text = (
                 ""
@@ -194,7 +203,7 @@ class Results:
 
     def __repr__(self) -> str:
         run = self.summary_data["run"]
-        quick = " [QUICK RUN: few draws]" if run["quick"] else ""
+        quick = f" [{QUICK_RUN}: few draws]" if run["quick"] else ""
         model, prior = headline_fit(self.summary_data)
         lines = [
             f"<Results {run['title']!r}{quick}: {len(self.fits)} fits; {self.status()}>",
@@ -289,8 +298,11 @@ def quick_from_environment() -> bool:
     )
 
 
-def check_data(path: str | Path) -> TrialData:
-    """Validate a trial table (``bayes-ips check-data``) and return it.
+def check_data(path: str | Path, spec: str | Path | Spec | None = None) -> TrialData:
+    """Validate a trial table (``bayes-ips check-data``) and return it: the rules of every table,
+    and those the models of ``spec`` (default: the bundled analysis) need (:func:`data_rules`),
+    checked on every arm; with ``spec`` given, also its treatment and control labels. A table
+    that passes here passes them in a run of ``spec``.
 
     Returns
     -------
@@ -301,9 +313,20 @@ def check_data(path: str | Path) -> TrialData:
     Raises
     ------
     InputError
-        Naming the file, line, field, value and the rule broken.
+        Naming the file, line, field, value and the rule broken (and the models that need it).
     """
-    return load_trial(path)
+    effective = _spec(spec)
+    data = load_trial(path, effective.options.get("ipd"))
+    if spec is not None:
+        data.check_comparison(effective.comparison)
+    check_model_rules(effective, data)
+    return data
+
+
+def data_rules(spec: str | Path | Spec | None = None) -> dict[str, list[str]]:
+    """The data rules that the models of ``spec`` (default: the bundled analysis) add to those
+    of every table, each with the models that need it."""
+    return model_rules(_spec(spec))
 
 
 def list_priors(spec: str | Path | None = None, data: str | Path | None = None) -> pd.DataFrame:
@@ -392,7 +415,8 @@ def write_run(
 
 
 def load_run(run_dir: str | Path) -> Results:
-    """Load a finished run (summary.json and fits), verifying each fit against the summary."""
+    """Load a finished run (summary.json, figures/figure_data.json and fits), verifying each fit
+    against the summary."""
     folder = Path(run_dir)
     path = folder / "summary.json"
     if not path.is_file():
@@ -410,6 +434,31 @@ def load_run(run_dir: str | Path) -> Results:
             raise TypeError
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise InputError(str(path), "not a readable bayes_ips summary.json") from None
+    major = SCHEMA_VERSION.split(".")[0]
+    if not str(summary.get("schema_version")).startswith(f"{major}."):
+        raise InputError(
+            str(path),
+            f"written by another bayes_ips (summary.json schema {major}.x is read): run it again",
+            field="schema_version",
+            value=summary.get("schema_version"),
+        )
+    errors = schema_errors(summary)
+    if errors:
+        raise InputError(
+            str(path),
+            f"does not follow the summary.json schema {SCHEMA_VERSION} "
+            f"(bayes_ips/schemas/summary.schema.json): {errors[0].message}",
+            field=errors[0].json_path,
+        )
+    figure_path = folder / FIGURE_DATA
+    if not figure_path.is_file():
+        raise InputError(str(figure_path), "missing (the arrays the figures are drawn from)")
+    try:
+        merge_figure_data(summary, json.loads(figure_path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError, ValueError):
+        raise InputError(
+            str(figure_path), "not readable figure data of this run's summary.json"
+        ) from None
     checks = {(d["model"], d["prior"]): d for d in summary.get("diagnostics", [])}
     fits = []
     for entry in entries:

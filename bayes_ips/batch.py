@@ -117,8 +117,11 @@ HEADLINE_KEYS = (
     "p_benefit_min",
     "p_benefit_max",
     "fits",
+    "rd_level",
 )
-"""Headline columns of the index (None where a run has no results)."""
+"""Headline columns of the index (None where a run has no results): summary.json's ``headline``
+(the spec's own headline fit at its primary horizon, and the range of P(benefit) there across
+every model and prior of the run), flattened."""
 
 INDEX_COLUMNS = [
     "spec",
@@ -144,6 +147,7 @@ class RunRecord:
     message: str = ""
     seconds: float = 0.0
     headline: dict | None = None
+    """summary.json's ``headline`` with the run's ``title``, ``quick`` and number of ``fits``."""
 
     def row(self, out: Path) -> dict:
         report = out / self.name / "report.html" if self.name else None
@@ -152,7 +156,7 @@ class RunRecord:
             "name": self.name,
             "status": self.status,
             "exit_code": self.code,
-            **(self.headline or dict.fromkeys(HEADLINE_KEYS)),
+            **_columns(self.headline),
             "seconds": round(self.seconds, 2),
             "message": self.message,
             "report": f"{self.name}/report.html" if report and report.is_file() else None,
@@ -225,28 +229,33 @@ def _finished_unchanged(folder: Path, key: dict) -> dict | None:
 
 
 def headline(summary: dict) -> dict:
-    """The index's headline columns: the first fit's numbers at the primary horizon, and the
-    range of P(benefit) there across every fit of the run."""
-    from bayes_ips.report.summary import headline_fit
-
+    """A run's headline for the index and the terminal: summary.json's ``headline`` (see
+    :func:`bayes_ips.report.summary.headline`) with the run's title, quick flag and fit count."""
     run = summary["run"]
-    fit = headline_fit(summary)
-    at_primary = [r for r in summary["results"] if r["horizon_months"] == run["primary_horizon"]]
-    r = next(r for r in at_primary if (r["model"], r["prior"]) == fit)
     return {
+        **summary["headline"],
         "title": run["title"],
-        "model": r["model"],
-        "prior": r["prior"],
-        "horizon_months": r["horizon_months"],
-        "p_benefit": r["p_benefit"],
-        "rd_median": r["rd"]["median"],
-        "rd_lo": r["rd"]["lo"],
-        "rd_hi": r["rd"]["hi"],
-        "verified_data": r["verified_data"],
         "quick": run["quick"],
-        "p_benefit_min": min(x["p_benefit"] for x in at_primary),
-        "p_benefit_max": max(x["p_benefit"] for x in at_primary),
         "fits": len(run["fits"]),
+    }
+
+
+def _columns(head: dict | None) -> dict:
+    """The index's headline columns of a :func:`headline` (None each when there is none)."""
+    if head is None:
+        return dict.fromkeys(HEADLINE_KEYS)
+    rd, spread = head["rd"], head["p_benefit_range"]
+    return {
+        **{k: head[k] for k in ("title", "model", "prior", "horizon_months", "p_benefit")},
+        "rd_median": rd["median"],
+        "rd_lo": rd["lo"],
+        "rd_hi": rd["hi"],
+        "verified_data": head["verified_data"],
+        "quick": head["quick"],
+        "p_benefit_min": spread["min"],
+        "p_benefit_max": spread["max"],
+        "fits": head["fits"],
+        "rd_level": rd["level"],
     }
 
 
@@ -567,7 +576,8 @@ def render_index(results: BatchResults, table: pd.DataFrame) -> str:
             {
                 **rec,
                 "p_benefit_text": pct(rec["p_benefit"]) if has else "",
-                "rd_text": f"{pp(rec['rd_median'])} ({pp(rec['rd_lo'])} to {pp(rec['rd_hi'])})"
+                "rd_text": f"{pp(rec['rd_median'])} ({100 * rec['rd_level']:g}% CrI "
+                f"{pp(rec['rd_lo'])} to {pp(rec['rd_hi'])})"
                 if has
                 else "",
                 "horizon_text": f"{rec['horizon_months']:g}" if has else "",

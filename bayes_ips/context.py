@@ -15,11 +15,11 @@ import pandas as pd
 import xarray as xr
 
 from bayes_ips import models
-from bayes_ips.data import TrialData, load_trial
+from bayes_ips.data import Comparison, TrialData, load_trial
 from bayes_ips.data.intervals import risk_sets
 from bayes_ips.data.ipd import has_participants
 from bayes_ips.errors import InputError, InputErrors
-from bayes_ips.estimands import key, nnt, summarise
+from bayes_ips.estimands import summarise
 from bayes_ips.fit import Fit
 from bayes_ips.priors import Prior, PriorContext, anchor, get_prior
 from bayes_ips.spec import Spec
@@ -95,6 +95,52 @@ def prepare(spec: Spec) -> RunContext:
     return RunContext(spec, data, counts, primary, priors, families, tuple(warnings))
 
 
+COHORT_RULE = (
+    "from aggregate counts over several horizons: the same n_analysed at every horizon, and "
+    "cumulative employed counts that never fall"
+)
+"""The data rule of :data:`bayes_ips.models.COHORT_MODELS`, in words."""
+
+
+def model_rules(spec: Spec) -> dict[str, list[str]]:
+    """The data rules that the spec's models add to those of every table, each with the models
+    that need it (``bayes-ips check-data`` says so)."""
+    needs_cohort = [m for m in spec.models if m in models.COHORT_MODELS]
+    return {COHORT_RULE: needs_cohort} if needs_cohort else {}
+
+
+def check_model_rules(spec: Spec, data: TrialData) -> None:
+    """Check :func:`model_rules` on every arm of ``data`` (its verified rows when the spec says
+    so), as a run comparing any two of them would (``bayes-ips check-data``): the same error,
+    with the same message.
+
+    Raises
+    ------
+    InputError
+        An arm breaks a rule one of the spec's models needs.
+    """
+    analysed = data.verified_only() if spec.verified_only else data
+    first, *others = analysed.arms
+    for arm in others:
+        error = _cohort_error(list(spec.models), analysed.counts(Comparison(first, arm)))
+        if error is not None:
+            raise error
+
+
+def _cohort_error(names: list[str], counts: xr.Dataset) -> InputError | None:
+    """The error a run of the models ``names`` on ``counts`` stops with when they count each
+    participant once across horizons and the counts break the cohort assumption, else None."""
+    needs_cohort = [m for m in names if m in models.COHORT_MODELS]
+    if not needs_cohort or counts.sizes["horizon"] < 2 or has_participants(counts):
+        return None
+    try:
+        risk_sets(counts)
+    except InputError as exc:
+        rule = f"{exc.rule} (needed by {', '.join(needs_cohort)})"
+        return InputError(exc.source, rule, field=exc.field, value=exc.value)
+    return None
+
+
 def _check_families(families: dict[str, list[Prior]], counts: xr.Dataset, origin: str) -> None:
     """Before any fit: every prior is one its model carries, and the models that count each
     participant once across horizons from aggregate counts find the same analysed cohort at
@@ -106,13 +152,9 @@ def _check_families(families: dict[str, list[Prior]], counts: xr.Dataset, origin
                 models.check_prior(model, prior, origin)
             except InputError as exc:
                 errors.append(exc)
-    needs_cohort = [m for m in families if m in models.COHORT_MODELS]
-    if needs_cohort and counts.sizes["horizon"] > 1 and not has_participants(counts):
-        try:
-            risk_sets(counts)
-        except InputError as exc:
-            exc.rule += f" (needed by {', '.join(needs_cohort)})"
-            errors.append(InputError(exc.source, exc.rule, field=exc.field, value=exc.value))
+    cohort = _cohort_error(list(families), counts)
+    if cohort is not None:
+        errors.append(cohort)
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -143,18 +185,7 @@ def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFra
     """Tidy results: one row per model × prior × horizon (summary.json ``results`` rows)."""
     frames = []
     for fit in fits:
-        table = summarise(fit.p, spec.comparison, spec.estimands)
-        if fit.p_benefit_exact is not None:
-            exact = table["horizon_months"].map(fit.p_benefit_exact)
-            table["p_benefit"] = exact
-            table["p_benefit_mcse"] = 0.0
-            zero = key(0.0)
-            for col, value in (("p_rd_gt", exact), ("p_rd_gt_mcse", 0.0)):
-                table[col] = [
-                    {**d, zero: (v if col == "p_rd_gt" else value)} if zero in d else d
-                    for d, v in zip(table[col], exact, strict=True)
-                ]
-            table["nnt"] = [nnt(rd, pb) for rd, pb in zip(table["rd"], exact, strict=True)]
+        table = summarise(fit.p, spec.comparison, spec.estimands, fit.p_benefit_exact)
         verified = counts["verified"].all("arm")
         if fit.model not in models.EXACT_MODELS:
             # pooled models borrow strength across horizons: every estimate rests on every row

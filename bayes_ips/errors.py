@@ -5,7 +5,11 @@ Exit codes (``shared/design/outputs.md``): 0 finished and converged, 1 internal 
 """
 
 import functools
+import os
+import stat
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -21,7 +25,8 @@ class InputError(Exception):
     Parameters
     ----------
     source : str
-        The file (or ``"argument"``) the problem is in.
+        The file the problem is in, or ``"argument"`` for a command-line option or function
+        argument (then ``field`` is its name, and the message starts ``argument --jobs``).
     rule : str
         The rule that was broken, in words.
     row : int, optional
@@ -29,7 +34,8 @@ class InputError(Exception):
     field : str, optional
         Column or key name.
     value : object, optional
-        The offending value, shown with ``repr``.
+        The offending value, shown with ``repr`` (a NumPy scalar as the Python number or string
+        it holds).
     """
 
     def __init__(self, source: str, rule: str, *, row=None, field=None, value=None):
@@ -44,15 +50,27 @@ class InputError(Exception):
 
     @property
     def message(self) -> str:
-        where = [str(self.source)]
-        if self.row is not None:
-            where.append(f"line {self.row}")
-        if self.field is not None:
-            where.append(f"field '{self.field}'")
+        if self.source == "argument" and self.field is not None:
+            where = [f"argument {self.field}"]  # as argparse names an option
+        else:
+            where = [str(self.source)]
+            if self.row is not None:
+                where.append(f"line {self.row}")
+            if self.field is not None:
+                where.append(f"field '{self.field}'")
         if self.value is not None:
-            shown = repr(self.value)
+            shown = repr(python_scalar(self.value))
             where.append(f"value {shown if len(shown) <= 60 else shown[:57] + '...'}")
         return printable(", ".join(where) + f": {self.rule}")
+
+
+def python_scalar(value):
+    """``value`` with a NumPy scalar replaced by the Python number or string it holds, so that a
+    message shows ``'IPS'`` or ``10``, never ``np.str_('IPS')`` or ``np.int64(10)``."""
+    item = getattr(value, "item", None)
+    if type(value).__module__ == "numpy" and callable(item):
+        return item()
+    return value
 
 
 def printable(text: str) -> str:
@@ -89,24 +107,69 @@ class InputErrors(InputError):
         return "\n".join(e.message for e in self.errors)
 
 
-WARNINGS_LOG = "bayes-ips-warnings.log"
-"""The file (in the temporary folder) that library warnings go to instead of stderr."""
+STATE_FOLDER = "bayes-ips"
+"""The folder of this user's logs under ``$XDG_STATE_HOME`` (default ``~/.local/state``)."""
+WARNINGS_LOG = "warnings.log"
+"""The file in :func:`state_dir` that library warnings go to instead of stderr."""
+
+
+@functools.cache
+def state_dir() -> Path:
+    """This user's private folder for logs, made on first use (once per process):
+    ``$XDG_STATE_HOME/bayes-ips``, by default ``~/.local/state/bayes-ips``, mode 0700.
+
+    Logs never go to the shared temporary folder under a fixed name, where another user could
+    plant a symlink and have bayes_ips overwrite a file. If that folder is a symlink, belongs to
+    another user or cannot be made, a new private temporary folder (``tempfile.mkdtemp``, mode
+    0700) is used instead.
+    """
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    folder = Path(base) / STATE_FOLDER
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = os.lstat(folder)
+        if stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid():
+            if stat.S_IMODE(status.st_mode) != 0o700:
+                os.chmod(folder, 0o700)
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="bayes-ips-"))
+
+
+def write_log(text: str, kind: str, folder: Path | None = None) -> Path:
+    """Write ``text`` to a new file ``bayes-ips-KIND-XXXXXXXX.log`` and return its path.
+
+    The file is made in ``folder`` (a run's own folder) or, when that is None or not writable,
+    in :func:`state_dir`; it is created exclusively with mode 0600 (``tempfile.mkstemp``), so
+    it never writes through a symlink or over another file.
+    """
+    for where in ([folder] if folder is not None else []) + [state_dir()]:
+        try:
+            fd, name = tempfile.mkstemp(prefix=f"bayes-ips-{kind}-", suffix=".log", dir=where)
+        except OSError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        return Path(name)
+    raise OSError(f"cannot write the {kind} log")
 
 
 def route_warnings() -> None:
     """Send Python warnings (numpy arithmetic, matplotlib, multiprocessing, the samplers'
-    libraries) to :data:`WARNINGS_LOG` in the temporary folder instead of stderr: the command line
+    libraries) to :data:`WARNINGS_LOG` in :func:`state_dir` instead of stderr: the command line
     and its helper processes print only the documented lines. Anything a user must know is in
-    the report and summary.json ``warnings``."""
-    import tempfile
+    the report and summary.json ``warnings``. The log is opened for appending with mode 0600 and
+    never through a symlink."""
     import warnings
-    from pathlib import Path
-
-    log = Path(tempfile.gettempdir()) / WARNINGS_LOG
 
     def show(message, category, filename, lineno, file=None, line=None):
         try:
-            with log.open("a", encoding="utf-8") as f:
+            path = state_dir() / WARNINGS_LOG
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            with os.fdopen(os.open(path, flags, 0o600), "a", encoding="utf-8") as f:
                 f.write(warnings.formatwarning(message, category, filename, lineno, line))
         except OSError:
             pass

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -186,10 +187,19 @@ def _nuts(model, settings, seed: int, *, cores: int, target_accept: float, tune:
             cores=cores,
             target_accept=target_accept,
             random_seed=seed,
+            mp_ctx=CHAIN_START,
             nuts_sampler="pymc",
             progressbar=False,
             compute_convergence_checks=False,
         )
+
+
+CHAIN_START = "fork" if sys.platform.startswith("linux") else None
+"""How PyMC's own NUTS starts its chain processes. On Linux, forked: never the default context of
+the calling process, which in a helper is loky's (it cannot carry PyMC's shared memory); and a
+forked chain neither imports the caller's main module (so a script needs no ``__main__`` guard)
+nor outlives its parent (:func:`bayes_ips.runner.children_die_with_parent`). Elsewhere PyMC's
+default."""
 
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

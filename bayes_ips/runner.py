@@ -21,10 +21,11 @@ caller has given up.
 
 Workers are fresh interpreters (loky's fork-then-exec start, like ``multiprocessing``'s spawn),
 not forks of a parent that may be running threads (a notebook kernel, a sampler). Starting one does
-not wait for its imports, so the caller goes on with its own work meanwhile. As with any spawned
-process, a worker may import the caller's main module: a script that starts workers (through
-:func:`bayes_ips.reanalyze`, :func:`bayes_ips.run_batch` or calibration) should guard its top level
-with ``if __name__ == "__main__":``, or pass ``jobs=1``.
+not wait for its imports, so the caller goes on with its own work meanwhile. Unlike a process of
+``multiprocessing``'s spawn or forkserver methods, a loky worker does not import the caller's main
+module, so a script that starts workers (through :func:`bayes_ips.reanalyze`,
+:func:`bayes_ips.run_batch` or calibration) needs no ``if __name__ == "__main__":`` guard (PyMC's
+chain processes are forked: :data:`bayes_ips.inference.CHAIN_START`).
 
 Design
 ------
@@ -379,15 +380,43 @@ def _executor(workers: int) -> loky.ProcessPoolExecutor:
 
 def _start_worker(parent: int) -> None:
     """In a new worker: collect garbage less often (:func:`collect_less`), and on Linux have the
-    worker killed when the process that started it dies, so a killed ``bayes-ips run`` leaves no
-    sampler running on (elsewhere a worker finishes its task first). SIGKILL, because the
-    sampler catches SIGTERM. Warnings go to the warnings log, not stderr
+    worker, and every process it forks, killed when the process that started it dies
+    (:func:`children_die_with_parent`), so a killed ``bayes-ips run`` leaves no sampler running
+    on (elsewhere a worker finishes its task first). Warnings go to the warnings log, not stderr
     (:func:`bayes_ips.errors.route_warnings`)."""
     collect_less()
     route_warnings()
+    _die_with_parent(parent)
+    children_die_with_parent()
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, have this process receive SIGKILL (the sampler catches SIGTERM) when its parent,
+    ``parent``, dies; exit now if it has died already."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before that took effect
         os._exit(1)
+
+
+_forked_from = os.getpid()
+"""The process that forks next (set just before each fork): the parent a forked child checks."""
+
+
+def _note_parent() -> None:
+    global _forked_from
+    _forked_from = os.getpid()
+
+
+@functools.cache
+def children_die_with_parent() -> None:
+    """Have every process that this one forks from now on (PyMC's chain processes) killed when
+    this process dies, on Linux (once per process). Called by the command line for its own process
+    and in every worker, so that a SIGKILL of ``bayes-ips run`` leaves no process behind; a forked
+    chain would otherwise wait forever for a parent that is gone (its siblings hold the other
+    end of its pipe)."""
+    if sys.platform.startswith("linux"):
+        os.register_at_fork(after_in_child=lambda: _die_with_parent(_forked_from))
+        os.register_at_fork(before=_note_parent)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bayes_ips import session
 from bayes_ips.cli import main
 
 IPS_CSV = Path(__file__).parents[1] / "bayes_ips" / "data" / "ips_in_pain.csv"
@@ -25,6 +26,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_helpers_at_the_end():
+    """Kill the session's helper processes when this test process is done with them. Left idle,
+    they would make its exit slow enough for pytest-xdist to interrupt it (SIGINT), and the
+    interrupted exit prints tracebacks on stderr."""
+    yield
+    session.stop()
 
 
 @pytest.fixture

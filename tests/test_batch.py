@@ -13,6 +13,7 @@ from bayes_ips import batch
 from bayes_ips.batch import BatchResults, RunRecord, run_batch
 from bayes_ips.errors import InputError
 from bayes_ips.pipeline import load_spec
+from bayes_ips.report.summary import merge_figure_data
 
 from .conftest import IPS_CSV
 
@@ -73,7 +74,8 @@ def test_second_batch_skips_unchanged_specs_and_reruns_changed_ones(specs, tmp_p
     summary = (out / "alpha" / "summary.json").read_bytes()
     key = json.loads((out / "alpha" / "run-key.json").read_text())
     assert key["exit_code"] == 0 and key["package_version"] == batch.__version__
-    assert first.load("alpha").summary_data == json.loads(summary)
+    figure_data = json.loads((out / "alpha" / "figures" / "figure_data.json").read_text())
+    assert first.load("alpha").summary_data == merge_figure_data(json.loads(summary), figure_data)
     assert "2 ok" in first._repr_html_()
 
     second = run_batch(specs, out, jobs=1)

@@ -92,3 +92,56 @@ def test_default_run_with_mcmc_fits_renders(browser, tmp_path):
     assert main(["run", "--quick", "--out", str(tmp_path / "run")]) == 0
     n = _check(browser, tmp_path / "run" / "report.html", tmp_path / "report.png")
     assert n >= 6  # results figures, rank plots, posterior- and prior-predictive plots
+
+
+def _headline(model: str, prior: str) -> dict:
+    """A batch headline (:func:`bayes_ips.batch.headline`) with long names."""
+    return {
+        "model": model,
+        "prior": prior,
+        "horizon_months": 12,
+        "treatment": "IPS",
+        "control": "TAU",
+        "p_benefit": 0.8257,
+        "p_benefit_mcse": 0.0,
+        "rd": {"median": 0.1293, "lo": -0.1375, "hi": 0.3849, "level": 0.95, "unit": "proportion"},
+        "verified_data": False,
+        "p_benefit_range": {
+            "min": 0.5123,
+            "max": 0.9345,
+            "min_fit": f"{model}/{prior}",
+            "max_fit": f"{model}/{prior}",
+            "fits": 26,
+        },
+        "title": "IPS in Pain trial: evidence-based priors from other IPS populations",
+        "quick": True,
+        "fits": 26,
+    }
+
+
+def test_batch_index_fits_a_1280_px_window(browser, tmp_path):
+    from bayes_ips.batch import BatchResults, RunRecord, write_index
+
+    spec = "/home/someone/projects/a-rather-long-folder-name/models/verified_12_month_only.toml"
+    runs = [
+        RunRecord(spec, "verified-12-month-only", 0, "ok", seconds=12.5, headline=_headline(m, p))
+        for m, p in (
+            ("hierarchical_beta_binomial", "evidence_hellstrom_2017"),
+            ("discrete_time_hazard", "reference"),
+        )
+    ]
+    runs.append(
+        RunRecord(
+            spec,
+            "failed-run",
+            3,
+            "not converged",
+            message="hierarchical_logistic / pessimistic_strong: R-hat 1.070 > 1.01; "
+            "bulk ESS 84 < 100; tail ESS 77 < 100 (" + "x" * 80 + ")",
+        )
+    )
+    write_index(BatchResults(tmp_path, runs))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((tmp_path / "index.html").as_uri(), wait_until="load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.close()

@@ -49,6 +49,10 @@ DATA = {
     "hostile_bell_in_source.csv": ["'source'", "control character"],
     "csv_named_xlsx.xlsx": ["not a readable Excel workbook"],
     "garbage.parquet": ["not a readable Parquet file"],
+    "count_percentage.csv": ["'33.3%'", "looks like a percentage: enter the number employed"],
+    "horizon_with_unit.csv": ["'horizon_months'", "'12m'", "write 12"],
+    "column_horizon.csv": ["column 'horizon': did you mean horizon_months?"],
+    "arm_label_case.csv": ["'treatment'", "'A'", "did you mean 'a'?"],
 }
 
 SPEC = {
@@ -100,6 +104,7 @@ def _assert_rejected(code: int, err: str, needles: list[str], tmp_path: Path) ->
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     assert all(c.isprintable() for c in lines[0])
+    assert "np." not in lines[0], "a NumPy repr in the message"
     assert list(tmp_path.iterdir()) == [], "something was written"
 
 
@@ -165,8 +170,8 @@ def test_huge_spec_is_refused_before_reading(tmp_path, cli):
 @pytest.mark.parametrize(
     "args,needles",
     [
-        (["run", "--seed", "-1"], ["'--seed'", "from 0 to"]),
-        (["run", "--seed", str(2**40)], ["'--seed'", "from 0 to"]),
+        (["run", "--seed", "-1"], ["argument --seed, value -1", "from 0 to"]),
+        (["run", "--seed", str(2**40)], ["argument --seed", "from 0 to"]),
         (["run", "--data", "x" * 5000 + ".csv"], ["cannot access the file"]),
         (["run", "--data", "package:../../cli.py"], ["plain file name"]),
         (["run", "--treatment", "TAU", "--control", "TAU"], ["different arms"]),

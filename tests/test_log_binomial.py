@@ -330,9 +330,27 @@ def test_sd_1000_on_the_log_or_and_the_log_rr_run_to_exit_0(tmp_path, cli):
 
 def test_prior_dependence_ranges_log_or_and_log_rr_priors_separately():
     rows = [
-        {"model": "exact_logistic", "prior": "a", "horizon_months": 12, "p_benefit": 0.6},
-        {"model": "exact_logistic", "prior": "b", "horizon_months": 12, "p_benefit": 0.7},
-        {"model": "exact_log_binomial", "prior": "c", "horizon_months": 12, "p_benefit": 0.9},
+        {
+            "model": "exact_logistic",
+            "prior": "a",
+            "horizon_months": 12,
+            "p_benefit": 0.6,
+            "p_benefit_mcse": 0.0,
+        },
+        {
+            "model": "exact_logistic",
+            "prior": "b",
+            "horizon_months": 12,
+            "p_benefit": 0.7,
+            "p_benefit_mcse": 0.0,
+        },
+        {
+            "model": "exact_log_binomial",
+            "prior": "c",
+            "horizon_months": 12,
+            "p_benefit": 0.9,
+            "p_benefit_mcse": 0.0,
+        },
     ]
     text = prior_dependence({"run": {"primary_horizon": 12}, "results": rows})
     assert "on the log OR of cumulative employment), from 60% (a," in text

@@ -43,6 +43,10 @@ def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch):
         timeout=600,
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
+        # Killed at once when done: a graceful shutdown waits for the kernel's idle helper
+        # processes, times out, and SIGTERMs the kernel's process group mid-exit, whose dying
+        # processes then print tracebacks and resource-tracker warnings on the test's stderr.
+        shutdown_kernel="immediate",
     )
     client.execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]

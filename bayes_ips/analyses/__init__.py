@@ -28,6 +28,9 @@ from bayes_ips.report.figures import FigureBuilder
 
 Step = Callable[[RunContext, Fitted], dict | None]
 """``step(ctx, fitted) -> dict | None``: one summary.json entry (None: not run for this spec)."""
+Check = Callable[[RunContext], None]
+"""``check(ctx)``: raise :class:`~bayes_ips.errors.InputError` for a setting that only the data or
+the prior library can show to be unusable, before anything is fitted."""
 
 
 @dataclass(frozen=True)
@@ -44,15 +47,23 @@ class Analysis:
         Its report sections, in order.
     figures : tuple of FigureBuilder
         Its report figures, in order: ``builder(fits, summary) -> Figure | None``.
+    figure_data : tuple of str
+        Paths of its summary arrays that only its figures draw (a heat-map grid, a curve):
+        they are written to ``figures/figure_data.json`` rather than summary.json, as
+        :func:`bayes_ips.report.summary.split_figure_data` reads them (``"key.sub[].array"``).
     options : type of pydantic.BaseModel, optional
         The schema of its spec section ``[name]``, a :class:`bayes_ips.schema.Section` whose
         fields are the section's keys with their defaults; the spec loader validates the section
         with the rest of the spec (an absent section as an empty table), and the instance reaches
         the steps as ``ctx.options(name)``.
+    check : Check, optional
+        Run on the prepared run context before any fit (:data:`Check`).
     """
 
     name: str
     steps: tuple[tuple[str, Step], ...]
     sections: tuple[Section, ...] = ()
     figures: tuple[FigureBuilder, ...] = ()
+    figure_data: tuple[str, ...] = ()
     options: type[BaseModel] | None = None
+    check: Check | None = None

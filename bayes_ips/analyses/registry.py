@@ -38,6 +38,7 @@ def layout(analyses: Sequence[Analysis] | None = None) -> Layout:
     return Layout(
         sections=tuple(sec for a in analyses for sec in a.sections),
         figures=CORE_FIGURES + tuple(fig for a in analyses for fig in a.figures),
+        figure_data=tuple(path for a in analyses for path in a.figure_data),
     )
 
 

@@ -20,6 +20,11 @@ Errors (exit code 2; the message names file, line, field, value and rule):
 - ``verified`` is not a boolean (true/false, yes/no, 1/0, any case);
 - the same arm x horizon appears twice; fewer than two arms; a horizon present for some arms only.
 
+The messages add a hint for the common data-entry mistakes: a count entered as a percentage
+("33.3%"), a horizon written with its unit ("12m"), a column name close to a required one
+(``horizon`` for ``horizon_months``), and a treatment or control label that differs from an arm
+of the table only in case.
+
 Warnings (the analysis runs, the report lists them):
 
 - a cumulative proportion employed that falls at a later horizon (the outcome is "employment
@@ -33,6 +38,7 @@ Warnings (the analysis runs, the report lists them):
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import stat
@@ -58,6 +64,10 @@ BUNDLED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TRUE_WORDS = {"true", "yes", "1", "t", "y"}
 FALSE_WORDS = {"false", "no", "0", "f", "n"}
 NOT_STATED = "not stated"
+PERCENTAGE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)\s*%$")
+"""A count entered as a percentage ("33.3%"): the hint asks for the count."""
+WITH_UNIT = re.compile(r"^(?P<number>\d+(\.\d+)?)\s*(m|mo|mos|mth|mths|months?)\.?$", re.IGNORECASE)
+"""A horizon written with its unit ("12m", "12 months"): the hint asks for the number alone."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +117,11 @@ class TrialData:
         found = ", ".join(repr(a) for a in self.arms)
         for role, label in (("treatment", comparison.treatment), ("control", comparison.control)):
             if label not in self.arms:
+                same = [a for a in self.arms if a.casefold() == label.casefold()]
+                hint = f"; did you mean {same[0]!r}? (labels are case-sensitive)" if same else ""
                 raise InputError(
                     self.origin,
-                    f"the {role} arm is not in the data; arms found: {found}",
+                    f"the {role} arm is not in the data; arms found: {found}{hint}",
                     field=role,
                     value=label,
                 )
@@ -297,9 +309,11 @@ def _whole_number(value: str, origin: str, line: int, column: str) -> int:
     try:
         number = float(text)
     except ValueError:
-        raise InputError(
-            origin, "a count must be a number", row=line, field=column, value=value
-        ) from None
+        rule = "a count must be a number"
+        if PERCENTAGE.match(text):
+            what = "the number employed" if column == "employed" else "the number of participants"
+            rule = f"{rule}; this looks like a percentage: enter {what}"
+        raise InputError(origin, rule, row=line, field=column, value=value) from None
     if not np.isfinite(number):
         raise InputError(origin, "a count must be finite", row=line, field=column, value=value)
     if number != int(number):
@@ -324,13 +338,11 @@ def _horizon(value: str, origin: str, line: int) -> int | float:
     try:
         number = float(text)
     except ValueError:
-        raise InputError(
-            origin,
-            "horizon_months must be a positive number of months",
-            row=line,
-            field="horizon_months",
-            value=value,
-        ) from None
+        rule = "horizon_months must be a positive number of months"
+        unit = WITH_UNIT.match(text)
+        if unit:
+            rule += f"; write {unit['number']}"
+        raise InputError(origin, rule, row=line, field="horizon_months", value=value) from None
     if not np.isfinite(number) or number <= 0 or number > 1200:
         raise InputError(
             origin,
@@ -398,9 +410,13 @@ def validate_table(frame: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, list
             f"comma-separated CSV with the columns {', '.join(COLUMNS)}",
         )
     if missing:
+        extra = [str(c) for c in frame.columns if c not in COLUMNS]
+        near = {m: difflib.get_close_matches(m, extra, n=1, cutoff=0.6) for m in missing}
+        hints = "".join(f"; column {n[0]!r}: did you mean {m}?" for m, n in near.items() if n)
         raise InputError(
             origin,
-            f"missing required column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}",
+            f"missing required column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"
+            + hints,
             field=missing[0],
         )
     if frame.empty:

@@ -26,7 +26,13 @@ from bayes_ips.report.format import UNVERIFIED_FLAG, pct, pp, ratio
 from bayes_ips.report.methods import rst_inline, rst_plain
 from bayes_ips.report.sections import Layout, Section, answers, context, result_row
 from bayes_ips.report.style import Figure
-from bayes_ips.report.summary import build_summary, dumps, headline_fit
+from bayes_ips.report.summary import (
+    FIGURE_DATA,
+    build_summary,
+    dumps,
+    headline_fit,
+    split_figure_data,
+)
 from bayes_ips.rundir import atomic_write
 
 __all__ = [
@@ -180,9 +186,11 @@ def write_report(
 ) -> None:
     """Write report.html, report.md, summary.json and figures/ into ``folder``.
 
-    Each file is written to a temporary name and renamed into place, so a reader never sees a
-    half-written file; a whole run folder is made atomic by :func:`bayes_ips.rundir.atomic_dir`.
-    ``figures`` are the already rendered :func:`all_figures` of these fits, if the caller has them.
+    The arrays of ``summary`` that only draw figures (``layout.figure_data``) go to
+    ``figures/figure_data.json`` rather than summary.json. Each file is written to a temporary
+    name and renamed into place, so a reader never sees a half-written file; a whole run folder
+    is made atomic by :func:`bayes_ips.rundir.atomic_dir`. ``figures`` are the already rendered
+    :func:`all_figures` of these fits, if the caller has them.
     """
     if figures is None:
         figures = all_figures(fits, summary, layout.figures)
@@ -192,4 +200,6 @@ def write_report(
         atomic_write(Path(folder) / _figure_file(fig), fig.svg)
     atomic_write(Path(folder) / "report.html", render_html(summary, figures, layout))
     atomic_write(Path(folder) / "report.md", render_markdown(summary, figures, layout))
-    atomic_write(Path(folder) / "summary.json", dumps(summary))
+    lean, figure_data = split_figure_data(summary, layout.figure_data)
+    atomic_write(Path(folder) / FIGURE_DATA, dumps(figure_data))
+    atomic_write(Path(folder) / "summary.json", dumps(lean))

@@ -14,6 +14,8 @@ UNVERIFIED_DATA = f"{UNVERIFIED} data"
 """The same, where it qualifies a result or a panel."""
 UNVERIFIED_COUNTS = f"{UNVERIFIED} counts"
 """The same, where it qualifies the counts themselves."""
+QUICK_RUN = "QUICK RUN"
+"""The mark of every output of a quick run (few draws, for smoke tests and demos)."""
 
 MODEL_TITLES = {
     "beta_binomial": "exact independent beta-binomial",
@@ -32,9 +34,26 @@ def pct(p: float | None, digits: int = 1) -> str:
     return "–" if p is None else f"{100 * p:.{digits}f}%"
 
 
+def mcse_text(
+    mcse: float | None, exact: bool, p: float | None = None, draws: int | None = None
+) -> str:
+    """The Monte Carlo SE column beside a probability: "exact" for a closed-form value, else
+    "±0.4" (percentage points); a value from draws that all agree (MCSE 0) says so, e.g.
+    "> 99.9% (all 1,000 draws)" or "< 0.1% (no draw)", never "exact"."""
+    if exact:
+        return "exact"
+    if mcse is None:
+        return "–"
+    if mcse == 0 and p in (0.0, 1.0):
+        of = "" if draws is None else f" {num(draws)}"
+        return f"> 99.9% (all{of} draws)" if p == 1 else "< 0.1% (no draw)"
+    return f"±{100 * mcse:.1f}"
+
+
 def pp(x: float | None) -> str:
-    """A risk difference in signed percentage points."""
-    return "–" if x is None else f"{100 * x:+.1f}"
+    """A risk difference in signed percentage points (a value that rounds to zero reads +0.0,
+    never -0.0)."""
+    return "–" if x is None else f"{100 * x:+z.1f}"
 
 
 def ratio(x: float | None) -> str:
@@ -142,8 +161,38 @@ def loo_notes(r: dict) -> str:
     return ", ".join(notes)
 
 
+def pareto_k(r: dict) -> str:
+    """A LOO row's worst Pareto k, or why it has none ("none (exact LOO)")."""
+    if r.get("pareto_k_max") is not None:
+        return f"{r['pareto_k_max']:.2f}"
+    if r.get("n_exact") or r.get("n_constant"):
+        return "none (exact LOO)"
+    return "–"
+
+
 def loo_k(r: dict) -> str:
-    """A LOO row's Pareto k and how each observation was scored: "0.98 (4 of 4 > 0.7); 4 exact"."""
-    k = "–" if r.get("pareto_k_max") is None else f"{r['pareto_k_max']:.2f}"
+    """A LOO row's Pareto k and how each observation was scored: "0.98 (4 of 4 > 0.7)", or
+    "none (exact LOO); 4 exact" for a fit that PSIS did not score."""
     notes = loo_notes(r)
-    return f"{k} ({r['n_high_k']} of {r['n_obs']} > 0.7)" + (f"; {notes}" if notes else "")
+    if r.get("pareto_k_max") is None:
+        return pareto_k(r) + (f"; {notes}" if notes else "")
+    high = f"{r['n_high_k']} of {r['n_obs']} > 0.7"
+    return f"{pareto_k(r)} ({high})" + (f"; {notes}" if notes else "")
+
+
+def headline_text(head: dict) -> str:
+    """summary.json's ``headline`` in one line: the fit, P(benefit), the risk difference with its
+    interval and level, the range of P(benefit) across the run's fits, and the unverified flag.
+
+    "exact_logistic / neutral_moderate, 12 months: P(benefit) 74.1%, RD +11.0 pp (95% CrI -14.4
+    to +36.1); 58.8% to 82.6% across 9 fits"
+    """
+    rd, spread = head["rd"], head["p_benefit_range"]
+    text = (
+        f"{head['model']} / {head['prior']}, {head['horizon_months']:g} months: "
+        f"P(benefit) {pct(head['p_benefit'])}, RD {pp(rd['median'])} pp "
+        f"({100 * rd['level']:g}% CrI {pp(rd['lo'])} to {pp(rd['hi'])})"
+    )
+    if spread["fits"] > 1:
+        text += f"; {pct(spread['min'])} to {pct(spread['max'])} across {spread['fits']} fits"
+    return text + ("" if head["verified_data"] else f"  [{UNVERIFIED_DATA}]")

@@ -12,7 +12,7 @@ import numpy as np
 from bayes_ips.diagnostics import on_cumulative_counts
 from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells, surprising
 from bayes_ips.report.figures import first_per_model
-from bayes_ips.report.format import elpd, level, loo_notes
+from bayes_ips.report.format import elpd, level, loo_notes, pareto_k
 from bayes_ips.report.style import STYLE, WARN, Figure, render, unverified_horizons
 
 
@@ -94,7 +94,8 @@ def comparison_section(summary: dict) -> dict | None:
             "distinct": r["rank"] not in (None, 0) and r["elpd_diff"] > 2 * r["dse"],
             "p_loo": "–" if r["p_loo"] is None else f"{r['p_loo']:.1f}",
             "weight": "–" if r["weight"] is None else f"{r['weight']:.2f}",
-            "k_max": "–" if r["pareto_k_max"] is None else f"{r['pareto_k_max']:.2f}",
+            "k_max": pareto_k(r),
+            "psis": r["pareto_k_max"] is not None,
             "n_high_k": r["n_high_k"],
             "n_obs": r["n_obs"],
             "handling": loo_notes(r),

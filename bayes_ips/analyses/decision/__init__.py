@@ -24,7 +24,6 @@ from bayes_ips.analyses.decision.trial import (
     Criteria,
     assurance,
     operating_characteristics,
-    sceptical_sd,
     success_probability,
 )
 from bayes_ips.analyses.decision.voi import evsi, sampling_value
@@ -35,7 +34,9 @@ ANALYSIS = Analysis(
     steps=(("decision", compute.run),),
     sections=(Section("decision", view.section, Path(__file__).parent / "templates"),),
     figures=(view.rules_figure, view.ceac_figure, view.assurance_figure, view.oc_figure),
+    figure_data=("decision.fits[].net_benefit.ceac",),
     options=DecisionSettings,
+    check=compute.check,
 )
 
 __all__ = [
@@ -57,6 +58,5 @@ __all__ = [
     "operating_characteristics",
     "rope_rule",
     "sampling_value",
-    "sceptical_sd",
     "success_probability",
 ]

@@ -11,5 +11,6 @@ ANALYSIS = Analysis(
     steps=(("missing_data", compute.analyse),),
     sections=(Section("missing_data", view.missing_section, Path(__file__).parent / "templates"),),
     figures=(view.tipping_figure,),
+    figure_data=("missing_data.horizons[].grid", "missing_data.horizons[].curves"),
     options=options.MissingSettings,
 )

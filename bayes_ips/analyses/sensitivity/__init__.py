@@ -22,4 +22,5 @@ ANALYSIS = Analysis(
         view.overlay_figure,
         view.heatmap_figure,
     ),
+    figure_data=("sensitivity.heatmap.p_benefit", "sensitivity.likelihood"),
 )
