@@ -9,9 +9,16 @@ employed in the treatment arm and ``y[c]`` of ``n[c]`` in the control arm::
     theta  ~ Normal(m0, s0²)                                 the named effect prior on the log OR,
     theta  ~ sum_k w[k] Normal(m[k], s[k]²)                  or its normal mixture
 
-The contrast is symmetric: swapping the arm labels turns ``theta`` into ``−theta`` and leaves
-``alpha`` as it is, so P(benefit) becomes 1 − P(benefit) and every odds ratio its reciprocal, and
-identical arms give P(benefit) = 1/2 exactly under any prior symmetric about no effect. This is
+A control-risk prior stated in the spec's ``[priors]`` replaces the prior of ``alpha``: it is
+then the prior of the control arm's log-odds ``x = alpha − theta/2``, independent of ``theta``
+(Normal(a, b²) on ``x``, or Beta(a, b) on the control risk, that is the logit-Beta density
+``log p(x) = a·log σ(x) + b·log σ(−x) − log B(a, b)``). The multi-horizon logistic models use the
+same prior (:func:`bayes_ips.models.cumulative.first_midpoint`).
+
+Under the default prior the contrast is symmetric: swapping the arm labels turns ``theta`` into
+``−theta`` and leaves ``alpha`` as it is, so P(benefit) becomes 1 − P(benefit) and every odds
+ratio its reciprocal, and identical arms give P(benefit) = 1/2 exactly under any prior symmetric
+about no effect (a control-risk prior is a prior on one arm, so it breaks that symmetry). This is
 the single-horizon form of the hierarchical logistic model, so it is that model's exact answer
 with one horizon.
 
@@ -38,6 +45,7 @@ from scipy import special
 from bayes_ips import logodds
 from bayes_ips.data import Comparison
 from bayes_ips.priors import Effect
+from bayes_ips.priors.core import ControlPrior
 
 LOG_FLOAT_MAX = math.log(np.finfo(float).max)
 """The largest log OR whose OR is a finite float (about 709.78)."""
@@ -69,11 +77,14 @@ class Posterior:
         end.
     density : numpy.ndarray
         The normalised posterior density at the nodes.
+    control : ControlPrior or None
+        The stated control-risk prior (None: the default Normal(0, 1.5²) on ``alpha``).
     """
 
     counts: Counts
     grid: np.ndarray
     density: np.ndarray
+    control: ControlPrior | None = None
 
     def prob_benefit(self) -> float:
         """P(theta > 0) = P(p_treatment > p_control)."""
@@ -99,8 +110,11 @@ class Posterior:
         return {**out, "null_reasons": reasons} if reasons else out
 
 
-def posterior(counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD) -> Posterior:
-    """The exact posterior of the log OR from one horizon's counts under an effect prior.
+def posterior(
+    counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD, control: ControlPrior | None = None
+) -> Posterior:
+    """The exact posterior of the log OR from one horizon's counts under an effect prior (and a
+    stated control-risk prior ``control``, which replaces the Normal(0, alpha_sd²) on ``alpha``).
 
     Raises
     ------
@@ -111,10 +125,10 @@ def posterior(counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD) -> Pos
     centre, se = logodds.likelihood_location(*counts)
 
     def log_post(theta: np.ndarray) -> np.ndarray:
-        return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd)
+        return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd, control)
 
     grid, lp = logodds.adaptive_grid(log_post, [(centre, se), *zip(means, sds, strict=True)])
-    return Posterior(counts, grid, logodds.normalised(lp, grid))
+    return Posterior(counts, grid, logodds.normalised(lp, grid), control)
 
 
 def horizon_counts(counts: xr.Dataset, comparison: Comparison, horizon) -> Counts:
@@ -129,10 +143,15 @@ def horizon_counts(counts: xr.Dataset, comparison: Comparison, horizon) -> Count
     )
 
 
-def posteriors(counts: xr.Dataset, effect: Effect, comparison: Comparison) -> dict:
+def posteriors(
+    counts: xr.Dataset,
+    effect: Effect,
+    comparison: Comparison,
+    control: ControlPrior | None = None,
+) -> dict:
     """The exact posterior of the log OR at every horizon, by horizon."""
     return {
-        h: posterior(horizon_counts(counts, comparison, h), effect)
+        h: posterior(horizon_counts(counts, comparison, h), effect, control=control)
         for h in counts["horizon"].to_numpy().tolist()
     }
 
@@ -142,23 +161,35 @@ def prob_benefit(posts: dict) -> dict:
     return {h: post.prob_benefit() for h, post in posts.items()}
 
 
-def draw_alpha(counts: Counts, theta: np.ndarray, u: np.ndarray, alpha_sd: float = ALPHA_SD):
+def draw_alpha(
+    counts: Counts,
+    theta: np.ndarray,
+    u: np.ndarray,
+    alpha_sd: float = ALPHA_SD,
+    control: ControlPrior | None = None,
+):
     """``alpha`` given each ``theta`` by inverse CDF (of ``u``) on a local grid.
 
     The grid of each draw is the union of its conditional mode ± 12 Laplace SDs and of the mode
-    ± ``sqrt(2 * SPAN) * alpha_sd``; between nodes the log density is taken as linear, so the
-    CDF inverts in closed form.
+    ± ``sqrt(2 * SPAN) * alpha_sd`` (under a stated control-risk prior, ± its
+    :meth:`~bayes_ips.priors.core.ControlPrior.logit_reach`); between nodes the log density is
+    taken as linear, so the CDF inverts in closed form.
     """
     out = np.empty_like(theta)
     near = 12.0 * np.linspace(-1, 1, 2 * ALPHA_HALF + 1)
-    far = math.sqrt(2 * logodds.SPAN) * alpha_sd * np.linspace(-1, 1, 2 * ALPHA_HALF + 1)
+    reach = (
+        math.sqrt(2 * logodds.SPAN) * alpha_sd
+        if control is None
+        else control.logit_reach(logodds.SPAN)
+    )
+    far = reach * np.linspace(-1, 1, 2 * ALPHA_HALF + 1)
     for start in range(0, theta.size, ALPHA_CHUNK):
         t, q = theta[start : start + ALPHA_CHUNK], u[start : start + ALPHA_CHUNK]
-        mode, scale = logodds.alpha_mode(*counts, t, alpha_sd)
+        mode, scale = logodds.alpha_mode(*counts, t, alpha_sd, control)
         wide = np.broadcast_to(far, (t.size, far.size))
         a = mode[:, None] + np.sort(np.concatenate([scale[:, None] * near, wide], axis=1), axis=1)
         with np.errstate(all="ignore"):  # far nodes at huge n: log densities of −inf or nan
-            lf = logodds.log_joint(*counts, a, t[:, None], alpha_sd)
+            lf = logodds.log_joint(*counts, a, t[:, None], alpha_sd, control)
             lf = np.where(np.isfinite(lf), lf, -np.inf)
             lf = np.maximum(lf - lf.max(axis=1, keepdims=True), -FLOOR)
         h, slope = np.diff(a, axis=1), np.diff(lf, axis=1)
@@ -214,40 +245,55 @@ def draw_rates(
     values = np.empty((draws, len(posts), 2))
     for k, post in enumerate(posts.values()):
         theta = post.quantile(rng.random(draws))
-        alpha = draw_alpha(post.counts, theta, rng.random(draws))
+        alpha = draw_alpha(post.counts, theta, rng.random(draws), control=post.control)
         values[:, k] = _rates(theta, alpha)
     return _as_array(values, counts, comparison)
 
 
 def prior_rates(
-    effect: Effect, counts: xr.Dataset, comparison: Comparison, draws: int, random_seed: int
+    effect: Effect,
+    counts: xr.Dataset,
+    comparison: Comparison,
+    draws: int,
+    random_seed: int,
+    control: ControlPrior | None = None,
 ) -> xr.DataArray:
     """Independent draws of p[arm, horizon] from the prior (one chain), for prior predictive
-    checks."""
+    checks; under a stated control-risk prior ``control`` the control log-odds is drawn from it
+    and ``alpha`` is that plus ``theta / 2``."""
     rng = np.random.default_rng([random_seed, 2])
     w, m, s = effect.components()
     shape = (draws, counts.sizes["horizon"])
     k = rng.choice(len(w), size=shape, p=w / w.sum())
     theta = rng.normal(m[k], s[k])
-    alpha = rng.normal(0.0, ALPHA_SD, size=shape)
+    if control is None:
+        alpha = rng.normal(0.0, ALPHA_SD, size=shape)
+    else:
+        alpha = special.logit(control.sample_rate(rng, shape)) + theta / 2
     return _as_array(_rates(theta, alpha), counts, comparison)
 
 
-def log_evidence(counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD) -> float:
+def log_evidence(
+    counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD, control: ControlPrior | None = None
+) -> float:
     """``log p(counts)``: the marginal likelihood of one horizon's counts, ``alpha`` and ``theta``
     integrated out (Gauss–Hermite in ``alpha``, the adaptive Simpson grid in ``theta``)."""
     _, means, sds = effect.components()
     centre, se = logodds.likelihood_location(*counts)
 
     def log_post(theta: np.ndarray) -> np.ndarray:
-        return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd)
+        return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd, control)
 
     grid, lp = logodds.adaptive_grid(log_post, [(centre, se), *zip(means, sds, strict=True)])
     return logodds.log_integral(lp, grid)
 
 
 def exact_loo(
-    counts: xr.Dataset, effect: Effect, comparison: Comparison, alpha_sd: float = ALPHA_SD
+    counts: xr.Dataset,
+    effect: Effect,
+    comparison: Comparison,
+    alpha_sd: float = ALPHA_SD,
+    control: ControlPrior | None = None,
 ) -> xr.DataArray:
     """Exact leave-one-out log predictive density of every arm x horizon count,
     ``log p(y_i | y_-i) = log p(y) − log p(y_-i)``, with dims ``(arm, horizon)`` like ``y``.
@@ -258,11 +304,11 @@ def exact_loo(
     out = xr.zeros_like(counts["employed"], dtype=float)
     for h in counts["horizon"].to_numpy().tolist():
         y_t, n_t, y_c, n_c = horizon_counts(counts, comparison, h)
-        full = log_evidence((y_t, n_t, y_c, n_c), effect, alpha_sd)
+        full = log_evidence((y_t, n_t, y_c, n_c), effect, alpha_sd, control)
         out.loc[{"arm": comparison.treatment, "horizon": h}] = full - log_evidence(
-            (0.0, 0.0, y_c, n_c), effect, alpha_sd
+            (0.0, 0.0, y_c, n_c), effect, alpha_sd, control
         )
         out.loc[{"arm": comparison.control, "horizon": h}] = full - log_evidence(
-            (y_t, n_t, 0.0, 0.0), effect, alpha_sd
+            (y_t, n_t, 0.0, 0.0), effect, alpha_sd, control
         )
     return out

@@ -81,31 +81,72 @@ def _log_binom(y, n, eta):
     return const + (y * eta - n * np.logaddexp(0, eta))
 
 
+def _baseline_prior(alpha, half, alpha_sd: float, control):
+    """The first two derivatives in ``alpha`` of the log prior density of the baseline at
+    midpoint ``alpha``: Normal(0, alpha_sd²) on ``alpha`` itself, or, when a control-risk prior
+    ``control`` (:class:`bayes_ips.priors.core.ControlPrior`) is stated, that prior on the
+    control log-odds ``alpha − theta/2``."""
+    if control is None:
+        prec = 1.0 / alpha_sd**2
+        return -alpha * prec, np.full_like(alpha, -prec)
+    return control.logit_derivatives(alpha - half)
+
+
+def _alpha_bracket(y_t, n_t, y_c, n_c, theta, alpha_sd: float, control):
+    """Midpoints below which the conditional log density of ``alpha`` rises and above which it
+    falls (its gradient is decreasing, and at most the events, at least minus the non-events,
+    from the likelihood)."""
+    events, nonevents = y_t + y_c, n_t - y_t + n_c - y_c
+    if control is None:
+        return (
+            np.full_like(theta, -nonevents * alpha_sd**2 - 1.0),
+            np.full_like(theta, events * alpha_sd**2 + 1.0),
+        )
+    half = theta / 2
+    if control.family == "logit_normal":
+        m, s2 = control.a, control.b**2
+        return half + m - nonevents * s2 - 1.0, half + m + events * s2 + 1.0
+    # Beta(a, b) on the control risk, x = alpha − theta/2 its logit and N = n_t + n_c + a + b:
+    # below x = min(−theta, 0) + log(a / N) − 1 both rates are below a / (e N), so the gradient
+    # is at least events + a − a / e > 0; above max(−theta, 0) + log(N / b) + 1 it is negative.
+    total = n_t + n_c + control.a + control.b
+    lo = np.minimum(-theta, 0.0) + np.log(control.a / total) - 1.0
+    hi = np.maximum(-theta, 0.0) + np.log(total / control.b) + 1.0
+    return lo + half, hi + half
+
+
 def alpha_mode(
-    y_t: float, n_t: float, y_c: float, n_c: float, theta: np.ndarray, alpha_sd: float
+    y_t: float,
+    n_t: float,
+    y_c: float,
+    n_c: float,
+    theta: np.ndarray,
+    alpha_sd: float,
+    control=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The mode of ``alpha`` given each ``theta`` (and the data) and its Laplace SD.
 
     Newton's method on the log-concave conditional density, started from the pooled log-odds and
-    safeguarded by a bracket: the gradient is decreasing in ``alpha``, positive below
-    ``−(n_t − y_t + n_c − y_c) alpha_sd²`` and negative above ``(y_t + y_c) alpha_sd²``. A step
-    that would leave the current bracket, or one longer than :data:`NEWTON_MAX_STEP` while the
-    bracket is wider than four such steps, bisects the bracket instead, so the mode is found
-    however far a large ``|theta|`` puts it.
-    Both arms enter symmetrically, so swapped arms give the same ``alpha`` at ``−theta``.
+    safeguarded by a bracket (:func:`_alpha_bracket`; for the default prior the gradient is
+    positive below ``−(n_t − y_t + n_c − y_c) alpha_sd²`` and negative above
+    ``(y_t + y_c) alpha_sd²``). A step that would leave the current bracket, or one longer than
+    :data:`NEWTON_MAX_STEP` while the bracket is wider than four such steps, bisects the bracket
+    instead, so the mode is found however far a large ``|theta|`` puts it. ``control`` is a
+    stated control-risk prior (:func:`log_joint`); both of its families are log-concave in the
+    control log-odds. Under the default prior both arms enter symmetrically, so swapped arms
+    give the same ``alpha`` at ``−theta``.
     """
     theta = np.asarray(theta, dtype=float)
-    prec = 1.0 / alpha_sd**2
     half = theta / 2
     pooled = special.logit((y_t + y_c + 0.5) / (n_t + n_c + 1.0))
-    lo = np.full_like(theta, -(n_t - y_t + n_c - y_c) * alpha_sd**2 - 1.0)
-    hi = np.full_like(theta, (y_t + y_c) * alpha_sd**2 + 1.0)
+    lo, hi = _alpha_bracket(y_t, n_t, y_c, n_c, theta, alpha_sd, control)
     alpha = np.clip(np.full_like(theta, pooled), lo, hi)
     step = np.full_like(theta, np.inf)
     for _ in range(NEWTON_STEPS):
         pt, pc = special.expit(alpha + half), special.expit(alpha - half)
-        grad = (y_t - n_t * pt) + (y_c - n_c * pc) - alpha * prec
-        hess = (n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) + prec
+        prior_grad, prior_hess = _baseline_prior(alpha, half, alpha_sd, control)
+        grad = (y_t - n_t * pt) + (y_c - n_c * pc) + prior_grad
+        hess = (n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) - prior_hess
         lo, hi = np.where(grad > 0, alpha, lo), np.where(grad > 0, hi, alpha)
         newton = grad / hess
         step = np.clip(newton, -NEWTON_MAX_STEP, NEWTON_MAX_STEP)
@@ -117,20 +158,24 @@ def alpha_mode(
         if np.max(np.abs(step), initial=0.0) < NEWTON_TOLERANCE:
             break
     pt, pc = special.expit(alpha + half), special.expit(alpha - half)
-    scale = 1.0 / np.sqrt((n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) + prec)
+    _, prior_hess = _baseline_prior(alpha, half, alpha_sd, control)
+    scale = 1.0 / np.sqrt((n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) - prior_hess)
     # a mode not found (not met in practice) poisons the values instead of misplacing the nodes
     alpha = np.where(np.abs(step) < NEWTON_TOLERANCE * 1e3, alpha, np.nan)
     return alpha, scale
 
 
-def log_joint(y_t, n_t, y_c, n_c, alpha, theta, alpha_sd: float = CONTROL_LOGIT_SD):
-    """``log p(y_t, y_c | alpha, theta) + log N(alpha; 0, alpha_sd²)`` (broadcasting)."""
+def log_joint(y_t, n_t, y_c, n_c, alpha, theta, alpha_sd: float = CONTROL_LOGIT_SD, control=None):
+    """``log p(y_t, y_c | alpha, theta)`` plus the log prior of the baseline (broadcasting):
+    ``log N(alpha; 0, alpha_sd²)`` by default, or the stated control-risk prior ``control``
+    (:class:`bayes_ips.priors.core.ControlPrior`) at the control log-odds ``alpha − theta/2``.
+    The change of variables from the control log-odds to ``alpha`` at fixed ``theta`` has unit
+    Jacobian."""
     half = np.asarray(theta, dtype=float) / 2
-    return (
-        (_log_binom(y_t, n_t, alpha + half) + _log_binom(y_c, n_c, alpha - half))
-        - 0.5 * (alpha / alpha_sd) ** 2
-        - np.log(alpha_sd * np.sqrt(2 * np.pi))
-    )
+    lik = _log_binom(y_t, n_t, alpha + half) + _log_binom(y_c, n_c, alpha - half)
+    if control is None:
+        return lik - 0.5 * (alpha / alpha_sd) ** 2 - np.log(alpha_sd * np.sqrt(2 * np.pi))
+    return lik + control.logpdf_logit(alpha - half)
 
 
 def log_likelihood(
@@ -140,6 +185,7 @@ def log_likelihood(
     n_c: float,
     theta: np.ndarray,
     alpha_sd: float = CONTROL_LOGIT_SD,
+    control=None,
 ) -> np.ndarray:
     """``log L(theta)``: the two-arm binomial likelihood with ``alpha`` integrated out.
 
@@ -150,7 +196,11 @@ def log_likelihood(
     theta : numpy.ndarray
         Log odds ratios at which to evaluate.
     alpha_sd : float
-        SD of the Normal(0, alpha_sd²) prior on the arms' midpoint log-odds.
+        SD of the Normal(0, alpha_sd²) prior on the arms' midpoint log-odds (the default
+        baseline prior).
+    control : ControlPrior, optional
+        A stated control-risk prior, which then replaces the default: its density at the
+        control log-odds ``alpha − theta/2``.
 
     Returns
     -------
@@ -158,10 +208,10 @@ def log_likelihood(
         The log integrated likelihood at each ``theta`` (normalising constants included).
     """
     theta = np.asarray(theta, dtype=float)
-    alpha, scale = alpha_mode(y_t, n_t, y_c, n_c, theta, alpha_sd)
+    alpha, scale = alpha_mode(y_t, n_t, y_c, n_c, theta, alpha_sd, control)
     x, log_w = _hermite()
     a = alpha[..., None] + np.sqrt(2.0) * scale[..., None] * x
-    log_f = log_joint(y_t, n_t, y_c, n_c, a, theta[..., None], alpha_sd)
+    log_f = log_joint(y_t, n_t, y_c, n_c, a, theta[..., None], alpha_sd, control)
     return special.logsumexp(log_f + log_w, axis=-1) + np.log(np.sqrt(2.0) * scale)
 
 

@@ -67,10 +67,13 @@ def _exact_fit(name: str, counts: xr.Dataset, prior: Prior, spec: Spec, seed: in
     if name == exact_logistic.MODEL:
         effect = prior.require("effect", name)
         assert isinstance(effect, NormalEffect | MixtureEffect)
-        posts = exact_logistic.posteriors(counts, effect, spec.comparison)
+        control = prior.control
+        posts = exact_logistic.posteriors(counts, effect, spec.comparison, control)
         p = exact_logistic.draw_rates(posts, counts, spec.comparison, spec.exact_draws, seed)
-        before = exact_logistic.prior_rates(effect, counts, spec.comparison, spec.exact_draws, seed)
-        loo_y = exact_logistic.exact_loo(counts, effect, spec.comparison)
+        before = exact_logistic.prior_rates(
+            effect, counts, spec.comparison, spec.exact_draws, seed, control
+        )
+        loo_y = exact_logistic.exact_loo(counts, effect, spec.comparison, control=control)
         tree = exact_tree(
             p, counts, seed, prior=xr.Dataset({"p": before}), exact_loo=xr.Dataset({"y": loo_y})
         )

@@ -80,7 +80,7 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
     sign = np.where(counts["treated"].to_numpy() == 1, 0.5, -0.5)
     with pm.Model(coords=coords) as model:
         theta = cumulative.effects(values, horizons)
-        alpha = cumulative.midpoints(theta, horizons)
+        alpha = cumulative.midpoints(theta, horizons, prior, values)
         arm_logit = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
         person_logit = alpha[None, :] + sign[:, None] * theta[None, :]
         if x is None:

@@ -21,8 +21,10 @@ log-odds of employment is::
   ``rho`` — the correlation of the effects 12 months apart — ~ Uniform(0, 1). Horizons close in
   time share nearly the same effect; with one horizon there is no ``rho``.
 - ``alpha[k]`` is the midpoint log-odds. ``alpha[1] ~ Normal(0, 1.5²)``: 95% of the mass on
-  rates between 5% and 95%. The arms enter symmetrically (±theta/2), so swapping the arm labels
-  mirrors every answer, and identical arms give P(benefit) = 1/2 under any prior symmetric about no
+  rates between 5% and 95%. A control-risk prior stated in ``[priors]`` replaces it by that
+  prior on the control arm's first log-odds ``alpha[1] − theta[1]/2`` (:func:`first_midpoint`).
+  Under the default the arms enter symmetrically (±theta/2), so swapping the arm labels mirrors
+  every answer, and identical arms give P(benefit) = 1/2 under any prior symmetric about no
   effect.
 - For k ≥ 2, ``alpha[k] = alpha[k−1] + |theta[k] − theta[k−1]|/2 + delta[k] / pbar[k−1]``
   (|·| smoothed, see :data:`SMOOTH`), with ``pbar`` the arms' mean cumulative rate and
@@ -72,12 +74,15 @@ CENTRING = 0.75
 
 
 def structure(prior: Prior, model: str) -> str:
-    """``"normal"``, ``"wide"`` (a normal prior with SD above :data:`WIDE_SD`) or ``"mixture"``:
-    priors of one structure share one compiled model."""
+    """``"normal"``, ``"wide"`` (a normal prior with SD above :data:`WIDE_SD`) or ``"mixture"``,
+    followed by ``"+control_<family>"`` when a control-risk prior is stated: priors of one
+    structure share one compiled model."""
     effect = prior.require("effect", model)
     if isinstance(effect, MixtureEffect):
-        return "mixture"
-    return "wide" if effect.sd > WIDE_SD else "normal"
+        kind = "mixture"
+    else:
+        kind = "wide" if effect.sd > WIDE_SD else "normal"
+    return kind if prior.control is None else f"{kind}+control_{prior.control.family}"
 
 
 def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
@@ -85,11 +90,17 @@ def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
 
     A normal prior gives ``prior_theta_mean`` and ``prior_theta_sd``; a mixture gives
     ``prior_theta_weights``, ``prior_theta_means`` and ``prior_theta_sds``, each of length
-    :data:`MIXTURE_COMPONENTS` (unused slots: weight 0, mean 0, SD 1).
+    :data:`MIXTURE_COMPONENTS` (unused slots: weight 0, mean 0, SD 1). A stated control-risk
+    prior adds its two parameters, ``prior_control_a`` and ``prior_control_b``.
     """
     effect = prior.require("effect", model)
+    control = (
+        {}
+        if prior.control is None
+        else {"prior_control_a": prior.control.a, "prior_control_b": prior.control.b}
+    )
     if isinstance(effect, NormalEffect):
-        return {"prior_theta_mean": effect.mean, "prior_theta_sd": effect.sd}
+        return {"prior_theta_mean": effect.mean, "prior_theta_sd": effect.sd, **control}
     w, m, s = effect.components()
     if len(w) > MIXTURE_COMPONENTS:
         raise InputError(
@@ -103,6 +114,7 @@ def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
         "prior_theta_weights": np.concatenate([w, np.zeros(pad)]),
         "prior_theta_means": np.concatenate([m, np.zeros(pad)]),
         "prior_theta_sds": np.concatenate([s, np.ones(pad)]),
+        **control,
     }
 
 
@@ -183,10 +195,12 @@ def _centred_effects(values: dict, horizons: np.ndarray):
     return pm.Deterministic("theta", pt.stack(theta), dims="horizon")
 
 
-def midpoints(theta, horizons: np.ndarray):
+def midpoints(theta, horizons: np.ndarray, prior: Prior, values: dict):
     """``alpha`` (dim ``horizon``): the midpoint log-odds, rising fast enough that neither arm's
-    cumulative log-odds falls."""
-    alpha1 = pm.Normal("alpha1", 0.0, ALPHA_SD)
+    cumulative log-odds falls. ``alpha[1]`` has the default Normal(0, 1.5²), or, when ``prior``
+    states a control-risk prior, is ``control1 + theta[1] / 2`` with the control arm's log-odds
+    ``control1`` under that prior (:func:`first_midpoint`)."""
+    alpha1 = first_midpoint(theta, prior, values)
     if len(horizons) == 1:
         return pm.Deterministic("alpha", alpha1[None], dims="horizon")
     lengths = np.diff(horizons)
@@ -197,6 +211,23 @@ def midpoints(theta, horizons: np.ndarray):
         before = pm.math.invlogit(alphas[-1] + ARM_SIGN * theta[k - 1]).mean()  # mean rate
         alphas.append(alphas[-1] + gap + delta[k - 1] / before)
     return pm.Deterministic("alpha", pt.stack(alphas), dims="horizon")
+
+
+def first_midpoint(theta, prior: Prior, values: dict):
+    """``alpha[1]``. By default ``alpha1 ~ Normal(0, 1.5²)``. Under a stated control-risk prior
+    the control arm's first log-odds ``alpha1 − theta[1] / 2`` has that prior: ``control1``, the
+    logit, ~ Normal(a, b²), or ``control1``, the risk, ~ Beta(a, b) (its logit then has the
+    logit-Beta density, as in :mod:`bayes_ips.exact_logistic`); ``alpha1`` is deterministic."""
+    if prior.control is None:
+        return pm.Normal("alpha1", 0.0, ALPHA_SD)
+    a = pm.Data("prior_control_a", values["prior_control_a"])
+    b = pm.Data("prior_control_b", values["prior_control_b"])
+    if prior.control.family == "beta":
+        rate = pm.Beta("control1", a, b)
+        logit = pt.log(rate) - pt.log1p(-rate)
+    else:
+        logit = pm.Normal("control1", a, b)
+    return pm.Deterministic("alpha1", logit + theta[0] / 2)
 
 
 def logit_hazard(logit_p):

@@ -12,7 +12,8 @@ and horizon k::
     logit p[a,k] = alpha[k] ± theta[k] / 2               + for the treatment, − for the control
     theta        ~ the named prior at every horizon     correlated by rho ** (|h_i − h_j| / 12)
     rho          ~ Uniform(0, 1)                         correlation of effects 12 months apart
-    alpha[1]     ~ Normal(0, 1.5²)
+    alpha[1]     ~ Normal(0, 1.5²)                       or the stated control-risk prior on
+                                                         the control log-odds alpha[1] − theta[1]/2
     alpha[k]     = alpha[k−1] + |theta[k] − theta[k−1]| / 2 + delta[k] / pbar[k−1]
     pbar[k]      = (p[T, k] + p[C, k]) / 2               the arms' mean cumulative rate
     delta[k]     ~ HalfNormal(length_k / 12)             about the lagging arm's interval hazard
@@ -72,7 +73,7 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
     coords = cumulative.horizon_coords(counts)
     with pm.Model(coords=coords) as model:
         theta = cumulative.effects(values, horizons)
-        alpha = cumulative.midpoints(theta, horizons)
+        alpha = cumulative.midpoints(theta, horizons, prior, values)
         logit_p = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
         pm.Deterministic("p", pm.math.invlogit(logit_p), dims=("arm", "horizon"))
         dims = ("arm", "interval")

@@ -221,10 +221,14 @@ Effect = NormalEffect | MixtureEffect
 
 @dataclass(frozen=True)
 class ControlPrior:
-    """The prior of the control arm's risk (at the first horizon) in the log-binomial models:
+    """The prior of the control arm's risk (at the first horizon), stated in ``[priors]``:
     Normal(``a``, ``b``²) on its logit (``family="logit_normal"``) or Beta(``a``, ``b``) on the
-    rate itself (``family="beta"``). :data:`DEFAULT_CONTROL` is Normal(0, 1.5²) on the logit,
-    the logistic models' prior of their baseline log-odds."""
+    rate itself (``family="beta"``), whose logit ``x`` then has the logit-Beta density
+    ``a·log σ(x) + b·log σ(−x) − log B(a, b)``. Every model with a control parameter uses it
+    (the log-binomial and logistic models; in the beta-binomial models a Beta is the control
+    arm's conjugate prior). :data:`DEFAULT_CONTROL` is the log-binomial models' prior when none
+    is stated; the logistic models then keep their Normal(0, 1.5²) on the arms' midpoint
+    log-odds."""
 
     family: str
     a: float
@@ -245,6 +249,25 @@ class ControlPrior:
             - self.b * np.logaddexp(0, x)
             - special.betaln(self.a, self.b)
         )
+
+    def logit_derivatives(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """The first and second derivatives of :meth:`logpdf_logit` at ``x`` (both families are
+        log-concave)."""
+        x = np.asarray(x, dtype=float)
+        if self.family == "logit_normal":
+            return -(x - self.a) / self.b**2, np.full_like(x, -1.0 / self.b**2)
+        p = special.expit(x)
+        return self.a - (self.a + self.b) * p, -(self.a + self.b) * p * special.expit(-x)
+
+    def logit_reach(self, span: float) -> float:
+        """A half-width about the mode of the logit's density beyond which that density is more
+        than ``span`` below its peak: ``sqrt(2 span) · SD`` for the normal; for the logit-Beta,
+        whose log density falls at least at the rate min(a, b) far out, ``span / min(a, b)``
+        more."""
+        if self.family == "logit_normal":
+            return math.sqrt(2 * span) * self.b
+        _, sd = self.logit_location()
+        return math.sqrt(2 * span) * sd + span / min(self.a, self.b)
 
     def logit_location(self) -> tuple[float, float]:
         """The mean and SD of the logit of the control risk (for placing quadrature grids)."""

@@ -31,7 +31,7 @@ def effect_posteriors(
         for prior in priors:
             if prior.effect is None or prior.effect.scale != "log_or":
                 continue
-            post = exact_logistic.posterior(at, prior.effect)
+            post = exact_logistic.posterior(at, prior.effect, control=prior.control)
             rows.append(
                 {
                     "prior": prior.name,
