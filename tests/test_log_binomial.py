@@ -221,12 +221,29 @@ def test_the_control_risk_prior_is_stated_in_the_spec_and_carried_by_effect_prio
     prior = get_prior("my_rr", context)
     assert prior.control_risk == ControlPrior("beta", 3.0, 22.0)
     assert "Beta(3, 22) on the control risk" in prior.describe()
-    assert get_prior("jeffreys", context).control is None  # a rate prior has no control risk
-    models.check_prior("exact_log_binomial", prior)
-    with pytest.raises(InputError, match="does not use the control-risk prior"):
-        models.check_prior("exact_logistic", get_prior("neutral_weak", context))
+    # a stated Beta is the control arm's conjugate Beta in a rate prior; the treatment arm's stays
+    jeffreys = get_prior("jeffreys", context)
+    assert (jeffreys.rate.control, jeffreys.rate.treatment) == ((3.0, 22.0), (0.5, 0.5))
+    for model in ("exact_log_binomial", "exact_logistic", "hierarchical_logistic"):
+        models.check_prior(
+            model, prior if model == "exact_log_binomial" else get_prior("neutral_weak", context)
+        )
+    models.check_prior("beta_binomial", jeffreys)
     assert parse({}, "spec.toml").control is None  # the default: Normal(0, 1.5²) on the logit
     assert get_prior("reference").control_risk == ControlPrior("logit_normal", 0.0, 1.5)
+
+
+def test_a_normal_control_prior_is_refused_by_the_beta_binomial_models_by_name_and_rule():
+    settings = parse({"control_logit_mean": -2, "control_logit_sd": 1}, "spec.toml")
+    counts = load_trial("package:ips_in_pain.csv").counts(Comparison())
+    context = anchor(settings, counts, 12)
+    models.check_prior("exact_logistic", get_prior("reference", context))
+    for model in ("beta_binomial", "hierarchical_beta_binomial"):
+        with pytest.raises(InputError) as err:
+            models.check_prior(model, get_prior("jeffreys", context), "spec.toml")
+        text = str(err.value)
+        assert f"model {model!r} takes a control-risk prior only as a Beta" in text
+        assert "spec.toml" in text and "jeffreys" in text
 
 
 @pytest.mark.parametrize(

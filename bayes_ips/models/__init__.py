@@ -61,10 +61,24 @@ EFFECT_SCALE = {
 }
 """The scale of the effect priors each effect model carries: its link (logit: log OR; log: log
 RR). The ``reference`` prior is Normal(0, 2.5²) on either scale."""
-CONTROL_MODELS = ("exact_log_binomial", "log_binomial")
-"""Models whose baseline parameter is the control risk, so that a stated control-risk prior
-(``[priors] control_*``) is theirs. The logistic models' baseline is the arms' midpoint
-log-odds (their contrast is symmetric, ``alpha ± theta / 2``), with its own Normal(0, 1.5²)."""
+CONTROL_MODELS = (
+    "beta_binomial",
+    "hierarchical_beta_binomial",
+    "exact_logistic",
+    "hierarchical_logistic",
+    "adjusted_logistic",
+    "exact_log_binomial",
+    "log_binomial",
+)
+"""Models with a control parameter, which use a control-risk prior stated in ``[priors]``
+(``control_*``). The log-binomial models' baseline is the control risk itself (default
+Normal(0, 1.5²) on its logit). The logistic models' default baseline prior is Normal(0, 1.5²) on
+the arms' midpoint log-odds (``alpha ± theta / 2``); a stated prior is put on the control arm's
+log-odds ``alpha − theta / 2`` instead (:mod:`bayes_ips.exact_logistic`,
+:func:`bayes_ips.models.cumulative.first_midpoint`). In the beta-binomial models a stated
+Beta(a, b) is the control arm's conjugate Beta (it replaces the rate prior's control-arm Beta;
+:func:`bayes_ips.priors.library.with_control`); a normal on the logit has no conjugate form there
+and is refused (:func:`check_prior`). The hazard model takes only its own ``reference`` prior."""
 
 
 def _carriers(component: str, scale: str | None = None) -> str:
@@ -103,8 +117,10 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
             _check_scale(model, prior, origin)
             if model in PYMC_MODELS:
                 _check_sampler_scale(model, prior, origin)
-        if component == "rate" and model in PYMC_MODELS:
-            _check_rate_shapes(model, prior, origin)
+        if component == "rate":
+            _check_rate_control(model, prior, origin)
+            if model in PYMC_MODELS:
+                _check_rate_shapes(model, prior, origin)
         return
     elif component == "rate":
         rule = (
@@ -122,24 +138,32 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
 
 def _check_scale(model: str, prior, origin: str) -> None:
     """Refuse an effect prior on another scale than the model's link (mixtures are on the log
-    OR), and a stated control-risk prior where the model has no control-risk parameter."""
+    OR)."""
     scale = EFFECT_SCALE[model]
     effect = effect_for(model, prior)
-    if effect.scale != scale:
-        rule = (
-            f"model {model!r} takes effect priors on the {effect_scale_name(scale)} only; this "
-            f"prior is on the {effect.scale_name}, carried by "
-            f"{_carriers('effect', effect.scale)}"
-        )
-    elif prior.control is not None and model not in CONTROL_MODELS:
-        rule = (
-            f"model {model!r} does not use the control-risk prior set in [priors] (its baseline "
-            "is the arms' midpoint log-odds, Normal(0, 1.5²)); it is used by "
-            f"{', '.join(CONTROL_MODELS)}"
-        )
-    else:
+    if effect.scale == scale:
         return
+    rule = (
+        f"model {model!r} takes effect priors on the {effect_scale_name(scale)} only; this "
+        f"prior is on the {effect.scale_name}, carried by {_carriers('effect', effect.scale)}"
+    )
     raise InputError(origin, rule, field=f"models.{model}.priors", value=prior.name)
+
+
+def _check_rate_control(model: str, prior, origin: str) -> None:
+    """Refuse a control-risk prior stated as a normal on the logit in a beta-binomial model,
+    whose control arm's prior is a conjugate Beta (a stated Beta replaces it)."""
+    if prior.control is None or prior.control.family == "beta":
+        return
+    raise InputError(
+        origin,
+        f"model {model!r} takes a control-risk prior only as a Beta on the control rate (its "
+        "conjugate prior: control_beta_a/control_beta_b); a normal on the logit "
+        "(control_logit_mean/control_logit_sd) has no Beta form: state a Beta, or fit the "
+        "logistic or log-binomial models, which take either",
+        field=f"models.{model}.priors",
+        value=prior.name,
+    )
 
 
 def effect_scale_name(scale: str) -> str:

@@ -24,7 +24,7 @@ from bayes_ips.priors.community import (
     mcid_priors,
     reference_priors,
 )
-from bayes_ips.priors.core import Prior
+from bayes_ips.priors.core import BetaRate, ControlPrior, Prior
 from bayes_ips.priors.evidence import Study, evidence_priors
 from bayes_ips.priors.meta_analytic import NAME as MAP_NAME
 from bayes_ips.priors.meta_analytic import MapSettings, map_prior
@@ -95,8 +95,19 @@ def _build(context: PriorContext, *, with_map: bool) -> tuple[dict[str, Prior], 
             unavailable[MAP_NAME] = built
     priors += list(s.user)
     if s.control is not None:
-        priors = [p if p.effect is None else replace(p, control=s.control) for p in priors]
+        priors = [with_control(p, s.control) for p in priors]
     return {p.name: p for p in priors}, unavailable
+
+
+def with_control(prior: Prior, control: ControlPrior) -> Prior:
+    """``prior`` under the control-risk prior stated in ``[priors]``: every prior carries it
+    (the logistic and log-binomial models put it on their control parameter), and a Beta
+    ``control`` also replaces the control arm's Beta of a rate prior (its conjugate form; the
+    treatment arm keeps its own)."""
+    rate = prior.rate
+    if rate is not None and control.family == "beta":
+        rate = BetaRate(control.a, control.b, *rate.treatment)
+    return replace(prior, rate=rate, control=control)
 
 
 def _fixed() -> dict[str, Prior]:

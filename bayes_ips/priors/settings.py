@@ -16,7 +16,7 @@ Scalar keys (all optional)::
     map_robust_mean = 0.0     # MAP: mean of the vague component (log OR)
     map_robust_sd = 2.9       # MAP: SD of the vague component; default unit information
     map_components = 3        # MAP: most normal components of the approximation (1-4)
-    control_logit_mean = 0.0  # control-risk prior of the log-binomial models: Normal on the
+    control_logit_mean = 0.0  # control-risk prior of every model with a control arm: Normal on the
     control_logit_sd = 1.5    # control risk's logit (the default, Normal(0, 1.5²)) ...
     control_beta_a = 2        # ... or Beta(a, b) on the control risk
     control_beta_b = 8
@@ -45,11 +45,12 @@ that ``models.X.priors`` lists may then use::
 A prior needs an effect or a rate (or both), and states its effect on one scale: the log OR
 (carried by the logistic models) or the log RR (carried by the log-binomial models).
 
-The control-risk prior (``control_logit_*`` or ``control_beta_*``) is that of the log-binomial
-models, whose baseline parameter is the control risk; when it is not set they use the documented
-default Normal(0, 1.5²) on the control log-odds. When it is set, every effect prior carries it
-(and names it in its description), and the logistic models, whose baseline is the arms' midpoint
-log-odds, refuse it.
+The control-risk prior (``control_logit_*`` or ``control_beta_*``) is the prior of the control
+arm's risk at the first horizon. When it is set, every prior carries it (and names it in its
+description) and every model with a control parameter uses it
+(:data:`bayes_ips.models.CONTROL_MODELS` says how); when it is not, the log-binomial models use
+Normal(0, 1.5²) on the control log-odds and the logistic models Normal(0, 1.5²) on the arms'
+midpoint log-odds.
 
 The section's schema is :class:`PriorsSection` (each default is that of its field); a spec reads
 it as :data:`Priors`, which turns it into the :class:`PriorSettings` the library uses.
