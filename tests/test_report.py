@@ -328,6 +328,9 @@ def test_methods_write_each_model_in_mathml(report_run):
     assert methods.count("<math") >= 3 and "<mi>Binomial</mi>" in methods
     md = (report_run / "report.md").read_text(encoding="utf-8")
     assert "y[a, h] ∼ Binomial(n[a, h], p[a, h])" in md
+    # the control-risk prior is named (none stated in this spec: the defaults, in words)
+    for text in (methods, md):
+        assert "Control-risk prior: none stated in the spec" in text
 
 
 def test_markdown_refers_to_figure_files_that_exist(report_run):

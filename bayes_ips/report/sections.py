@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bayes_ips import models
 from bayes_ips.estimands import side_of_half
+from bayes_ips.priors.core import ControlPrior
 from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
@@ -319,11 +320,30 @@ def methods_section(summary: dict) -> dict:
     return {
         "models": [model_method(m) for m in models],
         "model_names": models,
+        "control_prior": control_prior_text(summary),
         "priors": priors,
         "any_ess": any(p["ess_text"] is not None for p in priors),
         "level": level(summary["run"]),
         "rope": summary["run"].get("rope"),
     }
+
+
+def control_prior_text(summary: dict) -> str:
+    """The control-risk prior of the run's fits in words (:data:`bayes_ips.models.CONTROL_MODELS`
+    says which models use it and how)."""
+    stated = next((p["control"] for p in summary["priors"] if p.get("control")), None)
+    if stated is None:
+        return (
+            "Control-risk prior: none stated in the spec, so the defaults apply: Normal(0, 1.5²) "
+            "on the control arm's log-odds in the log-binomial models and on the arms' midpoint "
+            "log-odds in the logistic models; in the beta-binomial models the control arm's "
+            "Beta is the rate prior's."
+        )
+    control = ControlPrior(**stated)
+    where = "on the control arm's first log-odds in the logistic and log-binomial models"
+    if control.family == "beta":
+        where += ", and as the control arm's conjugate Beta in the beta-binomial models"
+    return f"Control-risk prior, stated in the spec's [priors]: {control.describe()}, {where}."
 
 
 # -- diagnostics, PPC, comparison ------------------------------------------------------------------
