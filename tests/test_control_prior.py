@@ -8,6 +8,7 @@ import math
 
 import arviz as az
 import numpy as np
+import pymc as pm
 import pytest
 from scipy import integrate, special, stats
 
@@ -144,3 +145,24 @@ def test_the_methods_text_names_the_control_prior_or_the_defaults():
     assert "beta-binomial" not in normal
     default = control_prior_text({"priors": [{"name": "x"}]})
     assert "none stated" in default and "midpoint log-odds" in default
+
+
+@pytest.mark.parametrize("model", ["hierarchical_logistic", "adjusted_logistic"])
+def test_the_pooled_logistic_models_put_the_stated_prior_on_the_control_arms_first_log_odds(model):
+    data = load_trial("package:ips_in_pain_synthetic_ipd.csv")
+    counts = data.counts(Comparison())
+    control = ControlPrior("beta", 4.0, 6.0)
+    prior = Prior("c", "test", effect=NormalEffect(0.0, 1.0), group="user", control=control)
+    with models.module(model).build_model(counts, prior):
+        draws = pm.sample_prior_predictive(
+            draws=2000, random_seed=9, var_names=["alpha", "theta", "control1"]
+        )
+    prior_draws = draws["prior"]
+    rate = special.expit(
+        prior_draws["alpha"].isel(horizon=0) - prior_draws["theta"].isel(horizon=0) / 2
+    )
+    np.testing.assert_allclose(rate, prior_draws["control1"], rtol=1e-9)
+    # Beta(4, 6), by the two-sided KS test at the 0.1% level
+    assert (
+        stats.kstest(prior_draws["control1"].to_numpy().ravel(), stats.beta(4, 6).cdf).pvalue > 1e-3
+    )
