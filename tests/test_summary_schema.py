@@ -198,6 +198,14 @@ def test_split_and_merge_are_inverse_and_skip_absent_paths():
         (lambda s: s.update(schema_version=1), "$.schema_version"),
         (lambda s: s["results"][0].update(p_benefit=1.2), "$.results[0].p_benefit"),
         (lambda s: s["results"][0]["rd"].update(lo="-0.1"), "$.results[0].rd.lo"),
+        (
+            lambda s: s["priors"][0].update(control={"family": "gamma", "a": 1, "b": 1}),
+            "$.priors[0].control.family",
+        ),
+        (
+            lambda s: s["results"][0].update(arr_at_baseline={"baseline": 0.1, "median": "0.02"}),
+            "$.results[0].arr_at_baseline",
+        ),
     ],
     ids=[
         "no headline",
@@ -207,6 +215,8 @@ def test_split_and_merge_are_inverse_and_skip_absent_paths():
         "integer version",
         "P>1",
         "text",
+        "control-risk family",
+        "ARR without its interval",
     ],
 )
 def test_the_schema_rejects_broken_summaries(report_run, edit, where):
