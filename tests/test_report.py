@@ -28,6 +28,7 @@ from bayes_ips.report.sections import (
     result_row,
 )
 from bayes_ips.report.style import Figure
+from bayes_ips.report.summary import FIGURE_DATA, merge_figure_data
 from bayes_ips.rundir import atomic_write
 
 from .conftest import write_table
@@ -95,7 +96,9 @@ def _outline(html: str) -> _Outline:
 
 
 def _summary(run_dir) -> dict:
-    return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    """The run's summary with its figure data merged back, as `bayes-ips report` reads it."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    return merge_figure_data(summary, json.loads((run_dir / FIGURE_DATA).read_text("utf-8")))
 
 
 def _with_mcmc(summary: dict) -> dict:
