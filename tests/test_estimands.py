@@ -101,3 +101,7 @@ def test_rr_above_one_is_p_benefit_from_draws_and_from_the_closed_form():
 )
 def test_side_of_half_allows_for_rounding_and_monte_carlo_error(p, mcse, side):
     assert side_of_half(p, mcse) == side
+
+
+def test_side_of_half_without_an_mcse_reads_the_value_as_exact():
+    assert (side_of_half(0.5 + 2e-9), side_of_half(0.5 - 2e-9), side_of_half(0.5)) == (1, -1, 0)
