@@ -13,7 +13,18 @@ from bayes_ips.diagnostics import on_cumulative_counts
 from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells, surprising
 from bayes_ips.report.figures import first_per_model
 from bayes_ips.report.format import elpd, level, loo_notes
-from bayes_ips.report.style import STYLE, WARN, Figure, render, unverified_horizons
+from bayes_ips.report.style import (
+    STYLE,
+    WARN,
+    Figure,
+    arms,
+    arms_note,
+    legend_below,
+    panel_grid,
+    render,
+    short,
+    unverified_horizons,
+)
 
 
 def _cell_rows(cells: list[dict]) -> list[dict]:
@@ -115,17 +126,11 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
     if not chosen or "ppc" not in summary:
         return None
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]
+    shown = dict(zip((treatment, control), arms(summary), strict=True))
     flagged = unverified_horizons(summary)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1,
-            len(chosen),
-            figsize=(3.4 * len(chosen) + 1.8, 3.4),
-            squeeze=False,
-            sharey=True,
-            layout="constrained",
-        )
-        for ax, fit in zip(axes[0], chosen, strict=True):
+        fig, axes = panel_grid(len(chosen), sharey=True, height=2.9)
+        for ax, fit in zip(axes, chosen, strict=True):
             obs = fit.tree["observed_data"]["y"]
             rep = fit.tree["posterior_predictive"]["y"]
             horizons = obs["horizon"].to_numpy().tolist()
@@ -133,14 +138,16 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
                 x = np.arange(len(horizons)) + (j - 0.5) * 0.25
                 r = rep.sel(arm=arm).stack(s=("chain", "draw")).to_numpy()
                 lo, hi = np.quantile(r, [0.025, 0.975], axis=-1)
-                ax.vlines(x, lo, hi, color=colour, lw=6, alpha=0.35, label=f"{arm}: 95% replicated")
+                ax.vlines(
+                    x, lo, hi, color=colour, lw=6, alpha=0.35, label=f"{shown[arm]}: 95% replicated"
+                )
                 ax.plot(
                     x,
                     obs.sel(arm=arm).to_numpy(),
                     "o",
                     color=colour,
                     mec="black",
-                    label=f"{arm}: observed",
+                    label=f"{shown[arm]}: observed",
                 )
             ax.set_xticks(
                 range(len(horizons)),
@@ -149,15 +156,15 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
             for label, h in zip(ax.get_xticklabels(), horizons, strict=True):
                 if h in flagged:
                     label.set_color(WARN)
-            ax.set_title(f"{fit.model}\n{fit.prior.name}", fontsize=9)
+            ax.set_title(f"{fit.model}\n{fit.prior.name}")
             ax.set_xlabel("horizon (months)")
-        axes[0][0].set_ylabel("number employed")
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside right upper", frameon=False)
+        axes[0].set_ylabel("number employed")
+        legend_below(fig)
     return render(
         fig,
         "ppc",
-        "Posterior-predictive check: observed counts and 95% replicated intervals",
+        "Posterior-predictive check: observed counts and 95% replicated intervals"
+        + arms_note(summary),
         "For each model, the observed number employed per arm and horizon (dots) against the "
         "95% interval of counts replicated from the posterior (bars).",
         "ppc",
@@ -170,15 +177,9 @@ def prior_predictive_plot(fits, summary: dict) -> Figure | None:
     if not chosen:
         return None
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1,
-            len(chosen),
-            figsize=(3.6 * len(chosen) + 1.2, 3.0),
-            squeeze=False,
-            layout="constrained",
-        )
+        fig, axes = panel_grid(len(chosen), sharey=False, height=2.6)
         bins = np.linspace(0, 1, 41)
-        for ax, fit in zip(axes[0], chosen, strict=True):
+        for ax, fit in zip(axes, chosen, strict=True):
             p = fit.tree["prior"]["p"]
             for arm in p["arm"].to_numpy().tolist():
                 ax.hist(
@@ -186,18 +187,17 @@ def prior_predictive_plot(fits, summary: dict) -> Figure | None:
                     bins=bins * 100,
                     histtype="step",
                     density=True,
-                    label=str(arm),
+                    label=short(str(arm)),
                     lw=1.5,
                 )
-            ax.set_title(f"{fit.model}\n{fit.prior.name}", fontsize=9)
+            ax.set_title(f"{fit.model}\n{fit.prior.name}")
             ax.set_xlabel("implied employment rate (%)")
-        axes[0][0].set_ylabel("prior density")
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside right upper", frameon=False, title="arm")
+        axes[0].set_ylabel("prior density")
+        legend_below(fig, title="arm")
     return render(
         fig,
         "prior_predictive",
-        "Prior-predictive employment rates (all horizons pooled)",
+        "Prior-predictive employment rates (all horizons pooled)" + arms_note(summary),
         "Histograms of the employment rates each model's prior implies, per arm, before "
         "seeing the data.",
         "methods",

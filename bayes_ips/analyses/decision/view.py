@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
 from bayes_ips.report.format import UNVERIFIED_DATA, pct
-from bayes_ips.report.style import STYLE, Figure, render
+from bayes_ips.report.style import (
+    PRIOR_LEGEND_TITLE,
+    STYLE,
+    Figure,
+    legend_below,
+    log_x,
+    model_markers,
+    prior_handles,
+    prior_looks,
+    render,
+)
 
 OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E00"}
 OUTCOME_ORDER = ("go", "indeterminate", "no-go")
@@ -364,7 +375,11 @@ def rules_plot(dec: dict):
     cell = {(_fit_label(r), r["horizon_months"]): r for r in dec["rules"]}
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, axes = plt.subplots(
-            1, 2, figsize=(2.2 + 2.4 * len(horizons), 0.9 + 0.42 * len(fits)), squeeze=False
+            1,
+            2,
+            figsize=(2.2 + 2.4 * len(horizons), 0.9 + 0.46 * len(fits)),
+            squeeze=False,
+            layout="constrained",
         )
         for ax, (rule, title, prob) in zip(
             axes[0],
@@ -390,7 +405,7 @@ def rules_plot(dec: dict):
                         f"{r[rule]}\n{pct(r[prob], 0)}",
                         ha="center",
                         va="center",
-                        fontsize=7,
+                        fontsize=8,
                     )
             ax.set_xlim(0, len(horizons))
             ax.set_ylim(len(fits), 0)
@@ -403,10 +418,9 @@ def rules_plot(dec: dict):
             for side in ("left", "bottom"):
                 ax.spines[side].set_visible(False)
             label = "P(RD > 0)" if rule == "dual" else "P(RD > ROPE)"
-            ax.set_title(f"{title} (cell: outcome, {label})", fontsize=9)
+            ax.set_title(f"{title}\n(cell: outcome, {label})")
         if unverified:
-            fig.text(0.01, 0.0, f"⚠ {UNVERIFIED_DATA}", fontsize=8, color="#D55E00", va="top")
-        fig.tight_layout()
+            fig.supxlabel(f"⚠ {UNVERIFIED_DATA}", color="#D55E00")
     return fig
 
 
@@ -427,29 +441,51 @@ def rules_figure(fits, summary: dict) -> Figure | None:
     )
 
 
-def ceac_plot(dec: dict):
+def _fit_lines(summary: dict) -> tuple[dict, dict]:
+    """Line keywords per fit label: the prior's look and the model's marker."""
+    looks, markers = prior_looks(summary), model_markers(summary)
+    return {
+        _fit_label(f): {**looks[f["prior"]], "marker": markers[f["model"]], "markevery": 0.2}
+        for f in summary["decision"]["fits"]
+    }, markers
+
+
+def _fit_legend(fig, summary: dict) -> None:
+    """The legend of a figure with one line per fit: priors by look, models by marker."""
+    dec = summary["decision"]
+    handles = prior_handles(summary, [f["prior"] for f in dec["fits"]])
+    markers = model_markers(summary)
+    handles += [
+        Line2D([], [], color="0.3", ls="none", marker=markers[m], label=m)
+        for m in dict.fromkeys(f["model"] for f in dec["fits"])
+    ]
+    legend_below(fig, handles, title=f"{PRIOR_LEGEND_TITLE}; model (marker)")
+
+
+def ceac_plot(summary: dict):
     """CEAC and EVPI per patient over the willingness to pay, one line per fit."""
+    dec = summary["decision"]
     econ = dec["economics"]
     cur = econ["inputs"]["currency"]["value"]
     value = econ["inputs"]["value_per_employed"]["value"]
+    lines, _ = _fit_lines(summary)
     with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
         for label, f in _fits_by_label(dec):
             c = f["net_benefit"]["ceac"]
             wtp = np.array(c["wtp"]) / 1000
-            a1.plot(wtp, c["p_cost_effective"], label=label)
-            a2.plot(wtp, c["evpi_per_patient"], label=label)
+            a1.plot(wtp, c["p_cost_effective"], lw=1.2, ms=4, **lines[label])
+            a2.plot(wtp, c["evpi_per_patient"], lw=1.2, ms=4, **lines[label])
         for ax in (a1, a2):
             ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
-            ax.set_xlabel(f"value of one extra person employed ({cur} thousand)")
+            ax.set_xlabel(f"value of one extra person employed\n({cur} thousand)")
         a1.set_ylim(0, 1)
         a1.set_ylabel("probability IPS is cost-effective")
         a2.set_ylabel(f"EVPI per patient ({cur})")
-        tag = " — ILLUSTRATIVE inputs" if econ["illustrative"] else ""
-        a1.set_title(f"Acceptability curve{tag}{_unverified_note(dec)}", fontsize=9)
-        a2.set_title("Value of perfect information", fontsize=9)
-        a1.legend(fontsize=7, frameon=False)
-        fig.tight_layout()
+        tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
+        a1.set_title(f"Acceptability curve{tag}{_unverified_note(dec)}")
+        a2.set_title("Value of perfect information")
+        _fit_legend(fig, summary)
     return fig
 
 
@@ -459,48 +495,48 @@ def ceac_figure(fits, summary: dict) -> Figure | None:
         return None
     econ = dec["economics"]
     return render(
-        ceac_plot(dec),
+        ceac_plot(summary),
         "decision_ceac",
         "Cost-effectiveness acceptability curve and value of perfect information"
         + (" (illustrative economic inputs)" if econ["illustrative"] else ""),
         "Left: probability that IPS is cost-effective against the value placed on one extra "
-        "person employed, one line per model and prior, rising from zero. Right: expected value "
+        "person employed, one line per model and prior (coloured and dashed by prior, marked "
+        "by model, as named in the legend), rising from zero. Right: expected value "
         "of perfect information per patient over the same axis. The dashed line marks the value "
         "set in the spec.",
     )
 
 
-def assurance_plot(dec: dict):
+def assurance_plot(summary: dict):
     """Assurance against sample size per arm (both criteria) and ENBS against sample size."""
+    dec = summary["decision"]
     econ = dec["economics"]
     cur = econ["inputs"]["currency"]["value"]
     targets = dec["settings"]["next_trial"]["assurance_targets"]
+    lines, _ = _fit_lines(summary)
     with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
-        for i, (label, f) in enumerate(_fits_by_label(dec)):
+        fig, (a1, a2, a3) = plt.subplots(
+            1, 3, figsize=(10.8, 3.4), layout="constrained", sharex=True
+        )
+        for label, f in _fits_by_label(dec):
             nt = f["next_trial"]
-            colour = f"C{i % 8}"
-            a1.plot(nt["n_per_arm"], nt["frequentist"]["assurance"], color=colour, label=label)
-            a1.plot(nt["n_per_arm"], nt["bayesian"]["assurance"], color=colour, ls="--")
+            a1.plot(nt["n_per_arm"], nt["frequentist"]["assurance"], lw=1.2, ms=4, **lines[label])
+            a2.plot(nt["n_per_arm"], nt["bayesian"]["assurance"], lw=1.2, ms=4, **lines[label])
             vos = nt["value_of_sampling"]
-            a2.plot(vos["n_per_arm"], np.array(vos["enbs"]) / 1e6, color=colour, label=label)
-        for t in targets:
-            a1.axhline(t, color="0.5", lw=0.7, ls=":")
-        a1.plot([], [], color="0.3", label="z test (solid)")
-        a1.plot([], [], color="0.3", ls="--", label="Bayesian (dashed)")
-        a1.set_xscale("log")
-        a1.set_ylim(0, 1)
-        a1.set_xlabel("participants per arm")
+            a3.plot(vos["n_per_arm"], np.array(vos["enbs"]) / 1e6, lw=1.2, ms=4, **lines[label])
+        for ax, title in ((a1, "significant z test"), (a2, "convincing Bayesian result")):
+            for t in targets:
+                ax.axhline(t, color="0.5", lw=0.7, ls=":")
+            ax.set_ylim(0, 1)
+            ax.set_title(f"Assurance: {title}{_unverified_note(dec)}")
+        log_x(a1)
         a1.set_ylabel("assurance (probability of success)")
-        a1.set_title(f"Assurance of a confirmatory trial{_unverified_note(dec)}", fontsize=9)
-        a1.legend(fontsize=7, frameon=False, loc="lower right")
-        a2.axhline(0, color="0.3", lw=0.8)
-        a2.set_xscale("log")
-        a2.set_xlabel("participants per arm")
-        a2.set_ylabel(f"ENBS ({cur} million)")
-        tag = " — ILLUSTRATIVE inputs" if econ["illustrative"] else ""
-        a2.set_title(f"Expected net benefit of sampling{tag}", fontsize=9)
-        fig.tight_layout()
+        a2.set_xlabel("participants per arm of a confirmatory trial")
+        a3.axhline(0, color="0.3", lw=0.8)
+        a3.set_ylabel(f"ENBS ({cur} million)")
+        tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
+        a3.set_title(f"Expected net benefit of sampling{tag}")
+        _fit_legend(fig, summary)
     return fig
 
 
@@ -509,13 +545,14 @@ def assurance_figure(fits, summary: dict) -> Figure | None:
     if dec is None:
         return None
     return render(
-        assurance_plot(dec),
+        assurance_plot(summary),
         "decision_assurance",
         "Assurance and expected net benefit of sampling against the size of a confirmatory trial",
-        "Left: probability that a confirmatory trial succeeds against participants per arm on a "
-        "log scale, solid for a significant z test and dashed for the Bayesian criterion, one "
-        "colour per model and prior, dotted lines at the assurance targets. Right: expected net "
-        "benefit of sampling against participants per arm.",
+        "Probability that a confirmatory trial succeeds against participants per arm on a log "
+        "scale, with a significant z test (left) and with a convincing Bayesian result "
+        "(middle), dotted lines at the assurance targets; right: expected net benefit of "
+        "sampling against participants per arm. One line per model and prior, drawn as in the "
+        "other figures by prior and named in the legend.",
     )
 
 
@@ -524,15 +561,14 @@ def oc_plot(dec: dict):
     oc = dec["operating_characteristics"]
     alpha = dec["settings"]["next_trial"]["alpha"]
     with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
         a1.plot(oc["n_per_arm"], oc["type1"]["frequentist"], label="z test")
         a1.plot(oc["n_per_arm"], oc["type1"]["bayesian"], ls="--", label="Bayesian rule")
         a1.axhline(alpha / 2, color="0.5", lw=0.7, ls=":")
-        a1.set_xscale("log")
+        log_x(a1)
         a1.set_xlabel("participants per arm")
         a1.set_ylabel("type-I error (one-sided success)")
-        a1.set_title(f"No true effect, control rate {pct(oc['null_rate'])}", fontsize=9)
-        a1.legend(fontsize=7, frameon=False)
+        a1.set_title(f"No true effect, control rate {pct(oc['null_rate'])}")
         rd = 100 * np.array(oc["rd"])
         for i, p in enumerate(oc["power"]):
             colour = f"C{i % 8}"
@@ -542,9 +578,8 @@ def oc_plot(dec: dict):
         a2.set_ylim(0, 1)
         a2.set_xlabel("true risk difference (percentage points)")
         a2.set_ylabel("power")
-        a2.set_title("Power: z test solid, Bayesian rule dashed", fontsize=9)
-        a2.legend(fontsize=7, frameon=False)
-        fig.tight_layout()
+        a2.set_title("Power: z test solid, Bayesian rule dashed")
+        legend_below(fig)
     return fig
 
 

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, elpd, loo_k, pct, pp
-from bayes_ips.report.style import STYLE, Figure, render
+from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 
 HEADLINE_MODEL = "discrete_time_hazard"
 """The model the joint answer and the cumulative figure come from when it was fitted: its
@@ -237,15 +237,16 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
         for d in summary["data"]
     }
     colours = {t: "#0072B2", c: "#E69F00"}
+    shown = dict(zip((t, c), arms(summary), strict=True))
     paths = {}
     with plt.rc_context(STYLE):
-        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8))
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained", sharex=True)
         for arm in (t, c):
             draws = chosen.p.sel(arm=arm).stack(s=("chain", "draw")).transpose("s", "horizon")
             paths[arm] = _survival_paths(draws.to_numpy(), horizons, grid)
             lo, med, hi = np.quantile(paths[arm], [0.025, 0.5, 0.975], axis=0)
             ax.fill_between(grid, 100 * lo, 100 * hi, color=colours[arm], alpha=0.2, lw=0)
-            ax.plot(grid, 100 * med, color=colours[arm], label=f"{arm}: {HEADLINE_MODEL}")
+            ax.plot(grid, 100 * med, color=colours[arm], label=f"{shown[arm]}: {HEADLINE_MODEL}")
             for h in horizons:
                 rate, verified = observed[(arm, h)]
                 ax.plot(
@@ -279,19 +280,18 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
             axis.set_xticks(
                 horizons, [f"{h:g}" + (" ⚠" if h in unverified else "") for h in horizons]
             )
-            axis.set_xlabel(f"months since enrolment (⚠ {UNVERIFIED_COUNTS})")
+            axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_COUNTS})")
         ax.set_ylabel("employed at least once (%)")
-        ax.set_title("Cumulative employment; dots observed (hollow: unverified)", fontsize=9)
-        bx.set_ylabel(f"risk difference, {t} − {c} (pp)")
-        bx.set_title("Risk difference over follow-up", fontsize=9)
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
-        bx.legend(fontsize=7, frameon=False, loc="upper left")
-        fig.tight_layout()
+        ax.set_title("Cumulative employment;\ndots observed (hollow: unverified)")
+        bx.set_ylabel(f"risk difference,\n{shown[t]} − {shown[c]} (pp)")
+        bx.set_title("Risk difference over follow-up")
+        legend_below(fig)
     return render(
         fig,
         "cumulative_employment",
         "Cumulative employment and risk difference over follow-up (discrete-time hazard model; "
-        "curves between horizons assume a constant hazard within each interval)",
+        "curves between horizons assume a constant hazard within each interval)."
+        + arms_note(summary),
         f"Left: posterior median and 95% band of the share of {t} and {c} participants employed "
         "at least once, from enrolment to the last horizon, with the observed proportions as "
         "dots (hollow where the counts are unverified placeholders). Right: the risk difference "

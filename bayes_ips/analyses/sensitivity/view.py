@@ -14,22 +14,19 @@ from scipy import stats
 
 from bayes_ips.priors import Prior
 from bayes_ips.report.format import UNVERIFIED_DATA, UNVERIFIED_FLAG, model_title, pct, ratio
-from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, render
+from bayes_ips.report.style import (
+    OKABE_ITO,
+    PRIOR_LEGEND_TITLE,
+    STYLE,
+    Figure,
+    legend_below,
+    panel_grid,
+    panel_xlabel,
+    prior_handles,
+    prior_looks,
+    render,
+)
 
-BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
-STRENGTH_STYLES = {"strong": "-", "moderate": "--", "weak": ":"}
-OTHER_STYLES = [
-    ("#000000", "-"),
-    (OKABE_ITO[3], "-"),
-    (OKABE_ITO[3], "--"),
-    (OKABE_ITO[1], "-"),
-    (OKABE_ITO[1], "--"),
-    (OKABE_ITO[4], "-"),
-    (OKABE_ITO[4], "--"),
-    ("#777777", "-."),
-    (OKABE_ITO[1], ":"),
-    (OKABE_ITO[3], ":"),
-]
 CONCLUSIONS = (
     ("p_benefit", 0.5, "P(benefit) > 50%: more likely than not that employment improves"),
     ("p_benefit", 0.9, "P(benefit) ≥ 90%: probable benefit"),
@@ -40,18 +37,6 @@ EXACT_MODEL = "logistic, exact per horizon"
 EXACT_FIT = "exact_logistic"
 """The model whose fits are the exact per-horizon posteriors (then no separate column)."""
 THRESHOLDS_PP = np.linspace(-10, 30, 161)
-
-
-def prior_styles(names: list[str]) -> dict[str, tuple[str, str]]:
-    """Colour and line style per prior: grid priors by belief (colour) and strength (style)."""
-    out, others = {}, iter(OTHER_STYLES * 3)
-    for name in names:
-        belief, _, strength = name.partition("_")
-        if belief in BELIEF_COLOURS and strength in STRENGTH_STYLES:
-            out[name] = (BELIEF_COLOURS[belief], STRENGTH_STYLES[strength])
-        else:
-            out[name] = next(others)
-    return out
 
 
 def _sens(summary: dict) -> dict | None:
@@ -87,36 +72,36 @@ def effect_density_figure(fits, summary: dict) -> Figure | None:
     if _sens(summary) is None or not fits:
         return None
     draws = _primary_draws(fits, summary)
-    styles = prior_styles(list(dict.fromkeys(f.prior.name for f in fits)))
+    looks = prior_looks(summary)
     h = summary["run"]["primary_horizon"]
     grid = np.linspace(-2.5, 3.5, 601)
+    ticks = [0.25, 0.5, 1, 2, 4, 8]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1, len(draws), figsize=(4.6 * len(draws) + 1.2, 3.6), squeeze=False
-        )
-        for ax, (model, rows) in zip(axes[0], draws.items(), strict=True):
+        fig, axes = panel_grid(len(draws), sharey=False)
+        for ax, (model, rows) in zip(axes, draws.items(), strict=True):
             for name, _, log_or in rows:
                 if log_or.size < 10 or np.ptp(log_or) == 0:
                     continue
-                colour, ls = styles[name]
-                ax.plot(grid, stats.gaussian_kde(log_or)(grid), color=colour, ls=ls, label=name)
+                ax.plot(grid, stats.gaussian_kde(log_or)(grid), lw=1.3, **looks[name])
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
-            ticks = [0.25, 0.5, 1, 2, 4, 8]
-            ax.set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
-            ax.set_xlabel("odds ratio (log scale)")
-            ax.set_title(model_title(model), fontsize=9)
-        axes[0][0].set_ylabel("posterior density (per unit log OR)")
-        axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
-        fig.tight_layout()
+            ax.set_title(model_title(model))
+        axes[0].set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
+        axes[0].set_xlim(grid[0], grid[-1])
+        panel_xlabel(axes, "odds ratio (log scale)")
+        axes[0].set_ylabel("posterior density\n(per unit log OR)")
+        fig.suptitle(_horizon_title(h, _primary_verified(summary)))
+        legend_below(
+            fig, prior_handles(summary, [f.prior.name for f in fits]), title=PRIOR_LEGEND_TITLE
+        )
     return render(
         fig,
         "effect_by_prior",
         f"Posterior density of the odds ratio at {h:g} months, by prior",
         f"Posterior density curves of the odds ratio at {h:g} months on a log axis, one panel "
-        "per model and one curve per prior; grid priors are coloured by belief (green "
-        "optimistic, blue neutral, vermillion pessimistic) with solid, dashed and dotted lines "
-        "for strong, moderate and weak; the dashed vertical line marks no effect.",
+        "per model and one curve per prior, named in the legend; the colour says what a prior "
+        "believes (green optimistic, blue neutral, vermillion pessimistic, purple "
+        "evidence-based, black reference) and the line its strength (solid strong, dashed "
+        "moderate, dotted weak, dash-dot not graded); the dashed vertical line marks no effect.",
     )
 
 
@@ -125,33 +110,33 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
     if _sens(summary) is None or not fits:
         return None
     draws = _primary_draws(fits, summary)
-    styles = prior_styles(list(dict.fromkeys(f.prior.name for f in fits)))
+    looks = prior_looks(summary)
     h = summary["run"]["primary_horizon"]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1, len(draws), figsize=(4.6 * len(draws) + 1.2, 3.6), squeeze=False, sharey=True
-        )
-        for ax, (model, rows) in zip(axes[0], draws.items(), strict=True):
+        fig, axes = panel_grid(len(draws), sharey=True)
+        for ax, (model, rows) in zip(axes, draws.items(), strict=True):
             for name, rd, _ in rows:
-                colour, ls = styles[name]
                 probs = (rd[None, :] * 100 > THRESHOLDS_PP[:, None]).mean(1)
-                ax.plot(THRESHOLDS_PP, probs, color=colour, ls=ls, label=name)
+                ax.plot(THRESHOLDS_PP, probs, lw=1.3, **looks[name])
             for level in (0.5, 0.9):
                 ax.axhline(level, color="0.5", lw=0.6)
-            ax.set_xlabel("δ, risk difference threshold (percentage points)")
-            ax.set_title(model_title(model), fontsize=9)
-            ax.set_ylim(0, 1)
-        axes[0][0].set_ylabel("posterior P(RD > δ)")
-        axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
-        fig.tight_layout()
+            ax.set_title(model_title(model))
+        axes[0].set_xlim(THRESHOLDS_PP[0], THRESHOLDS_PP[-1])
+        axes[0].set_ylim(0, 1)
+        panel_xlabel(axes, "δ, risk difference threshold (percentage points)")
+        axes[0].set_ylabel("posterior P(RD > δ)")
+        fig.suptitle(_horizon_title(h, _primary_verified(summary)))
+        legend_below(
+            fig, prior_handles(summary, [f.prior.name for f in fits]), title=PRIOR_LEGEND_TITLE
+        )
     return render(
         fig,
         "threshold_by_prior",
         f"Probability that the risk difference exceeds δ at {h:g} months, by prior",
         f"Curves of the posterior probability that the risk difference at {h:g} months exceeds "
         "a threshold δ from −10 to +30 percentage points, one panel per model and one curve "
-        "per prior; horizontal lines at 50% and 90%.",
+        "per prior, named in the legend and drawn as in the other figures by prior; horizontal "
+        "lines at 50% and 90%.",
     )
 
 
@@ -174,12 +159,9 @@ def overlay_figure(fits, summary: dict) -> Figure | None:
     lik /= lik.sum() * step
     h = sens["likelihood"]["horizon_months"]
     cols = min(4, len(priors))
-    rows = math.ceil(len(priors) / cols)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            rows, cols, figsize=(3.0 * cols, 2.3 * rows), squeeze=False, sharex=True
-        )
-        for ax, prior in zip(axes.flat, priors, strict=False):
+        fig, axes = panel_grid(len(priors), sharey=False, width=2.6, height=2.0, cols=cols)
+        for i, (ax, prior) in enumerate(zip(axes, priors, strict=True)):
             assert prior.effect is not None
             dens = prior.effect.pdf(theta)
             post = dens * lik
@@ -188,17 +170,13 @@ def overlay_figure(fits, summary: dict) -> Figure | None:
             ax.plot(theta, lik, color="0.4", ls=":", label="likelihood")
             ax.plot(theta, post, color=OKABE_ITO[0], label="posterior")
             ax.axvline(0, color="0.3", lw=0.6)
-            ax.set_title(prior.name, fontsize=8)
-            ax.tick_params(labelsize=7)
+            ax.set_title(prior.name, fontsize=9)
             ax.set_ylim(0, 1.05 * max(dens.max(), lik.max(), post.max()))
-        for ax in axes.flat[len(priors) :]:
-            ax.set_visible(False)
-        for ax in axes[-1]:
-            ax.set_xlabel("log odds ratio", fontsize=8)
-        axes[0][0].legend(fontsize=7, frameon=False)
+            if i + cols >= len(priors):
+                ax.set_xlabel("log odds ratio")
         verified = sens["heatmap"]["verified_data"]
-        fig.suptitle(_horizon_title(h, verified), fontsize=10)
-        fig.tight_layout()
+        fig.suptitle(_horizon_title(h, verified))
+        legend_below(fig)
     return render(
         fig,
         "prior_likelihood_posterior",
@@ -221,8 +199,9 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
     hm = sens["heatmap"]
     means, sds = np.array(hm["prior_mean"]), np.array(hm["prior_sd"])
     p = np.array(hm["p_benefit"])
+    looks = prior_looks(summary)
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(7.2, 4.8))
+        fig, ax = plt.subplots(figsize=(7.2, 4.8), layout="constrained")
         mesh = ax.pcolormesh(
             means, sds, p, cmap="cividis", vmin=0, vmax=1, shading="nearest", rasterized=True
         )
@@ -237,12 +216,12 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
                 continue
             m, s = eff.mixture_mean, eff.mixture_sd
             if means[0] <= m <= means[-1] and sds[0] <= s <= sds[-1]:
-                ax.plot(m, s, "o", color="white", mec="black", ms=4)
+                ax.plot(m, s, "o", color=looks[prior.name]["color"], mec="white", ms=6)
                 side = np.sign(round(m, 6))  # left of negative means, right of positive, above 0
                 ax.annotate(
                     prior.name,
                     (m, s),
-                    fontsize=6,
+                    fontsize=8,
                     xytext=(5 * side, 2 if side else 5),
                     ha={-1.0: "right", 0.0: "center", 1.0: "left"}[float(side)],
                     textcoords="offset points",
@@ -256,10 +235,9 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
         top.set_xlabel("prior median odds ratio")
         ax.set_xlabel("prior mean of the log odds ratio")
         ax.set_ylabel("prior SD of the log odds ratio")
-        ax.legend(fontsize=7, loc="upper left", framealpha=0.8)
+        legend_below(fig)
         flag = "" if hm["verified_data"] else f" ({UNVERIFIED_DATA})"
-        ax.set_title(f"{hm['horizon_months']:g} months{flag}", fontsize=10)
-        fig.tight_layout()
+        ax.set_title(f"{hm['horizon_months']:g} months{flag}")
     return render(
         fig,
         "benefit_heatmap",
