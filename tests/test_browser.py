@@ -1,7 +1,8 @@
 """report.html in a real browser: headless Chromium (the Debian package) driven by Playwright.
 
 Checks that the page loads offline with no console errors and no network requests, that every
-figure and formula rendered with a non-zero size, and that the print stylesheet applies; saves a
+figure and formula rendered with a non-zero size and every figure's text is at least 10 px as
+shown, and that the print stylesheet applies; saves a
 screenshot under the test's tmp folder. ``make test`` installs Chromium (the ``browser`` target);
 where it cannot be installed the test is skipped and says why.
 """
@@ -12,6 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from bayes_ips.report.style import MIN_TEXT_PX
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -60,6 +63,19 @@ def _check(browser, html: Path, shot: Path) -> int:
     for fig in figures:
         assert fig["complete"] and fig["natural"] > 0, fig["alt"]
         assert fig["w"] > 100 and fig["h"] > 50, fig["alt"]
+    # every figure's smallest text at the size the page shows it: the SVG's font size in its
+    # viewBox units times the displayed width over the viewBox width
+    text = page.eval_on_selector_all(
+        "figure img",
+        r"""imgs => imgs.map(i => {
+               const svg = atob(i.src.split(',')[1]);
+               const box = /viewBox="[^"]*?\s([\d.]+)\s[\d.]+"/.exec(svg)[1];
+               const fonts = [...svg.matchAll(/font(?:-size)?:[^;"]*?([\d.]+)px/g)]
+                   .map(m => +m[1]);
+               return Math.min(...fonts) * i.getBoundingClientRect().width / +box;
+           })""",
+    )
+    assert text and all(MIN_TEXT_PX <= px < 40 for px in text), text
     formulas = page.eval_on_selector_all(
         "math", "ms => ms.map(m => m.getBoundingClientRect().width)"
     )
