@@ -296,6 +296,8 @@ def panel_grid(n: int, *, sharey: bool, width: float = 3.4, height: float = 2.7,
     )
     for ax in axes.flat[n:]:
         ax.set_visible(False)
+    for ax in axes.flat[n - cols : n]:  # the lowest panel of each column shows its x ticks
+        ax.xaxis.set_tick_params(labelbottom=True)
     return fig, list(axes.flat[:n])
 
 
@@ -308,9 +310,10 @@ def log_x(ax) -> None:
 
 
 def panel_xlabel(axes, text: str) -> None:
-    """One x-axis label for a row of panels sharing the x axis, under the middle one (a
-    ``supxlabel`` would collide with the legend below)."""
-    axes[len(axes) // 2].set_xlabel(text)
+    """One x-axis label for panels sharing the x axis, under the middle panel of the last row
+    (a ``supxlabel`` would collide with the legend below)."""
+    last = [ax for ax in axes if ax.get_subplotspec().is_last_row()]
+    last[len(last) // 2].set_xlabel(text)
 
 
 # -- labels and sizes -----------------------------------------------------------------------------

@@ -206,10 +206,10 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
             means, sds, p, cmap="cividis", vmin=0, vmax=1, shading="nearest", rasterized=True
         )
         fig.colorbar(mesh, ax=ax, label="posterior P(benefit)")
-        for level, colour, ls in zip(hm["levels"], ("black", "#D55E00"), ("--", "-"), strict=True):
+        for level, ls in zip(hm["levels"], ("--", "-"), strict=True):
             c = hm["contours"][f"{level:g}"]
             xs = np.array([np.nan if m is None else m for m in c["prior_mean"]])
-            ax.plot(xs, c["prior_sd"], color=colour, ls=ls, lw=2, label=f"P(benefit) = {level:g}")
+            ax.plot(xs, c["prior_sd"], color="black", ls=ls, lw=2, label=f"P(benefit) = {level:g}")
         for prior in _effect_priors(sens):
             eff = prior.effect
             if eff is None or eff.as_dict()["family"] != "normal":
@@ -246,7 +246,8 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
         f"Heat map of the posterior probability of benefit at {hm['horizon_months']:g} months "
         f"over {len(means)} prior means by {len(sds)} prior SDs of the log odds ratio, darker "
         "for lower probability; a dashed black line marks where it crosses 0.9 and a solid "
-        "vermillion line 0.975; dots mark the named normal priors.",
+        "black line 0.975; dots mark the named normal priors, coloured by what each believes as in "
+        "the other figures by prior.",
     )
 
 
