@@ -181,7 +181,7 @@ def test_legends_name_every_prior_of_the_figure(figures, run):
 
 
 def test_long_arm_labels_are_shortened_and_given_in_full_in_the_caption(figures):
-    for name in (*HORIZON_PANELS, "ppc", "tipping_point"):
+    for name in (*HORIZON_PANELS, "ppc", "tipping_point", "decision_ceac"):
         f = figures[name]
         assert LONG not in f.svg and "Individual Placement and Su…" in f.svg, name
         assert f"is {LONG}." in f.caption, name

@@ -25,10 +25,12 @@ from bayes_ips.report.style import (
     fit_keys,
     horizons,
     legend,
+    legend_below,
     model_markers,
     panel_xlabel,
     prior_looks,
     render,
+    short,
     style_panel,
     unverified_horizons,
 )
@@ -337,15 +339,22 @@ def rank_plots(fits, summary: dict) -> Figure | None:
             axes = np.atleast_1d(sub.subplots(1, len(panels), sharey=True))
             for ax, (label, x, y) in zip(axes, panels, strict=True):
                 for chain, (xc, yc) in enumerate(zip(x, y, strict=True)):
-                    ax.plot(xc, yc, color=OKABE_ITO[chain % len(OKABE_ITO)], lw=1)
+                    ax.plot(
+                        xc,
+                        yc,
+                        color=OKABE_ITO[chain % len(OKABE_ITO)],
+                        lw=1,
+                        label=f"chain {chain}",
+                    )
                 ax.axhline(0, color="0.6", lw=0.8)
-                ax.set_title(label, fontsize=9)
+                ax.set_title(short(label), fontsize=9)
                 ax.set_xlabel("fractional rank")
             axes[0].set_ylabel("ECDF − uniform")
+        legend_below(fig, axes[0].get_legend_handles_labels()[0])
     return render(
         fig,
         "rank_plots",
-        "Rank plots of key parameters (one line per chain)",
+        "Rank plots of key parameters (one line per chain)." + arms_note(summary),
         "Rank ECDF-difference plots per chain for the key parameters of each MCMC model; "
         "well-mixed chains give overlapping lines near zero.",
         "diagnostics",

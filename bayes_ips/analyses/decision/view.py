@@ -16,6 +16,8 @@ from bayes_ips.report.style import (
     PRIOR_LEGEND_TITLE,
     STYLE,
     Figure,
+    arms,
+    arms_note,
     legend_below,
     log_x,
     model_markers,
@@ -480,7 +482,7 @@ def ceac_plot(summary: dict):
             ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
             ax.set_xlabel(f"value of one extra person employed\n({cur} thousand)")
         a1.set_ylim(0, 1)
-        a1.set_ylabel("probability IPS is cost-effective")
+        a1.set_ylabel(f"probability {arms(summary)[0]}\nis cost-effective")
         a2.set_ylabel(f"EVPI per patient ({cur})")
         tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
         a1.set_title(f"Acceptability curve{tag}{_unverified_note(dec)}")
@@ -498,12 +500,14 @@ def ceac_figure(fits, summary: dict) -> Figure | None:
         ceac_plot(summary),
         "decision_ceac",
         "Cost-effectiveness acceptability curve and value of perfect information"
-        + (" (illustrative economic inputs)" if econ["illustrative"] else ""),
-        "Left: probability that IPS is cost-effective against the value placed on one extra "
-        "person employed, one line per model and prior (coloured and dashed by prior, marked "
-        "by model, as named in the legend), rising from zero. Right: expected value "
-        "of perfect information per patient over the same axis. The dashed line marks the value "
-        "set in the spec.",
+        + (" (illustrative economic inputs)" if econ["illustrative"] else "")
+        + "."
+        + arms_note(summary),
+        f"Left: probability that {summary['run']['treatment']} is cost-effective against the "
+        "value placed on one extra person employed, one line per model and prior (coloured and "
+        "dashed by prior, marked by model, as named in the legend), rising from zero. Right: "
+        "expected value of perfect information per patient over the same axis. The dashed line "
+        "marks the value set in the spec.",
     )
 
 
