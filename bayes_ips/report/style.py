@@ -279,7 +279,7 @@ def legend_below(fig, handles: list | None = None, *, title: str | None = None) 
     fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False, title=title)
 
 
-def panel_grid(n: int, *, sharey: bool, width: float = 3.4, height: float = 2.7, cols: int = 3):
+def panel_grid(n: int, *, sharey: bool, width: float = 3.4, height: float = 2.4, cols: int = 3):
     """``n`` panels of one quantity (models, priors), at most ``cols`` to a row and at most
     :data:`MAX_WIDTH_IN` wide, sharing the x axis; returns the figure and the ``n`` axes (the
     grid's spare cells hidden)."""
