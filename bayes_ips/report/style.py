@@ -5,8 +5,9 @@ stays readable on the page.
   every figure and notebook plot (:func:`prior_looks`, from the prior's entry in summary.json
   ``priors``): green optimistic, blue neutral, vermillion pessimistic, purple evidence-based
   (external evidence or a meta-analytic-predictive prior), black reference; solid strong, dashed
-  moderate, dotted weak. Priors outside the belief × strength grid have no graded strength and
-  take dash-dot patterns, one per prior within its hue; a prior that is neither a reference nor
+  moderate, dotted weak. Priors outside the belief × strength grid have no graded strength: one
+  line each within their hue, dash-dot patterns (solid first in the reference and evidence hues,
+  which have no graded priors); a prior that is neither a reference nor
   evidence-based (the MCID priors, user priors) takes its hue from the sign of its prior mean
   effect (the log OR, or for a rate-only prior the difference of the arms' prior mean rates).
   Where one figure also shows several models, a model has one marker.
