@@ -34,7 +34,7 @@ from bayes_ips.report.format import (
 )
 from bayes_ips.report.methods import model_method
 from bayes_ips.report.style import Figure
-from bayes_ips.report.summary import headline_fit
+from bayes_ips.report.summary import headline_fit, verified_data
 
 # -- executive summary ----------------------------------------------------------------------------
 
@@ -95,6 +95,7 @@ def answers(summary: dict) -> list[dict]:
                 "horizon": f"{h:g}",
                 "primary": h == run["primary_horizon"],
                 "verified": head["verified_data"],
+                "range_verified": verified_data(summary, horizons=[h]),
                 "text": text + ".",
                 "p_benefit": pct(head["p_benefit"], 0),
                 "range": f"{pct(low['p_benefit'], 0)}–{pct(high['p_benefit'], 0)}",
@@ -377,7 +378,8 @@ def results_section(summary: dict) -> dict:
             {
                 "horizon": f"{h:g}",
                 "primary": h == run["primary_horizon"],
-                "verified": all(r["verified"] for r in rows),
+                # the heading is flagged when every row is; otherwise each unverified row is
+                "unverified": not any(r["verified"] for r in rows),
                 "rows": rows,
                 "rd_keys": [k for k, _ in rows[0]["p_rd_gt"]],
                 "rr_keys": [k for k, _ in rows[0]["p_rr_gt"]],

@@ -3,9 +3,10 @@ labelled axes.
 
 Every figure uses the same encoding: a prior has one colour (and, past seven priors, a dash
 pattern) and a model one marker, in the order of ``summary["run"]["fits"]``; horizons are panels
-titled from the data, and panels of horizons whose counts are unverified are tinted and say so in
-their title. Each builder takes the fits and the summary and returns a :class:`Figure` (SVG text,
-caption, alt text and the report section it belongs to), or None when it does not apply.
+titled from the data and flagged by the results they draw (:func:`panel_flag`): tinted when every
+fit drawn rests on unverified counts, and saying how many do when only some do. Each builder
+takes the fits and the summary and returns a :class:`Figure` (SVG text, caption, alt text and
+the report section it belongs to), or None when it does not apply.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
 from bayes_ips.report.format import UNVERIFIED_DATA
+from bayes_ips.report.summary import verified_data
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 PRIOR_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#D55E00"]
@@ -91,22 +93,42 @@ def horizons(summary: dict) -> list[float]:
     return sorted({r["horizon_months"] for r in summary["results"]})
 
 
-def unverified_horizons(summary: dict) -> set[float]:
-    return {r["horizon_months"] for r in summary["results"] if not r["verified_data"]}
+def unverified_fits(
+    summary: dict, h: float, fits: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """The fits among ``fits`` (default: every fit) whose result at horizon ``h`` rests on an
+    unverified row (:func:`~bayes_ips.report.summary.verified_data`)."""
+    fits = fit_keys(summary) if fits is None else fits
+    return [k for k in fits if not verified_data(summary, [k], [h])]
 
 
-def horizon_title(h: float, summary: dict) -> str:
-    """Panel title of a horizon; unverified horizons say so."""
+def panel_flag(summary: dict, h: float, fits: list[tuple[str, str]] | None = None) -> str:
+    """The unverified flag of a panel drawing ``fits`` (default: every fit) at horizon ``h``:
+    "" when every result drawn rests on verified rows, the full flag when none does, and how
+    many do not otherwise."""
+    fits = fit_keys(summary) if fits is None else fits
+    bad = unverified_fits(summary, h, fits)
+    if not bad:
+        return ""
+    if len(bad) == len(fits):
+        return f"⚠ {UNVERIFIED_DATA}"
+    return f"⚠ {len(bad)} of {len(fits)} fits: {UNVERIFIED_DATA}"
+
+
+def horizon_title(h: float, summary: dict, fits: list[tuple[str, str]] | None = None) -> str:
+    """Panel title of a horizon, with the flag of the fits drawn in it (:func:`panel_flag`)."""
     primary = " (primary)" if h == summary["run"].get("primary_horizon") else ""
-    flag = f"\n{UNVERIFIED_DATA}" if h in unverified_horizons(summary) else ""
-    return f"{h:g} months{primary}{flag}"
+    flag = panel_flag(summary, h, fits)
+    return f"{h:g} months{primary}" + (f"\n{flag}" if flag else "")
 
 
-def style_panel(ax, h: float, summary: dict) -> None:
-    """Title a horizon panel; tint it when its counts are unverified."""
-    flagged = h in unverified_horizons(summary)
-    ax.set_title(horizon_title(h, summary), color=WARN if flagged else "black")
-    if flagged:
+def style_panel(ax, h: float, summary: dict, fits: list[tuple[str, str]] | None = None) -> None:
+    """Title a horizon panel drawing ``fits`` (default: every fit); tint it when every result
+    drawn rests on unverified counts, colour its title when some do."""
+    fits = fit_keys(summary) if fits is None else fits
+    bad = unverified_fits(summary, h, fits)
+    ax.set_title(horizon_title(h, summary, fits), color=WARN if bad else "black")
+    if bad and len(bad) == len(fits):
         ax.set_facecolor(WARN_TINT)
 
 

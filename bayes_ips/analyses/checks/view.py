@@ -13,7 +13,8 @@ from bayes_ips.diagnostics import on_cumulative_counts
 from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells, surprising
 from bayes_ips.report.figures import first_per_model
 from bayes_ips.report.format import elpd, level, loo_notes
-from bayes_ips.report.style import STYLE, WARN, Figure, render, unverified_horizons
+from bayes_ips.report.style import STYLE, WARN, Figure, render
+from bayes_ips.report.summary import verified_data
 
 
 def _cell_rows(cells: list[dict]) -> list[dict]:
@@ -37,13 +38,13 @@ def _cell_rows(cells: list[dict]) -> list[dict]:
     ]
 
 
-def _detail(cells: list[dict], unverified: set) -> list[dict]:
+def _detail(cells: list[dict], summary: dict) -> list[dict]:
     return [
         {
             "fit": c["fit"],
             "arm": c["arm"],
             "horizon": f"{c['horizon_months']:g}",
-            "verified": c["horizon_months"] not in unverified,
+            "verified": verified_data(summary, [c["key"]], [c["horizon_months"]]),
             "observed": c["observed"],
             "replicated": f"{c['rep_mean']:.1f} ({c['rep_lo']:g} to {c['rep_hi']:g})",
             "ppp": f"{c['ppp']:.2f}",
@@ -59,9 +60,8 @@ def ppc_section(summary: dict) -> dict | None:
     not_checked = ((summary.get("ppc") or {}).get("cumulative") or {}).get("not_checked")
     if not cells and not cumulative and not not_checked:
         return None
-    unverified = {d["horizon_months"] for d in summary["data"] if not d["verified"]}
-    detail = _detail(cells, unverified)
-    cumulative_detail = _detail(cumulative, unverified)
+    detail = _detail(cells, summary)
+    cumulative_detail = _detail(cumulative, summary)
     return {
         "per_fit": _cell_rows(cells),
         "detail": detail,
@@ -115,7 +115,6 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
     if not chosen or "ppc" not in summary:
         return None
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]
-    flagged = unverified_horizons(summary)
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
             1,
@@ -129,6 +128,8 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
             obs = fit.tree["observed_data"]["y"]
             rep = fit.tree["posterior_predictive"]["y"]
             horizons = obs["horizon"].to_numpy().tolist()
+            key = [(fit.model, fit.prior.name)]
+            flagged = {h for h in horizons if not verified_data(summary, key, [h])}
             for j, (arm, colour) in enumerate(((treatment, "#0072B2"), (control, "#E69F00"))):
                 x = np.arange(len(horizons)) + (j - 0.5) * 0.25
                 r = rep.sel(arm=arm).stack(s=("chain", "draw")).to_numpy()

@@ -180,10 +180,14 @@ def _tally(dec: dict) -> list[dict]:
     out = []
     for h in sorted({r["horizon_months"] for r in dec["rules"]}):
         at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
+        unverified = sum(not r["verified_data"] for r in at_h)
         out.append(
             {
                 "horizon": f"{h:g}",
-                "verified": all(r["verified_data"] for r in at_h),
+                "verified": not unverified,
+                "unverified_of": ""
+                if unverified in (0, len(at_h))
+                else f"{unverified} of {len(at_h)} fits: ",
                 **{
                     f"{rule}_{o.replace('-', '_')}": sum(r[rule] == o for r in at_h)
                     for rule in ("dual", "rope")
@@ -321,6 +325,7 @@ def section(summary: dict) -> dict | None:
         "illustrative": dec["economics"]["illustrative"],
         "primary": f"{dec['primary_horizon']:g}",
         "primary_verified": dec["primary_verified"],
+        "fits_flag": _fits_flag(dec),
         "settings": dec["settings"],
         "mcid_pp": f"{100 * dec['settings']['mcid']:g}",
         "rope_pp": f"{100 * dec['settings']['rope']:g}",
@@ -349,18 +354,40 @@ def section(summary: dict) -> dict | None:
 
 
 def _fits_by_label(dec: dict) -> list[tuple[str, dict]]:
-    return [(_fit_label(f), f) for f in dec["fits"]]
+    """Each fit of the figures at the primary horizon with its legend label, marked ⚠ when its
+    result rests on unverified counts and some other fit's does not."""
+    mixed = bool(_fits_flag(dec)) and any(f["verified_data"] for f in dec["fits"])
+    return [
+        (_fit_label(f) + (" ⚠" if mixed and not f["verified_data"] else ""), f) for f in dec["fits"]
+    ]
+
+
+def _fits_flag(dec: dict) -> str:
+    """The unverified flag of the figures that draw every fit at the primary horizon: "" when
+    none rests on unverified counts, else the flag and, when only some do, how many."""
+    bad = sum(not f["verified_data"] for f in dec["fits"])
+    if not bad:
+        return ""
+    if bad == len(dec["fits"]):
+        return UNVERIFIED_DATA
+    return f"{bad} of {len(dec['fits'])} fits (⚠): {UNVERIFIED_DATA}"
 
 
 def _unverified_note(dec: dict) -> str:
-    return "" if dec["primary_verified"] else f" ({UNVERIFIED_DATA})"
+    flag = _fits_flag(dec)
+    return f" ({flag})" if flag else ""
 
 
 def rules_plot(dec: dict):
     """A grid of decisions: rows model × prior, columns horizons, one panel per rule."""
     fits = list(dict.fromkeys(_fit_label(r) for r in dec["rules"]))
     horizons = sorted({r["horizon_months"] for r in dec["rules"]})
-    unverified = {r["horizon_months"] for r in dec["rules"] if not r["verified_data"]}
+    # a column is flagged when every cell is; otherwise each unverified cell is
+    unverified = {
+        h
+        for h in horizons
+        if not any(r["verified_data"] for r in dec["rules"] if r["horizon_months"] == h)
+    }
     cell = {(_fit_label(r), r["horizon_months"]): r for r in dec["rules"]}
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, axes = plt.subplots(
@@ -384,10 +411,11 @@ def rules_plot(dec: dict):
                             (j, i), 1, 1, color=OUTCOME_COLOURS[r[rule]], ec="white", lw=2
                         )
                     )
+                    mark = "" if r["verified_data"] or h in unverified else " ⚠"
                     ax.text(
                         j + 0.5,
                         i + 0.5,
-                        f"{r[rule]}\n{pct(r[prob], 0)}",
+                        f"{r[rule]}{mark}\n{pct(r[prob], 0)}",
                         ha="center",
                         va="center",
                         fontsize=7,
@@ -404,7 +432,7 @@ def rules_plot(dec: dict):
                 ax.spines[side].set_visible(False)
             label = "P(RD > 0)" if rule == "dual" else "P(RD > ROPE)"
             ax.set_title(f"{title} (cell: outcome, {label})", fontsize=9)
-        if unverified:
+        if any(not r["verified_data"] for r in dec["rules"]):
             fig.text(0.01, 0.0, f"⚠ {UNVERIFIED_DATA}", fontsize=8, color="#D55E00", va="top")
         fig.tight_layout()
     return fig

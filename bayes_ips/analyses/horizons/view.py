@@ -121,9 +121,15 @@ def horizons_section(summary: dict) -> dict | None:
                 for x in summary["results"]
                 if (x["model"], x["prior"], x["horizon_months"]) == (model, prior, h)
             )
-            cells.append(f"{pct(r['p_benefit'])}; {_interval(r['rd'], pp)}")
+            cells.append(
+                {
+                    "text": f"{pct(r['p_benefit'])}; {_interval(r['rd'], pp)}",
+                    "verified": r["verified_data"],
+                }
+            )
+        # the row is flagged when every cell is; otherwise each unverified cell is
         compare_rows.append(
-            {"horizon": f"{h:g}", "verified": h not in hz["unverified_horizons"], "cells": cells}
+            {"horizon": f"{h:g}", "verified": any(c["verified"] for c in cells), "cells": cells}
         )
     detail = None
     hazard_fits = [f for f in cumulative if "hazard" in f]

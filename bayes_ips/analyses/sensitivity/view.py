@@ -14,7 +14,8 @@ from scipy import stats
 
 from bayes_ips.priors import Prior
 from bayes_ips.report.format import UNVERIFIED_DATA, UNVERIFIED_FLAG, model_title, pct, ratio
-from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, render
+from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, panel_flag, render
+from bayes_ips.report.summary import verified_data
 
 BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
 STRENGTH_STYLES = {"strong": "-", "moderate": "--", "weak": ":"}
@@ -77,9 +78,11 @@ def _primary_draws(fits, summary: dict):
     return out
 
 
-def _primary_verified(summary: dict) -> bool:
-    h = summary["run"]["primary_horizon"]
-    return all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+def _model_title(model: str, fits, summary: dict) -> str:
+    """A panel's title: the model and the flag of its fits drawn at the primary horizon."""
+    keys = [(f.model, f.prior.name) for f in fits if f.model == model]
+    flag = panel_flag(summary, summary["run"]["primary_horizon"], keys)
+    return model_title(model) + (f"\n{flag}" if flag else "")
 
 
 def effect_density_figure(fits, summary: dict) -> Figure | None:
@@ -104,10 +107,10 @@ def effect_density_figure(fits, summary: dict) -> Figure | None:
             ticks = [0.25, 0.5, 1, 2, 4, 8]
             ax.set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
             ax.set_xlabel("odds ratio (log scale)")
-            ax.set_title(model_title(model), fontsize=9)
+            ax.set_title(_model_title(model, fits, summary), fontsize=9)
         axes[0][0].set_ylabel("posterior density (per unit log OR)")
         axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
+        fig.suptitle(f"{h:g} months", fontsize=10)
         fig.tight_layout()
     return render(
         fig,
@@ -139,11 +142,11 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
             for level in (0.5, 0.9):
                 ax.axhline(level, color="0.5", lw=0.6)
             ax.set_xlabel("δ, risk difference threshold (percentage points)")
-            ax.set_title(model_title(model), fontsize=9)
+            ax.set_title(_model_title(model, fits, summary), fontsize=9)
             ax.set_ylim(0, 1)
         axes[0][0].set_ylabel("posterior P(RD > δ)")
         axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
+        fig.suptitle(f"{h:g} months", fontsize=10)
         fig.tight_layout()
     return render(
         fig,
@@ -319,20 +322,24 @@ def conclusions(summary: dict) -> dict:
     if sens["exact"] and EXACT_FIT not in by_model:
         by_model[EXACT_MODEL] = sens["exact"]
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
-    verified = {
-        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
-        for h in horizons
-    }
     rows = []
     for h in horizons:
         for key, level, label in CONCLUSIONS:
             cells = []
             for results in by_model.values():
                 at = [r for r in results if r["horizon_months"] == h]
-                cells.append(_verdict(at, key, level) if at else None)
-            if any(c is not None for c in cells):
+                verified = all(r["verified_data"] for r in at)
+                cells.append({**_verdict(at, key, level), "verified": verified} if at else None)
+            shown = [c for c in cells if c is not None]
+            if shown:
+                # the row is flagged when every cell is; otherwise each unverified cell is
                 rows.append(
-                    {"horizon": f"{h:g}", "verified": verified[h], "label": label, "cells": cells}
+                    {
+                        "horizon": f"{h:g}",
+                        "verified": any(c["verified"] for c in shown),
+                        "label": label,
+                        "cells": cells,
+                    }
                 )
     exact = next((m for m in (EXACT_FIT, EXACT_MODEL) if m in by_model), None)
     return {"models": list(by_model), "rows": rows, "exact": exact}
@@ -415,9 +422,10 @@ def _stated_tails(rows: list[dict], horizons: list) -> list[dict]:
     return [{**e, "cells": [e["cells"].get(h, "–") for h in horizons]} for e in by_fit.values()]
 
 
-def psense_view(rows: list[dict]) -> dict:
+def psense_view(rows: list[dict], summary: dict) -> dict:
     """Power-scaling results as one sentence per horizon and a fit × horizon table."""
     horizons = sorted({r["horizon_months"] for r in rows})
+    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
     sentences = []
     for h in horizons:
         at = [r for r in rows if r["horizon_months"] == h]
@@ -428,9 +436,8 @@ def psense_view(rows: list[dict]) -> dict:
             f"{PSENSE_PHRASES[v]} under {len(names)} of {len(at)} fits ({', '.join(names)})"
             for v, names in sorted(groups.items(), key=lambda kv: -len(kv[1]))
         ]
-        flag = "" if at[0]["verified_data"] else f" {UNVERIFIED_FLAG}"
+        flag = "" if verified_data(summary, fits, [h]) else f" {UNVERIFIED_FLAG}"
         sentences.append(f"At {h:g} months{flag}, the risk difference is " + "; ".join(parts) + ".")
-    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
     by = {(r["model"], r["prior"], r["horizon_months"]): r for r in rows}
     table = [
         {
@@ -457,11 +464,7 @@ def psense_view(rows: list[dict]) -> dict:
     return {
         "sentences": sentences,
         "horizons": [
-            {
-                "h": f"{h:g}",
-                "verified": all(r["verified_data"] for r in rows if r["horizon_months"] == h),
-            }
-            for h in horizons
+            {"h": f"{h:g}", "verified": verified_data(summary, fits, [h])} for h in horizons
         ],
         "table": table,
     }
@@ -490,8 +493,9 @@ def section(summary: dict) -> dict | None:
         )
     exact_by = {(r["prior"], r["horizon_months"]): r for r in sens["exact"]}
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
+    # the exact single-horizon posteriors rest on each horizon's own rows only
     verified = {
-        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+        h: all(r["verified_data"] for r in sens["exact"] if r["horizon_months"] == h)
         for h in horizons
     }
     exact_rows = [
@@ -545,6 +549,6 @@ def section(summary: dict) -> dict | None:
         "predictive": predictive,
         "tails": tails,
         "primary": f"{primary:g}",
-        "psense": psense_view(sens["psense"]) if sens.get("psense") else None,
+        "psense": psense_view(sens["psense"], summary) if sens.get("psense") else None,
         "unverified_flag": UNVERIFIED_FLAG,
     }
