@@ -278,6 +278,7 @@ def _target_rows(dec: dict) -> list[dict]:
         rows.append(
             {
                 "fit": _fit_label(f),
+                "verified": f["verified_data"],
                 "cells": cells,
                 "ceiling": pct(nt["design_p_benefit"]),
                 "n_best": "none"

@@ -328,8 +328,10 @@ def conclusions(summary: dict) -> dict:
             cells = []
             for results in by_model.values():
                 at = [r for r in results if r["horizon_months"] == h]
-                verified = all(r["verified_data"] for r in at)
-                cells.append({**_verdict(at, key, level), "verified": verified} if at else None)
+                verdict = _verdict(at, key, level) if at else None
+                if verdict is not None:
+                    verdict["verified"] = all(r["verified_data"] for r in at)
+                cells.append(verdict)
             shown = [c for c in cells if c is not None]
             if shown:
                 # the row is flagged when every cell is; otherwise each unverified cell is
