@@ -190,6 +190,7 @@ def horizons_section(summary: dict) -> dict | None:
         "detail": detail,
         "half_assumption": hz["half_time_assumption"],
         "unverified": _months(hz["unverified_horizons"]) if hz["unverified_horizons"] else "",
+        "loo_elsewhere": bool(summary.get("comparison")),
         "treatment": t,
         "control": c,
     }
