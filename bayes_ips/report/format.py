@@ -14,6 +14,8 @@ UNVERIFIED_DATA = f"{UNVERIFIED} data"
 """The same, where it qualifies a result or a panel."""
 UNVERIFIED_COUNTS = f"{UNVERIFIED} counts"
 """The same, where it qualifies the counts themselves."""
+UNVERIFIED_PANEL = "⚠ UNVERIFIED data"
+"""The flag in a figure panel's title (panels are narrow; the caption says placeholder)."""
 QUICK_RUN = "QUICK RUN"
 """The mark of every output of a quick run (few draws, for smoke tests and demos)."""
 

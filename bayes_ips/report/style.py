@@ -23,7 +23,7 @@ import matplotlib.figure
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
-from bayes_ips.report.format import UNVERIFIED_DATA
+from bayes_ips.report.format import UNVERIFIED_PANEL
 from bayes_ips.report.summary import verified_data
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -104,15 +104,15 @@ def unverified_fits(
 
 def panel_flag(summary: dict, h: float, fits: list[tuple[str, str]] | None = None) -> str:
     """The unverified flag of a panel drawing ``fits`` (default: every fit) at horizon ``h``:
-    "" when every result drawn rests on verified rows, the full flag when none does, and how
-    many do not otherwise."""
+    "" when every result drawn rests on verified rows, the flag when none does, and how many
+    do not otherwise (on a second line: panels are narrow)."""
     fits = fit_keys(summary) if fits is None else fits
     bad = unverified_fits(summary, h, fits)
     if not bad:
         return ""
     if len(bad) == len(fits):
-        return f"⚠ {UNVERIFIED_DATA}"
-    return f"⚠ {len(bad)} of {len(fits)} fits: {UNVERIFIED_DATA}"
+        return UNVERIFIED_PANEL
+    return f"{UNVERIFIED_PANEL} in\n{len(bad)} of {len(fits)} fits"
 
 
 def horizon_title(h: float, summary: dict, fits: list[tuple[str, str]] | None = None) -> str:
