@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from bayes_ips.report.format import MODEL_TITLES
+
 FLAG = "⚠"
 
 
@@ -288,3 +290,19 @@ def test_loo_scores_are_shown_once_and_priors_never_ranked(run):
     for entry in comp["by_prior"]:
         assert {r["prior"] for r in entry["rows"]} == {entry["prior"]}
         assert len({r["model"] for r in entry["rows"]}) == len(entry["rows"]) >= 2
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.md"])
+def test_fits_named_in_the_summary_sentences(run, name):
+    """Each number the summary's sentences attribute to a fit, "(prior, model in words)",
+    carries the flag of that fit's result at that horizon."""
+    summary, verified, _, folder = run
+    text = _text(re.sub(r"\\(.)", r"\1", (folder / name).read_text("utf-8")))
+    start = text.index("How much does it depend on the prior?")
+    sentence = text[start : text.index("Can the fits be trusted?")]
+    words = {title: model for model, title in MODEL_TITLES.items()}
+    h = summary["run"]["primary_horizon"]
+    named = re.findall(r"\(([a-z0-9_]+), ([a-z -]+?)(, ⚠ UNVERIFIED placeholder)?\)", sentence)
+    assert len(named) >= 4
+    for prior, title, flag in named:
+        assert bool(flag) == (not verified[(words[title], prior, h)]), (prior, title)
