@@ -311,7 +311,7 @@ def test_placeholders_are_flagged_wherever_shown(report_run):
     assert html.count("UNVERIFIED placeholder") >= 10
     assert md.count("UNVERIFIED placeholder") >= 10
     forest = (report_run / "figures" / "forest.svg").read_text()
-    assert forest.count("UNVERIFIED placeholder data") == 2
+    assert forest.count("⚠ UNVERIFIED data") == 2  # the 6- and 24-month panels
 
 
 def test_methods_write_each_model_in_mathml(report_run):

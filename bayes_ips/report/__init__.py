@@ -129,9 +129,13 @@ def render_markdown(summary: dict, figures: list[Figure], layout: Layout) -> str
 def _notebook_headline(summary: dict) -> dict:
     """The headline fit's rows, with the range of P(benefit) over every fit at each horizon."""
     model, prior = headline_fit(summary)
-    ranges = {a["horizon"]: a["range"] for a in answers(summary)}
+    ranges = {a["horizon"]: a for a in answers(summary)}
     rows = [
-        {**result_row(r), "range": ranges[f"{r['horizon_months']:g}"]}
+        {
+            **result_row(r),
+            "range": ranges[f"{r['horizon_months']:g}"]["range"],
+            "range_verified": ranges[f"{r['horizon_months']:g}"]["range_verified"],
+        }
         for r in summary["results"]
         if (r["model"], r["prior"]) == (model, prior)
     ]

@@ -32,7 +32,7 @@ from bayes_ips.report.style import (
     render,
     short,
     style_panel,
-    unverified_horizons,
+    unverified_fits,
 )
 
 
@@ -175,12 +175,14 @@ def forest_plot(summary: dict):
                 if prior is None or r is None:
                     continue
                 rd = r["rd"]
+                colour = looks[prior]["color"]
                 ax.hlines(y, 100 * rd["lo"], 100 * rd["hi"], lw=1.6, **_hline(looks[prior]))
                 ax.plot(
                     100 * rd["median"],
                     y,
                     marker=model_marker[model],
-                    color=looks[prior]["color"],
+                    color=colour,
+                    mfc=colour if r["verified_data"] else "white",
                     ms=5,
                 )
             ax.grid(axis="y", visible=False)
@@ -209,12 +211,20 @@ def forest(fits, summary: dict) -> Figure:
     run = summary["run"]
     rope = run.get("rope")
     band = f" Grey band: |RD| < {100 * rope:g} pp (practically no difference)." if rope else ""
-    flagged = sorted(unverified_horizons(summary))
+    hs = horizons(summary)
+    every = [h for h in hs if len(unverified_fits(summary, h)) == len(fit_keys(summary))]
+    some = [h for h in hs if h not in every and unverified_fits(summary, h)]
     warn = (
-        f" Tinted panels ({', '.join(f'{h:g}' for h in flagged)} months) use {UNVERIFIED_COUNTS}."
-        if flagged
+        f" Tinted panels ({', '.join(f'{h:g}' for h in every)} months): every fit uses "
+        f"{UNVERIFIED_COUNTS}."
+        if every
         else ""
     )
+    if some:
+        warn += (
+            f" At {', '.join(f'{h:g}' for h in some)} months the hollow markers are fits that "
+            f"use {UNVERIFIED_COUNTS}; filled markers use verified counts only."
+        )
     return render(
         forest_plot(summary),
         "forest",

@@ -34,7 +34,7 @@ from bayes_ips.report.format import (
 )
 from bayes_ips.report.methods import model_method
 from bayes_ips.report.style import Figure
-from bayes_ips.report.summary import headline_fit
+from bayes_ips.report.summary import headline_fit, verified_data
 
 # -- executive summary ----------------------------------------------------------------------------
 
@@ -81,9 +81,9 @@ def answers(summary: dict) -> list[dict]:
         )
         if len(rs) > 1:
             text += (
-                f"; the most sceptical of the {len(rs)} fits ({low['model']} / {low['prior']}) "
+                f"; the most sceptical of the {len(rs)} fits ({_fit(low)}) "
                 f"puts it at {pct(low['p_benefit'], 0)}, the most enthusiastic "
-                f"({high['model']} / {high['prior']}) at {pct(high['p_benefit'], 0)}"
+                f"({_fit(high)}) at {pct(high['p_benefit'], 0)}"
             )
         if head["verified_data"] and not all(r["verified_data"] for r in rs):
             text += (
@@ -95,6 +95,7 @@ def answers(summary: dict) -> list[dict]:
                 "horizon": f"{h:g}",
                 "primary": h == run["primary_horizon"],
                 "verified": head["verified_data"],
+                "range_verified": verified_data(summary, horizons=[h]),
                 "text": text + ".",
                 "p_benefit": pct(head["p_benefit"], 0),
                 "range": f"{pct(low['p_benefit'], 0)}–{pct(high['p_benefit'], 0)}",
@@ -149,7 +150,8 @@ def prior_dependence(summary: dict) -> str:
     elif below < len(rs):
         verdict = (
             f"{below} of the {len(rs)} fits put it below 50%: a reader who holds the "
-            f"{low['prior']} prior ({pct(low['p_benefit'], 0)} under {_model(low)}) would not "
+            f"{low['prior']} prior ({pct(low['p_benefit'], 0)} under {_model(low)}"
+            f"{_flag(low)}) would not "
             "conclude benefit, so the conclusion depends on prior belief"
         )
     else:
@@ -157,8 +159,14 @@ def prior_dependence(summary: dict) -> str:
     return f"P(benefit) at {h:g} months: {'; '.join(parts)}. So {verdict}."
 
 
+def _flag(row: dict) -> str:
+    """The flag of a number from one result row: ", ⚠ UNVERIFIED placeholder" or ""."""
+    return "" if row["verified_data"] else f", {UNVERIFIED_FLAG}"
+
+
 def _fit(row: dict) -> str:
-    return f"{row['prior']}, {_model(row)}"
+    """A fit named beside its number, flagged when that number rests on unverified rows."""
+    return f"{row['prior']}, {_model(row)}{_flag(row)}"
 
 
 def _model(row: dict) -> str:
@@ -377,7 +385,8 @@ def results_section(summary: dict) -> dict:
             {
                 "horizon": f"{h:g}",
                 "primary": h == run["primary_horizon"],
-                "verified": all(r["verified"] for r in rows),
+                # the heading is flagged when every row is; otherwise each unverified row is
+                "unverified": not any(r["verified"] for r in rows),
                 "rows": rows,
                 "rd_keys": [k for k, _ in rows[0]["p_rd_gt"]],
                 "rr_keys": [k for k, _ in rows[0]["p_rr_gt"]],

@@ -11,8 +11,9 @@ stays readable on the page.
   evidence-based (the MCID priors, user priors) takes its hue from the sign of its prior mean
   effect (the log OR, or for a rate-only prior the difference of the arms' prior mean rates).
   Where one figure also shows several models, a model has one marker.
-- **Horizons** are panels titled from the data, sharing their x axis; panels of horizons whose
-  counts are unverified are tinted and say so in their title.
+- **Horizons** are panels titled from the data, sharing their x axis, and flagged by the results
+  they draw (:func:`panel_flag`): tinted when every fit drawn rests on unverified counts, and
+  saying how many do when only some do.
 - **Legends** name every curve and sit outside the data, below the panels
   (:func:`legend_below`).
 - **Text** is at least :data:`MIN_TEXT_PX` px on the page: a figure is drawn at most
@@ -41,7 +42,8 @@ from matplotlib import ticker
 from matplotlib.lines import Line2D
 
 from bayes_ips.priors.community import BELIEFS, STRENGTHS
-from bayes_ips.report.format import UNVERIFIED_DATA
+from bayes_ips.report.format import UNVERIFIED_PANEL
+from bayes_ips.report.summary import verified_data
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 BELIEF_COLOURS = {
@@ -141,22 +143,42 @@ def horizons(summary: dict) -> list[float]:
     return sorted({r["horizon_months"] for r in summary["results"]})
 
 
-def unverified_horizons(summary: dict) -> set[float]:
-    return {r["horizon_months"] for r in summary["results"] if not r["verified_data"]}
+def unverified_fits(
+    summary: dict, h: float, fits: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """The fits among ``fits`` (default: every fit) whose result at horizon ``h`` rests on an
+    unverified row (:func:`~bayes_ips.report.summary.verified_data`)."""
+    fits = fit_keys(summary) if fits is None else fits
+    return [k for k in fits if not verified_data(summary, [k], [h])]
 
 
-def horizon_title(h: float, summary: dict) -> str:
-    """Panel title of a horizon; unverified horizons say so."""
+def panel_flag(summary: dict, h: float, fits: list[tuple[str, str]] | None = None) -> str:
+    """The unverified flag of a panel drawing ``fits`` (default: every fit) at horizon ``h``:
+    "" when every result drawn rests on verified rows, the flag when none does, and how many
+    do not otherwise (on a second line: panels are narrow)."""
+    fits = fit_keys(summary) if fits is None else fits
+    bad = unverified_fits(summary, h, fits)
+    if not bad:
+        return ""
+    if len(bad) == len(fits):
+        return UNVERIFIED_PANEL
+    return f"{UNVERIFIED_PANEL} in\n{len(bad)} of {len(fits)} fits"
+
+
+def horizon_title(h: float, summary: dict, fits: list[tuple[str, str]] | None = None) -> str:
+    """Panel title of a horizon, with the flag of the fits drawn in it (:func:`panel_flag`)."""
     primary = " (primary)" if h == summary["run"].get("primary_horizon") else ""
-    flag = f"\n{UNVERIFIED_DATA}" if h in unverified_horizons(summary) else ""
-    return f"{h:g} months{primary}{flag}"
+    flag = panel_flag(summary, h, fits)
+    return f"{h:g} months{primary}" + (f"\n{flag}" if flag else "")
 
 
-def style_panel(ax, h: float, summary: dict) -> None:
-    """Title a horizon panel; tint it when its counts are unverified."""
-    flagged = h in unverified_horizons(summary)
-    ax.set_title(horizon_title(h, summary), color=WARN if flagged else "black")
-    if flagged:
+def style_panel(ax, h: float, summary: dict, fits: list[tuple[str, str]] | None = None) -> None:
+    """Title a horizon panel drawing ``fits`` (default: every fit); tint it when every result
+    drawn rests on unverified counts, colour its title when some do."""
+    fits = fit_keys(summary) if fits is None else fits
+    bad = unverified_fits(summary, h, fits)
+    ax.set_title(horizon_title(h, summary, fits), color=WARN if bad else "black")
+    if bad and len(bad) == len(fits):
         ax.set_facecolor(WARN_TINT)
 
 

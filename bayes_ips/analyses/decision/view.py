@@ -21,6 +21,7 @@ from bayes_ips.report.style import (
     legend_below,
     log_x,
     model_markers,
+    panel_flag,
     prior_handles,
     prior_looks,
     render,
@@ -193,10 +194,14 @@ def _tally(dec: dict) -> list[dict]:
     out = []
     for h in sorted({r["horizon_months"] for r in dec["rules"]}):
         at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
+        unverified = sum(not r["verified_data"] for r in at_h)
         out.append(
             {
                 "horizon": f"{h:g}",
-                "verified": all(r["verified_data"] for r in at_h),
+                "verified": not unverified,
+                "unverified_of": ""
+                if unverified in (0, len(at_h))
+                else f"{unverified} of {len(at_h)} fits: ",
                 **{
                     f"{rule}_{o.replace('-', '_')}": sum(r[rule] == o for r in at_h)
                     for rule in ("dual", "rope")
@@ -287,6 +292,7 @@ def _target_rows(dec: dict) -> list[dict]:
         rows.append(
             {
                 "fit": _fit_label(f),
+                "verified": f["verified_data"],
                 "cells": cells,
                 "ceiling": pct(nt["design_p_benefit"]),
                 "n_best": "none"
@@ -334,6 +340,7 @@ def section(summary: dict) -> dict | None:
         "illustrative": dec["economics"]["illustrative"],
         "primary": f"{dec['primary_horizon']:g}",
         "primary_verified": dec["primary_verified"],
+        "fits_flag": _fits_flag(dec),
         "settings": dec["settings"],
         "mcid_pp": f"{100 * dec['settings']['mcid']:g}",
         "rope_pp": f"{100 * dec['settings']['rope']:g}",
@@ -361,19 +368,37 @@ def section(summary: dict) -> dict | None:
     }
 
 
-def _fits_by_label(dec: dict) -> list[tuple[str, dict]]:
-    return [(_fit_label(f), f) for f in dec["fits"]]
+def _fits_flag(dec: dict) -> str:
+    """The caption's unverified flag of the figures that draw every fit at the primary horizon
+    (their hollow markers are the fits that rest on unverified counts): "" when none does, else
+    the flag and how many do."""
+    bad = sum(not f["verified_data"] for f in dec["fits"])
+    if not bad:
+        return ""
+    if bad == len(dec["fits"]):
+        return f"{UNVERIFIED_DATA} (every fit: hollow markers)"
+    return f"{bad} of {len(dec['fits'])} fits (hollow markers): {UNVERIFIED_DATA}"
 
 
-def _unverified_note(dec: dict) -> str:
-    return "" if dec["primary_verified"] else f" ({UNVERIFIED_DATA})"
+def _title_flag(summary: dict) -> str:
+    """The flag of a panel that draws every fit at the primary horizon, on lines of its own
+    (:func:`~bayes_ips.report.style.panel_flag`)."""
+    dec = summary["decision"]
+    keys = [(f["model"], f["prior"]) for f in dec["fits"]]
+    flag = panel_flag(summary, dec["primary_horizon"], keys)
+    return f"\n{flag}" if flag else ""
 
 
 def rules_plot(dec: dict):
     """A grid of decisions: rows model × prior, columns horizons, one panel per rule."""
     fits = list(dict.fromkeys(_fit_label(r) for r in dec["rules"]))
     horizons = sorted({r["horizon_months"] for r in dec["rules"]})
-    unverified = {r["horizon_months"] for r in dec["rules"] if not r["verified_data"]}
+    # a column is flagged when every cell is; otherwise each unverified cell is
+    unverified = {
+        h
+        for h in horizons
+        if not any(r["verified_data"] for r in dec["rules"] if r["horizon_months"] == h)
+    }
     cell = {(_fit_label(r), r["horizon_months"]): r for r in dec["rules"]}
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, axes = plt.subplots(
@@ -401,10 +426,11 @@ def rules_plot(dec: dict):
                             (j, i), 1, 1, color=OUTCOME_COLOURS[r[rule]], ec="white", lw=2
                         )
                     )
+                    mark = "" if r["verified_data"] or h in unverified else " ⚠"
                     ax.text(
                         j + 0.5,
                         i + 0.5,
-                        f"{r[rule]}\n{pct(r[prob], 0)}",
+                        f"{r[rule]}{mark}\n{pct(r[prob], 0)}",
                         ha="center",
                         va="center",
                         fontsize=8,
@@ -421,7 +447,7 @@ def rules_plot(dec: dict):
                 ax.spines[side].set_visible(False)
             label = "P(RD > 0)" if rule == "dual" else "P(RD > ROPE)"
             ax.set_title(f"{title}\n(cell: outcome, {label})")
-        if unverified:
+        if any(not r["verified_data"] for r in dec["rules"]):
             fig.supxlabel(f"⚠ {UNVERIFIED_DATA}", color="#D55E00")
     return fig
 
@@ -443,13 +469,16 @@ def rules_figure(fits, summary: dict) -> Figure | None:
     )
 
 
-def _fit_lines(summary: dict) -> tuple[dict, dict]:
-    """Line keywords per fit label: the prior's look and the model's marker."""
+def _fit_lines(summary: dict) -> list[tuple[dict, dict]]:
+    """Each fit at the primary horizon with its line keywords: the prior's look and the model's
+    marker, hollow when the fit's result rests on unverified counts (as in the forest plot)."""
     looks, markers = prior_looks(summary), model_markers(summary)
-    return {
-        _fit_label(f): {**looks[f["prior"]], "marker": markers[f["model"]], "markevery": 0.2}
-        for f in summary["decision"]["fits"]
-    }, markers
+    out = []
+    for f in summary["decision"]["fits"]:
+        look = looks[f["prior"]]
+        face = look["color"] if f["verified_data"] else "white"
+        out.append((f, {**look, "marker": markers[f["model"]], "markevery": 0.2, "mfc": face}))
+    return out
 
 
 def _fit_legend(fig, summary: dict) -> None:
@@ -470,14 +499,13 @@ def ceac_plot(summary: dict):
     econ = dec["economics"]
     cur = econ["inputs"]["currency"]["value"]
     value = econ["inputs"]["value_per_employed"]["value"]
-    lines, _ = _fit_lines(summary)
     with plt.rc_context(STYLE):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
-        for label, f in _fits_by_label(dec):
+        for f, line in _fit_lines(summary):
             c = f["net_benefit"]["ceac"]
             wtp = np.array(c["wtp"]) / 1000
-            a1.plot(wtp, c["p_cost_effective"], lw=1.2, ms=4, **lines[label])
-            a2.plot(wtp, c["evpi_per_patient"], lw=1.2, ms=4, **lines[label])
+            a1.plot(wtp, c["p_cost_effective"], lw=1.2, ms=4, **line)
+            a2.plot(wtp, c["evpi_per_patient"], lw=1.2, ms=4, **line)
         for ax in (a1, a2):
             ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
             ax.set_xlabel(f"value of one extra person employed\n({cur} thousand)")
@@ -485,7 +513,7 @@ def ceac_plot(summary: dict):
         a1.set_ylabel(f"probability {arms(summary)[0]}\nis cost-effective")
         a2.set_ylabel(f"EVPI per patient ({cur})")
         tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
-        a1.set_title(f"Acceptability curve{tag}{_unverified_note(dec)}")
+        a1.set_title(f"Acceptability curve{tag}{_title_flag(summary)}")
         a2.set_title("Value of perfect information")
         _fit_legend(fig, summary)
     return fig
@@ -517,22 +545,21 @@ def assurance_plot(summary: dict):
     econ = dec["economics"]
     cur = econ["inputs"]["currency"]["value"]
     targets = dec["settings"]["next_trial"]["assurance_targets"]
-    lines, _ = _fit_lines(summary)
     with plt.rc_context(STYLE):
         fig, (a1, a2, a3) = plt.subplots(
             1, 3, figsize=(10.8, 3.4), layout="constrained", sharex=True
         )
-        for label, f in _fits_by_label(dec):
+        for f, line in _fit_lines(summary):
             nt = f["next_trial"]
-            a1.plot(nt["n_per_arm"], nt["frequentist"]["assurance"], lw=1.2, ms=4, **lines[label])
-            a2.plot(nt["n_per_arm"], nt["bayesian"]["assurance"], lw=1.2, ms=4, **lines[label])
+            a1.plot(nt["n_per_arm"], nt["frequentist"]["assurance"], lw=1.2, ms=4, **line)
+            a2.plot(nt["n_per_arm"], nt["bayesian"]["assurance"], lw=1.2, ms=4, **line)
             vos = nt["value_of_sampling"]
-            a3.plot(vos["n_per_arm"], np.array(vos["enbs"]) / 1e6, lw=1.2, ms=4, **lines[label])
+            a3.plot(vos["n_per_arm"], np.array(vos["enbs"]) / 1e6, lw=1.2, ms=4, **line)
         for ax, title in ((a1, "significant z test"), (a2, "convincing Bayesian result")):
             for t in targets:
                 ax.axhline(t, color="0.5", lw=0.7, ls=":")
             ax.set_ylim(0, 1)
-            ax.set_title(f"Assurance: {title}{_unverified_note(dec)}")
+            ax.set_title(f"Assurance: {title}{_title_flag(summary)}")
         log_x(a1)
         a1.set_ylabel("assurance (probability of success)")
         a2.set_xlabel("participants per arm of a confirmatory trial")

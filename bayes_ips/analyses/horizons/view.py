@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, elpd, loo_k, pct, pp
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct, pp
 from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 
 HEADLINE_MODEL = "discrete_time_hazard"
@@ -121,9 +121,15 @@ def horizons_section(summary: dict) -> dict | None:
                 for x in summary["results"]
                 if (x["model"], x["prior"], x["horizon_months"]) == (model, prior, h)
             )
-            cells.append(f"{pct(r['p_benefit'])}; {_interval(r['rd'], pp)}")
+            cells.append(
+                {
+                    "text": f"{pct(r['p_benefit'])}; {_interval(r['rd'], pp)}",
+                    "verified": r["verified_data"],
+                }
+            )
+        # the row is flagged when every cell is; otherwise each unverified cell is
         compare_rows.append(
-            {"horizon": f"{h:g}", "verified": h not in hz["unverified_horizons"], "cells": cells}
+            {"horizon": f"{h:g}", "verified": any(c["verified"] for c in cells), "cells": cells}
         )
     detail = None
     hazard_fits = [f for f in cumulative if "hazard" in f]
@@ -170,26 +176,6 @@ def horizons_section(summary: dict) -> dict | None:
                 for cell in f["interval_ppc"]
             ],
         }
-    loo_groups = [
-        {
-            "observations": g["observations"],
-            "compared": g["compared"],
-            "rows": [
-                {
-                    "model": r["model"],
-                    "prior": r["prior"],
-                    "elpd": elpd(r),
-                    "p_loo": "–" if r["p_loo"] is None else f"{r['p_loo']:.1f}",
-                    "diff": f"{r['elpd_diff']:.1f} ± {r['dse']:.1f}"
-                    if r.get("elpd_diff") is not None
-                    else "–",
-                    "k": loo_k(r),
-                }
-                for r in g["rows"]
-            ],
-        }
-        for g in hz["loo"]["groups"]
-    ]
     return {
         "title": "across horizons",
         "question": "Does the benefit hold at every horizon?",
@@ -203,10 +189,8 @@ def horizons_section(summary: dict) -> dict | None:
         "risk_problem": hz["risk_sets"].get("not_derivable"),
         "detail": detail,
         "half_assumption": hz["half_time_assumption"],
-        "loo": loo_groups,
-        "loo_note": hz["loo"]["note"],
-        "loo_method": hz["loo"]["method"],
         "unverified": _months(hz["unverified_horizons"]) if hz["unverified_horizons"] else "",
+        "loo_elsewhere": bool(summary.get("comparison")),
         "treatment": t,
         "control": c,
     }

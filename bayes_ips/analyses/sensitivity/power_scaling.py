@@ -93,10 +93,13 @@ def _sensitivity(data: xr.DataTree, group: str, names: list[str] | None = None) 
         return psense(data, var_names=["rd"], group=group, group_var_names=names)["rd"]
 
 
-def power_scaling(fits, counts: xr.Dataset) -> list[dict]:
-    """One row per MCMC fit × horizon with ``psense`` values, a diagnosis and a sentence."""
+def power_scaling(fits, counts: xr.Dataset, verified: dict[tuple, bool]) -> list[dict]:
+    """One row per MCMC fit × horizon with ``psense`` values, a diagnosis and a sentence.
+
+    ``verified`` maps (model, prior, horizon) to the result's ``verified_data`` (summary.json
+    ``results``): a pooled model's answer at a verified horizon still rests on the others.
+    """
     treatment, control = counts["arm"].to_numpy().tolist()
-    verified = counts["verified"].all("arm")
     rows = []
     for fit in fits:
         tree = fit.tree
@@ -117,7 +120,7 @@ def power_scaling(fits, counts: xr.Dataset) -> list[dict]:
                 if prior_named is None
                 else float(prior_named.sel(horizon=h)),
             }
-            ok = bool(verified.sel(horizon=h))
+            ok = verified[(fit.model, fit.prior.name, h)]
             rows.append(
                 {
                     "model": fit.model,

@@ -20,12 +20,14 @@ from bayes_ips.report.style import (
     STYLE,
     Figure,
     legend_below,
+    panel_flag,
     panel_grid,
     panel_xlabel,
     prior_handles,
     prior_looks,
     render,
 )
+from bayes_ips.report.summary import verified_data
 
 CONCLUSIONS = (
     ("p_benefit", 0.5, "P(benefit) > 50%: more likely than not that employment improves"),
@@ -62,9 +64,11 @@ def _primary_draws(fits, summary: dict):
     return out
 
 
-def _primary_verified(summary: dict) -> bool:
-    h = summary["run"]["primary_horizon"]
-    return all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+def _model_title(model: str, fits, summary: dict) -> str:
+    """A panel's title: the model and the flag of its fits drawn at the primary horizon."""
+    keys = [(f.model, f.prior.name) for f in fits if f.model == model]
+    flag = panel_flag(summary, summary["run"]["primary_horizon"], keys)
+    return model_title(model) + (f"\n{flag}" if flag else "")
 
 
 def effect_density_figure(fits, summary: dict) -> Figure | None:
@@ -84,12 +88,12 @@ def effect_density_figure(fits, summary: dict) -> Figure | None:
                     continue
                 ax.plot(grid, stats.gaussian_kde(log_or)(grid), lw=1.3, **looks[name])
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
-            ax.set_title(model_title(model))
+            ax.set_title(_model_title(model, fits, summary))
         axes[0].set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
         axes[0].set_xlim(grid[0], grid[-1])
         panel_xlabel(axes, "odds ratio (log scale)")
         axes[0].set_ylabel("posterior density\n(per unit log OR)")
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)))
+        fig.suptitle(f"{h:g} months")
         legend_below(
             fig, prior_handles(summary, [f.prior.name for f in fits]), title=PRIOR_LEGEND_TITLE
         )
@@ -120,12 +124,12 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
                 ax.plot(THRESHOLDS_PP, probs, lw=1.3, **looks[name])
             for level in (0.5, 0.9):
                 ax.axhline(level, color="0.5", lw=0.6)
-            ax.set_title(model_title(model))
+            ax.set_title(_model_title(model, fits, summary))
         axes[0].set_xlim(THRESHOLDS_PP[0], THRESHOLDS_PP[-1])
         axes[0].set_ylim(0, 1)
         panel_xlabel(axes, "δ, risk difference threshold (percentage points)")
         axes[0].set_ylabel("posterior P(RD > δ)")
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)))
+        fig.suptitle(f"{h:g} months")
         legend_below(
             fig, prior_handles(summary, [f.prior.name for f in fits]), title=PRIOR_LEGEND_TITLE
         )
@@ -298,20 +302,26 @@ def conclusions(summary: dict) -> dict:
     if sens["exact"] and EXACT_FIT not in by_model:
         by_model[EXACT_MODEL] = sens["exact"]
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
-    verified = {
-        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
-        for h in horizons
-    }
     rows = []
     for h in horizons:
         for key, level, label in CONCLUSIONS:
             cells = []
             for results in by_model.values():
                 at = [r for r in results if r["horizon_months"] == h]
-                cells.append(_verdict(at, key, level) if at else None)
-            if any(c is not None for c in cells):
+                verdict = _verdict(at, key, level) if at else None
+                if verdict is not None:
+                    verdict["verified"] = all(r["verified_data"] for r in at)
+                cells.append(verdict)
+            shown = [c for c in cells if c is not None]
+            if shown:
+                # the row is flagged when every cell is; otherwise each unverified cell is
                 rows.append(
-                    {"horizon": f"{h:g}", "verified": verified[h], "label": label, "cells": cells}
+                    {
+                        "horizon": f"{h:g}",
+                        "verified": any(c["verified"] for c in shown),
+                        "label": label,
+                        "cells": cells,
+                    }
                 )
     exact = next((m for m in (EXACT_FIT, EXACT_MODEL) if m in by_model), None)
     return {"models": list(by_model), "rows": rows, "exact": exact}
@@ -394,9 +404,10 @@ def _stated_tails(rows: list[dict], horizons: list) -> list[dict]:
     return [{**e, "cells": [e["cells"].get(h, "–") for h in horizons]} for e in by_fit.values()]
 
 
-def psense_view(rows: list[dict]) -> dict:
+def psense_view(rows: list[dict], summary: dict) -> dict:
     """Power-scaling results as one sentence per horizon and a fit × horizon table."""
     horizons = sorted({r["horizon_months"] for r in rows})
+    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
     sentences = []
     for h in horizons:
         at = [r for r in rows if r["horizon_months"] == h]
@@ -407,9 +418,8 @@ def psense_view(rows: list[dict]) -> dict:
             f"{PSENSE_PHRASES[v]} under {len(names)} of {len(at)} fits ({', '.join(names)})"
             for v, names in sorted(groups.items(), key=lambda kv: -len(kv[1]))
         ]
-        flag = "" if at[0]["verified_data"] else f" {UNVERIFIED_FLAG}"
+        flag = "" if verified_data(summary, fits, [h]) else f" {UNVERIFIED_FLAG}"
         sentences.append(f"At {h:g} months{flag}, the risk difference is " + "; ".join(parts) + ".")
-    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
     by = {(r["model"], r["prior"], r["horizon_months"]): r for r in rows}
     table = [
         {
@@ -436,11 +446,7 @@ def psense_view(rows: list[dict]) -> dict:
     return {
         "sentences": sentences,
         "horizons": [
-            {
-                "h": f"{h:g}",
-                "verified": all(r["verified_data"] for r in rows if r["horizon_months"] == h),
-            }
-            for h in horizons
+            {"h": f"{h:g}", "verified": verified_data(summary, fits, [h])} for h in horizons
         ],
         "table": table,
     }
@@ -469,8 +475,9 @@ def section(summary: dict) -> dict | None:
         )
     exact_by = {(r["prior"], r["horizon_months"]): r for r in sens["exact"]}
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
+    # the exact single-horizon posteriors rest on each horizon's own rows only
     verified = {
-        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+        h: all(r["verified_data"] for r in sens["exact"] if r["horizon_months"] == h)
         for h in horizons
     }
     exact_rows = [
@@ -524,6 +531,6 @@ def section(summary: dict) -> dict | None:
         "predictive": predictive,
         "tails": tails,
         "primary": f"{primary:g}",
-        "psense": psense_view(sens["psense"]) if sens.get("psense") else None,
+        "psense": psense_view(sens["psense"], summary) if sens.get("psense") else None,
         "unverified_flag": UNVERIFIED_FLAG,
     }
