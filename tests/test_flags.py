@@ -15,9 +15,13 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
+from matplotlib.colors import same_color
 
+from bayes_ips.analyses.decision import view as decision_view
 from bayes_ips.report.format import MODEL_TITLES
+from bayes_ips.report.summary import FIGURE_DATA, merge_figure_data
 
 FLAG = "⚠"
 
@@ -252,6 +256,31 @@ def test_horizon_panels_are_flagged_by_the_fits_they_draw(run, name):
             assert flag == f"{FLAG} UNVERIFIED data"
         else:
             assert (flag, texts[i + 2]) == (f"{FLAG} UNVERIFIED data in", f"{bad} of {n_fits} fits")
+
+
+@pytest.mark.parametrize("plot", ["ceac_plot", "assurance_plot"])
+def test_decision_figures_mark_each_unverified_fit(run, plot):
+    """The CEAC and assurance figures draw every fit at the primary horizon: a fit's markers
+    are hollow exactly when its result rests on unverified rows, and the flagged titles count
+    them."""
+    _, verified, _, folder = run
+    summary = merge_figure_data(
+        json.loads((folder / "summary.json").read_text("utf-8")),
+        json.loads((folder / FIGURE_DATA).read_text("utf-8")),
+    )
+    dec = summary["decision"]
+    ok = [verified[(f["model"], f["prior"], dec["primary_horizon"])] for f in dec["fits"]]
+    bad = ok.count(False)
+    assert 0 < bad < len(ok)  # the default run has both kinds
+    fig = getattr(decision_view, plot)(summary)
+    try:
+        for ax in fig.axes:
+            drawn = [line for line in ax.get_lines() if line.get_marker() not in ("None", "")]
+            assert [not same_color(line.get_markerfacecolor(), "white") for line in drawn] == ok
+        titles = [ax.get_title() for ax in fig.axes if FLAG in ax.get_title()]
+        assert titles and all(f"{bad} of {len(ok)} fits" in t for t in titles)
+    finally:
+        plt.close(fig)
 
 
 def test_ppc_ticks_are_flagged_per_fit(run):
