@@ -296,7 +296,8 @@ def quick_from_environment() -> bool:
 def check_data(path: str | Path, spec: str | Path | Spec | None = None) -> TrialData:
     """Validate a trial table (``bayes-ips check-data``) and return it: the rules of every table,
     and those the models of ``spec`` (default: the bundled analysis) need (:func:`data_rules`),
-    checked on every arm. A table that passes here passes them in a run of ``spec``.
+    checked on every arm; with ``spec`` given, also its treatment and control labels. A table
+    that passes here passes them in a run of ``spec``.
 
     Returns
     -------
@@ -311,6 +312,8 @@ def check_data(path: str | Path, spec: str | Path | Spec | None = None) -> Trial
     """
     effective = _spec(spec)
     data = load_trial(path, effective.options.get("ipd"))
+    if spec is not None:
+        data.check_comparison(effective.comparison)
     check_model_rules(effective, data)
     return data
 

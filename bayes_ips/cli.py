@@ -34,12 +34,21 @@ from bayes_ips.runner import children_die_with_parent, collect_less
 PROG = "bayes-ips"
 
 
-EXIT_CODES = """exit codes:
-  0  finished; every convergence check passed
+_ERROR_CODES = """
   1  internal error (a bug: a short message and the path of a log with the traceback)
-  2  invalid input: data, spec or arguments (one line per mistake; nothing written)
+  2  invalid input: data, spec or arguments (one line per mistake; nothing written)"""
+
+EXIT_CODES = f"""exit codes:
+  0  finished; every convergence check passed{_ERROR_CODES}
   3  finished, but a convergence check failed (the report and summary say which fit)"""
-"""The exit codes, as every command's ``--help`` lists them."""
+"""The exit codes, as ``run``'s ``--help`` (and the top level's) lists them."""
+
+CHECK_EXIT_CODES = f"""exit codes:
+  0  done (check-data: the table is valid){_ERROR_CODES}"""
+"""The exit codes of the commands that fit nothing (``check-data``, ``report``, ``priors``):
+no convergence check, so no 3."""
+
+DEFAULT_SPEC_HELP = "the bundled IPS in Pain analysis, as models/default.toml"
 
 BATCH_EXIT_CODES = """exit codes: the most severe of the runs' codes, once every run was attempted
   1  a run hit an internal error (tracebacks in OUT/batch-errors.log)
@@ -96,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     run = command("run", help="run a reanalysis (default: the bundled IPS in Pain spec)")
-    run.add_argument("spec", nargs="?", help="analysis spec (TOML); default models/default.toml")
+    run.add_argument("spec", nargs="?", help=f"analysis spec (TOML); default {DEFAULT_SPEC_HELP}")
     run.add_argument("--data", help="replace the spec's data with this table (CSV/Parquet/XLSX)")
     run.add_argument("--treatment", help="label of the treatment arm")
     run.add_argument("--control", help="label of the control arm")
@@ -114,22 +123,31 @@ def _parser() -> argparse.ArgumentParser:
         "the numbers do not depend on it)",
     )
 
-    check = command("check-data", help="validate a trial table and print what it holds")
+    check = command(
+        "check-data", help="validate a trial table and print what it holds", epilog=CHECK_EXIT_CODES
+    )
     check.add_argument(
         "path", help="the trial table (CSV/Parquet/XLSX), or package:NAME for a bundled one"
     )
     check.add_argument(
         "--spec",
-        help="check also the rules this spec's models need (default: models/default.toml)",
+        help=f"check also this spec's arm labels and the rules its models need (default: "
+        f"{DEFAULT_SPEC_HELP}, without its arm labels)",
     )
 
-    report = command("report", help="re-render a finished run without resampling")
+    report = command(
+        "report", help="re-render a finished run without resampling", epilog=CHECK_EXIT_CODES
+    )
     report.add_argument(
         "run_dir", help="the folder of a finished run (holding summary.json and fits/)"
     )
 
-    priors = command("priors", help="list the named priors with their recipes")
-    priors.add_argument("spec", nargs="?", help="analysis spec (TOML); default models/default.toml")
+    priors = command(
+        "priors", help="list the named priors with their recipes", epilog=CHECK_EXIT_CODES
+    )
+    priors.add_argument(
+        "spec", nargs="?", help=f"analysis spec (TOML); default {DEFAULT_SPEC_HELP}"
+    )
     priors.add_argument("--data", help="the trial table that anchors the control rate")
     batch = command(
         "batch",
@@ -191,7 +209,10 @@ def _prepare_helper() -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from bayes_ips import api
+    from bayes_ips.rundir import check_replaceable
 
+    if args.out:
+        check_replaceable(Path(args.out))  # before any fit: a user's folder is never replaced
     runner = session.runner(args.jobs)
     started = False
 

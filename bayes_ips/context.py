@@ -19,7 +19,7 @@ from bayes_ips.data import Comparison, TrialData, load_trial
 from bayes_ips.data.intervals import risk_sets
 from bayes_ips.data.ipd import has_participants
 from bayes_ips.errors import InputError, InputErrors
-from bayes_ips.estimands import key, nnt, summarise
+from bayes_ips.estimands import summarise
 from bayes_ips.fit import Fit
 from bayes_ips.priors import Prior, PriorContext, anchor, get_prior
 from bayes_ips.spec import Spec
@@ -185,18 +185,7 @@ def results_table(fits: list[Fit], counts: xr.Dataset, spec: Spec) -> pd.DataFra
     """Tidy results: one row per model × prior × horizon (summary.json ``results`` rows)."""
     frames = []
     for fit in fits:
-        table = summarise(fit.p, spec.comparison, spec.estimands)
-        if fit.p_benefit_exact is not None:
-            exact = table["horizon_months"].map(fit.p_benefit_exact)
-            table["p_benefit"] = exact
-            table["p_benefit_mcse"] = 0.0
-            zero = key(0.0)
-            for col, value in (("p_rd_gt", exact), ("p_rd_gt_mcse", 0.0)):
-                table[col] = [
-                    {**d, zero: (v if col == "p_rd_gt" else value)} if zero in d else d
-                    for d, v in zip(table[col], exact, strict=True)
-                ]
-            table["nnt"] = [nnt(rd, pb) for rd, pb in zip(table["rd"], exact, strict=True)]
+        table = summarise(fit.p, spec.comparison, spec.estimands, fit.p_benefit_exact)
         verified = counts["verified"].all("arm")
         if fit.model not in models.EXACT_MODELS:
             # pooled models borrow strength across horizons: every estimate rests on every row

@@ -117,7 +117,8 @@ def loo(tree: xr.DataTree, exclude: np.ndarray | None = None):
 
     The result is ArviZ's ``ELPDData`` on the kept observations, with added attributes
     ``methods`` (one of the words above per observation), ``n_constant``, ``n_exact``,
-    ``n_excluded`` and ``pareto_k_all`` (PSIS k of every observation, NaN where not computed).
+    ``n_excluded`` and ``pareto_k_all`` (PSIS k of every observation, NaN where not computed:
+    an exact fit has no Pareto k).
     """
     ll = tree["log_likelihood"]["y"]
     sample = ("chain", "draw")
@@ -131,7 +132,7 @@ def loo(tree: xr.DataTree, exclude: np.ndarray | None = None):
         exact = tree["exact_loo"]["y"].transpose(*obs).to_numpy().ravel()
     elpd_i = np.full(n_obs, np.nan)
     k = np.full(n_obs, np.nan)
-    psis = ~constant
+    psis = ~constant if exact is None else np.zeros(n_obs, dtype=bool)
     if psis.any():
         kept = xr.DataArray(flat[:, :, psis], dims=(*sample, "observation"))
         sub = xr.DataTree.from_dict(
@@ -251,8 +252,9 @@ def count_check(replicated: np.ndarray, observed: int, interval: float) -> dict:
 
 def loo_counts(res) -> dict:
     """How a :func:`loo` result was obtained: observations in all and by method, and the worst
-    Pareto k (summary.json's LOO rows)."""
-    return {
+    Pareto k (summary.json's LOO rows). ``pareto_k_max`` is ``None`` when no observation was
+    scored by PSIS, with the reason in ``null_reasons``."""
+    row = {
         "n_constant": res.n_constant,
         "n_exact": res.n_exact,
         "n_excluded": res.n_excluded,
@@ -260,6 +262,12 @@ def loo_counts(res) -> dict:
         "pareto_k_max": _nanmax(res.pareto_k_all),
         "n_high_k": int((res.pareto_k_all > PARETO_K_OK).sum()),
     }
+    if row["pareto_k_max"] is None:
+        row["null_reasons"] = {
+            "pareto_k_max": "no observation is scored by PSIS (exact or constant leave-one-out "
+            "values have no Pareto k)"
+        }
+    return row
 
 
 def loo_row(tree: xr.DataTree) -> dict:

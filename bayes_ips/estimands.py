@@ -76,6 +76,8 @@ RATE_EDGE = 1e-3
 """A rate whose interval end lies within this of 0 or 1 is "≈ 0" or "≈ 1" in the reason."""
 NOISE_MCSE = 2.0
 """P(benefit) within this many Monte Carlo SEs of 1/2: the RD median's sign is noise, no NNT."""
+EXACT_TOL = 1e-9
+"""An exact probability within this of 1/2 is 1/2 (rounding error of the closed form)."""
 
 
 def quantiles(values: np.ndarray, qs) -> np.ndarray:
@@ -83,18 +85,28 @@ def quantiles(values: np.ndarray, qs) -> np.ndarray:
 
     Infinite draws are ordinary draws here (design rule 5): a quantile that falls among them is
     infinite, and one between a finite and an infinite draw is the finite draw when it falls on it
-    exactly. Call only with no NaN draws.
+    exactly. Finite draws further apart than the float range (beyond ±1.8e308) interpolate to an
+    infinite value. Call only with no NaN draws.
     """
     x = np.sort(np.ravel(values))
     h = (x.size - 1) * np.asarray(qs, dtype=float)
     i = np.floor(h).astype(int)
     j = np.minimum(i + 1, x.size - 1)
-    frac = h - i
+    frac = h - i  # in [0, 1): exact, as floor(h) is within a factor 2 of h or 0
     a, b = x[i], x[j]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         out = a + (b - a) * frac
-    out = np.where((a == b) | (frac == 0), a, out)
-    return np.where(frac == 1, b, out)
+    return np.where((a == b) | (frac == 0), a, out)
+
+
+OVERFLOW_REASONS = {
+    "median": "overflow: the draws on either side are too far apart to interpolate",
+    "lo": "overflow: the draws on either side are too far apart to interpolate",
+    "hi": "overflow: the draws on either side are too far apart to interpolate",
+    "mean": "overflow: the draws' sum exceeds the float range",
+    "sd": "overflow: the draws are too large to square",
+}
+"""Why a summary of finite draws is null (summary.json ``null_reasons``)."""
 
 
 def _interval(x: xr.DataArray, mass: float) -> dict:
@@ -134,9 +146,14 @@ def _interval(x: xr.DataArray, mass: float) -> dict:
     with np.errstate(over="ignore", invalid="ignore"):
         mean, sd = float(np.mean(flat)), float(np.std(flat))
     out.update(mean=mean, sd=sd)
-    if not math.isfinite(sd):  # finite draws too large to square
-        out["sd"] = None
-        out["null_reasons"] = {"sd": "overflow: the draws are too large to square"}
+    # finite draws whose gaps, sum or squares exceed the float range
+    reasons = {}
+    for key, reason in OVERFLOW_REASONS.items():
+        if not math.isfinite(out[key]):
+            out[key] = None
+            reasons[key] = reason
+    if reasons:
+        out["null_reasons"] = reasons
     return out
 
 
@@ -179,14 +196,26 @@ def prob_mcse(indicator: xr.DataArray) -> tuple[float, float]:
     return mean, float(az.mcse(ind, sample_dims=list(SAMPLE_DIMS), method="mean"))
 
 
+def side_of_half(p: float, mcse: float = 0.0) -> int:
+    """On which side of 1/2 a probability lies: +1 above, -1 below, 0 when not established.
+
+    0 when ``p`` is within :data:`NOISE_MCSE` Monte Carlo SEs of 1/2, or within
+    :data:`EXACT_TOL` of it (an exact value, MCSE 0). The NNT direction and the report's
+    "above / below 50%" wording both read P(benefit) through this rule.
+    """
+    if abs(p - 0.5) <= max(NOISE_MCSE * mcse, EXACT_TOL):
+        return 0
+    return 1 if p > 0.5 else -1
+
+
 def nnt(rd: dict, p_benefit: float, p_benefit_mcse: float = 0.0) -> dict:
     """NNT from the RD summary, by Altman's convention (BMJ 1998; 317: 1309-12).
 
     The point is the NNTB (RD median > 0) or the NNTH (RD median < 0), or none (``direction``
     ``"none"``, NNT ∞) when the sign of the RD median is not established: the median is above 0
     exactly when P(RD > 0) > 1/2, so the direction is read from ``p_benefit`` (exact where the
-    model has it) and is "none" when it is within :data:`NOISE_MCSE` Monte Carlo SEs of 1/2 (or
-    within 1e-9 of it when exact). When the RD interval spans 0 the NNT interval passes through
+    model has it) and is "none" when its side of 1/2 is not established (:func:`side_of_half`).
+    When the RD interval spans 0 the NNT interval passes through
     ∞: from NNTH ``1/|RD lo|`` to ∞ to NNTB ``1/RD hi``.
 
     Keys (summary.json): ``median``, ``lo``, ``hi`` are the benefit side as before (``median`` the
@@ -196,7 +225,7 @@ def nnt(rd: dict, p_benefit: float, p_benefit_mcse: float = 0.0) -> dict:
     RD lo >= 0), ``nnth_far`` (1/|RD hi| when RD hi < 0) and ``through_infinity``.
     """
     med, lo, hi = rd["median"], rd["lo"], rd["hi"]
-    noise = abs(p_benefit - 0.5) <= max(NOISE_MCSE * p_benefit_mcse, 1e-9)
+    noise = side_of_half(p_benefit, p_benefit_mcse) == 0
     # the draws' median disagreeing in sign with P(benefit) is Monte Carlo noise too
     noise = noise or med == 0 or (med > 0) != (p_benefit > 0.5)
     direction = "none" if noise else ("benefit" if med > 0 else "harm")
@@ -217,8 +246,13 @@ def summarise(
     p: xr.DataArray,
     comparison: Comparison,
     settings: EstimandSettings = EstimandSettings(),
+    p_benefit_exact: dict | None = None,
 ) -> pd.DataFrame:
     """Summaries per horizon, one row each.
+
+    P(benefit) = P(RD > 0) = P(RR > 1) is one event, so the ``0.00`` RD threshold and the
+    ``1.00`` RR threshold carry P(benefit) and its MCSE: the closed-form value (MCSE 0) at the
+    horizons of ``p_benefit_exact`` (an exact model's P(benefit) by horizon), else the draws'.
 
     Returns
     -------
@@ -238,11 +272,17 @@ def summarise(
             str(arm): _interval(p.sel(arm=arm, horizon=h), settings.interval)
             for arm in (comparison.treatment, comparison.control)
         }
-        p_benefit, p_benefit_mcse = prob_mcse(e["rd"] > 0)
-        p_rd, p_rd_mcse = {}, {}
-        for d in settings.rd_thresholds:
-            p_rd[key(d)], p_rd_mcse[key(d)] = prob_mcse(e["rd"] > d)
-        p_rr = {key(r): prob_mcse(e["rr"] > r) for r in settings.rr_thresholds}
+        if p_benefit_exact is None:
+            benefit = prob_mcse(e["rd"] > 0)
+        else:
+            benefit = (float(p_benefit_exact[h]), 0.0)
+        p_benefit, p_benefit_mcse = benefit
+        p_rd = {
+            key(d): benefit if d == 0 else prob_mcse(e["rd"] > d) for d in settings.rd_thresholds
+        }
+        p_rr = {
+            key(r): benefit if r == 1 else prob_mcse(e["rr"] > r) for r in settings.rr_thresholds
+        }
         p_rope = prob_mcse(abs(e["rd"]) < settings.rope)
         rows.append(
             {
@@ -257,8 +297,8 @@ def summarise(
                     _interval(e["or"], settings.interval), "or", rates, comparison
                 ),
                 "nnt": nnt(rd, p_benefit, p_benefit_mcse),
-                "p_rd_gt": p_rd,
-                "p_rd_gt_mcse": p_rd_mcse,
+                "p_rd_gt": {k: v[0] for k, v in p_rd.items()},
+                "p_rd_gt_mcse": {k: v[1] for k, v in p_rd.items()},
                 "p_rr_gt": {k: v[0] for k, v in p_rr.items()},
                 "p_rr_gt_mcse": {k: v[1] for k, v in p_rr.items()},
                 "p_rope": p_rope[0],

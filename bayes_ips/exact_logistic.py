@@ -39,6 +39,9 @@ from bayes_ips import logodds
 from bayes_ips.data import Comparison
 from bayes_ips.priors import Effect
 
+LOG_FLOAT_MAX = math.log(np.finfo(float).max)
+"""The largest log OR whose OR is a finite float (about 709.78)."""
+
 MODEL = "exact_logistic"
 ALPHA_SD = logodds.CONTROL_LOGIT_SD
 ALPHA_HALF = 60
@@ -80,10 +83,20 @@ class Posterior:
         """Quantiles of the log OR."""
         return logodds.quantile(self.density, self.grid, q)
 
-    def odds_ratio(self, interval: float = 0.95) -> dict[str, float]:
-        """The odds ratio's median and equal-tailed interval (``median``, ``lo``, ``hi``)."""
-        lo, med, hi = self.quantile([(1 - interval) / 2, 0.5, (1 + interval) / 2])
-        return {"median": math.exp(med), "lo": math.exp(lo), "hi": math.exp(hi)}
+    def odds_ratio(self, interval: float = 0.95) -> dict:
+        """The odds ratio's median and equal-tailed interval (``median``, ``lo``, ``hi``).
+
+        An end whose log OR is beyond the float range (a prior with SD up to 1000 on a table of
+        one participant per arm) is ``None``, with ``unbounded (+∞)`` as its reason in
+        ``null_reasons``, as for the ratio draws of :mod:`bayes_ips.estimands`.
+        """
+        qs = self.quantile([(1 - interval) / 2, 0.5, (1 + interval) / 2])
+        out, reasons = {}, {}
+        for key, log_or in zip(("lo", "median", "hi"), qs, strict=True):
+            out[key] = math.exp(log_or) if log_or < LOG_FLOAT_MAX else None
+            if out[key] is None:
+                reasons[key] = f"unbounded (+∞): the log OR quantile {log_or:.4g} is beyond e^709"
+        return {**out, "null_reasons": reasons} if reasons else out
 
 
 def posterior(counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD) -> Posterior:

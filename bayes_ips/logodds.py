@@ -86,20 +86,33 @@ def alpha_mode(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The mode of ``alpha`` given each ``theta`` (and the data) and its Laplace SD.
 
-    Newton's method on the log-concave conditional density, started from the pooled log-odds;
-    both arms enter symmetrically, so swapped arms give the same ``alpha`` at ``−theta``.
+    Newton's method on the log-concave conditional density, started from the pooled log-odds and
+    safeguarded by a bracket: the gradient is decreasing in ``alpha``, positive below
+    ``−(n_t − y_t + n_c − y_c) alpha_sd²`` and negative above ``(y_t + y_c) alpha_sd²``. A step
+    that would leave the current bracket, or one longer than :data:`NEWTON_MAX_STEP` while the
+    bracket is wider than four such steps, bisects the bracket instead, so the mode is found
+    however far a large ``|theta|`` puts it.
+    Both arms enter symmetrically, so swapped arms give the same ``alpha`` at ``−theta``.
     """
     theta = np.asarray(theta, dtype=float)
     prec = 1.0 / alpha_sd**2
     half = theta / 2
     pooled = special.logit((y_t + y_c + 0.5) / (n_t + n_c + 1.0))
-    alpha = np.full_like(theta, pooled)
+    lo = np.full_like(theta, -(n_t - y_t + n_c - y_c) * alpha_sd**2 - 1.0)
+    hi = np.full_like(theta, (y_t + y_c) * alpha_sd**2 + 1.0)
+    alpha = np.clip(np.full_like(theta, pooled), lo, hi)
     step = np.full_like(theta, np.inf)
     for _ in range(NEWTON_STEPS):
         pt, pc = special.expit(alpha + half), special.expit(alpha - half)
         grad = (y_t - n_t * pt) + (y_c - n_c * pc) - alpha * prec
         hess = (n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) + prec
-        step = np.clip(grad / hess, -NEWTON_MAX_STEP, NEWTON_MAX_STEP)
+        lo, hi = np.where(grad > 0, alpha, lo), np.where(grad > 0, hi, alpha)
+        newton = grad / hess
+        step = np.clip(newton, -NEWTON_MAX_STEP, NEWTON_MAX_STEP)
+        inside = (alpha + step > lo) & (alpha + step < hi)
+        long = (step != newton) & (hi - lo > 4 * NEWTON_MAX_STEP)
+        keep = (inside & ~long) | (np.abs(step) < NEWTON_TOLERANCE)
+        step = np.where(keep, step, (lo + hi) / 2 - alpha)
         alpha = alpha + step
         if np.max(np.abs(step), initial=0.0) < NEWTON_TOLERANCE:
             break

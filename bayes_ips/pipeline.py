@@ -216,6 +216,9 @@ def run_analysis(spec: Spec, progress: Progress | None = None, runner: Runner | 
     """
     runner = Runner(1) if runner is None else runner
     ctx = prepare(spec)
+    for analysis in registry.ANALYSES:
+        if analysis.check is not None:
+            analysis.check(ctx)
     families = ctx.families
     total = sum(len(p) for p in families.values())
     done = 0

@@ -44,7 +44,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bayes_ips.data import Comparison, resolve_path
 from bayes_ips.data.ipd import IpdSettings
@@ -193,6 +200,22 @@ class Document(Section):
         if wrong:
             raise rule_errors(wrong)
         return models
+
+    @model_validator(mode="after")
+    def _prior_names_in_sections(self) -> Document:
+        """An analysis section that names priors (a ``prior_errors(settings)`` method returning
+        the :func:`~bayes_ips.schema.rule_error` of each name it cannot use, keyed below the
+        section) is checked against this spec's ``[priors]``."""
+        wrong = []
+        for name in type(self).model_fields:
+            check = getattr(getattr(self, name), "prior_errors", None)
+            if check is not None:
+                for error in check(self.priors):
+                    error.context["key"] = f"{name}.{error.context['key']}"
+                    wrong.append(error)
+        if wrong:
+            raise rule_errors(wrong)
+        return self
 
 
 @lru_cache(maxsize=8)

@@ -18,7 +18,7 @@ from bayes_ips import conjugate, diagnostics, exact_logistic
 from bayes_ips.cli import main
 from bayes_ips.data import Comparison
 from bayes_ips.estimands import nnt, quantiles, summarise
-from bayes_ips.priors import NormalEffect
+from bayes_ips.priors import MixtureEffect, NormalEffect
 from bayes_ips.priors.ess import prior_ess
 from bayes_ips.report import format as fmt
 from bayes_ips.report.sections import trust
@@ -43,8 +43,13 @@ def significant_digits(token: str) -> int:
     return len(digits)
 
 
+SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+
+
 def long_numbers(text: str) -> list[str]:
-    return [t for t in LONG_NUMBER.findall(text) if significant_digits(t) > 15]
+    """Numbers with more than 15 significant digits, leaving out SHA-256 digests (whose digit
+    runs are not numbers)."""
+    return [t for t in LONG_NUMBER.findall(SHA256.sub("", text)) if significant_digits(t) > 15]
 
 
 def fake_p(pt: np.ndarray, pc: np.ndarray) -> xr.DataArray:
@@ -253,6 +258,13 @@ def test_a_huge_sd_prior_runs_and_its_ess_is_about_zero(tmp_path, cli):
     assert ess["effect_local"] == pytest.approx(expected, rel=1e-9)
     assert ess["effect_local"] < 0.01  # about 0 patients
     assert math.isinf(ess["effect_elir"]) and ess["effect_elir_reason"]
+    # the rate-scale ESS, the one the report reads as "how much it claims to know": about 0,
+    # and the implied rate is U-shaped (nearly all of it below 5% or above 95%)
+    assert 0 < ess["effect_rate_scale"] < 0.1
+    assert ess["effect_rate_shape"]["u_shaped"] and ess["effect_rate_shape"]["extreme_mass"] > 0.9
+    (flat,) = [p for p in summary["sensitivity"]["priors"] if p["name"] == "flat_huge"]
+    assert flat["ess"]["effect_rate_scale"] < 0.1
+    assert "U-shaped on the rate scale" in out
 
 
 # --- degenerate LOO ----------------------------------------------------------------------------
@@ -348,6 +360,35 @@ def test_loo_excludes_high_pareto_k_and_uses_constants_and_exact_values():
     res = diagnostics.loo(_tree(ll, exact))
     assert res.n_exact == 4 and res.n_excluded == 0
     assert float(res.elpd) == pytest.approx(exact.sum(), rel=1e-12)
+
+
+def test_an_exact_fit_has_no_pareto_k_and_says_why():
+    """Exact leave-one-out values are not importance-sampled: no Pareto k is reported for them,
+    even when the draws' log-likelihood is heavy-tailed, and the table says so."""
+    from bayes_ips.analyses.checks.view import comparison_section
+
+    rng = np.random.default_rng(10)
+    ll = rng.standard_t(1.1, size=(2, 500, 2, 2)) * 30 - 5  # PSIS would give k > 0.7
+    exact = np.array([[-3.0, -2.1], [-2.2, -0.5]])
+    res = diagnostics.loo(_tree(ll, exact))
+    assert np.isnan(res.pareto_k_all).all() and res.n_excluded == 0
+    psis = rng.normal(-2, 0.05, size=(2, 500, 2, 2))
+    rows = diagnostics.compare({"exact": _tree(ll, exact), "mcmc": _tree(psis)})
+    by = {r["fit"]: r for r in rows}
+    assert by["exact"]["pareto_k_max"] is None and by["exact"]["n_high_k"] == 0
+    assert "no Pareto k" in by["exact"]["null_reasons"]["pareto_k_max"]
+    assert by["exact"]["elpd_loo"] == pytest.approx(exact.sum(), rel=1e-12)
+    assert 0 <= by["mcmc"]["pareto_k_max"] <= 0.7 and "null_reasons" not in by["mcmc"]
+    summary = {
+        "comparison": {
+            "rows": [{**r, "model": r["fit"], "prior": "reference"} for r in rows],
+        }
+    }
+    view = {r["fit"]: r for r in comparison_section(summary)["rows"]}
+    assert view["exact / reference"]["k_max"] == "none (exact LOO)"
+    assert not view["exact / reference"]["psis"] and view["exact / reference"]["handling"]
+    assert view["mcmc / reference"]["psis"]
+    assert fmt.loo_k(by["exact"]) == "none (exact LOO); 4 exact"
 
 
 def test_compare_scores_every_fit_on_the_same_observations():
@@ -446,18 +487,143 @@ def test_pooled_beta_binomial_hazards_of_exactly_zero_and_one_give_valid_rates()
     assert np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()
 
 
-@pytest.mark.parametrize("sd, ok", [(20.0, True), (40.0, False), (1000.0, False)])
-def test_an_mcmc_model_refuses_a_too_wide_effect_prior_at_spec_time(sd, ok):
+@pytest.mark.parametrize(
+    "effect, ok",
+    [
+        (NormalEffect(0.0, 40.0), True),
+        (NormalEffect(0.0, 1000.0), True),
+        (NormalEffect(0.0, 1001.0), False),
+        (MixtureEffect((0.8, 0.2), (0.0, 0.0), (0.5, 20.0)), True),
+        (MixtureEffect((0.8, 0.2), (0.0, 0.0), (0.5, 40.0)), False),
+    ],
+)
+def test_an_mcmc_model_refuses_only_priors_wider_than_it_is_written_for(effect, ok):
     from bayes_ips.errors import InputError
-    from bayes_ips.models import MCMC_EFFECT_SD_MAX, check_prior
+    from bayes_ips.models import check_prior
     from bayes_ips.priors import Prior
 
-    prior = Prior(name="wide", effect=NormalEffect(0.0, sd), group="user", recipe="test")
+    prior = Prior(name="wide", effect=effect, group="user", recipe="test")
     check_prior("exact_logistic", prior)  # the exact model takes any proper prior
     if ok:
-        check_prior("hierarchical_logistic", prior)
+        for model in ("hierarchical_logistic", "adjusted_logistic"):
+            check_prior(model, prior)
         return
     with pytest.raises(InputError) as exc:
-        check_prior("hierarchical_logistic", prior)
+        check_prior("adjusted_logistic", prior)
     message = str(exc.value)
-    assert "hierarchical_logistic" in message and f"at most {MCMC_EFFECT_SD_MAX:g}" in message
+    limit = "20" if isinstance(effect, MixtureEffect) else "1000"
+    assert "adjusted_logistic" in message and f"at most {limit} on the log OR" in message
+    assert "exact_logistic" in message and "wide" in message
+
+
+@pytest.mark.parametrize(
+    "shapes, ok", [((0.5, 0.5), True), ((0.1, 1.0), False), ((1.0, 0.49), False)]
+)
+def test_the_pooled_beta_binomial_refuses_rate_shapes_below_jeffreys(shapes, ok):
+    from bayes_ips.errors import InputError
+    from bayes_ips.models import check_prior
+    from bayes_ips.priors import BetaRate, Prior
+
+    prior = Prior(name="edge", rate=BetaRate(*shapes), group="user", recipe="test")
+    check_prior("beta_binomial", prior)  # the exact model takes any proper Beta prior
+    if ok:
+        check_prior("hierarchical_beta_binomial", prior)
+        return
+    with pytest.raises(InputError) as exc:
+        check_prior("hierarchical_beta_binomial", prior)
+    message = str(exc.value)
+    assert "hierarchical_beta_binomial" in message and "at least 0.5" in message
+    assert f"smallest shape is {min(shapes):g}" in message and "beta_binomial" in message
+
+
+def test_an_mcmc_model_given_a_prior_it_cannot_fit_stops_with_exit_2_and_one_line(tmp_path):
+    """Beta(0.01, 0.01) on 0 of 30 with the pooled beta-binomial model (a convergence failure at
+    full draws): refused before any fit, naming the spec, model, prior and rule; nothing
+    written, nothing else on stderr."""
+    rows = [f"{arm},{h},0,30,30,true,s" for arm in ("IPS", "TAU") for h in (6, 12)]
+    data = write_table(tmp_path, rows)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'[data]\npath = "{data}"\ntreatment = "IPS"\ncontrol = "TAU"\n'
+        "[models.hierarchical_beta_binomial]\npriors = ['tiny']\n"
+        "[priors.tiny]\nrate_a = 0.01\nrate_b = 0.01\n"
+    )
+    proc = run_subprocess("run", spec, "--out", tmp_path / "run")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "spec.toml" in lines[0] and "hierarchical_beta_binomial" in lines[0]
+    assert "tiny" in lines[0] and "at least 0.5" in lines[0]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("employed", [0, 30])
+def test_the_pooled_beta_binomial_converges_under_jeffreys_at_the_boundaries(employed, tmp_path):
+    """The smallest rate shapes it takes, on 0 of 30 and 30 of 30, at the run's full draws."""
+    from bayes_ips import pipeline
+    from bayes_ips.pipeline import load_spec
+    from bayes_ips.priors import get_prior
+
+    path = tmp_path / "spec.toml"
+    path.write_text("[models.hierarchical_beta_binomial]\npriors = ['jeffreys']\n")
+    spec = load_spec(path)
+    counts = _counts([(arm, h, employed, 30) for arm in ("T", "C") for h in (6, 12)])
+    (fit,) = pipeline._pymc_fits(
+        "hierarchical_beta_binomial", [get_prior("jeffreys")], counts, spec, cores=2
+    )
+    assert fit.diagnostics["passed"], fit.diagnostics["messages"]
+
+
+def test_an_exact_odds_ratio_beyond_the_float_range_is_unbounded_not_an_overflow(tmp_path, cli):
+    """One participant per arm (1/1 vs 0/1) under Normal(0, 1000²): the log OR's posterior is
+    about the prior's half-normal (the likelihood is near 1 for every log OR above a few), so its
+    median is near 1000 · Φ⁻¹(0.75) and its upper 97.5% point, near 2240, is beyond e^709."""
+    post = exact_logistic.posterior((1, 1, 0, 1), NormalEffect(0.0, 1000.0))
+    ratio = post.odds_ratio()
+    assert ratio["hi"] is None and ratio["null_reasons"]["hi"].startswith("unbounded (+∞)")
+    assert math.log(ratio["median"]) == pytest.approx(1000 * stats.norm.ppf(0.75), rel=0.02)
+    assert fmt.ratio_interval(ratio).endswith("to unbounded)")
+    data = write_table(tmp_path, ["A,12,1,1,1,true,s", "B,12,0,1,1,true,s"])
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'[data]\npath = "{data}"\ntreatment = "A"\ncontrol = "B"\n'
+        "[models.exact_logistic]\npriors = ['huge']\n"
+        "[priors.huge]\nlog_or_mean = 0\nlog_or_sd = 1000\n"
+        "[decision]\nenabled = false\n[missing_data]\nenabled = false\n"
+    )
+    code, _, err = cli("run", spec, "--out", tmp_path / "run", "--quick")
+    assert code == 0, err
+    summary = strict_json((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    (row,) = summary["sensitivity"]["exact"]
+    assert row["or"]["hi"] is None and row["or"]["null_reasons"]["hi"]
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert long_numbers(report) == [] and "unbounded" in report
+
+
+def test_power_scaling_with_tied_weights_is_not_computed_and_says_why():
+    """A log-likelihood with two values over the draws (as at 0% vs 100% events) leaves PSIS a
+    tail of tied weights: the row says "not computed" with its reason, never an exit 1."""
+    from types import SimpleNamespace
+
+    from bayes_ips.analyses.sensitivity.power_scaling import NOT_COMPUTED, power_scaling
+
+    rng = np.random.default_rng(12)
+    dims = ("chain", "draw", "arm", "horizon")
+    coords = {"arm": ["T", "C"], "horizon": [12]}
+    ll = np.where(rng.uniform(size=(2, 500, 2, 1)) < 0.99, 0.0, -1.0)
+    p = rng.uniform(size=(2, 500, 2, 1))
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset({"p": (dims, p)}, coords=coords),
+            "log_likelihood": xr.Dataset({"y": (dims, ll)}, coords=coords),
+            "log_prior": xr.Dataset({"z": (dims[:2], rng.normal(size=(2, 500)))}),
+        }
+    )
+    fit = SimpleNamespace(model="hierarchical_logistic", prior=SimpleNamespace(name="x"), tree=tree)
+    counts = xr.Dataset({"verified": (("arm", "horizon"), [[True], [True]])}, coords=coords)
+    (row,) = power_scaling([fit], counts)
+    assert row["verdict"] == "not_computed" and row["likelihood_sensitivity"] is None
+    assert row["null_reasons"]["likelihood_sensitivity"] == NOT_COMPUTED
+    assert "could not be power-scaled" in row["sentence"]
+    json.dumps(row, allow_nan=False)

@@ -77,7 +77,7 @@ def test_beta_is_the_least_squares_fit_of_its_three_quantiles(median, lo, hi, cl
     [(0.5, 0.6, 0.7), (0.5, 0.3, 0.5), (0.3, 0.3, 0.5), (0.5, 0.0, 0.7), (0.5, 0.3, 1.0)],
 )
 def test_beta_needs_an_ordered_interval_inside_zero_one(median, lo, hi):
-    with pytest.raises(ValueError, match="0 < lower < median < upper < 1"):
+    with pytest.raises(ValueError, match=r"^need 0 < lower < median < upper < 1$"):
         cal.beta_from_median_interval(median, lo, hi)
 
 
@@ -113,7 +113,8 @@ def test_normal_accepts_a_median_within_the_tolerance_of_the_centre_and_no_furth
     ("median", "lo", "hi"), [(1.0, 1.0, 3.0), (3.0, 1.0, 3.0), (0.0, 1.0, 3.0), (2.0, 3.0, 1.0)]
 )
 def test_normal_interval_must_contain_the_median(median, lo, hi):
-    with pytest.raises(ValueError, match=r"must contain the median \(lower < median < upper\)"):
+    message = r"^the interval must contain the median \(lower < median < upper\)$"
+    with pytest.raises(ValueError, match=message):
         cal.normal_from_median_interval(median, lo, hi)
 
 
@@ -148,6 +149,8 @@ def test_odds_ratio_from_a_risk_difference_and_a_risk_ratio():
         cal.or_from_rr(2.5, 0.4)  # treatment rate exactly 1
     with pytest.raises(ValueError, match="not a probability"):
         cal.or_from_rr(3.0, 0.4)
+    with pytest.raises(ValueError, match="risk ratio of 0 "):
+        cal.or_from_rr(0.0, 0.4)  # treatment rate 0: an odds ratio of 0, log OR -inf
 
 
 @pytest.mark.parametrize(

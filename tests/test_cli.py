@@ -8,6 +8,7 @@ import pytest
 from scipy import integrate, stats
 
 from bayes_ips.models import EXACT_MODELS
+from bayes_ips.report.summary import schema_errors
 
 from .conftest import EXACT_SPEC, run_subprocess, write_table
 
@@ -26,6 +27,8 @@ def test_default_run_writes_the_documented_files(default_run):
         assert (out / name).exists(), name
     assert "P(benefit)" in proc.stdout and str(out / "report.html") in proc.stdout
     assert "UNVERIFIED" in proc.stdout
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [f"{e.json_path}: {e.message}" for e in schema_errors(summary)] == []
 
 
 def test_p_benefit_at_12_months_equals_independent_quadrature(default_run):
@@ -46,6 +49,41 @@ def test_p_benefit_at_12_months_equals_independent_quadrature(default_run):
     )
     assert abs(row["p_benefit"] - direct) < 1e-6
     assert row["p_benefit_mcse"] == 0.0 and row["verified_data"] is True
+
+
+def test_headline_and_status_of_the_default_run(default_run):
+    """The headline is the spec's first fit (beta_binomial, reference) at 12 months, copied from
+    its result row; the status follows the diagnostics (the full check of every shipped spec is
+    in test_summary_schema.py, with --run-slow)."""
+    out, _ = default_run
+    summary = json.loads((out / "summary.json").read_text())
+    head = summary["headline"]
+    (row,) = [
+        r
+        for r in summary["results"]
+        if (r["model"], r["prior"], r["horizon_months"]) == ("beta_binomial", "reference", 12)
+    ]
+    assert (head["model"], head["prior"], head["horizon_months"]) == (
+        "beta_binomial",
+        "reference",
+        12,
+    )
+    assert head["p_benefit"] == row["p_benefit"] and head["verified_data"] is True
+    assert (head["rd"]["median"], head["rd"]["lo"], head["rd"]["hi"]) == (
+        row["rd"]["median"],
+        row["rd"]["lo"],
+        row["rd"]["hi"],
+    )
+    at_12 = [r["p_benefit"] for r in summary["results"] if r["horizon_months"] == 12]
+    assert (head["p_benefit_range"]["min"], head["p_benefit_range"]["max"]) == (
+        min(at_12),
+        max(at_12),
+    )
+    failed = [d for d in summary["diagnostics"] if not d["passed"]]
+    assert summary["status"]["converged"] == (not failed) and summary["status"]["quick"] is True
+    assert summary["status"]["exit_code"] == 0 and summary["status"]["warnings"] == len(
+        summary["warnings"]
+    )
 
 
 def test_summary_flags_unverified_rows(default_run):

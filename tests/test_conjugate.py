@@ -9,17 +9,24 @@ from scipy import integrate, special, stats
 from bayes_ips import conjugate
 
 
-def closed_form_prob_greater(a_t: int, b_t: float, a_c: int, b_c: float) -> float:
-    """P(X > Y), X ~ Beta(a_t, b_t), Y ~ Beta(a_c, b_c), integer a_c: a finite sum
-    (Cook 2005; Miller 2015), a different method from the engine's quadrature."""
-    i = np.arange(a_c)
-    terms = np.exp(
-        special.betaln(a_t + i, b_t + b_c)
-        - np.log(b_c + i)
-        - special.betaln(1 + i, b_c)
-        - special.betaln(a_t, b_t)
+def finite_sum(a_x: int, b_x: float, a_y: float, b_y: float) -> float:
+    """P(X > Y), X ~ Beta(a_x, b_x), Y ~ Beta(a_y, b_y), integer a_x: a finite sum of positive
+    terms (Cook 2005; Miller 2015), a different method from the engine's quadrature, with no
+    cancellation however small the probability."""
+    i = np.arange(a_x)
+    return float(
+        np.exp(
+            special.betaln(a_y + i, b_y + b_x)
+            - np.log(b_x + i)
+            - special.betaln(1 + i, b_x)
+            - special.betaln(a_y, b_y)
+        ).sum()
     )
-    return float(1 - terms.sum())
+
+
+def closed_form_prob_greater(a_t: float, b_t: float, a_c: int, b_c: float) -> float:
+    """P(X > Y), X ~ Beta(a_t, b_t), Y ~ Beta(a_c, b_c), integer a_c: 1 − P(Y > X)."""
+    return 1 - finite_sum(a_c, b_c, a_t, b_t)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +42,15 @@ def test_quadrature_equals_closed_form(a_t, b_t, a_c, b_c):
     assert conjugate.prob_greater(a_t, b_t, a_c, b_c) == pytest.approx(
         closed_form_prob_greater(a_t, b_t, a_c, b_c), abs=1e-9
     )
+
+
+def test_a_tiny_probability_keeps_its_relative_accuracy():
+    # P ~ 4e-7: quad's default absolute tolerance (1.5e-8) would leave it 1e-4 off, relatively.
+    # The finite sum gives it directly, without cancellation.
+    a_t, b_t, a_c, b_c = 5, 95, 30, 70
+    direct = finite_sum(a_t, b_t, a_c, b_c)  # P(X_t > X_c) directly
+    assert direct == pytest.approx(4.166e-7, rel=1e-3)  # the case is as small as intended
+    assert conjugate.prob_greater(a_t, b_t, a_c, b_c) == pytest.approx(direct, rel=1e-6)
 
 
 def test_half_integer_parameters_against_direct_quadrature():
@@ -74,7 +90,8 @@ def _ips_posterior():
 def test_rate_draws_are_reproducible_from_the_seed_and_follow_the_exact_posterior():
     counts, post = _ips_posterior()
     p = conjugate.draw_rates(post, 20_000, 11)
-    assert p.dims == ("chain", "draw", "arm", "horizon")
+    assert p.dims == ("chain", "draw", "arm", "horizon") and p.name == "p"
+    assert list(p["chain"].values) == [0]  # one chain, numbered from 0 as ArviZ does
     assert p.shape == (1, 20_000, 2, 3)
     assert list(p["arm"].values) == ["IPS", "TAU"] and list(p["horizon"].values) == [6, 12, 24]
     np.testing.assert_array_equal(p.to_numpy(), conjugate.draw_rates(post, 20_000, 11).to_numpy())
@@ -86,6 +103,16 @@ def test_rate_draws_are_reproducible_from_the_seed_and_follow_the_exact_posterio
             n = int(counts["n_analysed"].sel(arm=arm, horizon=h))
             draws = p.sel(arm=arm, horizon=h).to_numpy().ravel()
             assert stats.kstest(draws, stats.beta(1 + y, 1 + n - y).cdf).pvalue > 1e-4
+
+
+def test_prior_parameters_keep_each_arms_beta_under_its_label():
+    from bayes_ips.priors import BetaRate
+
+    counts, _ = _ips_posterior()
+    prior = conjugate.prior_parameters(counts, BetaRate(2, 3, treatment_a=5, treatment_b=7))
+    assert list(prior["arm"].values) == ["IPS", "TAU"]  # the treatment arm first, as in counts
+    assert float(prior["a"].sel(arm="IPS")) == 5 and float(prior["b"].sel(arm="IPS")) == 7
+    assert float(prior["a"].sel(arm="TAU")) == 2 and float(prior["b"].sel(arm="TAU")) == 3
 
 
 def test_exact_tree_is_reproducible_and_its_groups_follow_from_the_draws():

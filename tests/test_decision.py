@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from scipy import stats
+from scipy import special, stats
 
 from bayes_ips import conjugate
 from bayes_ips.analyses.decision import (
@@ -29,18 +29,22 @@ from bayes_ips.analyses.decision import (
     evpi,
     evsi,
     net_benefit,
-    operating_characteristics,
     rope_rule,
     sampling_value,
-    sceptical_sd,
     success_probability,
 )
 from bayes_ips.analyses.decision.compute import run as decision_step
-from bayes_ips.analyses.decision.trial import design_draws, smallest_n
+from bayes_ips.analyses.decision.trial import (
+    VERIFY_BAND,
+    BayesianRule,
+    _fast_prob_benefit,
+    smallest_n,
+)
 from bayes_ips.context import Fitted
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit
 from bayes_ips.pipeline import Run, load_spec, run_analysis
+from bayes_ips.priors import NormalEffect
 from bayes_ips.schema import validate
 
 
@@ -262,8 +266,11 @@ def normal_power(n: int, p_t: float, p_c: float, alpha: float) -> float:
     return float(stats.norm.cdf(num / math.sqrt(p_t * (1 - p_t) + p_c * (1 - p_c))))
 
 
+SCEPTIC = NormalEffect(0.0, 0.25)
+
+
 def test_frequentist_rule_is_the_chi_square_test():
-    crit = Criteria(0.05, 0.975, 0.3)
+    crit = Criteria(0.05, 0.975, SCEPTIC)
     n = 40
     for y_t in range(3, 38, 5):
         for y_c in range(3, 38, 4):
@@ -272,81 +279,161 @@ def test_frequentist_rule_is_the_chi_square_test():
             assert bool(crit.frequentist(y_t, y_c, n)) == (p < 0.05 and y_t > y_c)
 
 
-def test_assurance_with_a_point_mass_design_prior_is_classical_power():
-    crit = Criteria(0.05, 0.975, 0.3)
-    m = 200_000
-    p_t, p_c = np.full(m, 0.5), np.full(m, 0.38)
-    sizes = [50, 200]
-    sim = assurance(p_t, p_c, sizes, crit, np.random.default_rng(21))
-    for i, n in enumerate(sizes):
-        exact = success_probability(crit.frequentist, n, 0.5, 0.38)
-        a, se = sim["frequentist"]["assurance"][i], sim["frequentist"]["mcse"][i]
-        assert abs(a - exact) < 4 * se
-    # the exact power is the textbook normal-approximation power up to its approximation error
+def posterior_benefit_2d(y_t: int, y_c: int, n: int, sd: float) -> float:
+    """P(theta > 0) by brute 2-D quadrature: alpha ~ N(0, 1.5²), theta ~ N(0, sd²),
+    y_t ~ Bin(n, invlogit(alpha + theta/2)), y_c ~ Bin(n, invlogit(alpha − theta/2))."""
+    a = np.linspace(-10, 10, 2001)[:, None]
+    t = np.linspace(-2.5, 2.5, 2000)[None, :]
+    lp = (
+        stats.binom.logpmf(y_t, n, special.expit(a + t / 2))
+        + stats.binom.logpmf(y_c, n, special.expit(a - t / 2))
+        + stats.norm.logpdf(a, 0, 1.5)
+        + stats.norm.logpdf(t, 0, sd)
+    )
+    w = np.exp(lp - lp.max())
+    return float(w[:, t[0] > 0].sum() / w.sum())
+
+
+def test_bayesian_rule_is_exact_at_the_extremes():
+    crit = Criteria(0.05, 0.975, NormalEffect(0.0, 0.2478))
+    # all treated participants employed: the exact posterior, no continuity correction
+    assert bool(crit.bayesian(100, 40, 100))
+    assert posterior_benefit_2d(100, 40, 100, 0.2478) > 0.975
+    for y_t, y_c, n in [(30, 20, 50), (60, 40, 100), (10, 0, 10)]:
+        p = crit.bayes_rule.prob_benefit(y_t, y_c, n)
+        assert p == pytest.approx(posterior_benefit_2d(y_t, y_c, n, 0.2478), abs=1e-4)
+        assert bool(crit.bayesian(y_t, y_c, n)) == (p > 0.975)
+
+
+def posterior_benefit_quad(y_t: int, y_c: int, n: int, sd: float) -> float:
+    """P(theta > 0) by scipy's adaptive quadrature in theta, alpha integrated out at each theta
+    on a dense uniform grid (the model of :func:`posterior_benefit_2d`, for wide priors)."""
+    from scipy import integrate
+
+    a = np.linspace(-40, 40, 16_001)
+
+    def post(t: float) -> float:
+        lp = (
+            stats.binom.logpmf(y_t, n, special.expit(a + t / 2))
+            + stats.binom.logpmf(y_c, n, special.expit(a - t / 2))
+            + stats.norm.logpdf(a, 0, 1.5)
+        )
+        return float(np.trapezoid(np.exp(lp + 10), a)) * stats.norm.pdf(t, 0, sd)
+
+    # beyond |theta| = 40 the likelihood of these tables is below e^-30 of its peak
+    right = integrate.quad(post, 0, 40, limit=200, epsabs=0, epsrel=1e-9)[0]
+    left = integrate.quad(post, -40, 0, limit=200, epsabs=0, epsrel=1e-9)[0]
+    return right / (left + right)
+
+
+@pytest.mark.parametrize("sd", [100.0, 1000.0])
+def test_bayesian_rule_computes_under_very_wide_priors(sd):
+    """The largest spec SD (100) and a user prior N(0, 1000²): the conditional mode of alpha at
+    |theta| in the thousands lies hundreds of units away, and is still found."""
+    rule = BayesianRule(NormalEffect(0.0, sd), 0.975)
+    for y_t, y_c, n in [(8, 1, 200), (3, 0, 200), (120, 100, 200)]:
+        expected = posterior_benefit_quad(y_t, y_c, n, sd)
+        assert rule.prob_benefit(y_t, y_c, n) == pytest.approx(expected, abs=1e-5)
+    t = int(rule.thresholds(200)[1])  # the smallest success against 1 control event
+    assert (
+        posterior_benefit_quad(t, 1, 200, sd) > 0.975 >= posterior_benefit_quad(t - 1, 1, 200, sd)
+    )
+
+
+def test_success_region_is_the_exact_rule_by_enumeration():
+    crit = Criteria(0.05, 0.975, SCEPTIC)
+    n = 20
+    rule = crit.bayes_rule
+    for y_c in range(n + 1):
+        for y_t in range(n + 1):
+            assert bool(crit.bayesian(y_t, y_c, n)) == (rule.prob_benefit(y_t, y_c, n) > 0.975)
+
+
+def exact_conditional_success(crit: Criteria, name: str, n: int, p_t, p_c) -> np.ndarray:
+    """g(p_t, p_c) of each design draw by enumerating every outcome (scipy's binomial)."""
+    y = np.arange(n + 1)
+    hit = crit.rule(name)(y[:, None], y[None, :], n).astype(float)
+    ft = stats.binom.pmf(y[None, :], n, np.ravel(p_t)[:, None])
+    fc = stats.binom.pmf(y[None, :], n, np.ravel(p_c)[:, None])
+    return np.einsum("dt,tc,dc->d", ft, hit, fc)
+
+
+def test_assurance_agrees_with_exact_enumeration_of_the_predictive():
+    crit = Criteria(0.05, 0.975, SCEPTIC)
+    rng = np.random.default_rng(3)
+    p_t, p_c = rng.beta(30, 20, (2, 50)), rng.beta(20, 30, (2, 50))
+    n, w = 30, 0.2
+    got = assurance(p_t, p_c, [n], crit, 40_000, np.random.default_rng(4), robust_weight=w)
+    assert got["trials_per_draw"] == 400 and got["simulations"] == 40_000
+    y = np.arange(n + 1)
+    for name in ("frequentist", "bayesian"):
+        hit = crit.rule(name)(y[:, None], y[None, :], n)
+        exact = (1 - w) * exact_conditional_success(crit, name, n, p_t, p_c).mean() + w * hit.mean()
+        mcse = got[name]["mcse"][0]
+        assert mcse > 0 and abs(got[name]["assurance"][0] - exact) < 4 * mcse
+
+
+def test_assurance_mcse_counts_the_design_draws_own_error():
+    """Each draw's success share estimates g(p_t, p_c) with variance g (1 − g) / r; the draws
+    vary too, so the MCSE of their mean (independent draws) is
+    sqrt((Var g + E[g (1 − g)] / r) / draws), not the binomial SE of the trials alone."""
+    crit = Criteria(0.05, 0.975, SCEPTIC)
+    rng = np.random.default_rng(8)
+    draws_, n = 4000, 60
+    p_t, p_c = rng.beta(*BETA[:2], draws_), rng.beta(*BETA[2:], draws_)
+    got = assurance(p_t, p_c, [n], crit, 4 * draws_, np.random.default_rng(9))
+    for name in ("frequentist", "bayesian"):
+        g = exact_conditional_success(crit, name, n, p_t, p_c)
+        expected = math.sqrt((g.var() + (g * (1 - g)).mean() / 4) / draws_)
+        a = got[name]["assurance"][0]
+        binomial_only = math.sqrt(a * (1 - a) / (4 * draws_))
+        assert got[name]["mcse"][0] == pytest.approx(expected, rel=0.15)
+        assert got[name]["mcse"][0] > 1.3 * binomial_only
+
+
+def test_assurance_with_a_point_mass_design_prior_is_exact_power():
+    crit = Criteria(0.05, 0.975, SCEPTIC)
+    p_t, p_c = np.full((2, 1000), 0.5), np.full((2, 1000), 0.38)
+    got = assurance(p_t, p_c, [50, 200], crit, 20_000, np.random.default_rng(5))
+    for i, n in enumerate([50, 200]):
+        for name in ("frequentist", "bayesian"):
+            exact = success_probability(crit.rule(name), n, 0.5, 0.38)
+            mcse = got[name]["mcse"][i]
+            assert abs(got[name]["assurance"][i] - exact) < 4 * mcse
+            # a point mass: only the simulation noise, the binomial SE of 20 000 trials
+            assert mcse == pytest.approx(math.sqrt(exact * (1 - exact) / 20_000), rel=0.15)
     assert success_probability(crit.frequentist, 200, 0.5, 0.38) == pytest.approx(
         normal_power(200, 0.5, 0.38, 0.05), abs=0.01
     )
 
 
-def test_bayesian_rule_type_one_error_matches_exact_enumeration():
-    p0, n, m = 0.4, 300, 400_000
-    crit = Criteria(0.05, 0.975, sceptical_sd(p0, 0.10))
-    sim = assurance(np.full(m, p0), np.full(m, p0), [n], crit, np.random.default_rng(22))
-    a, se = sim["bayesian"]["assurance"][0], sim["bayesian"]["mcse"][0]
-    oc = operating_characteristics(crit, p0, [n], [n], np.array([0.0, 0.1]))
-    exact = oc["type1"]["bayesian"][0]
-    assert exact == success_probability(crit.bayesian, n, p0, p0)
-    assert 0 < exact < 0.025  # the sceptical prior makes the rule stricter than the z test
-    assert abs(a - exact) < 4 * se
-    assert oc["power"][0]["bayesian"][0] == pytest.approx(exact)
-
-
-def exact_posterior_benefit(y_t: int, y_c: int, n: int, sd: float) -> float:
-    """P(log OR > 0 | data) by 2-D quadrature of the binomial likelihood: flat prior on the
-    control log-odds, Normal(0, sd²) on the log OR."""
-    mu = np.linspace(-8, 8, 1600)[:, None]
-    theta = np.linspace(-4, 4, 1600)[None, :]  # an even count keeps 0 off the grid
-    loglik = (
-        y_c * mu
-        - n * np.logaddexp(0, mu)
-        + y_t * (mu + theta)
-        - n * np.logaddexp(0, mu + theta)
-        - 0.5 * (theta / sd) ** 2
-    )
-    w = np.exp(loglik - loglik.max())
-    return float(w[:, theta[0] > 0].sum() / w.sum())
-
-
-@pytest.mark.parametrize("sd", [0.25, 2.0])
-@pytest.mark.parametrize(
-    ("y_t", "y_c", "n"), [(30, 20, 50), (25, 20, 50), (60, 40, 100), (165, 130, 300)]
-)
-def test_bayesian_criterion_approximation_is_close_to_exact(y_t, y_c, n, sd):
-    approx = float(Criteria(0.05, 0.975, sd).posterior_benefit(y_t, y_c, n))
-    assert approx == pytest.approx(exact_posterior_benefit(y_t, y_c, n, sd), abs=0.01)
-
-
-def test_design_draws_resample_or_robustify():
-    rng = np.random.default_rng(4)
-    p_t, p_c = np.array([0.6, 0.7]), np.array([0.3, 0.4])
-    t, c = design_draws(p_t, p_c, 1000, 0.0, rng)
-    assert set(zip(t, c, strict=True)) <= {(0.6, 0.3), (0.7, 0.4)}
-    t, c = design_draws(p_t, p_c, 100_000, 1.0, rng)
-    assert abs((t > c).mean() - 0.5) < 0.01 and abs(t.mean() - 0.5) < 0.01
-
-
-def test_assurance_is_seeded_and_approaches_the_ceiling():
-    crit = Criteria(0.05, 0.975, 0.3)
+def test_assurance_approaches_the_ceiling():
+    crit = Criteria(0.05, 0.975, SCEPTIC)
     rng = np.random.default_rng(0)
-    p_t, p_c = rng.beta(*BETA[:2], 20_000), rng.beta(*BETA[2:], 20_000)
-    a1 = assurance(p_t, p_c, [50, 100_000], crit, np.random.default_rng(1))
-    a2 = assurance(p_t, p_c, [50, 100_000], crit, np.random.default_rng(1))
-    assert a1 == a2
+    p_t, p_c = rng.beta(*BETA[:2], 2000), rng.beta(*BETA[2:], 2000)
+    a = assurance(p_t, p_c, [50, 5000], crit, 2000, np.random.default_rng(1))
     ceiling = float((p_t > p_c).mean())
-    big = a1["frequentist"]["assurance"][1]
-    assert big <= ceiling + 4 * a1["frequentist"]["mcse"][1] and big > ceiling - 0.03
+    big, mcse = a["frequentist"]["assurance"][1], a["frequentist"]["mcse"][1]
+    assert big <= ceiling + 4 * mcse and big > ceiling - 0.05
     assert smallest_n([10, 20, 30], [0.1, 0.85, 0.95], 0.8) == 20
     assert smallest_n([10, 20], [0.1, 0.5], 0.8) is None
+
+
+def test_fast_quadrature_agrees_with_the_adaptive_one_well_inside_the_verify_band():
+    """Outcomes on both sides of each success threshold, at small and large n: the vectorised
+    quadrature that decides most outcomes agrees with exact_logistic's adaptive quadrature
+    far more closely than VERIFY_BAND, the margin within which outcomes are recomputed."""
+    crit = Criteria(0.05, 0.975, SCEPTIC)
+    rule = crit.bayes_rule
+    for n in (40, 400, 2000):
+        thr = rule.thresholds(n)
+        y_c = np.arange(0, n + 1, max(1, n // 8))
+        y_c = y_c[(thr[y_c] > 0) & (thr[y_c] <= n)]
+        for y_t in (thr[y_c], thr[y_c] - 1):
+            fast, doubtful = _fast_prob_benefit(y_t, y_c, n, SCEPTIC, rule.alpha_sd)
+            for t, c, p, d in zip(y_t, y_c, fast, doubtful, strict=True):
+                if not d:
+                    assert abs(p - rule.prob_benefit(int(t), int(c), n)) < VERIFY_BAND / 4
 
 
 # --------------------------------------------------------------------------- EVSI
@@ -414,11 +501,60 @@ def test_step_output_is_json_ready_with_provenance(quick_analysis):
     assert dec["economics"]["illustrative"] is True and dec["quick"] is True
     assert dec["primary_horizon"] == 12 and dec["primary_verified"] is True
     for f in dec["fits"]:
-        assert f["next_trial"]["seed"] > 0 and f["fit_seed"] > 0
-        assert len(f["next_trial"]["frequentist"]["assurance"]) == 20
+        nt = f["next_trial"]
+        assert nt["seed"] > 0 and f["fit_seed"] > 0
+        assert len(nt["frequentist"]["assurance"]) == 20
+        # `simulations`: simulated trials per sample size, at least the (quick-capped) setting,
+        # the same number for every design draw
+        assert nt["simulations"] == nt["design_draws"] * nt["trials_per_draw"]
+        assert nt["simulations"] >= dec["settings"]["next_trial"]["simulations"] == 5000
     exact = conjugate.prob_greater(*BETA)
     head = next(r for r in dec["rules"] if r["prior"] == "reference" and r["horizon_months"] == 12)
     assert head["p_rd_gt_0"] == pytest.approx(exact, abs=1e-7) and head["exact"]
+
+
+def test_next_trial_rule_uses_the_librarys_sceptical_prior(quick_analysis):
+    """One sceptical prior per run: the library's sceptical_mcid (the priors table's), rebuilt
+    here from its recipe: mean 0 and P(OR > OR_mcid) = 5%, OR_mcid the odds ratio of a
+    10-point gain over the anchor control rate 7/18."""
+    dec = quick_analysis.extras["decision"]
+    p0 = 7 / 18
+    or_mcid = (p0 + 0.10) / (1 - p0 - 0.10) / (p0 / (1 - p0))
+    prior = dec["analysis_prior"]
+    assert prior["name"] == dec["settings"]["next_trial"]["analysis_prior"] == "sceptical_mcid"
+    assert prior["mean"] == 0.0
+    assert prior["sd"] == pytest.approx(math.log(or_mcid) / stats.norm.isf(0.05), rel=1e-9)
+    assert prior["anchor_control_rate"] == pytest.approx(p0)
+
+
+def test_bad_analysis_prior_is_refused_when_the_spec_is_read(tmp_path, cli):
+    for name, rule in (("scepticall", "known: reference"), ("map", "known: reference")):
+        spec = exact_spec(tmp_path, f'[decision.next_trial]\nanalysis_prior = "{name}"\n')
+        with pytest.raises(InputError) as err:
+            load_spec(spec)  # before any data is read or model fitted
+        assert err.value.field == "decision.next_trial.analysis_prior"
+        assert err.value.value == name and rule in err.value.rule
+        assert "sceptical_mcid" in err.value.rule and "map," not in err.value.rule
+        code, _, stderr = cli("run", spec, "--quick", "--out", tmp_path / "r")
+        assert code == 2 and str(spec) in stderr and len(stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "r").exists()
+
+
+def test_unbuildable_analysis_prior_is_refused_before_any_fit(tmp_path, monkeypatch):
+    """A known name that cannot be built at this run's anchor (a risk ratio that implies a rate
+    above 1) is only found with the data: still an input error, before the fits."""
+    import bayes_ips.pipeline as pipeline
+
+    def no_fits(*args, **kwargs):
+        raise AssertionError("fitted before checking the analysis prior")
+
+    monkeypatch.setattr(pipeline, "_fit_families", no_fits)
+    spec = exact_spec(tmp_path, '[decision.next_trial]\nanalysis_prior = "evidence_modini_2016"\n')
+    with pytest.raises(InputError) as err:
+        run_analysis(load_spec(spec).with_overrides(quick=True))
+    assert err.value.field == "decision.next_trial.analysis_prior"
+    assert err.value.source == str(spec) and "cannot be built" in err.value.rule
+    assert "analysis_prior_sd" in err.value.rule and "enabled = false" in err.value.rule
 
 
 def test_step_is_reproducible(quick_analysis):

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from bayes_ips.data import Comparison
-from bayes_ips.estimands import EstimandSettings, effects, summarise
+from bayes_ips.estimands import EstimandSettings, effects, side_of_half, summarise
 
 
 def fake_p(pt: np.ndarray, pc: np.ndarray) -> xr.DataArray:
@@ -57,3 +57,47 @@ def test_nnt_is_unbounded_when_the_interval_includes_zero():
     assert row["rd"]["lo"] < 0 < row["rd"]["median"]
     assert row["nnt"]["hi"] is None
     assert row["nnt"]["median"] == pytest.approx(1 / row["rd"]["median"])
+
+
+def test_rr_above_one_is_p_benefit_from_draws_and_from_the_closed_form():
+    """RD > 0 and RR > 1 are one event: one value and one MCSE, whichever the source."""
+    rng = np.random.default_rng(3)
+    pt = rng.beta(12, 10, size=(2, 1500, 2))
+    pc = rng.beta(10, 12, size=(2, 1500, 2))
+    settings = EstimandSettings(rd_thresholds=(0.0, 0.1), rr_thresholds=(1.0, 1.25))
+    # an MCMC fit: every probability from the draws
+    for h, row in summarise(fake_p(pt, pc), Comparison("T", "C"), settings).iterrows():
+        rd, rr = (pt - pc)[..., h].ravel(), (pt / pc)[..., h].ravel()
+        assert row["p_benefit"] == pytest.approx((rd > 0).mean(), abs=1e-12)
+        assert row["p_rr_gt"]["1.00"] == row["p_rd_gt"]["0.00"] == row["p_benefit"]
+        assert row["p_rr_gt_mcse"]["1.00"] == row["p_rd_gt_mcse"]["0.00"] == row["p_benefit_mcse"]
+        assert row["p_benefit_mcse"] > 0
+        assert row["p_rr_gt"]["1.25"] == pytest.approx((rr > 1.25).mean(), abs=1e-12)
+    # an exact fit: the closed-form P(benefit) (here a stand-in value) at both thresholds
+    exact = {6: 0.6125, 12: 0.4375}
+    table = summarise(fake_p(pt, pc), Comparison("T", "C"), settings, exact)
+    for _, row in table.iterrows():
+        value = exact[row["horizon_months"]]
+        assert row["p_benefit"] == row["p_rd_gt"]["0.00"] == row["p_rr_gt"]["1.00"] == value
+        assert row["p_benefit_mcse"] == row["p_rd_gt_mcse"]["0.00"] == 0.0
+        assert row["p_rr_gt_mcse"]["1.00"] == 0.0
+        assert row["nnt"]["direction"] == "none" or (row["nnt"]["direction"] == "benefit") == (
+            value > 0.5
+        )
+
+
+@pytest.mark.parametrize(
+    ("p", "mcse", "side"),
+    [
+        (0.49999999999999967, 0.0, 0),  # an exact 1/2 with rounding error
+        (0.5 + 2e-9, 0.0, 1),
+        (0.5 - 2e-9, 0.0, -1),
+        (0.485, 0.01, 0),  # within 2 MCSE
+        (0.475, 0.01, -1),
+        (0.53, 0.01, 1),
+        (1.0, 0.0, 1),
+        (0.0, 0.0, -1),
+    ],
+)
+def test_side_of_half_allows_for_rounding_and_monte_carlo_error(p, mcse, side):
+    assert side_of_half(p, mcse) == side

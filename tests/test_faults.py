@@ -307,3 +307,51 @@ def test_non_converging_fit_is_retried_and_exit_3(tmp_path, cli):
     assert any("ESS" in m for m in diag["messages"])
     html = (out / "report.html").read_text()
     assert "NOT CONVERGED" in html
+
+
+# --- a user's files are never replaced -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["folder of other files", "file", "symlink"])
+def test_run_refuses_to_replace_what_it_did_not_write(tmp_path, cli, kind):
+    """`run --out` onto a user's folder or file exits 2 before any fit and leaves it as it was;
+    an empty folder or an earlier run folder is fine (atomic_dir replaces only those)."""
+    target = tmp_path / "mine"
+    if kind == "folder of other files":
+        target.mkdir()
+        (target / "thesis.txt").write_text("precious", encoding="utf-8")
+    elif kind == "file":
+        target.write_text("precious", encoding="utf-8")
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        target.symlink_to(tmp_path / "elsewhere")
+    code, out, err = cli("run", "--quick", "--out", target)
+    assert code == 2 and out == "", err
+    assert "argument --out, value '" in err and "nothing was written" in err
+    assert len(err.splitlines()) == 1
+    if kind == "folder of other files":
+        assert (target / "thesis.txt").read_text(encoding="utf-8") == "precious"
+    elif kind == "file":
+        assert target.read_text(encoding="utf-8") == "precious"
+    else:
+        assert target.is_symlink() and list((tmp_path / "elsewhere").iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_atomic_dir_replaces_only_empty_or_own_folders(tmp_path):
+    from bayes_ips.errors import InputError
+    from bayes_ips.rundir import atomic_dir
+
+    empty, own, other = tmp_path / "empty", tmp_path / "own", tmp_path / "other"
+    empty.mkdir()
+    own.mkdir()
+    (own / "summary.json").write_text("{}", encoding="utf-8")
+    other.mkdir()
+    (other / "notes.txt").write_text("keep", encoding="utf-8")
+    for target in (empty, own, tmp_path / "new"):
+        with atomic_dir(target) as tmp:
+            (tmp / "summary.json").write_text("[]", encoding="utf-8")
+        assert (target / "summary.json").read_text(encoding="utf-8") == "[]"
+    with pytest.raises(InputError, match="folder of other files"), atomic_dir(other):
+        pass
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -12,6 +14,7 @@ from bayes_ips.analyses.missing_data.compute import ArmData, PatternMixture, com
 from bayes_ips.analyses.missing_data.options import MissingSettings
 from bayes_ips.errors import InputError
 from bayes_ips.pipeline import load_spec, run_analysis
+from bayes_ips.priors import BetaRate
 from bayes_ips.schema import validate
 
 IPS_12 = (ArmData(1 + 19, 1 + 17, 2), ArmData(1 + 7, 1 + 11, 2))
@@ -110,8 +113,10 @@ def test_summary_entry_on_the_trial(exact_run):
     sc = {s["name"]: s for s in twelve["scenarios"]}
     exact = exact_run.fitted.table.query("horizon_months == 12")["p_benefit"].iloc[0]
     assert sc["complete_case"]["p_benefit"] == pytest.approx(exact, abs=1e-6)
-    # MAR by Monte Carlo data augmentation equals the exact complete case within its MCSE
-    assert abs(sc["mar"]["p_benefit"] - exact) < 4 * sc["mar"]["p_benefit_mcse"]
+    # MAR equals the complete case exactly (arm the only predictor): no simulated value
+    assert sc["mar"]["p_benefit"] == sc["complete_case"]["p_benefit"]
+    assert sc["mar"]["p_benefit_mcse"] == 0.0 and sc["mar"]["equals"] == "complete_case"
+    assert sc["mar"]["rd"] == sc["complete_case"]["rd"]
     assert sc["worst_case"]["p_benefit"] < exact < sc["best_case"]["p_benefit"]
     assert twelve["arms"]["IPS"]["missing"] == 2 and twelve["arms"]["TAU"]["missing"] == 2
     grid = np.asarray(twelve["grid"])
@@ -149,3 +154,51 @@ def test_the_analysis_can_be_turned_off(tmp_path):
     )
     analysis = run_analysis(load_spec(spec))
     assert "missing_data" not in analysis.extras and "horizons" in analysis.extras
+
+
+def test_one_value_per_estimand_across_sections(tmp_path, cli):
+    """The complete-case analysis under the missing-data prior is the beta_binomial fit under
+    that prior: one run's summary.json and report give the same P(benefit) and RD in the
+    results and in the missing-data section (the same draws, not a second sample)."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('[models.beta_binomial]\npriors = ["reference", "jeffreys"]\n')
+    assert cli("run", spec, "--quick", "--out", tmp_path / "r")[0] == 0
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert summary["missing_data"]["prior"] == "reference"
+    results = {
+        r["horizon_months"]: r
+        for r in summary["results"]
+        if (r["model"], r["prior"]) == ("beta_binomial", "reference")
+    }
+    for entry in summary["missing_data"]["horizons"]:
+        row = results[entry["horizon_months"]]
+        sc = {s["name"]: s for s in entry["scenarios"]}
+        for name in ("complete_case", "mar"):
+            assert sc[name]["p_benefit"] == row["p_benefit"]
+            assert sc[name]["rd"] == {k: row["rd"][k] for k in ("median", "lo", "hi")}
+        assert sc["complete_case"]["source"] == "results"
+        assert (sc["complete_case"]["model"], sc["complete_case"]["prior"]) == (
+            "beta_binomial",
+            "reference",
+        )
+        shown = f"{100 * row['rd']['median']:+.1f}"
+        missing_section = md[md.index("## Missing outcomes") :]
+        assert shown in md[: md.index("## Missing outcomes")] and shown in missing_section
+    assert "the results' beta_binomial / reference fit, the same numbers" in md.replace("\\_", "_")
+
+
+def test_complete_case_without_the_fit_uses_its_own_draws(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text('[models.beta_binomial]\npriors = ["jeffreys"]\n')
+    run = run_analysis(load_spec(spec).with_overrides(quick=True))
+    entry = run.extras["missing_data"]["horizons"][0]
+    cc = next(s for s in entry["scenarios"] if s["name"] == "complete_case")
+    assert cc["source"] == "own draws" and "model" not in cc
+    t, c = (
+        missing._arm(run.ctx.counts, arm, entry["horizon_months"], BetaRate(1, 1))[0]
+        for arm in ("IPS", "TAU")
+    )
+    assert cc["p_benefit"] == pytest.approx(
+        conjugate.prob_greater(t.alpha, t.beta, c.alpha, c.beta), abs=1e-7
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
-from scipy import optimize, special, stats
+from scipy import integrate, optimize, special, stats
 
 from bayes_ips.errors import InputError
 from bayes_ips.priors import (
@@ -215,14 +216,202 @@ def inv_info_at(theta: float) -> float:
     return 1 / (pt * (1 - pt)) + 1 / (P0 * (1 - P0))
 
 
+def _mixture_information(weights, means, sds, theta):
+    """``−d² log pi / d theta²`` of a normal mixture from scipy's densities: with
+    ``pi' = Σ w φ · (−z / s)`` and ``pi'' = Σ w φ · (z² − 1) / s²`` (``z = (theta − m) / s``),
+    ``−(log pi)'' = (pi' / pi)² − pi'' / pi``."""
+    theta = np.asarray(theta, dtype=float)[..., None]
+    w, m, s = (np.asarray(v, dtype=float) for v in (weights, means, sds))
+    z = (theta - m) / s
+    phi = w * stats.norm.pdf(theta, m, s)
+    pi, d1, d2 = phi.sum(-1), (phi * -z / s).sum(-1), (phi * (z**2 - 1) / s**2).sum(-1)
+    return (d1 / pi) ** 2 - d2 / pi
+
+
+MIXTURE = ((0.6, 0.3, 0.1), (0.4, -0.3, 1.0), (0.3, 0.8, 3.0))
+"""Unequal weights, means and SDs (none of them 1 or 0.5, where s² and 2 s or 1 / s coincide)."""
+
+
+def test_local_ess_of_a_mixture_is_its_curvature_over_the_information_at_the_mean():
+    effect = MixtureEffect(*MIXTURE)
+    mean = float(np.dot(MIXTURE[0], MIXTURE[1]))
+    info = _mixture_information(*MIXTURE, mean)
+    # the curvature itself, by central differences of scipy's log density (step 1e-4: 1e-7 off)
+    log_pi = lambda t: math.log(np.dot(MIXTURE[0], stats.norm.pdf(t, MIXTURE[1], MIXTURE[2])))  # noqa: E731
+    h = 1e-4
+    numeric = -(log_pi(mean + h) - 2 * log_pi(mean) + log_pi(mean - h)) / h**2
+    assert info == pytest.approx(numeric, rel=1e-5)
+    assert ess_mod.local(effect, P0) == pytest.approx(info * inv_info_at(mean), rel=1e-12)
+
+
+@pytest.mark.parametrize("mixture", [MIXTURE, ((0.7, 0.3), (0.2, -0.5), (1.5, 3.0))])
+def test_elir_of_a_mixture_matches_adaptive_quadrature(mixture):
+    """ELIR = E_prior[i_prior / i] by scipy's quad over each component's range; the prior
+    information is negative between the components, where the mixture's log density is convex."""
+    weights, means, sds = mixture
+
+    def integrand(t: float) -> float:
+        pdf = np.dot(weights, stats.norm.pdf(t, means, sds))
+        return pdf * _mixture_information(*mixture, t) * inv_info_at(t)
+
+    assert min(_mixture_information(*mixture, np.linspace(-3, 3, 601))) < 0
+    lo, hi = (
+        min(m - 12 * s for m, s in zip(means, sds, strict=True)),
+        max(m + 12 * s for m, s in zip(means, sds, strict=True)),
+    )
+    want = integrate.quad(integrand, lo, hi, points=list(means), limit=500, epsrel=1e-11)[0]
+    assert ess_mod.elir(MixtureEffect(*mixture), P0) == pytest.approx(want, rel=1e-6)
+
+
+def _log_elir_normal(mean: float, sd: float) -> float:
+    """The log of the normal prior's closed-form ELIR (module docstring), written out."""
+    eta0 = special.logit(P0)
+    terms = [math.log(2 + 1 / (P0 * (1 - P0))), eta0 + mean + sd**2 / 2, -eta0 - mean + sd**2 / 2]
+    return float(special.logsumexp(terms)) - 2 * math.log(sd)
+
+
+def test_an_elir_beyond_the_float_range_is_infinite_with_its_reason_and_no_warning():
+    # SDs whose ELIR is just above e^709 (finite as a float up to e^709.78) and just above the
+    # float range (e^709.9), and a mixture with a component whose odds overflow (e^800): all
+    # are returned as inf, never an OverflowError, a NaN or a warning
+    sds = [
+        optimize.brentq(lambda s, t=t: _log_elir_normal(0.0, s) - t, 30, 45) for t in (709.5, 709.9)
+    ]
+    assert [_log_elir_normal(0.0, s) for s in sds] == pytest.approx([709.5, 709.9], abs=1e-9)
+    below = optimize.brentq(lambda s: _log_elir_normal(0.0, s) - 708.0, 30, 45)
+    far = MixtureEffect((0.5, 0.5), (0.0, 800.0), (0.1, 0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ess_mod.elir(NormalEffect(0.0, below), P0) == pytest.approx(math.exp(708.0))
+        for effect in [NormalEffect(0.0, s) for s in sds] + [far]:
+            assert ess_mod.elir(effect, P0) == math.inf
+            got = ess_mod.prior_ess(Prior("wide", "test", effect=effect), P0)
+            assert got["effect_elir"] == math.inf
+            assert got["effect_elir_reason"] == "beyond the floating-point range (> 1e308)"
+
+
+def test_prior_ess_reports_every_definition_under_its_key_and_none_for_a_missing_part():
+    effect = NormalEffect(0.2, 0.4)
+    got = ess_mod.prior_ess(Prior("effect", "test", effect=effect), P0)
+    assert got == {
+        "effect_rate_scale": pytest.approx(_rate_scale_by_quad((1.0,), (0.2,), (0.4,)), rel=1e-6),
+        "effect_rate_shape": ess_mod.rate_shape(effect, P0),
+        "effect_elir": pytest.approx(math.exp(_log_elir_normal(0.2, 0.4)), rel=1e-12),
+        "effect_local": pytest.approx(inv_info_at(0.2) / 0.4**2, rel=1e-12),
+        "rate_control": None,
+        "rate_treatment": None,
+        "control_rate": P0,
+        "unit": "patients per arm (1:1 allocation) at the anchor control rate",
+    }
+    rate = ess_mod.prior_ess(Prior("rate", "test", rate=BetaRate(2, 3, 4, 6)), 0.3)
+    assert rate == {
+        **dict.fromkeys(("effect_rate_scale", "effect_rate_shape", "effect_elir")),
+        "effect_local": None,
+        "rate_control": 5.0,
+        "rate_treatment": 10.0,
+        "control_rate": 0.3,
+        "unit": "patients per arm (1:1 allocation) at the anchor control rate",
+    }
+
+
 def test_beta_ess_is_a_plus_b_and_every_prior_has_an_ess(lib):
     assert ess_mod.rate_ess(BetaRate(2, 3, 4, 6)) == {"control": 5.0, "treatment": 10.0}
     for prior in lib.values():
         e = ess_mod.prior_ess(prior, P0)
         assert e["effect_elir"] is not None or e["rate_control"] is not None
         if prior.effect is not None:
-            assert e["effect_elir"] > 0 and e["effect_local"] > 0
+            assert e["effect_elir"] > 0 and e["effect_local"] > 0 and e["effect_rate_scale"] > 0
     assert ess_mod.trial_ess(36, 18) == pytest.approx(24.0)
+
+
+def _rate_scale_by_quad(weights, means, sds) -> float:
+    """Rate-scale ESS from its definition, by adaptive quadrature (independent of the grid)."""
+
+    def moment(k, m, s):
+        def f(t):
+            return special.expit(special.logit(P0) + t) ** k * stats.norm.pdf(t, m, s)
+
+        return integrate.quad(f, m - 40 * s, m + 40 * s, points=[-special.logit(P0)], limit=500)[0]
+
+    first = sum(w * moment(1, m, s) for w, m, s in zip(weights, means, sds, strict=True))
+    second = sum(w * moment(2, m, s) for w, m, s in zip(weights, means, sds, strict=True))
+    spread = first * (1 - first)
+    beta_count = spread / (second - first**2) - 1  # a + b of the moment-matched Beta
+    # treatment-only patients -> patients per arm with the same log-OR information
+    return beta_count * (1 + spread / (P0 * (1 - P0)))
+
+
+@pytest.mark.parametrize(
+    "weights, means, sds",
+    [((1.0,), (0.0,), (2.5,)), ((1.0,), (0.2,), (0.3,)), ((0.8, 0.2), (0.9, 0.0), (0.5, 3.0))],
+)
+def test_rate_scale_ess_matches_its_definition(weights, means, sds):
+    effect = MixtureEffect(weights, means, sds)
+    assert ess_mod.rate_scale(effect, P0) == pytest.approx(
+        _rate_scale_by_quad(weights, means, sds), rel=1e-6
+    )
+
+
+def test_rate_scale_ess_ranks_vague_priors_below_informative_ones(lib):
+    """Issue 21: ELIR ranks N(0, 2.5²) above N(0, 2²); the rate-scale ESS, shown as "how much it
+    claims to know", must not, and both vague priors sit below every strong or moderate one."""
+    reference = _rate_scale_by_quad((1.0,), (0.0,), (lib["reference"].effect.sd,))
+    weak = _rate_scale_by_quad((1.0,), (0.0,), (lib["neutral_weak"].effect.sd,))
+    assert lib["reference"].effect.sd == 2.5 and lib["neutral_weak"].effect.sd == 2.0
+    assert reference <= weak
+    grid = [
+        _rate_scale_by_quad((1.0,), (lib[n].effect.mean,), (lib[n].effect.sd,))
+        for n in lib
+        if n.endswith(("_strong", "_moderate"))
+    ]
+    assert len(grid) == 6 and weak < min(grid)
+    # the shipped numbers follow the same order
+    shown = {n: ess_mod.prior_ess(p, P0)["effect_rate_scale"] for n, p in lib.items()}
+    assert shown["reference"] <= shown["neutral_weak"]
+    assert shown["neutral_weak"] < min(
+        shown[n] for n in lib if n.endswith(("_strong", "_moderate"))
+    )
+    # ...whereas ELIR inverts the vague pair (the reason it is not the headline ESS)
+    assert ess_mod.elir(lib["reference"].effect, P0) > ess_mod.elir(lib["neutral_weak"].effect, P0)
+
+
+def test_rate_scale_ess_agrees_with_local_information_for_a_tight_prior_and_vanishes_for_vague():
+    tight = NormalEffect(0.1, 0.05)
+    assert ess_mod.rate_scale(tight, P0) == pytest.approx(ess_mod.local(tight, P0), rel=0.01)
+    sds = [2.0, 2.5, 4.0, 40.0, 1000.0]
+    values = [ess_mod.rate_scale(NormalEffect(0.0, s), P0) for s in sds]
+    assert values == sorted(values, reverse=True) and values[-1] < 0.01
+
+
+@pytest.mark.parametrize(
+    "mean, control_rate",
+    [(0.0, P0), (0.7, P0), (-special.logit(P0), P0), (-2.0, 0.02), (0.7, 0.9)],
+)
+def test_u_shape_warning_follows_the_modes_of_the_implied_rate_density(mean, control_rate):
+    """The implied treatment-rate density f(p) has an interior stationary point where
+    d/dx [log pi(x - eta0) - log p - log(1 - p)] = 0 with x = logit p, i.e. where
+    -(x - eta0 - mean) / s² + 2 p - 1 = 0. The roots alternate between maxima and minima and f
+    falls to 0 at both ends, so an odd number of roots holds (roots + 1) / 2 modes. SDs near the
+    threshold √2, beyond 12 (modes near logit p = eta0 + mean ± s², outside the ±12 SDs that
+    rate_shape scans) and just below 12, where each mode lies in the scan's outermost step."""
+    eta0 = special.logit(control_rate)
+    cut = special.logit(0.05)
+    for sd in (0.5, 1.2, 1.42, 1.45, 1.6, 2.0, 2.5, 6.0, 20.0, 12 - 0.01 / 12):
+        x = np.linspace(-(3 * sd**2 + 50), 3 * sd**2 + 50, 2_000_001)
+        sign = np.sign(-(x - eta0 - mean) / sd**2 + 2 * special.expit(x) - 1)
+        roots = int(np.sum(np.diff(sign[sign != 0]) != 0))  # a root on a node counted once
+        shape = ess_mod.rate_shape(NormalEffect(mean, sd), control_rate)
+        assert shape["modes"] == (roots + 1) // 2 and shape["u_shaped"] == (roots > 1), sd
+        expected = stats.norm.cdf(cut, eta0 + mean, sd) + stats.norm.sf(-cut, eta0 + mean, sd)
+        assert shape["extreme_mass"] == pytest.approx(expected, rel=1e-9)
+        warning = ess_mod.shape_warning(shape)
+        assert warning == (
+            None
+            if roots == 1
+            else f"⚠ U-shaped on the rate scale: {round(100 * expected)}% of the implied treatment "
+            "rate lies below 5% or above 95%; vague on the log odds, informative about rates near "
+            "0% and 100%"
+        )
 
 
 def test_effect_priors_carry_no_rate_and_rate_models_refuse_them(lib):
@@ -325,6 +514,11 @@ def test_priors_command_lists_every_prior_with_recipe_and_ess(cli, lib):
         assert f"\n{name}  [" in out
     assert out.count("recipe:") == len(lib)
     assert out.count("ESS:") == len(lib)
+    assert "rate scale:" in out and "ELIR:" in out and "local:" in out  # definitions stated
+    reference = out[out.index("\nreference  [") : out.index("\njeffreys  [")]
+    assert "(rate scale)" in reference and "⚠ U-shaped on the rate scale" in reference
+    strong = out[out.index("\nneutral_strong  [") : out.index("\nneutral_moderate  [")]
+    assert "U-shaped" not in strong
     assert "evidence_modini_2016  [unavailable]" in out
     assert "observed control proportion 7/18 at 12 months" in out
 

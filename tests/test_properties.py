@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from bayes_ips.cli import main
 
 from .conftest import write_table
+from .test_boundaries import long_numbers
 
-LONG_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 NAN = re.compile(r"\bnan\b", re.IGNORECASE)
 BETA_SHAPES = st.sampled_from([0.01, 0.1, 0.5, 1.0, 30.0])
 EFFECT_SDS = st.sampled_from([0.05, 0.5, 2.0, 40.0, 1000.0])
@@ -97,12 +97,7 @@ def check_run(tmp_path, rows: list[str], spec_text: str) -> None:
     summary = _strict((out / "summary.json").read_text(encoding="utf-8"))
     report = (out / "report.md").read_text(encoding="utf-8")
     assert not NAN.search(report)
-    long = [
-        t
-        for t in LONG_NUMBER.findall(report)
-        if len(t.replace(",", "").replace(".", "").lstrip("0")) > 15
-    ]
-    assert long == []
+    assert long_numbers(report) == []
     for r in summary["results"]:
         assert 0.0 <= r["p_benefit"] <= 1.0
         for v in r["p_rd_gt"].values():

@@ -14,11 +14,19 @@ import html5lib
 import numpy as np
 import pytest
 
+from bayes_ips import models
 from bayes_ips.analyses.registry import layout
-from bayes_ips.report import md_code, render_html, render_markdown
+from bayes_ips.report import md_code, md_escape, render_html, render_markdown
 from bayes_ips.report.checklist import wambs
 from bayes_ips.report.methods import model_method, parse_relations, to_mathml, to_text
-from bayes_ips.report.sections import Layout, Section, analysis_sections, question
+from bayes_ips.report.sections import (
+    Layout,
+    Section,
+    analysis_sections,
+    prior_dependence,
+    question,
+    result_row,
+)
 from bayes_ips.report.style import Figure
 from bayes_ips.rundir import atomic_write
 
@@ -375,6 +383,30 @@ def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_ru
     assert "## Model comparison" in md and "## Posterior-predictive checks" in md
 
 
+def test_an_exact_fit_shows_no_pareto_k_in_either_format(report_run):
+    s = _with_mcmc(_summary(report_run))
+    exact = {
+        **s["comparison"]["rows"][0],
+        "model": "beta_binomial",
+        "prior": "reference",
+        "rank": 2,
+        "pareto_k_max": None,
+        "n_high_k": 0,
+        "n_exact": 6,
+        "null_reasons": {"pareto_k_max": "no observation is scored by PSIS"},
+    }
+    s["comparison"]["rows"].append(exact)
+    md = render_markdown(s, [], layout())
+    rows = [line for line in md.splitlines() if "none (exact LOO)" in line]
+    assert len(rows) == 1 and "reference" in rows[0], rows
+    assert rows[0].endswith("| none (exact LOO); 6 exact |"), rows[0]
+    html = render_html(s, [], layout())
+    table = html[html.index('id="sec-comparison"') :]
+    rows = [r for r in table.split("<tr>") if "none (exact LOO)" in r]
+    assert len(rows) == 1 and "reference" in rows[0], rows
+    assert "none (exact LOO); 6 exact" in rows[0] and "of 6" not in rows[0]
+
+
 def test_wambs_items_follow_the_summary(report_run):
     exact = {w["number"]: w["status"] for w in wambs(_summary(report_run))}
     assert len(exact) == 10
@@ -527,3 +559,74 @@ def test_rank_plot_lines_are_each_chains_rank_ecdf_minus_uniform():
         np.testing.assert_allclose(y, expected, atol=2 / draws[..., j].size)
     assert np.abs(panels[0][2]).max() < 0.1
     assert panels[1][2][3].min() < -0.5
+
+
+def test_one_value_per_estimand_in_an_exact_run(report_run):
+    """P(RD > 0), P(RR > 1) and P(benefit) are one event: the exact fits print one value."""
+    rows = _summary(report_run)["results"]
+    assert rows and all(r["model"] in models.EXACT_MODELS for r in rows)
+    for r in rows:
+        assert r["p_rr_gt"]["1.00"] == r["p_rd_gt"]["0.00"] == r["p_benefit"]
+        assert r["p_rr_gt_mcse"]["1.00"] == r["p_rd_gt_mcse"]["0.00"] == 0.0
+    md = render_markdown(_summary(report_run), [], layout())
+    head = next(line for line in md.splitlines() if "RD > 0 pp" in line).split("|")
+    i, j = head.index(" RD > 0 pp "), head.index(" RR > 1 ")
+    exact, checked = {md_escape(m) for m in models.EXACT_MODELS}, 0
+    for line in md.splitlines():
+        cells = line.split("|")
+        if len(cells) == len(head) and cells[1].strip() in exact:
+            checked += 1
+            assert cells[i] == cells[j], line
+    assert checked == len(rows)
+
+
+def test_the_mcse_column_says_exact_only_for_exact_models(report_run):
+    s = _summary(report_run)
+    row = s["results"][-1]  # not the headline fit, which the other sections look up
+    mcmc = {**row, "model": "hierarchical_logistic", "p_benefit_mcse": 0.0, "draws": 1000}
+    assert result_row({**row, "p_benefit_mcse": 0.0})["p_benefit_mcse"] == "exact"
+    shown = result_row({**mcmc, "p_benefit": 1.0})["p_benefit_mcse"]
+    assert shown == "> 99.9% (all 1,000 draws)"
+    assert result_row({**mcmc, "p_benefit": 0.0})["p_benefit_mcse"] == "< 0.1% (no draw)"
+    mixed = {**mcmc, "p_benefit": 0.9, "p_benefit_mcse": 0.0123}
+    assert result_row(mixed)["p_benefit_mcse"] == "±1.2"
+    for r in s["results"]:  # every horizon of one fit, as the other sections expect
+        if r["prior"] == row["prior"]:
+            r.update(model=mcmc["model"], p_benefit=1.0, p_benefit_mcse=0.0, draws=1000)
+    md = render_markdown(s, [], layout())
+    line = next(x for x in md.splitlines() if x.startswith(f"| {md_escape(mcmc['model'])} |"))
+    assert "exact" not in line and "> 99.9% (all 1,000 draws)" in line
+
+
+def _tied(report_run, fits: list[tuple[str, float, float]]) -> str:
+    """prior_dependence of a summary whose primary-horizon rows are (model, P, MCSE)."""
+    s = _summary(report_run)
+    h = s["run"]["primary_horizon"]
+    base = next(r for r in s["results"] if r["horizon_months"] == h)
+    s["results"] = [
+        {**base, "model": m, "prior": f"prior{i}", "p_benefit": p, "p_benefit_mcse": se}
+        for i, (m, p, se) in enumerate(fits)
+    ]
+    return prior_dependence(s)
+
+
+def test_a_p_benefit_at_one_half_within_error_is_on_neither_side(report_run):
+    # 0/30 vs 0/30: exact P(benefit) 1/2 with rounding error, MCMC within 2 MCSE of 1/2
+    text = _tied(
+        report_run,
+        [
+            ("exact_logistic", 0.49999999999999967, 0.0),
+            ("beta_binomial", 0.5, 0.0),
+            ("hierarchical_logistic", 0.49, 0.006),
+            ("hierarchical_beta_binomial", 0.505, 0.004),
+        ],
+    )
+    assert "below 50%" not in text and "depends on prior belief" not in text
+    assert "every fit puts it at 50% within numerical or Monte Carlo error" in text
+    text = _tied(report_run, [("exact_logistic", 0.4999999999, 0.0), ("beta_binomial", 0.7, 0)])
+    assert "1 of the 2 fits put it above 50% and the others at 50%" in text
+    assert "depends on prior belief" not in text
+    text = _tied(report_run, [("exact_logistic", 0.45, 0.0), ("beta_binomial", 0.7, 0)])
+    assert "1 of the 2 fits put it below 50%" in text and "depends on prior belief" in text
+    text = _tied(report_run, [("hierarchical_logistic", 0.47, 0.01), ("beta_binomial", 0.7, 0)])
+    assert "1 of the 2 fits put it below 50%" in text  # 3 MCSE below 1/2

@@ -220,6 +220,21 @@ def test_report_shows_every_prior_with_recipe_ess_and_the_glance_table(run):
         assert f'<th scope="row">{p["name"]}</th>' in html
         if p["ess"]["effect_elir"] is not None:
             assert f"{p['ess']['effect_elir']:.1f} (local" in html
+        # the warning stands beside exactly the priors whose implied rate is U-shaped
+        table = md[md.index("### The priors, their recipes") :]
+        escaped = p["name"].replace("_", "\\_")  # Markdown escapes underscores
+        row = next(line for line in table.splitlines() if line.startswith(f"| {escaped} |"))
+        shape = p["ess"]["effect_rate_shape"]
+        assert ("⚠ U-shaped on the rate scale" in row) == bool(shape and shape["u_shaped"])
+        if shape is not None:
+            assert f"| {p['ess']['effect_rate_scale']:.1f}" in row
+    shapes = {p["name"]: p["ess"]["effect_rate_shape"] for p in summary["sensitivity"]["priors"]}
+    assert shapes["reference"]["u_shaped"] and not shapes["sceptical_mcid"]["u_shaped"]
+    # each ESS column says which definition it uses
+    assert set(summary["sensitivity"]["ess_definitions"]) >= {"effect_rate_scale", "effect_elir"}
+    for text in (html, md):
+        assert "ESS, rate scale" in text and "ELIR (local)" in text
+        assert "moment method" in text and "Neuenschwander" in text and "Morita" in text
     assert "At a glance" in html and "holds under all" in html
     for name in ("benefit_heatmap", "effect_by_prior", "threshold_by_prior"):
         assert (run / "figures" / f"{name}.svg").is_file()

@@ -40,7 +40,9 @@ def test_the_docs_schema_is_the_shipped_one_and_a_valid_schema():
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Every shipped spec, quick, through the real command line (bayes_ips/specs/default.toml is
-    models/default.toml byte for byte, so it runs once, as ips-in-pain)."""
+    models/default.toml byte for byte, so it runs once, as ips-in-pain). About 3 minutes on two
+    cores, so the tests that use it run with ``--run-slow`` (``make validate``); ``make test``
+    checks the schema on the default run (test_cli.py) and on the exact run below."""
     assert BUNDLED.read_bytes() == (ROOT / "models" / "default.toml").read_bytes()
     out = tmp_path_factory.mktemp("shipped")
     proc = run_subprocess("batch", *SPECS, "--quick", "--out", out)
@@ -53,6 +55,7 @@ def batch(tmp_path_factory):
     return proc.stdout, runs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", [p.stem for p in SPECS])
 def test_every_shipped_specs_summary_follows_the_schema(batch, stem):
     _, runs = batch
@@ -61,6 +64,7 @@ def test_every_shipped_specs_summary_follows_the_schema(batch, stem):
     assert summary["schema_version"].split(".")[0] == "2"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", [p.stem for p in SPECS])
 def test_headline_is_the_specs_first_fit_at_its_primary_horizon(batch, stem):
     _, runs = batch
@@ -90,6 +94,7 @@ def test_headline_is_the_specs_first_fit_at_its_primary_horizon(batch, stem):
     assert (spread["min"], spread["max"], spread["fits"]) == (min(at_h), max(at_h), len(at_h))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", [p.stem for p in SPECS])
 def test_status_says_how_the_run_ended(batch, stem):
     _, runs = batch
@@ -107,6 +112,7 @@ def test_status_says_how_the_run_ended(batch, stem):
     assert key["exit_code"] == (3 if failed else 0)
 
 
+@pytest.mark.slow
 def test_default_headline_equals_independent_quadrature(batch):
     _, runs = batch
     head = runs["default"][2]["headline"]
@@ -123,6 +129,7 @@ def test_default_headline_equals_independent_quadrature(batch):
     assert head["p_benefit_mcse"] == 0.0 and head["verified_data"] is True
 
 
+@pytest.mark.slow
 def test_batch_line_shows_each_specs_own_headline_and_range(batch):
     stdout, runs = batch
     lines = stdout.splitlines()
@@ -143,6 +150,7 @@ def test_batch_line_shows_each_specs_own_headline_and_range(batch):
     assert ("exact_logistic", "evidence_probyn_2021") in shown
 
 
+@pytest.mark.slow
 def test_figure_arrays_live_beside_the_figures_and_come_back_on_loading(batch):
     _, runs = batch
     _, folder, summary = runs["default"]
@@ -157,6 +165,11 @@ def test_figure_arrays_live_beside_the_figures_and_come_back_on_loading(batch):
     assert loaded["sensitivity"]["heatmap"]["p_benefit"] == grid
     assert loaded["sensitivity"]["likelihood"] == figure["sensitivity"]["likelihood"]
     assert {k: v for k, v in loaded.items() if k not in summary} == {}
+
+
+def test_an_exact_run_follows_the_schema(report_run):
+    summary = json.loads((report_run / "summary.json").read_text(encoding="utf-8"))
+    assert [f"{e.json_path}: {e.message}" for e in schema_errors(summary)] == []
 
 
 def test_split_and_merge_are_inverse_and_skip_absent_paths():
@@ -196,12 +209,13 @@ def test_split_and_merge_are_inverse_and_skip_absent_paths():
         "text",
     ],
 )
-def test_the_schema_rejects_broken_summaries(batch, edit, where):
-    summary = copy.deepcopy(batch[1]["quick_demo"][2])
+def test_the_schema_rejects_broken_summaries(report_run, edit, where):
+    summary = json.loads((report_run / "summary.json").read_text(encoding="utf-8"))
     edit(summary)
     assert where in [e.json_path for e in schema_errors(summary)]
 
 
+@pytest.mark.slow
 def test_the_schema_allows_the_documented_nulls(batch):
     summary = copy.deepcopy(batch[1]["default"][2])
     row = summary["results"][0]
@@ -218,6 +232,7 @@ def test_the_schema_allows_the_documented_nulls(batch):
     assert schema_errors(summary) == []
 
 
+@pytest.mark.slow
 def test_report_refuses_a_summary_of_another_schema_version(batch, tmp_path, cli):
     run = tmp_path / "run"
     shutil.copytree(batch[1]["quick_demo"][1], run)

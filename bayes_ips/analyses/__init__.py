@@ -28,6 +28,9 @@ from bayes_ips.report.figures import FigureBuilder
 
 Step = Callable[[RunContext, Fitted], dict | None]
 """``step(ctx, fitted) -> dict | None``: one summary.json entry (None: not run for this spec)."""
+Check = Callable[[RunContext], None]
+"""``check(ctx)``: raise :class:`~bayes_ips.errors.InputError` for a setting that only the data or
+the prior library can show to be unusable, before anything is fitted."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Analysis:
         fields are the section's keys with their defaults; the spec loader validates the section
         with the rest of the spec (an absent section as an empty table), and the instance reaches
         the steps as ``ctx.options(name)``.
+    check : Check, optional
+        Run on the prepared run context before any fit (:data:`Check`).
     """
 
     name: str
@@ -61,3 +66,4 @@ class Analysis:
     figures: tuple[FigureBuilder, ...] = ()
     figure_data: tuple[str, ...] = ()
     options: type[BaseModel] | None = None
+    check: Check | None = None

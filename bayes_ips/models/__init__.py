@@ -14,6 +14,7 @@ anything is fitted.
 from types import ModuleType
 
 from bayes_ips.errors import InputError
+from bayes_ips.priors import MixtureEffect
 
 EXACT_MODELS = ("beta_binomial", "exact_logistic")
 PYMC_MODELS = (
@@ -61,6 +62,8 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
     elif getattr(prior, component) is not None:
         if component == "effect" and model in PYMC_MODELS:
             _check_sampler_scale(model, prior, origin)
+        if component == "rate" and model in PYMC_MODELS:
+            _check_rate_shapes(model, prior, origin)
         return
     elif component == "rate":
         rule = (
@@ -76,24 +79,55 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
     raise InputError(origin, rule, field=f"models.{model}.priors", value=prior.name)
 
 
-MCMC_EFFECT_SD_MAX = 20.0
-"""The widest effect prior (SD of any normal component, log OR) an MCMC model accepts."""
+MCMC_EFFECT_SD_MAX = 1000.0
+"""The widest normal effect prior (SD, log OR) an MCMC model accepts: up to it the pooled logistic
+models are written for wide priors (:func:`bayes_ips.models.cumulative.effects`) and converge."""
+MCMC_MIXTURE_SD_MAX = 20.0
+"""The widest component (SD, log OR) of a mixture effect prior an MCMC model accepts."""
 
 
 def _check_sampler_scale(model: str, prior, origin: str) -> None:
-    """Refuse an effect prior too wide for NUTS (issue 18): an SD above
-    :data:`MCMC_EFFECT_SD_MAX` puts its mass on ORs beyond e^±39, where every rate is 0 or 1 in
-    floating point; the sampler cannot adapt to it and the fit fails its convergence checks.
+    """Refuse an effect prior wider than the MCMC models are written for (issue 18): a normal
+    prior's SD above :data:`MCMC_EFFECT_SD_MAX`, or a mixture component's above
+    :data:`MCMC_MIXTURE_SD_MAX` (a mixture keeps the plain multivariate-normal form, whose
+    sampler cannot adapt to a component that puts its mass on rates of exactly 0 or 1).
     ``exact_logistic`` integrates such priors exactly."""
     _, _, sds = prior.effect.components()
+    mixture = isinstance(prior.effect, MixtureEffect)
     widest = float(max(sds))
-    if widest > MCMC_EFFECT_SD_MAX:
+    limit = MCMC_MIXTURE_SD_MAX if mixture else MCMC_EFFECT_SD_MAX
+    if widest > limit:
+        what = "mixture effect priors with every component's SD" if mixture else "effect priors"
         raise InputError(
             origin,
-            f"model {model!r} (MCMC) takes effect priors with SD at most "
-            f"{MCMC_EFFECT_SD_MAX:g} on the log OR (wider priors put their mass on rates of "
-            f"exactly 0 or 1, where the sampler cannot adapt); this prior's SD is {widest:g}: "
-            "fit it with 'exact_logistic', which integrates it exactly",
+            f"model {model!r} (MCMC) takes {what} at most {limit:g} on the log OR (wider priors "
+            "put their mass on rates of exactly 0 or 1, where the sampler cannot adapt); this "
+            f"prior's SD is {widest:g}: fit it with 'exact_logistic', which integrates it exactly",
+            field=f"models.{model}.priors",
+            value=prior.name,
+        )
+
+
+MCMC_RATE_SHAPE_MIN = 0.5
+"""The smallest Beta shape of a rate prior an MCMC model accepts (Jeffreys' 0.5)."""
+
+
+def _check_rate_shapes(model: str, prior, origin: str) -> None:
+    """Refuse a rate prior with a Beta shape below :data:`MCMC_RATE_SHAPE_MIN` (issue 18): after
+    zero (or all) events such a prior puts the rate's posterior mass at 10^-100 and below (1 −
+    10^-16 and above), where the sampler cannot adapt (Beta(0.1, 0.1) on 30 of 30 and Beta(0.01,
+    0.01) on 0 of 30 fail the convergence checks at full draws). ``beta_binomial`` takes such
+    priors exactly."""
+    rate = prior.rate
+    shapes = [*rate.treatment, *rate.control]
+    smallest = float(min(shapes))
+    if smallest < MCMC_RATE_SHAPE_MIN:
+        raise InputError(
+            origin,
+            f"model {model!r} (MCMC) takes Beta rate priors with both shapes at least "
+            f"{MCMC_RATE_SHAPE_MIN:g} (smaller shapes put the rate's mass at exactly 0 or 1 in "
+            f"floating point, where the sampler cannot adapt); this prior's smallest shape is "
+            f"{smallest:g}: fit it with 'beta_binomial', which takes it exactly",
             field=f"models.{model}.priors",
             value=prior.name,
         )

@@ -65,10 +65,19 @@ ARM_SIGN = np.array([0.5, -0.5])
 """Arm 0 is the treatment: logit p = alpha ± theta / 2."""
 
 
+WIDE_SD = 5.0
+"""A normal effect prior with a larger SD (log OR) is written centred (:func:`effects`)."""
+CENTRING = 0.75
+"""How far the wide form centres the changes of the effect between horizons (1: fully)."""
+
+
 def structure(prior: Prior, model: str) -> str:
-    """``"normal"`` or ``"mixture"``: priors of one structure share one compiled model."""
+    """``"normal"``, ``"wide"`` (a normal prior with SD above :data:`WIDE_SD`) or ``"mixture"``:
+    priors of one structure share one compiled model."""
     effect = prior.require("effect", model)
-    return "mixture" if isinstance(effect, MixtureEffect) else "normal"
+    if isinstance(effect, MixtureEffect):
+        return "mixture"
+    return "wide" if effect.sd > WIDE_SD else "normal"
 
 
 def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
@@ -115,10 +124,13 @@ def effects(values: dict, horizons: np.ndarray):
     """``theta`` (dim ``horizon``): the named prior at every horizon, correlated by ``rho``.
 
     A normal prior is written non-centred, ``theta = m + s · L z`` with ``z ~ Normal(0, 1)``
-    (``L`` from :func:`correlation_factor`); a mixture of normals as the mixture of the
-    multivariate normals, whose every marginal is the named mixture.
+    (``L`` from :func:`correlation_factor`), unless its SD is above :data:`WIDE_SD`
+    (:func:`_centred_effects`); a mixture of normals as the mixture of the multivariate normals,
+    whose every marginal is the named mixture.
     """
     k = len(horizons)
+    if "prior_theta_sd" in values and values["prior_theta_sd"] > WIDE_SD:
+        return _centred_effects(values, horizons)
     rho = pm.Uniform("rho", 0.0, 1.0) if k > 1 else None
     if "prior_theta_weights" in values:
         w = pm.Data("prior_theta_weights", values["prior_theta_weights"])
@@ -135,6 +147,40 @@ def effects(values: dict, horizons: np.ndarray):
     z = pm.Normal("z", 0.0, 1.0, dims="horizon")
     shared = z if k == 1 else (correlation_factor(rho, horizons) * z[None, :]).sum(axis=1)
     return pm.Deterministic("theta", m + s * shared, dims="horizon")
+
+
+def _centred_effects(values: dict, horizons: np.ndarray):
+    """``theta`` under a wide normal prior, (mostly) centred, in the Markov form of its
+    correlation, with g the gap between horizons in years and c = :data:`CENTRING`::
+
+        theta[1] ~ Normal(m, s²)
+        theta[k] = m + rho^g · (theta[k−1] − m) + tau[k]^(1−c) · eps[k]
+        eps[k]   ~ Normal(0, tau[k]^(2c)),   tau[k] = s · √(1 − rho^(2g))
+
+    the same prior as :func:`effects`' (each marginal the named Normal(m, s²)). When the prior is
+    wide against the data (SD 10 to 1000 on the log OR) the data pin ``theta`` while
+    ``z = L⁻¹ (theta − m) / s`` would move with ``rho``: the non-centred form mixes badly (R-hat
+    1.1 at SD 1000), the centred one well. Such a prior puts most of ``rho`` within ``d² / s²``
+    of 1 (d the differences of the effects between horizons; the vague prior favours one shared
+    effect), where ``tau`` falls below what the data say about d and a fully centred ``eps``
+    has a funnel: the partial centring c < 1 (Papaspiliopoulos, Roberts & Sköld 2007) removes the
+    divergences it caused. ``rho`` is sampled as its logit (``rho_logit ~ Logistic(0, 1)``, the
+    same Uniform(0, 1) prior) and ``1 − rho^(2g)`` taken in log space: in floating point ``rho``
+    itself rounds to 1 there.
+    """
+    m = pm.Data("prior_theta_mean", values["prior_theta_mean"])
+    s = pm.Data("prior_theta_sd", values["prior_theta_sd"])
+    theta = [pm.Normal("theta1", m, s)]
+    if len(horizons) > 1:
+        rho_logit = pm.Logistic("rho_logit", 0.0, 1.0)
+        pm.Deterministic("rho", pm.math.invlogit(rho_logit))
+        log_keep = -pt.softplus(-rho_logit) * np.diff(horizons) / 12.0  # log rho^g
+        tau = s * pt.sqrt(-pt.expm1(2.0 * log_keep))
+        eps = pm.Normal("eps", 0.0, tau**CENTRING, dims="step")
+        for k in range(1, len(horizons)):
+            shift = tau[k - 1] ** (1.0 - CENTRING) * eps[k - 1]
+            theta.append(m + pt.exp(log_keep[k - 1]) * (theta[-1] - m) + shift)
+    return pm.Deterministic("theta", pt.stack(theta), dims="horizon")
 
 
 def midpoints(theta, horizons: np.ndarray):

@@ -20,7 +20,8 @@ and horizon k::
 ``p`` (dims ``arm, horizon``) is each arm's cumulative employment by each horizon, and what every
 estimand uses; it is non-decreasing in every draw, since each arm's log-odds rises by at least
 ``delta / pbar``. ``delta`` is on the hazard scale, so an interval with no new employment says
-next to nothing about the effect at earlier horizons. A normal prior is written non-centred; a
+next to nothing about the effect at earlier horizons. A normal prior is written non-centred
+(centred when wider than SD 5, :func:`bayes_ips.models.cumulative.effects`); a
 mixture prior (a robust MAP prior) as the mixture of the multivariate normals, whose every
 marginal is the named mixture. The |·| is smoothed (never below |·|), which sets a floor of 0.025
 on each arm's rise in log-odds per horizon step.

@@ -7,19 +7,37 @@ information about ``theta`` (the control log-odds being a nuisance parameter)::
 
     i(theta) = 1 / (1 / (p_t (1 − p_t)) + 1 / (p0 (1 − p0))),   p_t = invlogit(logit p0 + theta).
 
-Two definitions are reported:
+Three definitions are reported; they answer different questions:
 
+- **rate-scale** ESS (:func:`rate_scale`), the one that says how much a prior claims to know.
+  With the control rate at the anchor, the prior implies a distribution of the treatment rate
+  ``p_t`` with mean ``mu`` and variance ``v``. The Beta with the same mean and variance (the
+  "moment" ESS of RBesT) is worth ``m = mu (1 − mu) / v − 1`` treatment patients, and a 1:1 trial
+  carries the same information about ``theta`` with ``m (1 + mu (1 − mu) / (p0 (1 − p0)))``
+  patients per arm. For informative normal priors it agrees with the two below; it falls to 0 as
+  the SD grows, so vague priors rank below informative ones and a wider prior below a narrower
+  one. For mixtures it is driven by the whole mixture's spread, so a robust mixture scores far
+  below the ESS of its informative part.
 - **ELIR**, the expected local-information ratio of Neuenschwander, Weber, Schmidli and O'Hagan,
   "Predictively consistent prior effective sample sizes", Biometrics 76 (2020) 578–587: the prior
   expectation of ``i_prior(theta) / i(theta)`` with ``i_prior = −d² log pi / d theta²``. It is the
   definition RBesT uses (``ess(..., method = "elir")``), it applies to mixtures, and it is
   predictively consistent. For a Normal(m, s²) prior it has the closed form
   ``(2 + e^(eta0 + m + s²/2) + e^(−eta0 − m + s²/2) + 1 / (p0 (1 − p0))) / s²`` with
-  ``eta0 = logit p0``; mixtures are integrated numerically on a fine grid.
+  ``eta0 = logit p0``; mixtures are integrated numerically on a fine grid. **Where it breaks
+  down:** beyond an SD of about 2 it *rises* with the SD (N(0, 2.5²) scores more than N(0, 2²),
+  N(0, 4²) hundreds of patients), because such a prior piles the treatment rate up near 0 and 1,
+  where ``i(theta)`` is tiny and its inverse huge. It then measures how strongly the prior holds
+  those extreme rates, not how much it claims to know.
 - **local** ESS at the prior mean, as in Morita, Thall and Müller, "Determining the effective
   sample size of a parametric prior", Biometrics 64 (2008) 595–602: ``i_prior / i`` evaluated at
-  the prior mean. For vague priors it is smaller than ELIR, because extreme rates (where vague
-  priors put mass) carry little information about odds, which ELIR averages in.
+  the prior mean. For a mixture it reads the curvature at one point only (the MAP prior's local
+  value is about twice its ELIR).
+
+A prior whose implied treatment-rate density has more than one mode (:func:`rate_shape`; a normal
+on the log OR centred near the anchor does when its SD exceeds about √2) is vague on the log-odds
+scale but not on the rate scale: it says the rate is probably near 0% or 100%. Such priors carry
+a warning wherever their ESS is shown.
 
 Beta(a, b) rate priors are worth ``a + b`` patients in their arm (the conjugate count).
 """
@@ -36,6 +54,19 @@ from bayes_ips.priors.core import BetaRate, NormalEffect, Prior, _Effect
 UNIT = "patients per arm (1:1 allocation) at the anchor control rate"
 GRID_SDS = 12.0
 GRID_POINTS = 20001
+EXTREME = 0.05
+"""Implied treatment rates below this or above 1 − this count as "near 0% or 100%"."""
+DEFINITIONS = {
+    "effect_rate_scale": "the implied treatment rate at the anchor control rate, "
+    "moment-matched to a Beta (a + b treatment patients), as patients per arm of a 1:1 trial "
+    "with the same information about the log OR; ranks vague priors below informative ones",
+    "effect_elir": "expected local-information ratio (Neuenschwander et al. 2020); rises with "
+    "the SD beyond about 2, when the prior piles the treatment rate up near 0% and 100%",
+    "effect_local": "local information ratio at the prior mean (Morita et al. 2008); one point "
+    "of a mixture only",
+    "rate": "a + b of each arm's Beta",
+}
+"""What each ESS key of :func:`prior_ess` measures, in words (summary.json and the report)."""
 
 
 def _inverse_information(theta, control_rate: float):
@@ -86,6 +117,48 @@ def local(effect: _Effect, control_rate: float) -> float:
     return float(info * _inverse_information(at, control_rate)[0])
 
 
+def _rate_moments(effect: _Effect, control_rate: float) -> tuple[float, float]:
+    """Mean and variance of the treatment rate ``invlogit(logit p0 + theta)`` under the prior,
+    component by component on a grid of standard-normal quantiles."""
+    w, m, s = effect.components()
+    z = np.linspace(-GRID_SDS, GRID_SDS, GRID_POINTS)
+    density = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+    rate = special.expit(special.logit(control_rate) + m[:, None] + s[:, None] * z)
+    first = w @ np.trapezoid(rate * density, z, axis=1)
+    second = w @ np.trapezoid(rate**2 * density, z, axis=1)
+    return float(first), float(second - first**2)
+
+
+def rate_scale(effect: _Effect, control_rate: float) -> float:
+    """Rate-scale (moment-matched Beta) ESS of an effect prior, in patients per arm."""
+    mean, var = _rate_moments(effect, control_rate)
+    spread = mean * (1 - mean)
+    treatment_patients = max(spread / var - 1.0, 0.0)
+    return treatment_patients * (1.0 + spread / (control_rate * (1 - control_rate)))
+
+
+def rate_shape(effect: _Effect, control_rate: float) -> dict:
+    """Shape of the implied treatment rate at the anchor control rate.
+
+    Returns
+    -------
+    dict
+        ``modes``: how many local maxima its density has (a rise towards 0% or 100% at the end
+        of the grid counts as one); ``u_shaped``: more than one mode; ``extreme_mass``: the prior
+        probability that the rate is below 5% or above 95%.
+    """
+    _, m, s = effect.components()
+    eta0 = float(special.logit(control_rate))
+    x = np.linspace((m - GRID_SDS * s).min(), (m + GRID_SDS * s).max(), GRID_POINTS) + eta0
+    # log density of p = invlogit(x), as a function of x: log pi(x − eta0) − log p − log(1 − p)
+    log_density = effect.logpdf(x - eta0) + np.logaddexp(0, -x) + np.logaddexp(0, x)
+    rising = np.diff(log_density) > 0
+    modes = int(np.sum(rising[:-1] & ~rising[1:])) + int(not rising[0]) + int(rising[-1])
+    cut = float(special.logit(EXTREME))
+    extreme = float(effect.cdf(cut - eta0) + 1.0 - effect.cdf(-cut - eta0))
+    return {"modes": modes, "u_shaped": modes > 1, "extreme_mass": extreme}
+
+
 def rate_ess(rate: BetaRate) -> dict[str, float]:
     """``a + b`` of each arm's Beta."""
     return {"control": float(sum(rate.control)), "treatment": float(sum(rate.treatment))}
@@ -97,11 +170,15 @@ def prior_ess(prior: Prior, control_rate: float) -> dict:
     Returns
     -------
     dict
-        ``effect_elir`` and ``effect_local`` (patients per arm, None without an effect
-        component), ``rate_control`` and ``rate_treatment`` (``a + b``, None without a rate
-        component), ``control_rate`` (the anchor) and ``unit``.
+        ``effect_rate_scale``, ``effect_elir`` and ``effect_local`` (patients per arm, None
+        without an effect component; see :data:`DEFINITIONS`), ``effect_rate_shape``
+        (:func:`rate_shape`, None without an effect component), ``rate_control`` and
+        ``rate_treatment`` (``a + b``, None without a rate component), ``control_rate`` (the
+        anchor) and ``unit``.
     """
     out: dict = {
+        "effect_rate_scale": None,
+        "effect_rate_shape": None,
         "effect_elir": None,
         "effect_local": None,
         "rate_control": None,
@@ -110,6 +187,8 @@ def prior_ess(prior: Prior, control_rate: float) -> dict:
         "unit": UNIT,
     }
     if prior.effect is not None:
+        out["effect_rate_scale"] = rate_scale(prior.effect, control_rate)
+        out["effect_rate_shape"] = rate_shape(prior.effect, control_rate)
         out["effect_elir"] = elir(prior.effect, control_rate)
         if math.isinf(out["effect_elir"]):
             out["effect_elir_reason"] = "beyond the floating-point range (> 1e308)"
@@ -124,3 +203,14 @@ def trial_ess(n_treatment: float, n_control: float) -> float:
     """The trial's own size as patients per arm of a 1:1 trial with the same information about
     the log OR at equal rates: ``2 / (1/n_t + 1/n_c)``."""
     return 2.0 / (1.0 / n_treatment + 1.0 / n_control)
+
+
+def shape_warning(shape: dict | None) -> str | None:
+    """The warning shown beside a prior whose implied treatment rate is U-shaped, else None."""
+    if not shape or not shape["u_shaped"]:
+        return None
+    return (
+        f"⚠ U-shaped on the rate scale: {100 * shape['extreme_mass']:.0f}% of the implied "
+        f"treatment rate lies below {100 * EXTREME:g}% or above {100 * (1 - EXTREME):g}%; vague "
+        "on the log odds, informative about rates near 0% and 100%"
+    )

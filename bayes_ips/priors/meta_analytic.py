@@ -262,7 +262,8 @@ def map_prior(studies: list[Study], settings: MapSettings, control_rate: float) 
         f"{ks:.4f}), then robustified with weight {settings.robust_weight:g} on a vague "
         f"N({settings.robust_mean:g}, {robust_sd:.2f}²) component"
         + (
-            " (one patient per arm's information at the control rate)."
+            " (its SD is that of one patient per arm's information about the log OR at the "
+            "control rate and no effect: RBesT's unit-information choice)."
             if settings.robust_sd is None
             else "."
         )

@@ -65,6 +65,7 @@ from bayes_ips.priors.community import (
     MCID_NAMES,
     REFERENCE_NAMES,
     effect_prior,
+    reference_priors,
 )
 from bayes_ips.priors.core import BetaRate, NormalEffect, Prior
 from bayes_ips.priors.evidence import (
@@ -328,3 +329,16 @@ def builtin_names(evidence: tuple[Study, ...] | list[Study]) -> list[str]:
 def prior_names(settings: PriorSettings) -> list[str]:
     """Every prior name a spec may use: built-in and user-defined."""
     return [*builtin_names(settings.evidence), *(p.name for p in settings.user)]
+
+
+def normal_effect_names(settings: PriorSettings) -> list[str]:
+    """The prior names a spec may use where a single normal prior on the log OR is needed:
+    every built-in or user-defined prior with a normal effect (the MAP mixture and rate-only
+    priors are not)."""
+    return [
+        *(p.name for p in reference_priors() if isinstance(p.effect, NormalEffect)),
+        *GRID_NAMES,
+        *MCID_NAMES,
+        *evidence_names(list(settings.evidence)),
+        *(p.name for p in settings.user if isinstance(p.effect, NormalEffect)),
+    ]

@@ -34,9 +34,26 @@ def pct(p: float | None, digits: int = 1) -> str:
     return "–" if p is None else f"{100 * p:.{digits}f}%"
 
 
+def mcse_text(
+    mcse: float | None, exact: bool, p: float | None = None, draws: int | None = None
+) -> str:
+    """The Monte Carlo SE column beside a probability: "exact" for a closed-form value, else
+    "±0.4" (percentage points); a value from draws that all agree (MCSE 0) says so, e.g.
+    "> 99.9% (all 1,000 draws)" or "< 0.1% (no draw)", never "exact"."""
+    if exact:
+        return "exact"
+    if mcse is None:
+        return "–"
+    if mcse == 0 and p in (0.0, 1.0):
+        of = "" if draws is None else f" {num(draws)}"
+        return f"> 99.9% (all{of} draws)" if p == 1 else "< 0.1% (no draw)"
+    return f"±{100 * mcse:.1f}"
+
+
 def pp(x: float | None) -> str:
-    """A risk difference in signed percentage points."""
-    return "–" if x is None else f"{100 * x:+.1f}"
+    """A risk difference in signed percentage points (a value that rounds to zero reads +0.0,
+    never -0.0)."""
+    return "–" if x is None else f"{100 * x:+z.1f}"
 
 
 def ratio(x: float | None) -> str:
@@ -143,11 +160,23 @@ def loo_notes(r: dict) -> str:
     return ", ".join(notes)
 
 
+def pareto_k(r: dict) -> str:
+    """A LOO row's worst Pareto k, or why it has none ("none (exact LOO)")."""
+    if r.get("pareto_k_max") is not None:
+        return f"{r['pareto_k_max']:.2f}"
+    if r.get("n_exact") or r.get("n_constant"):
+        return "none (exact LOO)"
+    return "–"
+
+
 def loo_k(r: dict) -> str:
-    """A LOO row's Pareto k and how each observation was scored: "0.98 (4 of 4 > 0.7); 4 exact"."""
-    k = "–" if r.get("pareto_k_max") is None else f"{r['pareto_k_max']:.2f}"
+    """A LOO row's Pareto k and how each observation was scored: "0.98 (4 of 4 > 0.7)", or
+    "none (exact LOO); 4 exact" for a fit that PSIS did not score."""
     notes = loo_notes(r)
-    return f"{k} ({r['n_high_k']} of {r['n_obs']} > 0.7)" + (f"; {notes}" if notes else "")
+    if r.get("pareto_k_max") is None:
+        return pareto_k(r) + (f"; {notes}" if notes else "")
+    high = f"{r['n_high_k']} of {r['n_obs']} > 0.7"
+    return f"{pareto_k(r)} ({high})" + (f"; {notes}" if notes else "")
 
 
 def headline_text(head: dict) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayes_ips import models
+from bayes_ips.estimands import side_of_half
 from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
@@ -25,6 +26,7 @@ from bayes_ips.report.format import (
     UNVERIFIED_FLAG,
     interval,
     level,
+    mcse_text,
     model_title,
     nnt,
     num,
@@ -105,13 +107,19 @@ def answers(summary: dict) -> list[dict]:
     return out
 
 
+TIE = "within numerical or Monte Carlo error"
+"""How a P(benefit) at 1/2 by :func:`bayes_ips.estimands.side_of_half` is worded."""
+
+
 def prior_dependence(summary: dict) -> str:
     """How far P(benefit) at the primary horizon moves with the prior, in words.
 
     Each range is taken over the models that carry the priors with one meaning
     (:data:`bayes_ips.models.CARRIES`): effect priors (the log OR of cumulative employment) in
     the logistic models, rate priors in the beta-binomial models. The sentence says plainly when
-    a reader holding the most sceptical prior fitted would not conclude benefit.
+    a reader holding the most sceptical prior fitted would not conclude benefit; a P(benefit)
+    at 1/2 within numerical or Monte Carlo error (:func:`bayes_ips.estimands.side_of_half`) is
+    on neither side.
     """
     run = summary["run"]
     h = run["primary_horizon"]
@@ -141,21 +149,30 @@ def prior_dependence(summary: dict) -> str:
                 f"{pct(high['p_benefit'], 0)} ({_fit(high)})"
             )
     low = min(rs, key=lambda r: r["p_benefit"])
-    below = sum(r["p_benefit"] < 0.5 for r in rs)
-    if below == 0:
+    sides = [side_of_half(r["p_benefit"], r["p_benefit_mcse"]) for r in rs]
+    below, above = sides.count(-1), sides.count(1)
+    if above == len(rs):
         verdict = (
             f"every fit puts it above 50%; the most sceptical, {_fit(low)}, at "
             f"{pct(low['p_benefit'], 0)}"
         )
-    elif below < len(rs):
+    elif below == len(rs):
+        verdict = "every fit puts it below 50%"
+    elif below and above:
         verdict = (
             f"{below} of the {len(rs)} fits put it below 50%: a reader who holds the "
             f"{low['prior']} prior ({pct(low['p_benefit'], 0)} under {_model(low)}"
             f"{_flag(low)}) would not "
             "conclude benefit, so the conclusion depends on prior belief"
         )
+    elif below or above:
+        verdict = (
+            f"{below or above} of the {len(rs)} fits put it {'below' if below else 'above'} "
+            f"50% and the others at 50% {TIE}: no fit points to "
+            f"{'benefit' if below else 'harm'}"
+        )
     else:
-        verdict = "every fit puts it below 50%"
+        verdict = f"every fit puts it at 50% {TIE}: the data and priors favour neither arm"
     return f"P(benefit) at {h:g} months: {'; '.join(parts)}. So {verdict}."
 
 
@@ -362,9 +379,12 @@ def result_row(r: dict) -> dict:
         "horizon": f"{r['horizon_months']:g}",
         "verified": r["verified_data"],
         "p_benefit": pct(r["p_benefit"]),
-        "p_benefit_mcse": "exact"
-        if r["p_benefit_mcse"] == 0
-        else f"±{100 * r['p_benefit_mcse']:.1f}",
+        "p_benefit_mcse": mcse_text(
+            r["p_benefit_mcse"],
+            r["model"] in models.EXACT_MODELS,
+            r["p_benefit"],
+            r.get("draws"),
+        ),
         "rd": interval(r["rd"]),
         "rr": ratio_interval(r["rr"]),
         "or": ratio_interval(r["or"]),

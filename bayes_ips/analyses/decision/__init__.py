@@ -24,7 +24,6 @@ from bayes_ips.analyses.decision.trial import (
     Criteria,
     assurance,
     operating_characteristics,
-    sceptical_sd,
     success_probability,
 )
 from bayes_ips.analyses.decision.voi import evsi, sampling_value
@@ -37,6 +36,7 @@ ANALYSIS = Analysis(
     figures=(view.rules_figure, view.ceac_figure, view.assurance_figure, view.oc_figure),
     figure_data=("decision.fits[].net_benefit.ceac",),
     options=DecisionSettings,
+    check=compute.check,
 )
 
 __all__ = [
@@ -58,6 +58,5 @@ __all__ = [
     "operating_characteristics",
     "rope_rule",
     "sampling_value",
-    "sceptical_sd",
     "success_probability",
 ]

@@ -18,14 +18,14 @@ from bayes_ips.analyses.decision.trial import (
     CRITERIA,
     Criteria,
     assurance,
-    design_draws,
     operating_characteristics,
-    sceptical_sd,
     smallest_n,
 )
 from bayes_ips.analyses.decision.voi import sampling_value
 from bayes_ips.context import Fitted, RunContext
+from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit, fit_seed
+from bayes_ips.priors import NormalEffect, get_prior
 
 QUICK_SIMULATIONS = 5000
 OC_RD_GRID = np.round(np.arange(0.0, 0.3001, 0.01), 2)
@@ -40,13 +40,16 @@ METHODS = {
     "net_benefit": "INB = value of one extra person employed × RD − incremental cost per patient; "
     "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
     "the acceptability and EVPI curves from posterior draws",
-    "assurance": "simulated trials from the design prior (posterior draws at the primary "
-    "horizon, optionally mixed with independent Beta(1, 1) rates); binomial Monte Carlo SE",
+    "assurance": "simulated trials from the design prior: every posterior draw at the primary "
+    "horizon gets the same number of trials (at least `simulations` per sample size in all), "
+    "judged by the exact success regions; mixed with weight w with independent Beta(1, 1) rates "
+    "(exact: the share of outcomes that succeed); MCSE = (1 − w) × ArviZ MCSE of the mean of the "
+    "per-draw success shares (simulation noise and the design draws' own sampling error)",
     "frequentist_criterion": "pooled two-proportion z test, two-sided level α, significant with "
     "the treatment ahead",
-    "bayesian_criterion": "P(log OR > 0) above the success probability under a sceptical "
-    "Normal(0, s²) analysis prior, the new trial analysed alone; normal approximation of the "
-    "log-OR likelihood with 0.5 added to every cell (an approximation)",
+    "bayesian_criterion": "P(log OR > 0) above the success probability under the named "
+    "analysis prior (the library's sceptical_mcid by default), the new trial analysed alone "
+    "with the exact single-horizon logistic posterior (quadrature, no continuity correction)",
     "operating_characteristics": "exact enumeration of every trial outcome (no simulation)",
     "evsi": "conjugate preposterior analysis by exact enumeration of the beta-binomial "
     "predictive; exact for the beta-binomial model, independent moment-matched Beta posteriors "
@@ -59,7 +62,7 @@ def _seed(ctx: RunContext, fit: Fit) -> int:
 
 
 def _simulations(ctx: RunContext, trial: NextTrial) -> int:
-    """Simulated trials per sample size (capped in quick runs)."""
+    """Simulated trials per sample size, at least (capped in quick runs)."""
     return min(trial.simulations, QUICK_SIMULATIONS) if ctx.spec.quick else trial.simulations
 
 
@@ -111,15 +114,19 @@ def _next_trial(
 ) -> dict:
     trial = settings.next_trial
     seed = _seed(ctx, fit)
-    rng = np.random.default_rng(seed)
     p = fit.p.sel(horizon=ctx.primary_horizon)
     comparison = ctx.spec.comparison
-    p_t = p.sel(arm=comparison.treatment).to_numpy().ravel()
-    p_c = p.sel(arm=comparison.control).to_numpy().ravel()
-    t, c = design_draws(p_t, p_c, _simulations(ctx, trial), trial.robust_weight, rng)
-    result = assurance(t, c, trial.n_per_arm, crit, rng)
+    dims = [d for d in ("chain", "draw") if d in p.dims]
+    p_t = p.sel(arm=comparison.treatment).transpose(*dims).to_numpy()
+    p_c = p.sel(arm=comparison.control).transpose(*dims).to_numpy()
+    rng = np.random.default_rng(seed)
+    result = assurance(
+        p_t, p_c, trial.n_per_arm, crit, _simulations(ctx, trial), rng, trial.robust_weight
+    )
     result["seed"] = seed
-    result["design_p_benefit"] = float(np.mean(t > c))
+    result["design_p_benefit"] = float(
+        (1 - trial.robust_weight) * np.mean(p_t > p_c) + trial.robust_weight * 0.5
+    )
     for name in CRITERIA:
         result[name]["n_for_target"] = {
             f"{target:.2f}": smallest_n(trial.n_per_arm, result[name]["assurance"], target)
@@ -132,20 +139,60 @@ def _next_trial(
     return result
 
 
-def _analysis_prior(settings: DecisionSettings, control_rate: float) -> dict:
-    sd = settings.next_trial.analysis_prior_sd
+def _analysis_prior(ctx: RunContext, settings: DecisionSettings) -> tuple[dict, NormalEffect]:
+    """The next trial's analysis prior: the library prior the spec names (``sceptical_mcid``
+    by default, the same prior as in the priors table), or Normal(0, sd²) when the spec sets
+    ``analysis_prior_sd``.
+
+    Raises
+    ------
+    InputError
+        The named prior cannot be built with this run's anchor control rate, or is not a normal
+        prior on the log OR (the spec loader has already refused unknown names).
+    """
+    trial = settings.next_trial
+    sd = trial.analysis_prior_sd
     if sd is not None:
-        return {"mean": 0.0, "sd": sd, "scale": "log_or", "recipe": "set in the spec"}
+        effect = NormalEffect(0.0, sd)
+        return {
+            "name": "spec",
+            "mean": 0.0,
+            "sd": sd,
+            "scale": "log_or",
+            "recipe": "Normal(0, sd²) with the SD set in the spec (decision.next_trial)",
+        }, effect
+    field = "decision.next_trial.analysis_prior"
+    try:
+        prior = get_prior(trial.analysis_prior, ctx.priors)
+    except InputError as exc:
+        hint = (
+            "; the next trial's Bayesian rule needs an analysis prior: name another in "
+            "decision.next_trial.analysis_prior, set decision.next_trial.analysis_prior_sd, "
+            "or turn the analysis off with [decision] enabled = false"
+        )
+        raise InputError(ctx.spec.origin, exc.rule + hint, field=field, value=exc.value) from None
+    if not isinstance(prior.effect, NormalEffect):
+        raise InputError(
+            ctx.spec.origin,
+            "must name a prior with a normal prior on the log odds ratio",
+            field=field,
+            value=trial.analysis_prior,
+        )
     return {
-        "mean": 0.0,
-        "sd": sceptical_sd(control_rate, settings.mcid),
+        "name": prior.name,
+        "mean": prior.effect.mean,
+        "sd": prior.effect.sd,
         "scale": "log_or",
-        "recipe": (
-            f"sceptical (Spiegelhalter): mean 0, SD such that P(OR > OR_mcid) = 5%, where "
-            f"OR_mcid is the odds ratio of a {100 * settings.mcid:g} percentage-point increase "
-            f"over the control rate {100 * control_rate:.1f}%"
-        ),
-    }
+        "recipe": prior.recipe,
+        "anchor_control_rate": ctx.priors.control_rate,
+    }, prior.effect
+
+
+def check(ctx: RunContext) -> None:
+    """Before any fit: the next trial's analysis prior can be built for this run."""
+    settings = ctx.options("decision", DecisionSettings())
+    if settings.enabled:
+        _analysis_prior(ctx, settings)
 
 
 def run(ctx: RunContext, fitted: Fitted) -> dict | None:
@@ -167,8 +214,8 @@ def run(ctx: RunContext, fitted: Fitted) -> dict | None:
     head_post = effect_posterior(head, primary, comparison)
     trial = settings.next_trial
     control_rate = trial.null_rate if trial.null_rate is not None else head_post.control_mean()
-    prior = _analysis_prior(settings, control_rate)
-    crit = Criteria(trial.alpha, trial.success_probability, prior["sd"])
+    prior, effect = _analysis_prior(ctx, settings)
+    crit = Criteria(trial.alpha, trial.success_probability, effect)
 
     fits = []
     for fit in fitted.fits:
@@ -200,6 +247,7 @@ def run(ctx: RunContext, fitted: Fitted) -> dict | None:
             "next_trial": {
                 "n_per_arm": list(trial.n_per_arm),
                 "simulations": _simulations(ctx, trial),
+                "analysis_prior": prior["name"],
                 "alpha": trial.alpha,
                 "success_probability": trial.success_probability,
                 "robust_weight": trial.robust_weight,

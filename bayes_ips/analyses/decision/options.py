@@ -23,18 +23,21 @@ Keys and defaults (every key optional)::
 
     [decision.next_trial]
     n_per_arm = [20, 40, ..., 2000]     # 20 sample sizes per arm (see DEFAULT_N_PER_ARM)
-    simulations = 20000                 # simulated trials per sample size
+    simulations = 20000                 # simulated trials per sample size, at least (the same
+                                        # number for every posterior draw of the design prior)
     alpha = 0.05                        # two-sided level of the frequentist test
     success_probability = 0.975         # Bayesian success: P(benefit) above this
-    analysis_prior_sd = <derived>       # sceptical analysis prior SD on the log OR
+    analysis_prior = "sceptical_mcid"   # library prior (normal on the log OR) of the analysis
+    analysis_prior_sd = <unset>         # Normal(0, sd²) instead of the named prior
     robust_weight = 0.0                 # weight of a vague component in the design prior
     assurance_targets = [0.8, 0.9]
     null_rate = <derived>               # control rate for operating characteristics
     oc_n_per_arm = [100, 200, 400]      # sample sizes of the power curves
 
-The ROPE half-width is the analysis's ``estimands.rope``. ``analysis_prior_sd`` and
-``null_rate`` default to values derived from the headline fit (see
-:func:`~bayes_ips.analyses.decision.trial.sceptical_sd`). Economic inputs the spec leaves out
+The ROPE half-width is the analysis's ``estimands.rope``. The Bayesian rule's
+analysis prior is the library prior ``analysis_prior`` (the run's own ``sceptical_mcid`` by
+default, the one the priors table lists) unless ``analysis_prior_sd`` is set. ``null_rate``
+defaults to the headline fit's posterior mean control rate. Economic inputs the spec leaves out
 keep their defaults, which are illustrative assumptions chosen only to make the method visible;
 every output that uses them says so.
 """
@@ -45,6 +48,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, PlainValidator
 
+from bayes_ips.priors.settings import PriorSettings, normal_effect_names
 from bayes_ips.schema import Bool, Float, Int, Section, Str, between, number_list, rule, rule_error
 
 DEFAULT_N_PER_ARM = (
@@ -167,6 +171,7 @@ class NextTrial(Section):
     simulations: Annotated[Int, between(1000, MAX_SIMULATIONS)] = 20_000
     alpha: Annotated[Float, between(1e-6, 0.5)] = 0.05
     success_probability: Annotated[Float, between(0.5, 0.999999)] = 0.975
+    analysis_prior: Str = "sceptical_mcid"
     analysis_prior_sd: Annotated[Float, between(1e-3, 100.0)] | None = None
     robust_weight: Annotated[Float, between(0.0, 1.0)] = 0.0
     assurance_targets: Annotated[
@@ -187,3 +192,19 @@ class DecisionSettings(Section):
     gamma_rope: Annotated[Float, between(0.501, 0.9999)] = 0.95
     economics: Economics = Field(default_factory=Economics)
     next_trial: NextTrial = Field(default_factory=NextTrial)
+
+    def prior_errors(self, settings: PriorSettings) -> list:
+        """The analysis prior must be a normal prior on the log OR of the spec's library (checked
+        with the whole spec, before anything is fitted)."""
+        trial = self.next_trial
+        known = normal_effect_names(settings)
+        if trial.analysis_prior_sd is not None or trial.analysis_prior in known:
+            return []
+        return [
+            rule_error(
+                "must name a prior with a normal prior on the log odds ratio; known: "
+                + ", ".join(known),
+                key="next_trial.analysis_prior",
+                value=trial.analysis_prior,
+            )
+        ]

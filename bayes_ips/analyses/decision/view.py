@@ -86,7 +86,8 @@ def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
             f"To reach {pct(t, 0)} assurance (probability of success) with a statistically "
             f"significant benefit, a confirmatory trial needs "
             f"{nf if nf is not None else f'more than {n_max}'} participants per arm; for a "
-            f"convincing Bayesian result under a sceptical prior it needs {bayes}."
+            f"convincing Bayesian result under the sceptical prior "
+            f"({dec['analysis_prior'].get('name', 'sceptical')}) it needs {bayes}."
         )
     if missed:
         out.append(
@@ -359,10 +360,12 @@ def section(summary: dict) -> dict | None:
         ],
         "targets": _target_rows(dec),
         "oc": _oc(dec),
-        "analysis_prior": f"Normal(0, {prior['sd']:.3f}²) on the log OR; {prior['recipe']}",
+        "analysis_prior": f"{prior.get('name', 'sceptical')}: Normal({prior['mean']:.3f}, "
+        f"{prior['sd']:.3f}²) on the log OR, the exact single-horizon logistic posterior; "
+        f"{prior['recipe']}",
         "control_rate": f"{pct(dec['reference_control_rate']['value'])} "
         f"({dec['reference_control_rate']['source']})",
-        "simulations": dec["settings"]["next_trial"]["simulations"],
+        "simulations": _simulations_text(fit["next_trial"]),
         "robust_weight": dec["settings"]["next_trial"]["robust_weight"],
         "methods": dec["methods"],
     }
@@ -378,6 +381,18 @@ def _fits_flag(dec: dict) -> str:
     if bad == len(dec["fits"]):
         return f"{UNVERIFIED_DATA} (every fit: hollow markers)"
     return f"{bad} of {len(dec['fits'])} fits (hollow markers): {UNVERIFIED_DATA}"
+
+
+def _simulations_text(nt: dict) -> str:
+    """How many trials each assurance value rests on (runs from before ``design_draws`` say
+    only the total)."""
+    text = f"{nt['simulations']} simulated trials per size"
+    if "design_draws" in nt:
+        text += (
+            f" ({nt['trials_per_draw']} for each of the design prior's {nt['design_draws']} "
+            "posterior draws)"
+        )
+    return text
 
 
 def _title_flag(summary: dict) -> str:

@@ -7,11 +7,13 @@ observed data give the posterior Beta(α, β) = Beta(a0 + y, b0 + n − y). Four
 (a) **Complete case**: Beta(α, β), the default analysis of every other section.
 (b) **Missing at random (ignorable)**: the missing outcomes are imputed from the posterior
     predictive and the rate is re-estimated from the completed data (Bayesian data augmentation,
-    by Monte Carlo). With arm as the only predictor this reproduces the complete-case posterior
+    in principle). With arm as the only predictor this reproduces the complete-case posterior
     exactly (a mixture of Beta(α + k, β + m − k) over the beta-binomial predictive of k is
-    Beta(α, β)), which the Monte Carlo result confirms within its MCSE. When a covariate-adjusted
-    individual-data model (``adjusted_logistic``) was fitted, its marginal result, averaged over
-    every randomised participant, is the MAR analysis given the covariates and is listed too.
+    Beta(α, β)), so the MAR row *is* the complete-case row (``"equals": "complete_case"``),
+    exact, with no simulated value; the pattern-mixture grid at δ = 0 is set to it too. When a
+    covariate-adjusted individual-data model (``adjusted_logistic``) was fitted, its marginal
+    result, averaged over every randomised participant,
+    is the MAR analysis given the covariates and is listed too.
 (c) **Best and worst case** for the treatment: every missing treatment participant employed and
     every missing control participant not (best), and the reverse (worst).
 (d) **Pattern mixture**: missing participants' log-odds of employment differ from the observed
@@ -39,7 +41,7 @@ within |δ| ≤ :data:`SEARCH_LIMIT` (an odds ratio of e¹² is practically "all
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import arviz as az
 import numpy as np
@@ -47,6 +49,7 @@ import xarray as xr
 from scipy import optimize, special, stats
 
 from bayes_ips.analyses.missing_data.options import SEARCH_LIMIT, MissingSettings
+from bayes_ips.conjugate import MODEL as CONJUGATE
 from bayes_ips.conjugate import prob_greater
 from bayes_ips.context import Fitted, RunContext
 from bayes_ips.errors import InputError
@@ -159,7 +162,11 @@ class PatternMixture:
         if self.exact:
             wt = completion_weights(self.t, deltas_t)
             wc = completion_weights(self.c, deltas_c)
-            return np.clip(wt @ self.m @ wc.T, 0.0, 1.0)
+            out = np.clip(wt @ self.m @ wc.T, 0.0, 1.0)
+            # δ = 0 in both arms is MAR, which equals the complete-case posterior exactly
+            at_mar = np.outer(np.asarray(deltas_t, float) == 0, np.asarray(deltas_c, float) == 0)
+            out[at_mar] = self.bounds()["complete"]
+            return out
         xt = self._completed_draws("treatment", deltas_t)
         xc = self._completed_draws("control", deltas_c)
         return np.array([(xt[:, i : i + 1] > xc).mean(axis=0) for i in range(xt.shape[1])])
@@ -243,37 +250,52 @@ def _mc_benefit(t_draws: np.ndarray, c_draws: np.ndarray) -> tuple[float, float]
     return mean, float(az.mcse(ind, sample_dims=list(SAMPLE_DIMS), method="mean"))
 
 
-def _scenarios(t: ArmData, c: ArmData, mixture: PatternMixture, rng, draws: int, mass: float):
+def _complete_case(
+    fitted: Fitted, prior: str, horizon, bounds: dict, draws: tuple[np.ndarray, np.ndarray], mass
+) -> dict:
+    """The complete-case row: the results table's ``beta_binomial`` row under the same prior
+    when that fit exists (``source`` "results", with its ``model`` and ``prior``: the same
+    draws, so every section prints the same value), else the exact P(benefit) with the RD from
+    this analysis's own draws (``source`` "own draws")."""
+    table = fitted.table
+    fit = table[
+        (table["model"] == CONJUGATE)
+        & (table["prior"] == prior)
+        & (table["horizon_months"] == horizon)
+    ]
+    if len(fit):
+        row = fit.iloc[0]
+        return {
+            "name": "complete_case",
+            "p_benefit": float(row["p_benefit"]),
+            "p_benefit_mcse": 0.0,
+            "rd": {k: row["rd"][k] for k in ("median", "lo", "hi")},
+            "source": "results",
+            "model": CONJUGATE,
+            "prior": prior,
+        }
+    return {
+        "name": "complete_case",
+        "p_benefit": bounds["complete"],
+        "p_benefit_mcse": 0.0,
+        "rd": _rd_summary(*draws, mass),
+        "source": "own draws",
+    }
+
+
+def _scenarios(
+    t: ArmData, c: ArmData, mixture: PatternMixture, rng, draws: int, mass: float, complete
+):
     def beta_draws(arm: ArmData, k: int | None) -> np.ndarray:
         if k is None:
             return rng.beta(arm.alpha, arm.beta, draws)
         return rng.beta(arm.alpha + k, arm.beta + arm.missing - k, draws)
 
-    def augmented(arm: ArmData) -> np.ndarray:
-        p = rng.beta(arm.alpha, arm.beta, draws)
-        k = rng.binomial(arm.missing, p)
-        return rng.beta(arm.alpha + k, arm.beta + arm.missing - k)
-
     bounds = mixture.bounds()
-    cc_t, cc_c = beta_draws(t, None), beta_draws(c, None)
-    mar_t, mar_c = augmented(t), augmented(c)
-    rows = [
-        {
-            "name": "complete_case",
-            "p_benefit": bounds["complete"],
-            "p_benefit_mcse": 0.0,
-            "rd": _rd_summary(cc_t, cc_c, mass),
-        }
-    ]
-    p, mcse = _mc_benefit(mar_t, mar_c)
-    rows.append(
-        {
-            "name": "mar",
-            "p_benefit": p,
-            "p_benefit_mcse": mcse,
-            "rd": _rd_summary(mar_t, mar_c, mass),
-        }
-    )
+    rows = [complete(bounds, (beta_draws(t, None), beta_draws(c, None)))]
+    # With arm as the only predictor, MAR is the complete-case posterior exactly (docstring (b)):
+    # the exact value is shown, not a simulation of it.
+    rows.append({**rows[0], "name": "mar", "equals": "complete_case"})
     for name, kt, kc in (("worst_case", 0, c.missing), ("best_case", t.missing, 0)):
         rows.append(
             {
@@ -335,9 +357,11 @@ def analyse(ctx: RunContext, fitted: Fitted) -> dict | None:
         }
         mixture = PatternMixture(t, c, draws, seed)
         entry["method"] = mixture.method
-        entry["scenarios"] = _scenarios(
-            t, c, mixture, rng, draws, ctx.spec.estimands.interval
-        ) + _covariate_mar(fitted, h)
+        mass = ctx.spec.estimands.interval
+        complete = partial(_complete_case, fitted, settings.prior, h, mass=mass)
+        entry["scenarios"] = _scenarios(t, c, mixture, rng, draws, mass, complete) + _covariate_mar(
+            fitted, h
+        )
         if t.missing + c.missing == 0:
             entry["tipping"] = []
             horizons.append(entry)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
 from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 
 SCENARIOS = {
     "complete_case": "Complete case (participants with an outcome only)",
-    "mar": "Missing at random (imputed from the observed, Monte Carlo)",
+    "mar": "Missing at random (equal to complete case exactly: arm is the only predictor)",
     "mar_covariates": "Missing at random given covariates (adjusted_logistic, prior {prior})",
     "worst_case": "Worst case: every missing {t} participant not employed, every missing {c} "
     "participant employed",
@@ -48,14 +48,16 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
             f"the {arms[t]['missing']} missing {t} participants' odds of employment were "
             f"{tip['odds_ratio']:.2f} times those of observed {t} participants (δ = "
             f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} employed instead "
-            f"of about {pct(rate_t)} as observed)"
+            f"of about {pct(rate_t)}, the posterior mean rate of observed {t} participants; "
+            f"{pct(arms[t]['employed'] / arms[t]['analysed'])} were observed employed)"
         )
     if tip["vary"] == "control":
         return (
             f"the {arms[c]['missing']} missing {c} participants' odds were "
             f"{tip['odds_ratio']:.2f} times those of observed {c} participants (δ = "
             f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_control'])} instead of "
-            f"{pct(rate_c)})"
+            f"{pct(rate_c)}, the posterior mean rate of observed {c} participants; "
+            f"{pct(arms[c]['employed'] / arms[c]['analysed'])} were observed employed)"
         )
     return (
         f"both shifted at once by δ = {abs(tip['delta']):.2f} against {t} (odds ratio "
@@ -73,8 +75,13 @@ def _answer(entry: dict, md: dict, t: str, c: str) -> str:
         f"At {h:g} months, {arms[t]['missing']} of {arms[t]['randomised']} {t} and "
         f"{arms[c]['missing']} of {arms[c]['randomised']} {c} participants have no outcome; "
         f"P(benefit) is {pct(sc['complete_case']['p_benefit'])} with complete cases, "
-        f"{pct(sc['mar']['p_benefit'])} if they are missing at random, and between "
-        f"{pct(sc['worst_case']['p_benefit'])} (worst case) and "
+        + (
+            "exactly the same if they are missing at random (with arm the only predictor the "
+            "two are equal by definition), and between "
+            if sc["mar"].get("equals") == "complete_case"
+            else f"{pct(sc['mar']['p_benefit'])} if they are missing at random, and between "
+        )
+        + f"{pct(sc['worst_case']['p_benefit'])} (worst case) and "
         f"{pct(sc['best_case']['p_benefit'])} (best case)."
     )
     clauses, smallest = [], None
@@ -117,16 +124,16 @@ def missing_section(summary: dict) -> dict | None:
     rows = []
     for e in md["horizons"]:
         for s in e["scenarios"]:
-            mcse = s["p_benefit_mcse"]
             rows.append(
                 {
                     "horizon": f"{e['horizon_months']:g}",
                     "verified": e["verified_data"],
                     "scenario": SCENARIOS[s["name"]].format(t=t, c=c, prior=s.get("prior", "")),
                     "p_benefit": pct(s["p_benefit"]),
-                    "mcse": "exact"
-                    if mcse == 0
-                    else ("–" if mcse is None else f"±{100 * mcse:.1f}"),
+                    # only the covariate-adjusted MAR row comes from an MCMC fit
+                    "mcse": mcse_text(
+                        s["p_benefit_mcse"], s["name"] != "mar_covariates", s["p_benefit"]
+                    ),
                     "rd": f"{100 * s['rd']['median']:+.1f} ({100 * s['rd']['lo']:+.1f} to "
                     f"{100 * s['rd']['hi']:+.1f})",
                 }
@@ -165,7 +172,17 @@ def missing_section(summary: dict) -> dict | None:
         "treatment": t,
         "control": c,
         "draws": md["draws"],
+        "complete_source": _complete_source(md),
     }
+
+
+def _complete_source(md: dict) -> str | None:
+    """The results' fit ("model / prior") that every complete-case row repeats, else None."""
+    rows = [s for e in md["horizons"] for s in e["scenarios"] if s["name"] == "complete_case"]
+    fits = {(s["model"], s["prior"]) for s in rows if s.get("source") == "results"}
+    if len(fits) != 1 or any(s.get("source") != "results" for s in rows):
+        return None
+    return " / ".join(fits.pop())
 
 
 def tipping_figure(fits, summary: dict) -> Figure | None:
@@ -186,8 +203,8 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
     with plt.rc_context(STYLE):
         fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 3.8), layout="constrained")
         labels = {
-            "treatment": f"δ for missing {ts} (missing {cs} as observed)",
-            "control": f"δ for missing {cs} (missing {ts} as observed)",
+            "treatment": f"δ for missing {ts} (missing {cs} at δ = 0, like observed {cs})",
+            "control": f"δ for missing {cs} (missing {ts} at δ = 0, like observed {ts})",
             "both": f"δ for missing {ts}, −δ for missing {cs}",
         }
         for (name, label), colour in zip(

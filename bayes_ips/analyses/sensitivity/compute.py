@@ -7,7 +7,7 @@ from bayes_ips.analyses.sensitivity.heatmap import benefit_map
 from bayes_ips.analyses.sensitivity.power_scaling import power_scaling
 from bayes_ips.analyses.sensitivity.predictive import prior_predictive
 from bayes_ips.context import Fitted, RunContext
-from bayes_ips.priors.ess import prior_ess, trial_ess
+from bayes_ips.priors.ess import DEFINITIONS, prior_ess, trial_ess
 
 
 def summarise(ctx: RunContext, fitted: Fitted) -> dict:
@@ -18,7 +18,8 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
     dict
         ``anchor`` (control rate used by conversions and ESS, and where it came from),
         ``evidence`` (the external evidence table's path and SHA-256),
-        ``priors`` (every fitted prior with recipe, description and ESS), ``trial`` (its size
+        ``priors`` (every fitted prior with recipe, description and ESS), ``ess_definitions``
+        (what each ESS key measures, in words), ``trial`` (its size
         and equivalent patients per arm), ``heatmap`` (primary horizon), ``likelihood`` (the
         primary horizon's likelihood curve), ``exact`` (exact single-horizon posteriors per
         effect prior and horizon), ``prior_predictive`` (per fit and horizon) and ``psense``
@@ -48,6 +49,7 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
             }
             for p in priors
         ],
+        "ess_definitions": DEFINITIONS,
         "trial": {
             "horizon_months": primary,
             "n_treatment": n[0],

@@ -14,8 +14,10 @@ priors (control rates, between-horizon variation), is the one that matters.
 
 from __future__ import annotations
 
+import math
 import warnings
 
+import numpy as np
 import xarray as xr
 from arviz_stats import psense
 
@@ -23,14 +25,16 @@ from bayes_ips.report.format import UNVERIFIED_DATA
 
 THRESHOLD = 0.05
 NAMED_PRIOR_VARIABLE = {
-    "hierarchical_logistic": ("z", "theta"),
-    "adjusted_logistic": ("z", "theta"),
-    "hierarchical_beta_binomial": ("m",),
-    "discrete_time_hazard": ("mu",),
+    "hierarchical_logistic": (("z",), ("theta1", "eps"), ("theta",)),
+    "adjusted_logistic": (("z",), ("theta1", "eps"), ("theta",)),
+    "hierarchical_beta_binomial": (("m",),),
+    "discrete_time_hazard": (("mu",),),
 }
-"""The variables whose prior is the named prior, first present taken: in the logistic models the
-standard-normal ``z`` of ``theta = m + s · L z`` (a normal prior, non-centred; scaling its prior is
-scaling theta's, up to the correlation's Jacobian) or ``theta`` itself (a mixture)."""
+"""The variables whose prior is the named prior, first group present taken (those of it present):
+in the logistic models the standard-normal ``z`` of ``theta = m + s · L z`` (a normal prior,
+non-centred; scaling its prior is scaling theta's, up to the correlation's Jacobian), ``theta1``
+and the changes ``eps`` of a wide normal prior's centred form, or ``theta`` itself (a mixture);
+in the pooled beta-binomial model ``m``."""
 
 
 def _with_rd(tree: xr.DataTree, treatment: str, control: str) -> xr.DataTree:
@@ -47,11 +51,20 @@ VERDICTS = {
     "prior": "is driven by the prior, not the data",
     "data": "is driven by the data; the prior has little influence",
     "neither": "responds little to either (set mostly by the model's structure)",
+    "not_computed": "could not be power-scaled",
 }
+NOT_COMPUTED = (
+    "not computed: the power-scaled importance weights have a tail of tied values, which "
+    "Pareto smoothing cannot fit (a log density that takes few distinct values over the draws, "
+    "as at 0% or 100% events)"
+)
 
 
 def verdict(values: dict) -> str:
-    """``both``, ``prior``, ``data`` or ``neither`` from the joint-prior and likelihood values."""
+    """``both``, ``prior``, ``data`` or ``neither`` from the joint-prior and likelihood values
+    (``not_computed`` when either is ``None``)."""
+    if values["prior_sensitivity"] is None or values["likelihood_sensitivity"] is None:
+        return "not_computed"
     prior = values["prior_sensitivity"] >= THRESHOLD
     data = values["likelihood_sensitivity"] >= THRESHOLD
     return {(True, True): "both", (True, False): "prior", (False, True): "data"}.get(
@@ -68,6 +81,8 @@ def sentence(model: str, prior: str, horizon, verified: bool, values: dict) -> s
     where = f"At {horizon:g} months ({model}, {prior} prior)"
     if not verified:
         where += f" [{UNVERIFIED_DATA}]"
+    if verdict(values) == "not_computed":
+        return f"{where} the risk difference {VERDICTS['not_computed']} ({NOT_COMPUTED})."
     text = (
         f"{where} the risk difference {VERDICTS[verdict(values)]} (power-scaling sensitivity: "
         f"prior {values['prior_sensitivity']:.3f}, likelihood "
@@ -90,7 +105,10 @@ def _sensitivity(data: xr.DataTree, group: str, names: list[str] | None = None) 
         return xr.zeros_like(data["posterior"]["rd"].isel(chain=0, draw=0, drop=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return psense(data, var_names=["rd"], group=group, group_var_names=names)["rd"]
+        try:
+            return psense(data, var_names=["rd"], group=group, group_var_names=names)["rd"]
+        except ValueError:  # ArviZ: "All tail values are the same" (see NOT_COMPUTED)
+            return xr.full_like(data["posterior"]["rd"].isel(chain=0, draw=0, drop=True), np.nan)
 
 
 def power_scaling(fits, counts: xr.Dataset, verified: dict[tuple, bool]) -> list[dict]:
@@ -106,20 +124,26 @@ def power_scaling(fits, counts: xr.Dataset, verified: dict[tuple, bool]) -> list
         if "log_prior" not in tree.children or "log_likelihood" not in tree.children:
             continue
         data = _with_rd(tree, treatment, control)
-        named = next(
-            (v for v in NAMED_PRIOR_VARIABLE.get(fit.model, ()) if v in tree["log_prior"]), None
+        present = (
+            [v for v in group if v in tree["log_prior"]]
+            for group in NAMED_PRIOR_VARIABLE.get(fit.model, ())
         )
+        named = next((group for group in present if group), None)
         prior_all = _sensitivity(data, "prior")
         lik = _sensitivity(data, "likelihood")
-        prior_named = None if named is None else _sensitivity(data, "prior", [named])
+        prior_named = None if named is None else _sensitivity(data, "prior", named)
         for h in prior_all["horizon"].to_numpy().tolist():
-            values = {
-                "prior_sensitivity": float(prior_all.sel(horizon=h)),
-                "likelihood_sensitivity": float(lik.sel(horizon=h)),
-                "named_prior_sensitivity": None
-                if prior_named is None
-                else float(prior_named.sel(horizon=h)),
+            computed = {
+                "prior_sensitivity": prior_all,
+                "likelihood_sensitivity": lik,
+                "named_prior_sensitivity": prior_named,
             }
+            values, reasons = {}, {}
+            for key, sens in computed.items():
+                value = None if sens is None else float(sens.sel(horizon=h))
+                values[key] = None if value is None or math.isnan(value) else value
+                if value is not None and values[key] is None:
+                    reasons[key] = NOT_COMPUTED
             ok = verified[(fit.model, fit.prior.name, h)]
             rows.append(
                 {
@@ -132,6 +156,7 @@ def power_scaling(fits, counts: xr.Dataset, verified: dict[tuple, bool]) -> list
                     "threshold": THRESHOLD,
                     "verified_data": ok,
                     "sentence": sentence(fit.model, fit.prior.name, h, ok, values),
+                    **({"null_reasons": reasons} if reasons else {}),
                 }
             )
     return rows

@@ -13,7 +13,15 @@ import numpy as np
 from scipy import stats
 
 from bayes_ips.priors import Prior
-from bayes_ips.report.format import UNVERIFIED_DATA, UNVERIFIED_FLAG, model_title, pct, ratio
+from bayes_ips.priors.ess import shape_warning
+from bayes_ips.report.format import (
+    UNVERIFIED_DATA,
+    UNVERIFIED_FLAG,
+    model_title,
+    num,
+    pct,
+    ratio_interval,
+)
 from bayes_ips.report.style import (
     OKABE_ITO,
     PRIOR_LEGEND_TITLE,
@@ -327,19 +335,29 @@ def conclusions(summary: dict) -> dict:
     return {"models": list(by_model), "rows": rows, "exact": exact}
 
 
-def _ess_text(ess: dict) -> tuple[str, str]:
-    if ess.get("effect_elir_reason"):  # ELIR beyond the float range: null in summary.json
-        effect = f"ELIR ∞ (local {ess['effect_local']:.3g})"
-    elif ess["effect_elir"] is None:
-        effect = "–"
+def _ess_text(ess: dict) -> dict:
+    """The ESS cells of one prior's row (see :data:`bayes_ips.priors.ess.DEFINITIONS`)."""
+    if ess["effect_local"] is None:  # no effect component
+        effect, elir = "–", "–"
     else:
-        effect = f"{ess['effect_elir']:.1f} (local {ess['effect_local']:.1f})"
+        # runs from before the rate-scale ESS have no ``effect_rate_scale``
+        scale = ess.get("effect_rate_scale")
+        effect = "–" if scale is None else f"{scale:.1f}"
+        if ess.get("effect_elir_reason"):  # ELIR beyond the float range: null in summary.json
+            elir = f"∞ (local {ess['effect_local']:.3g})"
+        else:
+            elir = f"{ess['effect_elir']:.1f} (local {ess['effect_local']:.1f})"
     rate = (
         "–"
         if ess["rate_control"] is None
         else f"{ess['rate_treatment']:.1f} / {ess['rate_control']:.1f}"
     )
-    return effect, rate
+    return {
+        "ess_effect": effect,
+        "ess_warning": shape_warning(ess.get("effect_rate_shape")),
+        "ess_elir": elir,
+        "ess_rate": rate,
+    }
 
 
 def _crossing_sentences(hm: dict) -> list[str]:
@@ -379,12 +397,14 @@ PSENSE_WORDS = {
     "prior": "prior-driven",
     "data": "data-driven",
     "neither": "neither",
+    "not_computed": "not computed",
 }
 PSENSE_PHRASES = {
     "both": "sensitive to both prior and data",
     "prior": "driven by the prior, not the data,",
     "data": "driven by the data",
     "neither": "insensitive to both",
+    "not_computed": "not computed (tied power-scaling weights)",
 }
 
 
@@ -428,8 +448,8 @@ def psense_view(rows: list[dict], summary: dict) -> dict:
             "cells": [
                 (
                     PSENSE_WORDS[by[(m, p, h)]["verdict"]],
-                    f"{by[(m, p, h)]['prior_sensitivity']:.3f} / "
-                    f"{by[(m, p, h)]['likelihood_sensitivity']:.3f}"
+                    f"{num(by[(m, p, h)]['prior_sensitivity'], 3)} / "
+                    f"{num(by[(m, p, h)]['likelihood_sensitivity'], 3)}"
                     + (
                         ""
                         if by[(m, p, h)]["named_prior_sensitivity"] is None
@@ -459,15 +479,13 @@ def section(summary: dict) -> dict | None:
         return None
     priors = []
     for p in sens["priors"]:
-        effect_ess, rate_ess = _ess_text(p["ess"])
         priors.append(
             {
                 "name": p["name"],
                 "group": p.get("group", ""),
                 "description": p["description"],
                 "recipe": p["recipe"],
-                "ess_effect": effect_ess,
-                "ess_rate": rate_ess,
+                **_ess_text(p["ess"]),
                 "prior_p_benefit": "–"
                 if p["prior_p_benefit"] is None
                 else pct(p["prior_p_benefit"]),
@@ -486,9 +504,7 @@ def section(summary: dict) -> dict | None:
             "cells": [
                 (
                     pct(exact_by[(p["name"], h)]["p_benefit"]),
-                    f"{ratio(exact_by[(p['name'], h)]['or']['median'])} "
-                    f"({ratio(exact_by[(p['name'], h)]['or']['lo'])}–"
-                    f"{ratio(exact_by[(p['name'], h)]['or']['hi'])})",
+                    ratio_interval(exact_by[(p["name"], h)]["or"]),
                 )
                 for h in horizons
             ],
