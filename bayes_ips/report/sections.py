@@ -1,9 +1,11 @@
 """Sections of the report as plain data: the formatted numbers and sentences both exporters show.
 
-Every section is built from summary.json alone (figures come with the saved fits), in the order
-the report shows them: executive summary, data and provenance, methods and priors, convergence
-diagnostics, the analyses' checks of the fits, results by horizon, the analyses' other sections,
-warnings, and the reproducibility appendix with the WAMBS checklist. The analyses' sections come
+Every section is built from summary.json alone (figures come with the saved fits). The report
+reads in this order: the answer (P(benefit), its range across the named priors, the risk
+difference and the decision at each horizon), the results by horizon and the analyses' other
+sections, warnings, then the appendices (collapsed in HTML, at the end in Markdown): data and
+provenance, methods and priors, convergence diagnostics, the analyses' checks of the fits, every
+fit's results, and reproducibility with the WAMBS checklist. The analyses' sections come
 in a :class:`Layout` (:mod:`bayes_ips.analyses.registry`); a section whose analysis did not run
 is None and is left out.
 
@@ -92,12 +94,18 @@ def answers(summary: dict) -> list[dict]:
                 f"; the fits that pool across horizons also rest on the {UNVERIFIED} rows of "
                 "other horizons"
             )
+        named = _named_prior_fits(rs)
+        n_low = min(named, key=lambda r: r["p_benefit"])
+        n_high = max(named, key=lambda r: r["p_benefit"])
         out.append(
             {
                 "horizon": f"{h:g}",
                 "primary": h == run["primary_horizon"],
                 "verified": head["verified_data"],
                 "range_verified": verified_data(summary, horizons=[h]),
+                "prior_range": f"{pct(n_low['p_benefit'], 0)}–{pct(n_high['p_benefit'], 0)}",
+                "prior_range_fits": len(named),
+                "prior_range_verified": all(r["verified_data"] for r in named),
                 "text": text + ".",
                 "p_benefit": pct(head["p_benefit"], 0),
                 "range": f"{pct(low['p_benefit'], 0)}–{pct(high['p_benefit'], 0)}",
@@ -105,6 +113,13 @@ def answers(summary: dict) -> list[dict]:
             }
         )
     return out
+
+
+def _named_prior_fits(rs: list[dict]) -> list[dict]:
+    """The fits of one horizon that carry the named effect priors with their stated meaning (the
+    log OR of cumulative employment: :data:`bayes_ips.models.CARRIES`); every fit when no model
+    carries them."""
+    return [r for r in rs if models.CARRIES.get(r["model"]) == "effect"] or rs
 
 
 TIE = "within numerical or Monte Carlo error"
@@ -257,7 +272,8 @@ def executive(summary: dict) -> dict:
     model, prior = headline_fit(summary)
     return {
         "question": question(summary),
-        "answers": answers(summary),
+        # the primary horizon first, then the others in order
+        "answers": sorted(answers(summary), key=lambda a: not a["primary"]),
         "prior_dependence": prior_dependence(summary),
         "trust": trust(summary),
         "headline_model": model_title(model),
@@ -515,19 +531,28 @@ def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -
     sections = analysis_sections(summary, layout)
     before = [sec for sec in sections if sec["before_results"]]
     after = [sec for sec in sections if not sec["before_results"] and sec["data"] is not None]
-    toc = [("summary", "Summary"), ("data", "Data and provenance"), ("methods", "Methods")]
-    if core["diagnostics"] is not None:
-        toc.append(("diagnostics", "Convergence"))
-    toc += [(sec["name"], sec["title"].capitalize()) for sec in before if sec["data"] is not None]
-    toc.append(("results", "Results by horizon"))
+    # the reading path: the answer, the result sections, then the appendices
+    toc = [("summary", "The answer"), ("results", "Results by horizon")]
     toc += [(sec["name"], sec["title"].capitalize()) for sec in after]
     if summary.get("warnings"):
         toc.append(("warnings", "Warnings"))
-    toc.append(("repro", "Reproducibility"))
+    toc += [("data", "Appendix: data"), ("methods", "Appendix: methods")]
+    if core["diagnostics"] is not None:
+        toc.append(("diagnostics", "Appendix: convergence"))
+    toc += [(sec["name"], f"Appendix: {sec['title']}") for sec in before if sec["data"] is not None]
+    toc += [("results-tables", "Appendix: every fit"), ("repro", "Appendix: reproducibility")]
+    decision = next(
+        (
+            sec["data"]["first_screen"]
+            for sec in sections
+            if (sec["data"] or {}).get("first_screen")
+        ),
+        None,
+    )
     return {
         "s": summary,
         "run": summary["run"],
-        "exec": executive(summary),
+        "exec": executive(summary) | {"decision": decision},
         **core,
         "figs": figs,
         "placed": {name: placed.get(name, []) for name in ("methods", "results", "diagnostics")}

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from bayes_ips.report.format import UNVERIFIED_DATA, pct
+from bayes_ips.report.format import UNVERIFIED_DATA, model_title, pct
 from bayes_ips.report.style import (
     PRIOR_LEGEND_TITLE,
     STYLE,
@@ -170,6 +170,68 @@ def _plain(dec: dict, run: dict) -> list[str]:
             "number in this section is illustrative too.",
         )
     return out
+
+
+OUTCOME_WORDS = {
+    "go": "go: benefit shown",
+    "indeterminate": "not proven (indeterminate)",
+    "no-go": "not proven (no-go)",
+}
+"""How a decision rule's outcome reads for a decision maker: no-go means "not proven", never
+"no effect"."""
+NOT_PROVEN = (
+    "not proven means the evidence has not reached the rule's bar for benefit, not that "
+    "{treatment} has no effect"
+)
+
+
+def first_screen(summary: dict) -> dict | None:
+    """The report's answer box: the headline fit's dual-criterion outcome at each horizon in
+    words, and one sentence at the primary horizon that sets the rule's outcome beside the
+    expected net benefit and says what "not proven" means."""
+    dec = summary.get("decision")
+    if dec is None:
+        return None
+    run = summary["run"]
+    head = dec["headline"]
+    key = (head["model"], head["prior"])
+    rules = {r["horizon_months"]: r for r in dec["rules"] if (r["model"], r["prior"]) == key}
+    h = dec["primary_horizon"]
+    rule = rules[h]
+    fit = next(f for f in dec["fits"] if (f["model"], f["prior"]) == key)
+    nb = fit["net_benefit"]
+    econ = dec["economics"]
+    cur = econ["inputs"]["currency"]["value"]
+    s = dec["settings"]
+    shown = rule["dual"] == "go"
+    reason = (
+        f"P(benefit) {pct(rule['p_rd_gt_0'], 0)} "
+        f"{'≥' if rule['p_rd_gt_0'] >= s['gamma_benefit'] else '<'} the "
+        f"{pct(s['gamma_benefit'], 0)} it asks for, P(RD > {100 * s['mcid']:g} pp) "
+        f"{pct(rule['p_rd_gt_mcid'], 0)} {'≥' if rule['p_rd_gt_mcid'] >= s['gamma_mcid'] else '<'}"
+        f" {pct(s['gamma_mcid'], 0)}"
+    )
+    assumptions = "ILLUSTRATIVE economic assumptions" if econ["illustrative"] else "the spec's"
+    sentence = (
+        f"Decision at {h:g} months ({head['prior']} prior, {model_title(head['model'])}): the "
+        "pre-set rule "
+        f"says {OUTCOME_WORDS[rule['dual']]} ({reason})"
+        + ("" if shown else f"; {NOT_PROVEN.format(treatment=run['treatment'])}")
+        + f"; under {assumptions}{'' if econ['illustrative'] else ' economic inputs'} the "
+        f"expected net benefit of offering {run['treatment']} is {money(nb['inb_mean'], cur)} "
+        f"per patient, so adopting it {'is' if nb['adopt'] else 'is not'} the better bet now"
+        + (
+            ", although its benefit is not proven: a larger trial would settle it"
+            if nb["adopt"] and not shown
+            else ""
+        )
+        + "."
+    )
+    return {
+        "sentence": sentence,
+        "verified": rule["verified_data"],
+        "by_horizon": {f"{k:g}": OUTCOME_WORDS[r["dual"]] for k, r in rules.items()},
+    }
 
 
 def _rule_rows(dec: dict) -> list[dict]:
@@ -338,6 +400,7 @@ def section(summary: dict) -> dict | None:
     prior = dec["analysis_prior"]
     return {
         "plain": _plain(dec, summary["run"]),
+        "first_screen": first_screen(summary),
         "illustrative": dec["economics"]["illustrative"],
         "primary": f"{dec['primary_horizon']:g}",
         "primary_verified": dec["primary_verified"],
