@@ -16,6 +16,9 @@ UNVERIFIED_COUNTS = f"{UNVERIFIED} counts"
 """The same, where it qualifies the counts themselves."""
 UNVERIFIED_PANEL = "⚠ UNVERIFIED data"
 """The flag in a figure panel's title (panels are narrow; the caption says placeholder)."""
+OUTCOME = "outcome"
+"""The outcome's name in report text, the same for every trial: the data's counts column is
+``employed``, but a spec or table names no outcome of its own, so the report never assumes one."""
 QUICK_RUN = "QUICK RUN"
 """The mark of every output of a quick run (few draws, for smoke tests and demos)."""
 

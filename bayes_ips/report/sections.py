@@ -24,6 +24,7 @@ from bayes_ips.estimands import side_of_half
 from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
+    OUTCOME,
     UNVERIFIED,
     UNVERIFIED_FLAG,
     interval,
@@ -78,7 +79,7 @@ def answers(summary: dict) -> list[dict]:
         high = max(rs, key=lambda r: r["p_benefit"])
         text = (
             f"Under the {head['prior']} prior, the probability that {run['treatment']} increases "
-            f"employment compared with {run['control']} at {h:g} months is "
+            f"the {OUTCOME} rate compared with {run['control']} at {h:g} months is "
             f"{pct(head['p_benefit'], 0)} (risk difference {pp(head['rd']['median'])} percentage "
             f"points, {percent}% credible interval {pp(head['rd']['lo'])} to "
             f"{pp(head['rd']['hi'])})"
@@ -147,7 +148,7 @@ def prior_dependence(summary: dict) -> str:
         )
     parts = []
     for component, what in (
-        ("effect", "effect priors (on the log OR of cumulative employment)"),
+        ("effect", f"effect priors (on the log OR of the cumulative {OUTCOME})"),
         ("rate", "rate priors (Beta priors of the beta-binomial models)"),
         ("reference", "the hazard model's own prior"),
     ):
@@ -562,5 +563,6 @@ def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -
         "toc": toc,
         "wambs": wambs(summary),
         "unverified_flag": UNVERIFIED_FLAG,
+        "outcome": OUTCOME,
         "model_title": model_title,
     }

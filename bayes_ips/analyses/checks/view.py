@@ -12,7 +12,7 @@ import numpy as np
 from bayes_ips.diagnostics import on_cumulative_counts
 from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells, surprising
 from bayes_ips.report.figures import first_per_model
-from bayes_ips.report.format import elpd, level, loo_k
+from bayes_ips.report.format import OUTCOME, elpd, level, loo_k
 from bayes_ips.report.style import (
     STYLE,
     WARN,
@@ -212,14 +212,14 @@ def prior_predictive_plot(fits, summary: dict) -> Figure | None:
                     lw=1.5,
                 )
             ax.set_title(f"{fit.model}\n{fit.prior.name}")
-            ax.set_xlabel("implied employment rate (%)")
+            ax.set_xlabel(f"implied {OUTCOME} rate (%)")
         axes[0].set_ylabel("prior density")
         legend_below(fig, title="arm")
     return render(
         fig,
         "prior_predictive",
-        "Prior-predictive employment rates (all horizons pooled)" + arms_note(summary),
-        "Histograms of the employment rates each model's prior implies, per arm, before "
+        f"Prior-predictive {OUTCOME} rates (all horizons pooled)" + arms_note(summary),
+        f"Histograms of the {OUTCOME} rates each model's prior implies, per arm, before "
         "seeing the data.",
         "methods",
     )

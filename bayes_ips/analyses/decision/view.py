@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from bayes_ips.report.format import UNVERIFIED_DATA, model_title, pct
+from bayes_ips.report.format import OUTCOME, UNVERIFIED_DATA, model_title, pct
 from bayes_ips.report.style import (
     PRIOR_LEGEND_TITLE,
     STYLE,
@@ -32,7 +32,7 @@ OUTCOME_ORDER = ("go", "indeterminate", "no-go")
 INPUT_LABELS = {
     "currency": "Currency",
     "value_per_employed": "Value of one extra person employed",
-    "cost_per_patient": "Incremental cost of IPS per patient",
+    "cost_per_patient": "Incremental cost of the treatment per patient",
     "population_per_year": "Patients the decision affects per year",
     "years": "Years the decision stands",
     "discount_rate": "Annual discount rate",
@@ -55,11 +55,12 @@ def _fit_label(d: dict) -> str:
 def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
     s = dec["settings"]
     p0 = (
-        f"the probability that {treatment} increases employment is {pct(rule['p_rd_gt_0'])} "
+        f"the probability that {treatment} increases the {OUTCOME} rate is "
+        f"{pct(rule['p_rd_gt_0'])} "
         f"(the rule asks for at least {pct(s['gamma_benefit'], 0)})"
     )
     pm = (
-        f"the probability that it increases employment by at least {100 * s['mcid']:g} "
+        f"the probability that it increases the {OUTCOME} rate by at least {100 * s['mcid']:g} "
         f"percentage points, the minimal clinically important difference, is "
         f"{pct(rule['p_rd_gt_mcid'])} (the rule asks for at least {pct(s['gamma_mcid'], 0)})"
     )
@@ -99,7 +100,8 @@ def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
         )
     ceiling = nt["design_p_benefit"]
     out.append(
-        f"Even a very large trial fails if {treatment} does not improve employment at all, and "
+        f"Even a very large trial fails if {treatment} does not raise the {OUTCOME} rate at all, "
+        "and "
         f"the current evidence gives that a probability of {pct(1 - ceiling, 0)}; so no trial's "
         f"chance of success can exceed about {pct(ceiling, 0)}."
     )
@@ -120,7 +122,7 @@ def _plain(dec: dict, run: dict) -> list[str]:
     )
     out = [
         f"Should {treatment} be offered instead of {control} alone? On the trial's "
-        f"{h:g}-month employment data, under the {head['prior']} prior ({head['model']}), "
+        f"{h:g}-month data, under the {head['prior']} prior ({head['model']}), "
         + _dual_sentence(rule, dec, treatment)
     ]
     at_h = [r for r in dec["rules"] if r["horizon_months"] == h]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, pct, pp
+from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_COUNTS, pct, pp
 from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 
 HEADLINE_MODEL = "discrete_time_hazard"
@@ -53,14 +53,14 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
     hs = hz["horizons_months"]
     each = ", ".join(pct(rows[h]["p_benefit"]) for h in hs)
     how = (
-        "a model of cumulative employment that counts each participant once, so it never falls"
+        f"a model of the cumulative {OUTCOME} that counts each participant once, so it never falls"
         if head["cumulative"]
         else "horizons analysed as separate data, as no cumulative model was fitted"
     )
     text = (
         f"{verdict(head['p_benefit_all'])}: under the {TITLES.get(head['model'], head['model'])} "
         f"({how}) with the {head['prior']} prior, the posterior probability that {t} has higher "
-        f"employment than {c} at every horizon ({_months(hs)} months) together is "
+        f"{OUTCOME} rate than {c} at every horizon ({_months(hs)} months) together is "
         f"{pct(head['p_benefit_all'])} (at each horizon separately: {each})."
     )
     last = head["rd_increase"][-1]
@@ -266,14 +266,14 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
             )
             axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_COUNTS})")
         ax.set_ylabel("employed at least once (%)")
-        ax.set_title("Cumulative employment;\ndots observed (hollow: unverified)")
+        ax.set_title(f"Cumulative {OUTCOME};\ndots observed (hollow: unverified)")
         bx.set_ylabel(f"risk difference,\n{shown[t]} − {shown[c]} (pp)")
         bx.set_title("Risk difference over follow-up")
         legend_below(fig)
     return render(
         fig,
         "cumulative_employment",
-        "Cumulative employment and risk difference over follow-up (discrete-time hazard model; "
+        f"Cumulative {OUTCOME} and risk difference over follow-up (discrete-time hazard model; "
         "curves between horizons assume a constant hazard within each interval)."
         + arms_note(summary),
         f"Left: posterior median and 95% band of the share of {t} and {c} participants employed "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
+from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
 from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 
 SCENARIOS = {
@@ -45,7 +45,7 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
     rate_t, rate_c = arms[t]["posterior_mean"], arms[c]["posterior_mean"]
     if tip["vary"] == "treatment":
         return (
-            f"the {arms[t]['missing']} missing {t} participants' odds of employment were "
+            f"the {arms[t]['missing']} missing {t} participants' odds of the {OUTCOME} were "
             f"{tip['odds_ratio']:.2f} times those of observed {t} participants (δ = "
             f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} employed instead "
             f"of about {pct(rate_t)}, the posterior mean rate of observed {t} participants; "
@@ -218,7 +218,7 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
                 100 * sc[name], color="#D55E00", lw=0.9, ls=style, label=name.replace("_", " ")
             )
         ax.axvline(0, color="0.6", lw=0.6)
-        ax.set_xlabel("δ: log odds ratio of employment,\nmissing vs observed")
+        ax.set_xlabel(f"δ: log odds ratio of the {OUTCOME},\nmissing vs observed")
         ax.set_ylabel("P(benefit) (%)")
         ax.set_title(f"{entry['horizon_months']:g} months{flag}")
         im = bx.pcolormesh(deltas, deltas, 100 * grid, cmap="cividis", shading="nearest")
@@ -237,8 +237,8 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
         "tipping_point",
         f"Tipping-point analysis of the missing outcomes at {entry['horizon_months']:g} months."
         + arms_note(summary),
-        f"Left: posterior probability that {t} increases employment as the missing "
-        f"participants' log odds of employment are shifted by δ from the observed ones', for "
+        f"Left: posterior probability that {t} increases the {OUTCOME} rate as the missing "
+        f"participants' log odds of the {OUTCOME} are shifted by δ from the observed ones', for "
         f"{t} only, {c} only, or both in opposite directions; dashed lines mark the thresholds, "
         "dotted and dash-dotted lines the worst and best cases. Right: the same probability "
         f"over a grid of δ for {t} (vertical) and {c} (horizontal) with contours at the "

@@ -15,6 +15,7 @@ from scipy import stats
 from bayes_ips.priors import Prior
 from bayes_ips.priors.ess import shape_warning
 from bayes_ips.report.format import (
+    OUTCOME,
     UNVERIFIED_DATA,
     UNVERIFIED_FLAG,
     model_title,
@@ -38,7 +39,7 @@ from bayes_ips.report.style import (
 from bayes_ips.report.summary import verified_data
 
 CONCLUSIONS = (
-    ("p_benefit", 0.5, "P(benefit) > 50%: more likely than not that employment improves"),
+    ("p_benefit", 0.5, f"P(benefit) > 50%: more likely than not that the {OUTCOME} rate rises"),
     ("p_benefit", 0.9, "P(benefit) ≥ 90%: probable benefit"),
     ("p_benefit", 0.975, "P(benefit) ≥ 97.5%: strong evidence of benefit"),
     ("p_rd_gt_0.05", 0.5, "P(RD > 5 pp) > 50%: a gain of 5 percentage points more likely than not"),
