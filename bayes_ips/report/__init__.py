@@ -23,7 +23,6 @@ from markupsafe import Markup, escape
 
 from bayes_ips.report.figures import all_figures
 from bayes_ips.report.format import UNVERIFIED_FLAG, pct, pp, ratio
-from bayes_ips.report.methods import rst_inline, rst_plain
 from bayes_ips.report.sections import Layout, Section, answers, context, result_row
 from bayes_ips.report.style import Figure
 from bayes_ips.report.summary import (
@@ -97,7 +96,6 @@ def _env(html: bool, layout: Layout | None = None) -> jinja2.Environment:
         md=md_escape,
         mdcode=md_code,
         wbr=breakable,
-        rst=rst_inline if html else rst_plain,
         pct=pct,
         pp=pp,
         ratio=ratio,
