@@ -181,6 +181,8 @@ OUTCOME_WORDS = {
 }
 """How a decision rule's outcome reads for a decision maker: no-go means "not proven", never
 "no effect"."""
+CELL_WORDS = {"go": "go", "indeterminate": "indeterminate", "no-go": "no-go:\nnot proven"}
+"""A decision cell's words in the rules figure: a vermillion no-go cell says "not proven"."""
 NOT_PROVEN = (
     "not proven means the evidence has not reached the rule's bar for benefit, not that "
     "{treatment} has no effect"
@@ -510,7 +512,7 @@ def rules_plot(dec: dict):
                     ax.text(
                         j + 0.5,
                         i + 0.5,
-                        f"{r[rule]}{mark}\n{pct(r[prob], 0)}",
+                        f"{CELL_WORDS[r[rule]]}{mark}\n{pct(r[prob], 0)}",
                         ha="center",
                         va="center",
                         fontsize=8,
