@@ -188,8 +188,9 @@ def on_cumulative_counts(tree: xr.DataTree) -> bool:
 
 
 OBSERVATIONS = {
-    ("arm", "horizon"): "cumulative counts employed per arm and horizon",
-    ("arm", "interval"): "first employments per arm and interval among those still at risk",
+    ("arm", "horizon"): "cumulative counts with the outcome per arm and horizon",
+    ("arm", "interval"): "first occurrences of the outcome per arm and interval, among those at "
+    "risk",
     ("person_period",): "one 0/1 outcome per participant and interval at risk",
     ("obs",): "one 0/1 outcome per participant and horizon",
 }

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import same_color
 
+from bayes_ips import models
 from bayes_ips.analyses.decision import view as decision_view
 from bayes_ips.report.format import MODEL_TITLES
 from bayes_ips.report.summary import FIGURE_DATA, merge_figure_data
@@ -143,19 +144,21 @@ def test_verified_data_is_per_fit_and_horizon(run):
 def test_summary_table(report):
     summary, verified, blocks = report
     model, prior = summary["headline"]["model"], summary["headline"]["prior"]
-    rows = table(blocks, "Summary", "Horizon", "P(benefit)", "Range across fits")
+    rows = table(blocks, "The answer", "Horizon", "P(benefit)", "Range across named priors")
     assert len(rows) == 4
+    # the range is over the fits that carry the named effect priors
+    named = {(m, p) for m, p, _ in verified if models.CARRIES.get(m) == "effect"}
     for cells in rows[1:]:
         h = _months(cells[0])
         assert FLAG not in cells[1] + cells[3]  # the headline numbers; their flag is "Data"
-        assert (FLAG in cells[4]) == (not verified[(model, prior, h)])
-        assert (FLAG in cells[2]) == _any_unverified(verified, h)
+        assert (FLAG in cells[-1]) == (not verified[(model, prior, h)])
+        assert (FLAG in cells[2]) == _any_unverified(verified, h, fits=named)
 
 
 def test_results_by_horizon(report):
     _, verified, blocks = report
     seen = 0
-    for heading, rows in tables(blocks, "Results by horizon"):
+    for heading, rows in tables(blocks, "Every fit's results"):
         h = _months(heading)
         all_bad = not any(ok for (_, _, hh), ok in verified.items() if hh == h)
         assert (FLAG in heading) == all_bad, heading

@@ -25,7 +25,6 @@ from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wam
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
     OUTCOME,
-    UNVERIFIED,
     UNVERIFIED_FLAG,
     interval,
     level,
@@ -34,7 +33,6 @@ from bayes_ips.report.format import (
     nnt,
     num,
     pct,
-    pp,
     ratio_interval,
 )
 from bayes_ips.report.methods import model_method
@@ -68,33 +66,16 @@ def _by_horizon(summary: dict) -> dict[float, list[dict]]:
 
 
 def answers(summary: dict) -> list[dict]:
-    """Per horizon: the headline fit's answer in words and the range across every fit."""
+    """Per horizon: the headline fit's P(benefit) and risk difference, the range of P(benefit)
+    across every fit and across the fits that carry the named priors, and the data status of
+    each."""
     run = summary["run"]
     model, prior = headline_fit(summary)
-    percent = level(run)
     out = []
     for h, rs in _by_horizon(summary).items():
         head = next((r for r in rs if (r["model"], r["prior"]) == (model, prior)), rs[0])
         low = min(rs, key=lambda r: r["p_benefit"])
         high = max(rs, key=lambda r: r["p_benefit"])
-        text = (
-            f"Under the {head['prior']} prior, the probability that {run['treatment']} increases "
-            f"the {OUTCOME} rate compared with {run['control']} at {h:g} months is "
-            f"{pct(head['p_benefit'], 0)} (risk difference {pp(head['rd']['median'])} percentage "
-            f"points, {percent}% credible interval {pp(head['rd']['lo'])} to "
-            f"{pp(head['rd']['hi'])})"
-        )
-        if len(rs) > 1:
-            text += (
-                f"; the most sceptical of the {len(rs)} fits ({_fit(low)}) "
-                f"puts it at {pct(low['p_benefit'], 0)}, the most enthusiastic "
-                f"({_fit(high)}) at {pct(high['p_benefit'], 0)}"
-            )
-        if head["verified_data"] and not all(r["verified_data"] for r in rs):
-            text += (
-                f"; the fits that pool across horizons also rest on the {UNVERIFIED} rows of "
-                "other horizons"
-            )
         named = _named_prior_fits(rs)
         n_low = min(named, key=lambda r: r["p_benefit"])
         n_high = max(named, key=lambda r: r["p_benefit"])
@@ -107,7 +88,6 @@ def answers(summary: dict) -> list[dict]:
                 "prior_range": f"{pct(n_low['p_benefit'], 0)}–{pct(n_high['p_benefit'], 0)}",
                 "prior_range_fits": len(named),
                 "prior_range_verified": all(r["verified_data"] for r in named),
-                "text": text + ".",
                 "p_benefit": pct(head["p_benefit"], 0),
                 "range": f"{pct(low['p_benefit'], 0)}–{pct(high['p_benefit'], 0)}",
                 "rd": interval(head["rd"]),

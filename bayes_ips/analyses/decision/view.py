@@ -69,7 +69,7 @@ def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
         "no-go": "both criteria fail",
         "indeterminate": "one criterion is met and the other is not",
     }[rule["dual"]]
-    return f"the decision rule says {rule['dual'].upper()}: {verdict}. Here {p0}, and {pm}."
+    return f"the decision rule says {OUTCOME_WORDS[rule['dual']]}: {verdict}. Here {p0}, and {pm}."
 
 
 def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
@@ -122,7 +122,7 @@ def _plain(dec: dict, run: dict) -> list[str]:
     )
     out = [
         f"Should {treatment} be offered instead of {control} alone? On the trial's "
-        f"{h:g}-month data, under the {head['prior']} prior ({head['model']}), "
+        f"{h:g}-month data, under the {head['prior']} prior ({model_title(head['model'])}), "
         + _dual_sentence(rule, dec, treatment)
     ]
     at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
@@ -131,7 +131,7 @@ def _plain(dec: dict, run: dict) -> list[str]:
         out.append(
             f"Across the {len(at_h)} model and prior combinations fitted, at {h:g} months "
             f"{counts['go']} reach go, {counts['indeterminate']} are indeterminate and "
-            f"{counts['no-go']} reach no-go (table and figure below)."
+            f"{counts['no-go']} reach no-go, that is, benefit not proven (table and figure below)."
         )
     nb = fit["net_benefit"]
     inputs = econ["inputs"]
