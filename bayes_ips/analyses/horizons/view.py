@@ -59,7 +59,7 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
     )
     text = (
         f"{verdict(head['p_benefit_all'])}: under the {TITLES.get(head['model'], head['model'])} "
-        f"({how}) with the {head['prior']} prior, the posterior probability that {t} has higher "
+        f"({how}) with the {head['prior']} prior, the posterior probability that {t} has a higher "
         f"{OUTCOME} rate than {c} at every horizon ({_months(hs)} months) together is "
         f"{pct(head['p_benefit_all'])} (at each horizon separately: {each})."
     )
