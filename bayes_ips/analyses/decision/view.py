@@ -215,15 +215,18 @@ def first_screen(summary: dict) -> dict | None:
         f"{pct(rule['p_rd_gt_mcid'], 0)} {'≥' if rule['p_rd_gt_mcid'] >= s['gamma_mcid'] else '<'}"
         f" {pct(s['gamma_mcid'], 0)}"
     )
-    assumptions = "ILLUSTRATIVE economic assumptions" if econ["illustrative"] else "the spec's"
+    inputs = (
+        "ILLUSTRATIVE economic assumptions"
+        if econ["illustrative"]
+        else "the spec's economic inputs"
+    )
     sentence = (
         f"Decision at {h:g} months ({head['prior']} prior, {model_title(head['model'])}): the "
-        "pre-set rule "
-        f"says {OUTCOME_WORDS[rule['dual']]} ({reason})"
+        f"pre-set rule says {OUTCOME_WORDS[rule['dual']]} ({reason})"
         + ("" if shown else f"; {NOT_PROVEN.format(treatment=run['treatment'])}")
-        + f"; under {assumptions}{'' if econ['illustrative'] else ' economic inputs'} the "
-        f"expected net benefit of offering {run['treatment']} is {money(nb['inb_mean'], cur)} "
-        f"per patient, so adopting it {'is' if nb['adopt'] else 'is not'} the better bet now"
+        + f"; under {inputs} the expected net benefit of offering {run['treatment']} is "
+        f"{money(nb['inb_mean'], cur)} per patient, so adopting it "
+        f"{'is' if nb['adopt'] else 'is not'} the better bet now"
         + (
             ", although its benefit is not proven: a larger trial would settle it"
             if nb["adopt"] and not shown
