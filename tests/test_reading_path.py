@@ -11,11 +11,12 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 from markupsafe import escape
 
 from bayes_ips import models
-from bayes_ips.analyses.decision.view import first_screen
+from bayes_ips.analyses.decision.view import first_screen, rules_plot
 from bayes_ips.cli import main
 from bayes_ips.report.format import pct
 from bayes_ips.report.methods import WORDS, model_method
@@ -171,3 +172,16 @@ def test_the_methods_appendix_has_no_code_names(report_run):
         for pattern in CODE_LIKE:
             assert not pattern.search(text), pattern.pattern
     assert not CODE_LIKE[-1].search(html) and not CODE_LIKE[-1].search(md)
+
+
+def test_a_no_go_cell_of_the_dual_rule_says_not_proven(report_run):
+    dec = _summary(report_run)["decision"]
+    for r in dec["rules"]:
+        r["dual"], r["rope"] = "no-go", "no-go"
+    fig = rules_plot(dec)
+    dual, rope = ([t.get_text() for t in ax.texts] for ax in fig.axes[:2])
+    plt.close(fig)
+    assert len(dual) == len(rope) == len(dec["rules"])
+    assert all(t.startswith("no-go:\nnot proven") for t in dual)
+    # a ROPE no-go is evidence against a meaningful effect, not a failure to show one
+    assert all(t.startswith("no-go") and "not proven" not in t for t in rope)

@@ -182,7 +182,8 @@ OUTCOME_WORDS = {
 """How a decision rule's outcome reads for a decision maker: no-go means "not proven", never
 "no effect"."""
 CELL_WORDS = {"go": "go", "indeterminate": "indeterminate", "no-go": "no-go:\nnot proven"}
-"""A decision cell's words in the rules figure: a vermillion no-go cell says "not proven"."""
+"""A dual-criterion cell's words in the rules figure: a vermillion no-go cell says "not
+proven"."""
 NOT_PROVEN = (
     "not proven means the evidence has not reached the rule's bar for benefit, not that "
     "{treatment} has no effect"
@@ -512,10 +513,12 @@ def rules_plot(dec: dict):
                         )
                     )
                     mark = "" if r["verified_data"] or h in unverified else " ⚠"
+                    # a ROPE no-go is evidence against a meaningful effect; a dual no-go is not
+                    word = CELL_WORDS[r[rule]] if rule == "dual" else r[rule]
                     ax.text(
                         j + 0.5,
                         i + 0.5,
-                        f"{CELL_WORDS[r[rule]]}{mark}\n{pct(r[prob], 0)}",
+                        f"{word}{mark}\n{pct(r[prob], 0)}",
                         ha="center",
                         va="center",
                         fontsize=8,
