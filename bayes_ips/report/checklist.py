@@ -40,13 +40,18 @@ def _mcmc_rows(summary: dict) -> list[dict]:
 
 
 def ppc_cells(summary: dict) -> list[dict]:
-    """Every posterior-predictive cell of the run, each with its ``fit`` label ("model / prior").
+    """Every posterior-predictive cell of the run, each with its ``fit`` label ("model / prior")
+    and ``key`` (model, prior).
 
     Reads summary.json ``ppc``: ``{"statistic": ..., "fits": [{"model", "prior", "cells"}]}``.
     """
     ppc = summary.get("ppc") or {}
     return [
-        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
+        {
+            **cell,
+            "fit": f"{entry['model']} / {entry['prior']}",
+            "key": (entry["model"], entry["prior"]),
+        }
         for entry in ppc.get("fits", [])
         for cell in entry["cells"]
     ]
@@ -54,10 +59,14 @@ def ppc_cells(summary: dict) -> list[dict]:
 
 def cumulative_cells(summary: dict) -> list[dict]:
     """Every cell of the check on the cumulative counts (summary.json ``ppc.cumulative``), each
-    with its ``fit`` label ("model / prior")."""
+    with its ``fit`` label ("model / prior") and ``key`` (model, prior)."""
     block = (summary.get("ppc") or {}).get("cumulative") or {}
     return [
-        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
+        {
+            **cell,
+            "fit": f"{entry['model']} / {entry['prior']}",
+            "key": (entry["model"], entry["prior"]),
+        }
         for entry in block.get("fits", [])
         for cell in entry["cells"]
     ]

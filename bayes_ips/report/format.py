@@ -14,6 +14,11 @@ UNVERIFIED_DATA = f"{UNVERIFIED} data"
 """The same, where it qualifies a result or a panel."""
 UNVERIFIED_COUNTS = f"{UNVERIFIED} counts"
 """The same, where it qualifies the counts themselves."""
+UNVERIFIED_PANEL = "⚠ UNVERIFIED data"
+"""The flag in a figure panel's title (panels are narrow; the caption says placeholder)."""
+OUTCOME = "outcome"
+"""The outcome's name in report text, the same for every trial: the data's counts column is
+``employed``, but a spec or table names no outcome of its own, so the report never assumes one."""
 QUICK_RUN = "QUICK RUN"
 """The mark of every output of a quick run (few draws, for smoke tests and demos)."""
 
@@ -135,10 +140,15 @@ def level(run: dict) -> int:
 
 
 def elpd(r: dict) -> str:
-    """``ELPD ± SE`` of a summary.json LOO row ("not compared" when no observation was left)."""
+    """``ELPD ± SE`` of a summary.json LOO row ("not compared" when no observation was left),
+    with how many observations it sums over when some were left out: "-2.5 ± 0.0 (1 of 6
+    observations)"."""
     if r.get("elpd_loo") is None:
         return "not compared"
-    return f"{r['elpd_loo']:.1f} ± {r['se']:.1f}"
+    text = f"{r['elpd_loo']:.1f} ± {r['se']:.1f}"
+    if r.get("n_excluded"):
+        text += f" ({r['n_obs'] - r['n_excluded']} of {r['n_obs']} observations)"
+    return text
 
 
 def loo_notes(r: dict) -> str:

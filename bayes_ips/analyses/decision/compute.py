@@ -41,7 +41,8 @@ METHODS = {
     "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
     "the acceptability and EVPI curves from posterior draws",
     "assurance": "simulated trials from the design prior: every posterior draw at the primary "
-    "horizon gets the same number of trials (at least `simulations` per sample size in all), "
+    "horizon gets the same number of trials (at least the spec's number of simulated trials per "
+    "sample size in all), "
     "judged by the exact success regions; mixed with weight w with independent Beta(1, 1) rates "
     "(exact: the share of outcomes that succeed); MCSE = (1 − w) × ArviZ MCSE of the mean of the "
     "per-draw success shares (simulation noise and the design draws' own sampling error)",
