@@ -378,6 +378,18 @@ def test_one_failing_panel_gets_exactly_one_split(bump):
     np.testing.assert_array_equal(mid, bump(np.array([-0.5, 0.5, 1.25, 1.75, 2.5])))
 
 
+@pytest.mark.parametrize(
+    "bump",  # on [1, 2] at the maximum: a change of exactly 0.1, or a bend of exactly 0.01
+    [lambda t: 0.1 * np.clip(t - 1, 0, 1), lambda t: -0.02 * np.clip(0.5 - np.abs(t - 1.5), 0, 1)],
+    ids=["step", "bend"],
+)
+def test_a_panel_exactly_at_a_tolerance_passes(bump):
+    x0 = np.array([-1.0, 0.0, 1.0, 2.0, 3.0])
+    x, _, _, converged = logodds._refine(x0, bump(x0), bump)
+    assert converged is True
+    assert np.array_equal(x, x0)  # "at most": equality passes
+
+
 def test_a_refinement_that_cannot_converge_says_so():
     def jump(t):  # a log density that jumps by 5 at 0.3: no panel across it ever passes
         return np.where(t < 0.3, 0.0, -5.0)
