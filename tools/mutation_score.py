@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def killed_names(meta: Path) -> set[str]:
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-    return {name for name, code in codes.items() if STATUS.get(code) in ("killed", "timeout", "crashed")}
+    detected = ("killed", "timeout", "crashed")
+    return {name for name, code in codes.items() if STATUS.get(code) in detected}
 
 
 if __name__ == "__main__":
