@@ -94,6 +94,33 @@ def test_markdown_has_the_order_and_sections_of_the_html(report_run):
     assert md_h2 == html_h2
 
 
+def _tables_per_html_section(html: str) -> dict[str, int]:
+    """Each <h2> section's heading and its number of data tables (layout tables excluded)."""
+    out = {}
+    for part in re.split(r"<h2[^>]*>", html)[1:]:
+        title = re.sub(r"<[^>]+>", "", part[: part.index("</h2>")]).strip()
+        out[title] = len(re.findall(r'<table(?![^>]*role="presentation")', part))
+    return out
+
+
+def _tables_per_md_section(md: str) -> dict[str, int]:
+    """Each ``##`` section's heading and its number of tables (counted by delimiter rows)."""
+    out = {}
+    for part in re.split(r"^## ", md, flags=re.M)[1:]:
+        title = part.splitlines()[0].replace("\\", "").strip()
+        out[title] = len(re.findall(r"^\|(?:\s*:?-+:?\s*\|)+$", part, re.M))
+    return out
+
+
+@pytest.mark.parametrize("fixture", ["report_run", "default_quick_run"])
+def test_markdown_carries_the_tables_of_every_html_section(fixture, request):
+    run = request.getfixturevalue(fixture)
+    html = _tables_per_html_section((run / "report.html").read_text("utf-8"))
+    md = _tables_per_md_section((run / "report.md").read_text("utf-8"))
+    assert sum(html.values()) > 5
+    assert md == html
+
+
 def test_no_table_appears_twice(report_run):
     html = (report_run / "report.html").read_text("utf-8")
     tables = re.findall(r"<table.*?</table>", html, re.S)
