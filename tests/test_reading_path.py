@@ -20,7 +20,7 @@ from bayes_ips.analyses.decision.view import first_screen, rules_plot
 from bayes_ips.cli import main
 from bayes_ips.report.format import pct
 from bayes_ips.report.methods import WORDS, model_method
-from tests.conftest import IPS_CSV
+from tests.conftest import EXACT_SPEC, IPS_CSV
 
 RELABELLED_SPEC = """
 title = "Coaching trial: Bayesian reanalysis"
@@ -139,6 +139,69 @@ def test_a_no_go_reads_not_proven_never_no_effect(report_run):
     assert set(out["by_horizon"].values()) == {"not proven (no-go)"}
     assert "not proven means the evidence has not reached the rule's bar" in out["sentence"]
     assert f"not that {s['run']['treatment']} has no effect" in out["sentence"]
+
+
+def _not_proven_but_adopted(summary: dict) -> tuple[dict, dict]:
+    """The summary with the headline's primary rule indeterminate and adoption favoured (the case
+    whose sentence speaks of a confirmatory trial), and the headline fit's next-trial block."""
+    dec = summary["decision"]
+    key = (dec["headline"]["model"], dec["headline"]["prior"])
+    for r in dec["rules"]:
+        if (r["model"], r["prior"]) == key:
+            r["dual"] = "indeterminate"
+    fit = next(f for f in dec["fits"] if (f["model"], f["prior"]) == key)
+    fit["net_benefit"]["adopt"] = True
+    return summary, fit["next_trial"]
+
+
+def test_the_decision_sentence_names_the_trial_that_reaches_the_first_assurance_target(report_run):
+    summary, nt = _not_proven_but_adopted(_summary(report_run))
+    settings = summary["decision"]["settings"]["next_trial"]
+    first = f"{settings['assurance_targets'][0]:.2f}"
+    for targets in (nt["frequentist"]["n_for_target"], nt["bayesian"]["n_for_target"]):
+        for k in targets:
+            targets[k] = None
+    none = first_screen(summary)["sentence"]
+    assert "larger trial would settle" not in none
+    assert (
+        f"no confirmatory trial of up to {settings['n_per_arm'][-1]} participants per arm reaches "
+        f"{pct(settings['assurance_targets'][0], 0)} assurance" in none
+    )
+    assert f"can exceed about {pct(nt['design_p_benefit'], 0)}." in none
+    # the smaller of the two criteria's sizes, with its criterion
+    nt["frequentist"]["n_for_target"][first] = 500
+    nt["bayesian"]["n_for_target"][first] = 300
+    some = first_screen(summary)["sentence"]
+    assert "a confirmatory trial of 300 participants per arm" in some
+    assert "a convincing Bayesian result." in some and "no confirmatory trial" not in some
+
+
+@pytest.fixture(scope="module")
+def no_decision_run(tmp_path_factory) -> Path:
+    """The exact-model quick run with the decision analysis switched off."""
+    folder = tmp_path_factory.mktemp("no_decision")
+    spec = folder / "spec.toml"
+    spec.write_text(EXACT_SPEC + "[decision]\nenabled = false\n", encoding="utf-8")
+    assert main(["run", str(spec), "--quick", "--out", str(folder / "run")]) == 0
+    return folder / "run"
+
+
+def test_without_a_decision_rule_the_first_screen_still_has_a_bottom_line(no_decision_run):
+    s = _summary(no_decision_run)
+    assert "decision" not in s
+    h = s["run"]["primary_horizon"]
+    head = next(
+        r
+        for r in s["results"]
+        if (r["model"], r["prior"], r["horizon_months"]) == ("beta_binomial", "reference", h)
+    )
+    html = (no_decision_run / "report.html").read_text("utf-8")
+    answer = html[html.index('id="sec-summary"') : html.index('id="sec-results"')]
+    line = re.search(r'<p class="verdict decision">(.*?)</p>', answer, re.S).group(1)
+    assert f"is {pct(head['p_benefit'], 0)}; this run sets no decision rule" in line
+    assert "Decision rule</th>" not in answer
+    md = (no_decision_run / "report.md").read_text("utf-8")
+    assert f"is {pct(head['p_benefit'], 0)}; this run sets no decision rule" in md
 
 
 @pytest.fixture(scope="module")

@@ -249,6 +249,29 @@ def trust(summary: dict) -> dict:
     return {"text": text, "failed": bool(failed), "mcmc": bool(rows)}
 
 
+def without_rule(summary: dict) -> dict:
+    """The answer box's bottom line when the run has no decision analysis: the primary
+    horizon's P(benefit) under the headline fit and what it means without a decision rule."""
+    run = summary["run"]
+    model, prior = headline_fit(summary)
+    h = run["primary_horizon"]
+    head = next(
+        r
+        for r in summary["results"]
+        if (r["model"], r["prior"], r["horizon_months"]) == (model, prior, h)
+    )
+    return {
+        "sentence": (
+            f"At {h:g} months ({prior} prior, {model_title(model)}) the probability that "
+            f"{run['treatment']}'s {OUTCOME} rate exceeds {run['control']}'s is "
+            f"{pct(head['p_benefit'], 0)}; this run sets no decision rule, so that probability "
+            "is the answer: how strongly the data and prior favour a benefit, not a go/no-go "
+            "verdict."
+        ),
+        "verified": head["verified_data"],
+    }
+
+
 def executive(summary: dict) -> dict:
     model, prior = headline_fit(summary)
     return {
@@ -533,7 +556,8 @@ def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -
     return {
         "s": summary,
         "run": summary["run"],
-        "exec": executive(summary) | {"decision": decision},
+        "exec": executive(summary)
+        | {"decision": decision, "bottom_line": decision or without_rule(summary)},
         **core,
         "figs": figs,
         "placed": {name: placed.get(name, []) for name in ("methods", "results", "diagnostics")}

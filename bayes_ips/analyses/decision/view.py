@@ -190,6 +190,34 @@ NOT_PROVEN = (
 )
 
 
+def _next_trial_clause(nt: dict, dec: dict) -> str:
+    """What a confirmatory trial could do, in a clause: the smallest size per arm that reaches
+    the first assurance target (by either success criterion), else that no size considered
+    reaches it and the ceiling on any trial's chance of success."""
+    settings = dec["settings"]["next_trial"]
+    target = settings["assurance_targets"][0]
+    key = f"{target:.2f}"
+    sizes = [
+        (n, words)
+        for n, words in (
+            (nt["frequentist"]["n_for_target"][key], "a statistically significant benefit"),
+            (nt["bayesian"]["n_for_target"][key], "a convincing Bayesian result"),
+        )
+        if n is not None
+    ]
+    if sizes:
+        n, words = min(sizes)
+        return (
+            f"a confirmatory trial of {n} participants per arm would have at least a "
+            f"{pct(target, 0)} chance of {words}"
+        )
+    return (
+        f"no confirmatory trial of up to {settings['n_per_arm'][-1]} participants per arm reaches "
+        f"{pct(target, 0)} assurance, and no trial's chance of success can exceed about "
+        f"{pct(nt['design_p_benefit'], 0)}"
+    )
+
+
 def first_screen(summary: dict) -> dict | None:
     """The report's answer box: the headline fit's dual-criterion outcome at each horizon in
     words, and one sentence at the primary horizon that sets the rule's outcome beside the
@@ -229,7 +257,7 @@ def first_screen(summary: dict) -> dict | None:
         f"{money(nb['inb_mean'], cur)} per patient, so adopting it "
         f"{'is' if nb['adopt'] else 'is not'} the better bet now"
         + (
-            ", although its benefit is not proven: a larger trial would settle it"
+            f", although its benefit is not proven: {_next_trial_clause(fit['next_trial'], dec)}"
             if nb["adopt"] and not shown
             else ""
         )
