@@ -630,7 +630,7 @@ def ceac_plot(summary: dict):
         a2.set_ylabel(f"EVPI per patient ({cur})")
         tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
         a1.set_title(f"Acceptability curve{tag}{_title_flag(summary)}")
-        a2.set_title("Value of perfect information")
+        a2.set_title(f"Value of perfect information{_title_flag(summary)}")
         _fit_legend(fig, summary)
     return fig
 
