@@ -20,6 +20,8 @@ from bayes_ips.analyses.decision.view import first_screen, rules_plot
 from bayes_ips.cli import main
 from bayes_ips.report.format import pct
 from bayes_ips.report.methods import WORDS, model_method
+from bayes_ips.report.sections import question, without_rule
+from bayes_ips.report.style import arms, short
 from tests.conftest import EXACT_SPEC, IPS_CSV
 
 RELABELLED_SPEC = """
@@ -174,6 +176,22 @@ def test_the_decision_sentence_names_the_trial_that_reaches_the_first_assurance_
     some = first_screen(summary)["sentence"]
     assert "a confirmatory trial of 300 participants per arm" in some
     assert "a convincing Bayesian result." in some and "no confirmatory trial" not in some
+
+
+def test_the_first_screen_shortens_long_arm_labels_and_gives_them_in_full_once(report_run):
+    """Arm labels over the figures' limit are shortened on the first screen (the figures' one
+    helper); the question names them in full once."""
+    s = _summary(report_run)
+    full = "Individual placement and support delivered by trained specialists in pain teams"
+    s["run"]["treatment"] = full
+    s["data"] = [d | {"arm": full} if d["arm"] == "IPS" else d for d in s["data"]]
+    shown = arms(s)[0]
+    assert shown == short(full) != full
+    sentence = first_screen(s)["sentence"]
+    assert full not in sentence and f"offering {shown} is" in sentence
+    assert full not in without_rule(s)["sentence"] and shown in without_rule(s)["sentence"]
+    q = question(s)
+    assert q["treatment"] == full and q["randomised"][0][0] == shown
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ from bayes_ips.report.format import (
     ratio_interval,
 )
 from bayes_ips.report.methods import model_method
-from bayes_ips.report.style import Figure
+from bayes_ips.report.style import Figure, arms
 from bayes_ips.report.summary import headline_fit, verified_data
 
 # -- executive summary ----------------------------------------------------------------------------
@@ -53,7 +53,11 @@ def question(summary: dict) -> dict:
         "treatment": run["treatment"],
         "control": run["control"],
         "horizons": ", ".join(f"{h:g}" for h in sorted({d["horizon_months"] for d in rows})),
-        "randomised": [(arm, randomised[arm]) for arm in (run["treatment"], run["control"])],
+        # the arms in full once (above); shortened after that
+        "randomised": [
+            (label, randomised[arm])
+            for arm, label in zip((run["treatment"], run["control"]), arms(summary), strict=True)
+        ],
         "primary": f"{run['primary_horizon']:g}",
     }
 
@@ -251,10 +255,11 @@ def trust(summary: dict) -> dict:
 
 def without_rule(summary: dict) -> dict:
     """The answer box's bottom line when the run has no decision analysis: the primary
-    horizon's P(benefit) under the headline fit and what it means without a decision rule."""
-    run = summary["run"]
+    horizon's P(benefit) under the headline fit and what it means without a decision rule (arm
+    labels shortened, as on the whole first screen)."""
     model, prior = headline_fit(summary)
-    h = run["primary_horizon"]
+    h = summary["run"]["primary_horizon"]
+    treatment, control = arms(summary)
     head = next(
         r
         for r in summary["results"]
@@ -263,7 +268,7 @@ def without_rule(summary: dict) -> dict:
     return {
         "sentence": (
             f"At {h:g} months ({prior} prior, {model_title(model)}) the probability that "
-            f"{run['treatment']}'s {OUTCOME} rate exceeds {run['control']}'s is "
+            f"{treatment}'s {OUTCOME} rate exceeds {control}'s is "
             f"{pct(head['p_benefit'], 0)}; this run sets no decision rule, so that probability "
             "is the answer: how strongly the data and prior favour a benefit, not a go/no-go "
             "verdict."
@@ -283,6 +288,8 @@ def executive(summary: dict) -> dict:
         "headline_model": model_title(model),
         "headline_prior": prior,
         "level": level(summary["run"]),
+        # the first screen names the arms shortened; the question line gives them in full
+        "arms": arms(summary),
     }
 
 

@@ -221,11 +221,12 @@ def _next_trial_clause(nt: dict, dec: dict) -> str:
 def first_screen(summary: dict) -> dict | None:
     """The report's answer box: the headline fit's dual-criterion outcome at each horizon in
     words, and one sentence at the primary horizon that sets the rule's outcome beside the
-    expected net benefit and says what "not proven" means."""
+    expected net benefit and says what "not proven" means. Arm labels are shortened
+    (:func:`~bayes_ips.report.style.short`); the question line above gives them in full."""
     dec = summary.get("decision")
     if dec is None:
         return None
-    run = summary["run"]
+    treatment = arms(summary)[0]
     head = dec["headline"]
     key = (head["model"], head["prior"])
     rules = {r["horizon_months"]: r for r in dec["rules"] if (r["model"], r["prior"]) == key}
@@ -252,8 +253,8 @@ def first_screen(summary: dict) -> dict | None:
     sentence = (
         f"Decision at {h:g} months ({head['prior']} prior, {model_title(head['model'])}): the "
         f"pre-set rule says {OUTCOME_WORDS[rule['dual']]} ({reason})"
-        + ("" if shown else f"; {NOT_PROVEN.format(treatment=run['treatment'])}")
-        + f"; under {inputs} the expected net benefit of offering {run['treatment']} is "
+        + ("" if shown else f"; {NOT_PROVEN.format(treatment=treatment)}")
+        + f"; under {inputs} the expected net benefit of offering {treatment} is "
         f"{money(nb['inb_mean'], cur)} per patient, so adopting it "
         f"{'is' if nb['adopt'] else 'is not'} the better bet now"
         + (

@@ -274,7 +274,7 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
             axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_DATA})")
         ax.set_ylabel("employed at least once (%)")
         ax.set_title(f"Cumulative {OUTCOME};\ndots observed (hollow: unverified)")
-        bx.set_ylabel(f"risk difference,\n{shown[t]} − {shown[c]} (pp)")
+        bx.set_ylabel(f"risk difference (pp),\n{shown[t]}\n− {shown[c]}")
         bx.set_title("Risk difference over follow-up")
         legend_below(fig)
     return render(
