@@ -293,3 +293,19 @@ def test_a_no_go_cell_of_the_dual_rule_says_not_proven(report_run):
     assert all(t.startswith("no-go:\nnot proven") for t in dual)
     # a ROPE no-go is evidence against a meaningful effect, not a failure to show one
     assert all(t.startswith("no-go") and "not proven" not in t for t in rope)
+
+
+def test_report_and_figures_name_the_outcome_never_employed(default_quick_run):
+    """One outcome wording (report.format.OUTCOME) in the report's text and the figures; the
+    word "employed" appears only as the data column's name."""
+    html = (default_quick_run / "report.html").read_text("utf-8")
+    html = re.sub(r"<img[^>]*>", "", html).replace("<code>employed</code>", "")
+    md = (default_quick_run / "report.md").read_text("utf-8").replace("`employed`", "")
+    md = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", md)
+    svgs = [
+        " ".join(re.findall(r"<text\b[^>]*>([^<]*)</text>", p.read_text("utf-8")))
+        for p in (default_quick_run / "figures").glob("*.svg")
+    ]
+    assert svgs
+    for text in [re.sub(r"<[^>]+>", " ", html), md, *svgs]:
+        assert re.findall(r".{0,40}\bemployed\b.{0,20}", text, re.I) == []

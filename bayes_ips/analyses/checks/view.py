@@ -179,15 +179,15 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
                     label.set_color(WARN)
             ax.set_title(f"{fit.model}\n{fit.prior.name}")
             ax.set_xlabel("horizon (months)")
-        axes[0].set_ylabel("number employed")
+        axes[0].set_ylabel(f"number with the {OUTCOME}")
         legend_below(fig)
     return render(
         fig,
         "ppc",
         "Posterior-predictive check: observed counts and 95% replicated intervals"
         + arms_note(summary),
-        "For each model, the observed number employed per arm and horizon (dots) against the "
-        "95% interval of counts replicated from the posterior (bars).",
+        f"For each model, the observed number with the {OUTCOME} per arm and horizon (dots) "
+        "against the 95% interval of counts replicated from the posterior (bars).",
         "ppc",
     )
 

@@ -39,7 +39,8 @@ METHODS = {
     "probabilities": "exact (quadrature of the Beta posteriors) for the conjugate beta-binomial "
     "model; P(RD > 0) of the exact logistic model is the results' exact P(benefit); the others "
     "from posterior draws with ArviZ MCSE",
-    "net_benefit": "INB = value of one extra person employed × RD − incremental cost per patient; "
+    "net_benefit": "INB = value of one extra person with the outcome × RD − incremental cost per "
+    "patient; "
     "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
     "the acceptability and EVPI curves from posterior draws",
     "assurance": "simulated trials from the design prior: every posterior draw at the primary "

@@ -31,7 +31,7 @@ OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E0
 OUTCOME_ORDER = ("go", "indeterminate", "no-go")
 INPUT_LABELS = {
     "currency": "Currency",
-    "value_per_employed": "Value of one extra person employed",
+    "value_per_employed": f"Value of one extra person with the {OUTCOME}",
     "cost_per_patient": "Incremental cost of the treatment per patient",
     "population_per_year": "Patients the decision affects per year",
     "years": "Years the decision stands",
@@ -143,7 +143,8 @@ def _plain(dec: dict, run: dict) -> list[str]:
     )
     out.append(
         f"{label}: a value of {money(inputs['value_per_employed']['value'], cur)} for each extra "
-        f"person employed and an extra cost of {money(inputs['cost_per_patient']['value'], cur)} "
+        f"person with the {OUTCOME} and an extra cost of "
+        f"{money(inputs['cost_per_patient']['value'], cur)} "
         f"per patient, offering {treatment} has an expected net benefit of "
         f"{money(nb['inb_mean'], cur)} per patient "
         f"(so {'' if nb['adopt'] else 'not '}adopting it is the better bet now), "
@@ -625,7 +626,7 @@ def ceac_plot(summary: dict):
             a2.plot(wtp, c["evpi_per_patient"], lw=1.2, ms=4, **line)
         for ax in (a1, a2):
             ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
-            ax.set_xlabel(f"value of one extra person employed\n({cur} thousand)")
+            ax.set_xlabel(f"value of one extra person\nwith the {OUTCOME} ({cur} thousand)")
         a1.set_ylim(0, 1)
         a1.set_ylabel(f"probability {arms(summary)[0]}\nis cost-effective")
         a2.set_ylabel(f"EVPI per patient ({cur})")
@@ -649,8 +650,9 @@ def ceac_figure(fits, summary: dict) -> Figure | None:
         + "."
         + arms_note(summary),
         f"Left: probability that {summary['run']['treatment']} is cost-effective against the "
-        "value placed on one extra person employed, one line per model and prior (coloured and "
-        "dashed by prior, marked by model, as named in the legend), rising from zero. Right: "
+        f"value placed on one extra person with the {OUTCOME}, one line per model and prior "
+        "(coloured and dashed by prior, marked by model, as named in the legend), rising from "
+        "zero. Right: "
         "expected value of perfect information per patient over the same axis. The dashed line "
         "marks the value set in the spec.",
     )

@@ -272,7 +272,7 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
                 ],
             )
             axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_DATA})")
-        ax.set_ylabel("employed at least once (%)")
+        ax.set_ylabel(f"with the {OUTCOME} (%)")
         ax.set_title(f"Cumulative {OUTCOME};\ndots observed (hollow: unverified)")
         bx.set_ylabel(f"risk difference (pp),\n{shown[t]}\n− {shown[c]}")
         bx.set_title("Risk difference over follow-up")
@@ -283,8 +283,8 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
         f"Cumulative {OUTCOME} and risk difference over follow-up (discrete-time hazard model; "
         "curves between horizons assume a constant hazard within each interval)."
         + arms_note(summary),
-        f"Left: posterior median and 95% band of the share of {t} and {c} participants employed "
-        "at least once, from enrolment to the last horizon, with the observed proportions as "
+        f"Left: posterior median and 95% band of the share of {t} and {c} participants with the "
+        f"{OUTCOME}, from enrolment to the last horizon, with the observed proportions as "
         "dots (hollow where the counts are unverified placeholders). Right: the risk difference "
         "over follow-up with its 95% band, and the per-horizon model's intervals as squares.",
     )
