@@ -67,7 +67,10 @@ def test_the_answer_comes_first_with_the_primary_horizon_first(report_run):
     named = [r for r in at if models.CARRIES.get(r["model"]) == "effect"] or at
     low, high = min(r["p_benefit"] for r in named), max(r["p_benefit"] for r in named)
     assert f"<strong>{pct(head['p_benefit'], 0)}</strong>" in rows[0]
-    assert f"{pct(low, 0)}–{pct(high, 0)}" in rows[0]
+    # one value when both ends read the same, and "1 fit" for a single fit
+    shown = pct(low, 0) if pct(low, 0) == pct(high, 0) else f"{pct(low, 0)}–{pct(high, 0)}"
+    fits = f"{len(named)} fit{'' if len(named) == 1 else 's'}"
+    assert f'{shown} <span class="small">({fits})</span>' in rows[0]
     dec = first_screen(s)
     assert str(escape(dec["sentence"])) in answer
     rule = next(

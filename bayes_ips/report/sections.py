@@ -89,15 +89,21 @@ def answers(summary: dict) -> list[dict]:
                 "primary": h == run["primary_horizon"],
                 "verified": head["verified_data"],
                 "range_verified": verified_data(summary, horizons=[h]),
-                "prior_range": f"{pct(n_low['p_benefit'], 0)}–{pct(n_high['p_benefit'], 0)}",
-                "prior_range_fits": len(named),
+                "prior_range": _range(n_low["p_benefit"], n_high["p_benefit"]),
+                "prior_range_fits": f"{len(named)} fit{'' if len(named) == 1 else 's'}",
                 "prior_range_verified": all(r["verified_data"] for r in named),
                 "p_benefit": pct(head["p_benefit"], 0),
-                "range": f"{pct(low['p_benefit'], 0)}–{pct(high['p_benefit'], 0)}",
+                "range": _range(low["p_benefit"], high["p_benefit"]),
                 "rd": interval(head["rd"]),
             }
         )
     return out
+
+
+def _range(low: float, high: float) -> str:
+    """A range of P(benefit) in whole percent; one value when both ends read the same."""
+    a, b = pct(low, 0), pct(high, 0)
+    return a if a == b else f"{a}–{b}"
 
 
 def _named_prior_fits(rs: list[dict]) -> list[dict]:
@@ -141,8 +147,13 @@ def prior_dependence(summary: dict) -> str:
             continue
         low = min(group, key=lambda r: r["p_benefit"])
         high = max(group, key=lambda r: r["p_benefit"])
-        if low is high or low["p_benefit"] == high["p_benefit"]:
+        if low is high:
             parts.append(f"under {what}, {pct(low['p_benefit'], 0)} ({_fit(low)})")
+        elif pct(low["p_benefit"], 0) == pct(high["p_benefit"], 0):
+            parts.append(
+                f"under {what}, {pct(low['p_benefit'], 0)} for every fit ({_fit(low)} to "
+                f"{_fit(high)}, equal to the nearest percent)"
+            )
         else:
             parts.append(
                 f"under {what}, from {pct(low['p_benefit'], 0)} ({_fit(low)}) to "
