@@ -649,3 +649,23 @@ def test_a_p_benefit_at_one_half_within_error_is_on_neither_side(report_run):
     assert "1 of the 2 fits put it below 50%" in text and "depends on prior belief" in text
     text = _tied(report_run, [("hierarchical_logistic", 0.47, 0.01), ("beta_binomial", 0.7, 0)])
     assert "1 of the 2 fits put it below 50%" in text  # 3 MCSE below 1/2
+
+
+def test_priors_without_a_comparison_name_the_families_and_their_observations():
+    """Under a prior fitted in two families that score different observations nothing is
+    compared, and the report says why; a prior fitted in one family says "only"."""
+    from bayes_ips.analyses.checks.view import comparison_section
+
+    cum, first = "cumulative counts", "first occurrences"
+    rows = [
+        {"model": "exact_logistic", "prior": "neutral_weak", "observations": cum},
+        {"model": "hierarchical_logistic", "prior": "neutral_weak", "observations": first},
+        {"model": "beta_binomial", "prior": "jeffreys", "observations": cum},
+    ]
+    rows = [r | {"elpd_loo": -10.0, "se": 1.0, "p_loo": 1.0, "n_high_k": 0} for r in rows]
+    comp = {"rows": rows, "single_family_priors": ["neutral_weak", "jeffreys"]}
+    single = comparison_section({"comparison": comp})["single"]
+    assert single == (
+        f"neutral_weak: exact_logistic (on the {cum}) and hierarchical_logistic (on the {first}), "
+        "which score different observations; jeffreys: beta_binomial only"
+    )
