@@ -169,7 +169,7 @@ def test_the_decision_sentence_names_the_trial_that_reaches_the_first_assurance_
     none = first_screen(summary)["sentence"]
     assert "larger trial would settle" not in none
     assert (
-        f"no confirmatory trial of up to {settings['n_per_arm'][-1]} participants per arm reaches "
+        f"no trial of up to {settings['n_per_arm'][-1]} per arm reaches "
         f"{pct(settings['assurance_targets'][0], 0)} assurance" in none
     )
     assert f"can exceed about {pct(nt['design_p_benefit'], 0)}." in none
@@ -177,8 +177,8 @@ def test_the_decision_sentence_names_the_trial_that_reaches_the_first_assurance_
     nt["frequentist"]["n_for_target"][first] = 500
     nt["bayesian"]["n_for_target"][first] = 300
     some = first_screen(summary)["sentence"]
-    assert "a confirmatory trial of 300 participants per arm" in some
-    assert "a convincing Bayesian result." in some and "no confirmatory trial" not in some
+    assert "a trial of 300 per arm would have at least a" in some
+    assert "a convincing Bayesian result." in some and "no trial of up to" not in some
 
 
 def test_the_first_screen_shortens_long_arm_labels_and_gives_them_in_full_once(report_run):

@@ -208,13 +208,10 @@ def _next_trial_clause(nt: dict, dec: dict) -> str:
     ]
     if sizes:
         n, words = min(sizes)
-        return (
-            f"a confirmatory trial of {n} participants per arm would have at least a "
-            f"{pct(target, 0)} chance of {words}"
-        )
+        return f"a trial of {n} per arm would have at least a {pct(target, 0)} chance of {words}"
     return (
-        f"no confirmatory trial of up to {settings['n_per_arm'][-1]} participants per arm reaches "
-        f"{pct(target, 0)} assurance, and no trial's chance of success can exceed about "
+        f"no trial of up to {settings['n_per_arm'][-1]} per arm reaches {pct(target, 0)} "
+        f"assurance, and no trial's chance of success can exceed about "
         f"{pct(nt['design_p_benefit'], 0)}"
     )
 
