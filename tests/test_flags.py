@@ -282,6 +282,8 @@ def test_decision_figures_mark_each_unverified_fit(run, plot):
             assert [not same_color(line.get_markerfacecolor(), "white") for line in drawn] == ok
         titles = [ax.get_title() for ax in fig.axes if FLAG in ax.get_title()]
         assert titles and all(f"{bad} of {len(ok)} fits" in t for t in titles)
+        if plot == "ceac_plot":  # both panels draw every fit: acceptability and the EVPI
+            assert len(titles) == 2
     finally:
         plt.close(fig)
 
@@ -301,6 +303,43 @@ def test_ppc_ticks_are_flagged_per_fit(run):
             drawn.append((entry["model"], entry["prior"]))
     expected = [(float(h), not verified[(m, p, float(h))]) for m, p in drawn for h in horizons]
     assert [(h, f) for h, f in ticks] == expected
+
+
+def test_cumulative_figure_ticks_are_flagged_by_the_fits_drawn(run):
+    """The hazard model's curves pool every horizon: a tick is flagged when a fit drawn at it (the
+    hazard fit and the per-horizon squares' fit) rests on placeholder rows, the verified
+    12-month counts included."""
+    summary, verified, _, folder = run
+    texts = _svg_texts(folder / "figures" / "cumulative_employment.svg")
+    drawn = {
+        (f["model"], f["prior"])
+        for f in summary["run"]["fits"]
+        if f["model"] in ("discrete_time_hazard", "beta_binomial")
+    }
+    assert ("discrete_time_hazard", "reference") in drawn
+    for h in summary["horizons"]["horizons_months"]:
+        flagged = not all(ok for (m, p, hh), ok in verified.items() if hh == h and (m, p) in drawn)
+        ticks = [t for t in texts if t.split(" ")[0] == f"{h:g}" and len(t) <= len(f"{h:g} ⚠")]
+        assert ticks and set(ticks) == {f"{h:g} ⚠" if flagged else f"{h:g}"}, (h, ticks)
+    assert not verified[("discrete_time_hazard", "reference", 12.0)]
+
+
+def _wambs_evidence(blocks, number: int) -> str:
+    rows = table(blocks, "Reproducibility", "#", "Stage", "Question")
+    return next(r[4] for r in rows[1:] if r[0] == str(number))
+
+
+def test_wambs_prior_influence_items_carry_the_flag_of_the_fits_they_name(report):
+    summary, verified, blocks = report
+    item8 = _wambs_evidence(blocks, 8)
+    m, p, h = re.search(r"\(([a-z_]+) / ([a-z_0-9]+), ([\d.]+) months\)", item8).groups()
+    shown_ok = verified[(m, p, float(h))] and verified[(m, "reference", float(h))]
+    assert (FLAG in item8) == (not shown_ok)
+    item9 = _wambs_evidence(blocks, 9)
+    for h in summary["horizons"]["horizons_months"]:
+        part = re.search(rf"\b{h:g} months [^,]*", item9).group(0)
+        ok = all(v for (_, _, hh), v in verified.items() if hh == h)
+        assert (FLAG in part) == (not ok), part
 
 
 def test_loo_scores_are_shown_once_and_priors_never_ranked(run):

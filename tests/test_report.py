@@ -649,3 +649,51 @@ def test_a_p_benefit_at_one_half_within_error_is_on_neither_side(report_run):
     assert "1 of the 2 fits put it below 50%" in text and "depends on prior belief" in text
     text = _tied(report_run, [("hierarchical_logistic", 0.47, 0.01), ("beta_binomial", 0.7, 0)])
     assert "1 of the 2 fits put it below 50%" in text  # 3 MCSE below 1/2
+
+
+def test_priors_without_a_comparison_name_the_families_and_their_observations():
+    """Under a prior fitted in two families that score different observations nothing is
+    compared, and the report says why; a prior fitted in one family says "only"."""
+    from bayes_ips.analyses.checks.view import comparison_section
+
+    cum, first = "cumulative counts", "first occurrences"
+    rows = [
+        {"model": "exact_logistic", "prior": "neutral_weak", "observations": cum},
+        {"model": "hierarchical_logistic", "prior": "neutral_weak", "observations": first},
+        {"model": "beta_binomial", "prior": "jeffreys", "observations": cum},
+    ]
+    rows = [r | {"elpd_loo": -10.0, "se": 1.0, "p_loo": 1.0, "n_high_k": 0} for r in rows]
+    comp = {"rows": rows, "single_family_priors": ["neutral_weak", "jeffreys"]}
+    single = comparison_section({"comparison": comp})["single"]
+    assert single == (
+        f"neutral_weak: exact_logistic (on the {cum}) and hierarchical_logistic (on the {first}), "
+        "which score different observations; jeffreys: beta_binomial only"
+    )
+
+
+def test_loo_notes_agree_with_not_compared_and_name_exclusions_from_other_fits():
+    from bayes_ips.analyses.checks.compute import loo_note
+    from bayes_ips.report.format import elpd, loo_notes
+
+    rows = [
+        {"n_obs": 6, "n_high_k": 0, "n_excluded": 6, "elpd_loo": None},
+        {"n_obs": 6, "n_high_k": 4, "n_excluded": 6, "elpd_loo": None},
+        {"n_obs": 6, "n_high_k": 4, "n_excluded": 6, "elpd_loo": None},
+    ]
+    assert [elpd(r) for r in rows] == ["not compared"] * 3
+    assert loo_note(rows) == (
+        "2 of 3 fits have observations with Pareto k above 0.7; 3 not compared: no observation "
+        "is left once those are set aside."
+    )
+    assert (
+        loo_notes(rows[0]) == "6 excluded (6 for the Pareto k > 0.7 of other fits compared with it)"
+    )
+    assert (
+        loo_notes(rows[1]) == "6 excluded (2 for the Pareto k > 0.7 of other fits compared with it)"
+    )
+    own = {"n_obs": 6, "n_high_k": 1, "n_excluded": 1, "elpd_loo": -3.0, "se": 1.0}
+    assert loo_notes(own) == "1 excluded (Pareto k > 0.7, no exact value)"
+    assert loo_note([own]) == (
+        "1 of 1 fits have observations with Pareto k above 0.7; 1 scored without those "
+        "observations."
+    )

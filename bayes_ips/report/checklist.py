@@ -10,7 +10,8 @@ do it). Nothing is marked checked that the summary does not show.
 
 from __future__ import annotations
 
-from bayes_ips.report.format import pct
+from bayes_ips.report.format import UNVERIFIED_FLAG, pct
+from bayes_ips.report.summary import verified_data
 
 CHECKED, FLAGGED, NOT_APPLICABLE, NOT_CHECKED = (
     "checked",
@@ -213,11 +214,13 @@ def _vs_reference(summary: dict) -> dict:
             "evidence": "No other prior was fitted beside the reference prior under one model.",
         }
     d, r = max(diffs, key=lambda x: x[0])
+    shown = [(r["model"], r["prior"]), (r["model"], "reference")]
+    flag = "" if verified_data(summary, shown, [r["horizon_months"]]) else f" {UNVERIFIED_FLAG}"
     return {
         "status": CHECKED,
         "evidence": f"Largest change in P(benefit) from the reference prior under the same model "
         f"and horizon: {100 * d:.1f} pp ({r['model']} / {r['prior']}, "
-        f"{r['horizon_months']:g} months).",
+        f"{r['horizon_months']:g} months){flag}.",
     }
 
 
@@ -229,7 +232,8 @@ def _stability(summary: dict) -> dict:
     spread = []
     for h in sorted({r["horizon_months"] for r in summary["results"]}):
         ps = [r["p_benefit"] for r in summary["results"] if r["horizon_months"] == h]
-        spread.append(f"{h:g} months {pct(min(ps), 0)}–{pct(max(ps), 0)}")
+        flag = "" if verified_data(summary, horizons=[h]) else f" {UNVERIFIED_FLAG}"
+        spread.append(f"{h:g} months {pct(min(ps), 0)}–{pct(max(ps), 0)}{flag}")
     return {
         "status": CHECKED,
         "evidence": f"Community of {len(priors)} priors{extra}; P(benefit) ranges "

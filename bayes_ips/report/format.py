@@ -159,7 +159,15 @@ def loo_notes(r: dict) -> str:
     if r.get("n_constant"):
         notes.append(f"{r['n_constant']} constant (exact)")
     if r.get("n_excluded"):
-        notes.append(f"{r['n_excluded']} excluded (Pareto k > 0.7, no exact value)")
+        # a fit compared with others is scored on the observations every one of them can score:
+        # it also drops those where another fit's Pareto k is above 0.7
+        others = r["n_excluded"] - r.get("n_high_k", 0)
+        why = (
+            "Pareto k > 0.7, no exact value"
+            if others <= 0
+            else f"{others} for the Pareto k > 0.7 of other fits compared with it"
+        )
+        notes.append(f"{r['n_excluded']} excluded ({why})")
     return ", ".join(notes)
 
 

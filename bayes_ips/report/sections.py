@@ -36,7 +36,7 @@ from bayes_ips.report.format import (
     ratio_interval,
 )
 from bayes_ips.report.methods import model_method
-from bayes_ips.report.style import Figure
+from bayes_ips.report.style import Figure, arms
 from bayes_ips.report.summary import headline_fit, verified_data
 
 # -- executive summary ----------------------------------------------------------------------------
@@ -53,7 +53,11 @@ def question(summary: dict) -> dict:
         "treatment": run["treatment"],
         "control": run["control"],
         "horizons": ", ".join(f"{h:g}" for h in sorted({d["horizon_months"] for d in rows})),
-        "randomised": [(arm, randomised[arm]) for arm in (run["treatment"], run["control"])],
+        # the arms in full once (above); shortened after that
+        "randomised": [
+            (label, randomised[arm])
+            for arm, label in zip((run["treatment"], run["control"]), arms(summary), strict=True)
+        ],
         "primary": f"{run['primary_horizon']:g}",
     }
 
@@ -85,15 +89,21 @@ def answers(summary: dict) -> list[dict]:
                 "primary": h == run["primary_horizon"],
                 "verified": head["verified_data"],
                 "range_verified": verified_data(summary, horizons=[h]),
-                "prior_range": f"{pct(n_low['p_benefit'], 0)}–{pct(n_high['p_benefit'], 0)}",
-                "prior_range_fits": len(named),
+                "prior_range": _range(n_low["p_benefit"], n_high["p_benefit"]),
+                "prior_range_fits": f"{len(named)} fit{'' if len(named) == 1 else 's'}",
                 "prior_range_verified": all(r["verified_data"] for r in named),
                 "p_benefit": pct(head["p_benefit"], 0),
-                "range": f"{pct(low['p_benefit'], 0)}–{pct(high['p_benefit'], 0)}",
+                "range": _range(low["p_benefit"], high["p_benefit"]),
                 "rd": interval(head["rd"]),
             }
         )
     return out
+
+
+def _range(low: float, high: float) -> str:
+    """A range of P(benefit) in whole percent; one value when both ends read the same."""
+    a, b = pct(low, 0), pct(high, 0)
+    return a if a == b else f"{a}–{b}"
 
 
 def _named_prior_fits(rs: list[dict]) -> list[dict]:
@@ -137,8 +147,13 @@ def prior_dependence(summary: dict) -> str:
             continue
         low = min(group, key=lambda r: r["p_benefit"])
         high = max(group, key=lambda r: r["p_benefit"])
-        if low is high or low["p_benefit"] == high["p_benefit"]:
+        if low is high:
             parts.append(f"under {what}, {pct(low['p_benefit'], 0)} ({_fit(low)})")
+        elif pct(low["p_benefit"], 0) == pct(high["p_benefit"], 0):
+            parts.append(
+                f"under {what}, {pct(low['p_benefit'], 0)} for every fit ({_fit(low)} to "
+                f"{_fit(high)}, equal to the nearest percent)"
+            )
         else:
             parts.append(
                 f"under {what}, from {pct(low['p_benefit'], 0)} ({_fit(low)}) to "
@@ -249,6 +264,30 @@ def trust(summary: dict) -> dict:
     return {"text": text, "failed": bool(failed), "mcmc": bool(rows)}
 
 
+def without_rule(summary: dict) -> dict:
+    """The answer box's bottom line when the run has no decision analysis: the primary
+    horizon's P(benefit) under the headline fit and what it means without a decision rule (arm
+    labels shortened, as on the whole first screen)."""
+    model, prior = headline_fit(summary)
+    h = summary["run"]["primary_horizon"]
+    treatment, control = arms(summary)
+    head = next(
+        r
+        for r in summary["results"]
+        if (r["model"], r["prior"], r["horizon_months"]) == (model, prior, h)
+    )
+    return {
+        "sentence": (
+            f"At {h:g} months ({prior} prior, {model_title(model)}) the probability that "
+            f"{treatment}'s {OUTCOME} rate exceeds {control}'s is "
+            f"{pct(head['p_benefit'], 0)}; this run sets no decision rule, so that probability "
+            "is the answer: how strongly the data and prior favour a benefit, not a go/no-go "
+            "verdict."
+        ),
+        "verified": head["verified_data"],
+    }
+
+
 def executive(summary: dict) -> dict:
     model, prior = headline_fit(summary)
     return {
@@ -260,6 +299,8 @@ def executive(summary: dict) -> dict:
         "headline_model": model_title(model),
         "headline_prior": prior,
         "level": level(summary["run"]),
+        # the first screen names the arms shortened; the question line gives them in full
+        "arms": arms(summary),
     }
 
 
@@ -533,7 +574,8 @@ def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -
     return {
         "s": summary,
         "run": summary["run"],
-        "exec": executive(summary) | {"decision": decision},
+        "exec": executive(summary)
+        | {"decision": decision, "bottom_line": decision or without_rule(summary)},
         **core,
         "figs": figs,
         "placed": {name: placed.get(name, []) for name in ("methods", "results", "diagnostics")}

@@ -43,7 +43,7 @@ UNITS = {
     "rd": "risk difference as a difference of proportions: 0.129 is 12.9 percentage points",
     "rr": "risk ratio (treatment / control)",
     "or": "odds ratio (treatment vs control)",
-    "nnt": "participants treated per extra participant employed (Altman's NNTB/NNTH)",
+    "nnt": "participants treated per extra participant with the outcome (Altman's NNTB/NNTH)",
     "horizon_months": "months since enrolment",
     "intervals": "lo and hi are equal-tailed credible limits at run.interval (0.95: 95%)",
 }

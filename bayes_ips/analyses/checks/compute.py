@@ -172,12 +172,15 @@ def loo_note(rows: list[dict]) -> str:
     if not high:
         return "Every Pareto k is at most 0.7: the PSIS-LOO estimates are reliable."
     exact = sum(bool(r.get("n_exact")) and r["n_exact"] == r["n_obs"] for r in high)
-    excluded = sum(bool(r.get("n_excluded")) for r in high)
+    left = [r for r in rows if r.get("n_excluded")]
+    none_left = sum(r["n_excluded"] >= r["n_obs"] for r in left)
     parts = [f"{len(high)} of {len(rows)} fits have observations with Pareto k above 0.7"]
     if exact:
         parts.append(f"{exact} of them scored exactly, so k does not matter")
-    if excluded:
-        parts.append(f"{excluded} scored without those observations")
+    if len(left) > none_left:
+        parts.append(f"{len(left) - none_left} scored without those observations")
+    if none_left:
+        parts.append(f"{none_left} not compared: no observation is left once those are set aside")
     return "; ".join(parts) + "."
 
 

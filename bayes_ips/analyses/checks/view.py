@@ -96,6 +96,29 @@ def _loo_row(r: dict) -> dict:
     }
 
 
+def _single(comp: dict) -> str:
+    """The priors under which nothing is compared, grouped by the model families fitted under
+    them and the observations each scores: "a, b: m1 (on …) and m2 (on …)" or "c: m1 only"."""
+    groups: dict[tuple, list[str]] = {}
+    for prior in comp.get("single_family_priors", []):
+        fams = tuple(
+            dict.fromkeys(
+                (r["model"], r.get("observations", "")) for r in comp["rows"] if r["prior"] == prior
+            )
+        )
+        groups.setdefault(fams, []).append(prior)
+    parts = []
+    for fams, priors in groups.items():
+        if len(fams) == 1:
+            what = f"{fams[0][0]} only"
+        else:
+            what = " and ".join(f"{m} (on the {obs})" for m, obs in fams) + (
+                ", which score different observations"
+            )
+        parts.append(f"{', '.join(priors)}: {what}")
+    return "; ".join(parts)
+
+
 def comparison_section(summary: dict) -> dict | None:
     """Model families compared under each prior, and every fit's own leave-one-out score once,
     from summary.json ``comparison`` (a summary written before ``by_prior`` existed shows the
@@ -131,7 +154,7 @@ def comparison_section(summary: dict) -> dict | None:
     return {
         "method": comp.get("method", "PSIS-LOO"),
         "by_prior": by_prior,
-        "single": ", ".join(comp.get("single_family_priors", [])),
+        "single": _single(comp),
         "pareto_k": comp.get("pareto_k", ""),
         "note": comp.get("note", ""),
         "rows": rows,
@@ -179,15 +202,15 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
                     label.set_color(WARN)
             ax.set_title(f"{fit.model}\n{fit.prior.name}")
             ax.set_xlabel("horizon (months)")
-        axes[0].set_ylabel("number employed")
+        axes[0].set_ylabel(f"number with the {OUTCOME}")
         legend_below(fig)
     return render(
         fig,
         "ppc",
         "Posterior-predictive check: observed counts and 95% replicated intervals"
         + arms_note(summary),
-        "For each model, the observed number employed per arm and horizon (dots) against the "
-        "95% interval of counts replicated from the posterior (bars).",
+        f"For each model, the observed number with the {OUTCOME} per arm and horizon (dots) "
+        "against the 95% interval of counts replicated from the posterior (bars).",
         "ppc",
     )
 

@@ -31,7 +31,7 @@ OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E0
 OUTCOME_ORDER = ("go", "indeterminate", "no-go")
 INPUT_LABELS = {
     "currency": "Currency",
-    "value_per_employed": "Value of one extra person employed",
+    "value_per_employed": f"Value of one extra person with the {OUTCOME}",
     "cost_per_patient": "Incremental cost of the treatment per patient",
     "population_per_year": "Patients the decision affects per year",
     "years": "Years the decision stands",
@@ -143,7 +143,8 @@ def _plain(dec: dict, run: dict) -> list[str]:
     )
     out.append(
         f"{label}: a value of {money(inputs['value_per_employed']['value'], cur)} for each extra "
-        f"person employed and an extra cost of {money(inputs['cost_per_patient']['value'], cur)} "
+        f"person with the {OUTCOME} and an extra cost of "
+        f"{money(inputs['cost_per_patient']['value'], cur)} "
         f"per patient, offering {treatment} has an expected net benefit of "
         f"{money(nb['inb_mean'], cur)} per patient "
         f"(so {'' if nb['adopt'] else 'not '}adopting it is the better bet now), "
@@ -190,14 +191,40 @@ NOT_PROVEN = (
 )
 
 
+def _next_trial_clause(nt: dict, dec: dict) -> str:
+    """What a confirmatory trial could do, in a clause: the smallest size per arm that reaches
+    the first assurance target (by either success criterion), else that no size considered
+    reaches it and the ceiling on any trial's chance of success."""
+    settings = dec["settings"]["next_trial"]
+    target = settings["assurance_targets"][0]
+    key = f"{target:.2f}"
+    sizes = [
+        (n, words)
+        for n, words in (
+            (nt["frequentist"]["n_for_target"][key], "a statistically significant benefit"),
+            (nt["bayesian"]["n_for_target"][key], "a convincing Bayesian result"),
+        )
+        if n is not None
+    ]
+    if sizes:
+        n, words = min(sizes)
+        return f"a trial of {n} per arm would have at least a {pct(target, 0)} chance of {words}"
+    return (
+        f"no trial of up to {settings['n_per_arm'][-1]} per arm reaches {pct(target, 0)} "
+        f"assurance, and no trial's chance of success can exceed about "
+        f"{pct(nt['design_p_benefit'], 0)}"
+    )
+
+
 def first_screen(summary: dict) -> dict | None:
     """The report's answer box: the headline fit's dual-criterion outcome at each horizon in
     words, and one sentence at the primary horizon that sets the rule's outcome beside the
-    expected net benefit and says what "not proven" means."""
+    expected net benefit and says what "not proven" means. Arm labels are shortened
+    (:func:`~bayes_ips.report.style.short`); the question line above gives them in full."""
     dec = summary.get("decision")
     if dec is None:
         return None
-    run = summary["run"]
+    treatment = arms(summary)[0]
     head = dec["headline"]
     key = (head["model"], head["prior"])
     rules = {r["horizon_months"]: r for r in dec["rules"] if (r["model"], r["prior"]) == key}
@@ -224,12 +251,12 @@ def first_screen(summary: dict) -> dict | None:
     sentence = (
         f"Decision at {h:g} months ({head['prior']} prior, {model_title(head['model'])}): the "
         f"pre-set rule says {OUTCOME_WORDS[rule['dual']]} ({reason})"
-        + ("" if shown else f"; {NOT_PROVEN.format(treatment=run['treatment'])}")
-        + f"; under {inputs} the expected net benefit of offering {run['treatment']} is "
+        + ("" if shown else f"; {NOT_PROVEN.format(treatment=treatment)}")
+        + f"; under {inputs} the expected net benefit of offering {treatment} is "
         f"{money(nb['inb_mean'], cur)} per patient, so adopting it "
         f"{'is' if nb['adopt'] else 'is not'} the better bet now"
         + (
-            ", although its benefit is not proven: a larger trial would settle it"
+            f", although its benefit is not proven: {_next_trial_clause(fit['next_trial'], dec)}"
             if nb["adopt"] and not shown
             else ""
         )
@@ -596,13 +623,13 @@ def ceac_plot(summary: dict):
             a2.plot(wtp, c["evpi_per_patient"], lw=1.2, ms=4, **line)
         for ax in (a1, a2):
             ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
-            ax.set_xlabel(f"value of one extra person employed\n({cur} thousand)")
+            ax.set_xlabel(f"value of one extra person\nwith the {OUTCOME} ({cur} thousand)")
         a1.set_ylim(0, 1)
         a1.set_ylabel(f"probability {arms(summary)[0]}\nis cost-effective")
         a2.set_ylabel(f"EVPI per patient ({cur})")
         tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
         a1.set_title(f"Acceptability curve{tag}{_title_flag(summary)}")
-        a2.set_title("Value of perfect information")
+        a2.set_title(f"Value of perfect information{_title_flag(summary)}")
         _fit_legend(fig, summary)
     return fig
 
@@ -620,8 +647,9 @@ def ceac_figure(fits, summary: dict) -> Figure | None:
         + "."
         + arms_note(summary),
         f"Left: probability that {summary['run']['treatment']} is cost-effective against the "
-        "value placed on one extra person employed, one line per model and prior (coloured and "
-        "dashed by prior, marked by model, as named in the legend), rising from zero. Right: "
+        f"value placed on one extra person with the {OUTCOME}, one line per model and prior "
+        "(coloured and dashed by prior, marked by model, as named in the legend), rising from "
+        "zero. Right: "
         "expected value of perfect information per patient over the same axis. The dashed line "
         "marks the value set in the spec.",
     )

@@ -261,8 +261,8 @@ def summarise_horizons(ctx: RunContext, fitted: Fitted) -> dict | None:
         ],
         "individual_data": has_participants(counts),
         "risk_sets": sets,
-        "half_time_assumption": "constant hazard within each interval (the share not yet "
-        "employed falls log-linearly between horizons)",
+        "half_time_assumption": "constant hazard within each interval (the share without the "
+        "outcome yet falls log-linearly between horizons)",
         "fits": fits,
         "loo": {
             "method": "leave-one-out ELPD per fit (exact where a closed form exists, else "

@@ -10,8 +10,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_COUNTS, pct, pp
+from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_DATA, pct, pp
 from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
+from bayes_ips.report.summary import verified_data
 
 HEADLINE_MODEL = "discrete_time_hazard"
 """The model the joint answer and the cumulative figure come from when it was fitted: its
@@ -259,15 +260,21 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
                 label=f"{other.model} / {other.prior.name} (per horizon)",
             )
         bx.axhline(0, color="0.3", lw=0.8, ls="--")
-        unverified = set(hz["unverified_horizons"])
+        # a horizon is flagged when a result drawn at it rests on placeholder rows: the hazard
+        # curves pool every horizon, so they carry any horizon's placeholders
+        drawn = [(f.model, f.prior.name) for f in (chosen, other) if f is not None]
         for axis in (ax, bx):
             axis.set_xticks(
-                horizons, [f"{h:g}" + (" ⚠" if h in unverified else "") for h in horizons]
+                horizons,
+                [
+                    f"{h:g}" + ("" if verified_data(summary, drawn, [float(h)]) else " ⚠")
+                    for h in horizons
+                ],
             )
-            axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_COUNTS})")
-        ax.set_ylabel("employed at least once (%)")
+            axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_DATA})")
+        ax.set_ylabel(f"with the {OUTCOME} (%)")
         ax.set_title(f"Cumulative {OUTCOME};\ndots observed (hollow: unverified)")
-        bx.set_ylabel(f"risk difference,\n{shown[t]} − {shown[c]} (pp)")
+        bx.set_ylabel(f"risk difference (pp),\n{shown[t]}\n− {shown[c]}")
         bx.set_title("Risk difference over follow-up")
         legend_below(fig)
     return render(
@@ -276,8 +283,8 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
         f"Cumulative {OUTCOME} and risk difference over follow-up (discrete-time hazard model; "
         "curves between horizons assume a constant hazard within each interval)."
         + arms_note(summary),
-        f"Left: posterior median and 95% band of the share of {t} and {c} participants employed "
-        "at least once, from enrolment to the last horizon, with the observed proportions as "
+        f"Left: posterior median and 95% band of the share of {t} and {c} participants with the "
+        f"{OUTCOME}, from enrolment to the last horizon, with the observed proportions as "
         "dots (hollow where the counts are unverified placeholders). Right: the risk difference "
         "over follow-up with its 95% band, and the per-horizon model's intervals as squares.",
     )

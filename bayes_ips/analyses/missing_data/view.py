@@ -16,10 +16,10 @@ SCENARIOS = {
     "complete_case": "Complete case (participants with an outcome only)",
     "mar": "Missing at random (equal to complete case exactly: arm is the only predictor)",
     "mar_covariates": "Missing at random given covariates (adjusted_logistic, prior {prior})",
-    "worst_case": "Worst case: every missing {t} participant not employed, every missing {c} "
-    "participant employed",
-    "best_case": "Best case: every missing {t} participant employed, every missing {c} "
-    "participant not",
+    "worst_case": "Worst case: every missing {t} participant without the " + OUTCOME + ", every "
+    "missing {c} participant with it",
+    "best_case": "Best case: every missing {t} participant with the " + OUTCOME + ", every "
+    "missing {c} participant without it",
 }
 VARY = {
     "treatment": "missing {t} participants only",
@@ -47,9 +47,10 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
         return (
             f"the {arms[t]['missing']} missing {t} participants' odds of the {OUTCOME} were "
             f"{tip['odds_ratio']:.2f} times those of observed {t} participants (δ = "
-            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} employed instead "
+            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} with the {OUTCOME} "
+            "instead "
             f"of about {pct(rate_t)}, the posterior mean rate of observed {t} participants; "
-            f"{pct(arms[t]['employed'] / arms[t]['analysed'])} were observed employed)"
+            f"{pct(arms[t]['employed'] / arms[t]['analysed'])} were observed with it)"
         )
     if tip["vary"] == "control":
         return (
@@ -57,7 +58,7 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
             f"{tip['odds_ratio']:.2f} times those of observed {c} participants (δ = "
             f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_control'])} instead of "
             f"{pct(rate_c)}, the posterior mean rate of observed {c} participants; "
-            f"{pct(arms[c]['employed'] / arms[c]['analysed'])} were observed employed)"
+            f"{pct(arms[c]['employed'] / arms[c]['analysed'])} were observed with it)"
         )
     return (
         f"both shifted at once by δ = {abs(tip['delta']):.2f} against {t} (odds ratio "
@@ -227,8 +228,8 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
         )
         bx.clabel(contours, fmt=lambda v: f"{100 * v:.0f}%", fontsize=8)
         bx.plot(0, 0, "o", color="white", mec="black")
-        bx.set_xlabel(f"δ for missing {cs}")
-        bx.set_ylabel(f"δ for missing {ts}")
+        bx.set_xlabel(f"δ for missing\n{cs}")
+        bx.set_ylabel(f"δ for missing\n{ts}")
         bx.set_title("P(benefit) over both arms' δ;\ncontours at the thresholds")
         fig.colorbar(im, ax=bx, label="P(benefit) (%)")
         legend_below(fig)
