@@ -525,9 +525,10 @@ def test_alpha_mode_is_the_root_of_the_conditional_gradient_for_any_theta(
     y_t, n_t, y_c, n_c, alpha_sd
 ):
     """The safeguarded Newton search finds the mode (and its Laplace SD) from the pooled start,
-    for log ORs from 0 to thousands where the mode lies hundreds of units away: the same answer
-    as a bracketing root-finder, never a NaN."""
-    theta = np.array([-1e4, -3000.0, -200.0, -20.0, -1.0, 0.0, 0.5, 20.0, 200.0, 3000.0, 1e4])
+    for log ORs from 0 to millions, where the mode lies up to about its bracket's end (the
+    docstring's "however far a large |theta| puts it"): the same answer as a bracketing
+    root-finder, never a NaN."""
+    theta = np.array([-3e6, -1e4, -3000.0, -200.0, -20.0, -1.0, 0.0, 0.5, 20.0, 200.0, 1e4, 3e6])
     alpha, scale = logodds.alpha_mode(y_t, n_t, y_c, n_c, theta, alpha_sd)
     want = np.array([_mode_by_root_finding(y_t, n_t, y_c, n_c, t, alpha_sd) for t in theta])
     np.testing.assert_allclose(alpha, want, rtol=1e-10, atol=1e-9)
@@ -537,6 +538,11 @@ def test_alpha_mode_is_the_root_of_the_conditional_gradient_for_any_theta(
     # both arms enter symmetrically: swapped arms give the same alpha at -theta
     swapped, _ = logodds.alpha_mode(y_c, n_c, y_t, n_t, -theta, alpha_sd)
     np.testing.assert_allclose(swapped, alpha, rtol=1e-10, atol=1e-9)
+
+
+def test_alpha_mode_of_no_log_or_is_empty():
+    alpha, scale = logodds.alpha_mode(19, 36, 7, 18, np.array([]), ALPHA_SD)
+    assert alpha.shape == scale.shape == (0,)
 
 
 def test_alpha_mode_takes_integer_log_ors_as_numbers():
