@@ -513,6 +513,7 @@ MODE_CASES = [
     (19, 36, 7, 18),  # the trial at 12 months
     (0, 10, 0, 10),  # no events
     (10, 10, 10, 10),  # every participant an event
+    (10**4, 10**4, 10**4, 10**4),  # ... of 10,000 per arm
     (1, 1, 0, 1),  # one per arm
     (0, 10**6, 2, 10**6),  # rare events at a million per arm
     (5 * 10**6, 10**7, 1, 10**7),  # ten million per arm, one arm nearly without events
@@ -532,9 +533,16 @@ def test_alpha_mode_is_the_root_of_the_conditional_gradient_for_any_theta(
     alpha, scale = logodds.alpha_mode(y_t, n_t, y_c, n_c, theta, alpha_sd)
     want = np.array([_mode_by_root_finding(y_t, n_t, y_c, n_c, t, alpha_sd) for t in theta])
     np.testing.assert_allclose(alpha, want, rtol=1e-10, atol=1e-9)
-    pt, pc = special.expit(want + theta / 2), special.expit(want - theta / 2)
-    info = n_t * pt * (1 - pt) + n_c * pc * (1 - pc) + 1 / alpha_sd**2
-    np.testing.assert_allclose(scale, 1 / np.sqrt(info), rtol=1e-8)
+    # p(1 - p) as expit(x) expit(-x), without cancellation; the search forms 1 - p, which loses
+    # digits where p is within about 1e-9 of 1 (10,000 events of 10,000): 1e-6 relative is ample
+    # for a scale that only places the Gauss-Hermite nodes
+    x_t, x_c = want + theta / 2, want - theta / 2
+    info = (
+        n_t * special.expit(x_t) * special.expit(-x_t)
+        + n_c * special.expit(x_c) * special.expit(-x_c)
+        + 1 / alpha_sd**2
+    )
+    np.testing.assert_allclose(scale, 1 / np.sqrt(info), rtol=1e-6)
     # both arms enter symmetrically: swapped arms give the same alpha at -theta
     swapped, _ = logodds.alpha_mode(y_c, n_c, y_t, n_t, -theta, alpha_sd)
     np.testing.assert_allclose(swapped, alpha, rtol=1e-10, atol=1e-9)
