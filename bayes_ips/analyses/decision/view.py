@@ -56,8 +56,7 @@ def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
     s = dec["settings"]
     p0 = (
         f"the probability that {treatment} increases the {OUTCOME} rate is "
-        f"{pct(rule['p_rd_gt_0'])} "
-        f"(the rule asks for at least {pct(s['gamma_benefit'], 0)})"
+        f"{pct(rule['p_rd_gt_0'])} (the rule asks for at least {pct(s['gamma_benefit'], 0)})"
     )
     pm = (
         f"the probability that it increases the {OUTCOME} rate by at least {100 * s['mcid']:g} "
@@ -101,9 +100,8 @@ def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
     ceiling = nt["design_p_benefit"]
     out.append(
         f"Even a very large trial fails if {treatment} does not raise the {OUTCOME} rate at all, "
-        "and "
-        f"the current evidence gives that a probability of {pct(1 - ceiling, 0)}; so no trial's "
-        f"chance of success can exceed about {pct(ceiling, 0)}."
+        f"and the current evidence gives that a probability of {pct(1 - ceiling, 0)}; so no "
+        f"trial's chance of success can exceed about {pct(ceiling, 0)}."
     )
     return out
 
@@ -144,8 +142,8 @@ def _plain(dec: dict, run: dict) -> list[str]:
     out.append(
         f"{label}: a value of {money(inputs['value_per_employed']['value'], cur)} for each extra "
         f"person with the {OUTCOME} and an extra cost of "
-        f"{money(inputs['cost_per_patient']['value'], cur)} "
-        f"per patient, offering {treatment} has an expected net benefit of "
+        f"{money(inputs['cost_per_patient']['value'], cur)} per patient, offering {treatment} "
+        "has an expected net benefit of "
         f"{money(nb['inb_mean'], cur)} per patient "
         f"(so {'' if nb['adopt'] else 'not '}adopting it is the better bet now), "
         f"and the probability that it is cost-effective is {pct(nb['p_cost_effective'])}. "
