@@ -187,6 +187,29 @@ def on_cumulative_counts(tree: xr.DataTree) -> bool:
     return tuple(tree["observed_data"]["y"].dims) == ("arm", "horizon")
 
 
+OBSERVATIONS = {
+    ("arm", "horizon"): "cumulative counts with the outcome per arm and horizon",
+    ("arm", "interval"): "first occurrences of the outcome per arm and interval, among those at "
+    "risk",
+    ("person_period",): "one 0/1 outcome per participant and interval at risk",
+    ("obs",): "one 0/1 outcome per participant and horizon",
+}
+"""What a likelihood is written on, in words, by the dims of its observations."""
+
+
+def observation_key(tree: xr.DataTree) -> tuple:
+    """What a fit's likelihood is written on: its observations' dims, shape and values. Two fits
+    with the same key score the same data, so their leave-one-out ELPDs are on one scale."""
+    y = tree["observed_data"]["y"]
+    return tuple(y.dims), y.shape, np.asarray(y).tobytes()
+
+
+def observations_text(tree: xr.DataTree) -> str:
+    """:data:`OBSERVATIONS` of a fit's likelihood (its dims joined when not listed)."""
+    dims = tuple(tree["observed_data"]["y"].dims)
+    return OBSERVATIONS.get(dims, " × ".join(dims))
+
+
 def ppc(tree: xr.DataTree, interval: float = 0.95) -> list[dict]:
     """Posterior-predictive check per arm x horizon cell.
 
@@ -246,6 +269,19 @@ def loo_counts(res) -> dict:
             "values have no Pareto k)"
         }
     return row
+
+
+def loo_row(tree: xr.DataTree) -> dict:
+    """One fit's own leave-one-out score, not compared with any other: ``elpd_loo``, ``se`` and
+    ``p_loo`` (None when no observation is left to score) and :func:`loo_counts`."""
+    res = loo(tree)
+    scored = bool(res.n_data_points)
+    return {
+        "elpd_loo": float(res.elpd) if scored else None,
+        "se": float(res.se) if scored else None,
+        "p_loo": float(res.p) if scored else None,
+        **loo_counts(res),
+    }
 
 
 def compare(trees: dict[str, xr.DataTree]) -> list[dict]:

@@ -112,3 +112,12 @@ def report_run(tmp_path_factory) -> Path:
     code = main(["run", str(spec), "--quick", "--out", str(folder / "run")])
     assert code == 0
     return folder / "run"
+
+
+@pytest.fixture(scope="session")
+def default_quick_run(tmp_path_factory) -> Path:
+    """A quick run of the bundled default analysis (every model family and prior of
+    models/default.toml), shared by the tests that read a full report (read only)."""
+    folder = tmp_path_factory.mktemp("default") / "run"
+    assert main(["run", "--quick", "--out", str(folder)]) == 0
+    return folder

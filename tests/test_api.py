@@ -82,7 +82,8 @@ def test_html_repr_shows_headline_status_and_unverified_flags(results):
     html = results._repr_html_()
     assert "P(benefit)" in html and "QUICK RUN" in html
     assert "no MCMC convergence checks apply" in html
-    assert html.count("UNVERIFIED") == 2  # the 6- and 24-month rows of the headline fit
+    # the 6- and 24-month rows of the headline fit, and the ranges across fits there
+    assert html.count("UNVERIFIED") == 4
     text = repr(results)
     assert "UNVERIFIED" in text and "12 months" in text
 

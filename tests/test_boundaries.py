@@ -385,9 +385,8 @@ def test_an_exact_fit_has_no_pareto_k_and_says_why():
         }
     }
     view = {r["fit"]: r for r in comparison_section(summary)["rows"]}
-    assert view["exact / reference"]["k_max"] == "none (exact LOO)"
-    assert not view["exact / reference"]["psis"] and view["exact / reference"]["handling"]
-    assert view["mcmc / reference"]["psis"]
+    assert view["exact / reference"]["k"] == "none (exact LOO); 4 exact"
+    assert view["mcmc / reference"]["k"].startswith(f"{by['mcmc']['pareto_k_max']:.2f} (0 of ")
     assert fmt.loo_k(by["exact"]) == "none (exact LOO); 4 exact"
 
 
@@ -622,7 +621,7 @@ def test_power_scaling_with_tied_weights_is_not_computed_and_says_why():
     )
     fit = SimpleNamespace(model="hierarchical_logistic", prior=SimpleNamespace(name="x"), tree=tree)
     counts = xr.Dataset({"verified": (("arm", "horizon"), [[True], [True]])}, coords=coords)
-    (row,) = power_scaling([fit], counts)
+    (row,) = power_scaling([fit], counts, {("hierarchical_logistic", "x", 12): True})
     assert row["verdict"] == "not_computed" and row["likelihood_sensitivity"] is None
     assert row["null_reasons"]["likelihood_sensitivity"] == NOT_COMPUTED
     assert "could not be power-scaled" in row["sentence"]

@@ -1,7 +1,10 @@
 """report.html in a real browser: headless Chromium (the Debian package) driven by Playwright.
 
 Checks that the page loads offline with no console errors and no network requests, that every
-figure and formula rendered with a non-zero size, and that the print stylesheet applies; saves a
+figure and formula rendered with a non-zero size and every figure's text is at least 10 px as
+shown, that nothing overflows 1280 px, that the first 800 px answer the question (the primary
+horizon's P(benefit), its range across priors and the decision sentence), that the body is at
+most 10,000 px with the appendices collapsed, and that the print stylesheet applies; saves a
 screenshot under the test's tmp folder. ``make test`` installs Chromium (the ``browser`` target);
 where it cannot be installed the test is skipped and says why.
 """
@@ -12,6 +15,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from bayes_ips.report.style import MIN_TEXT_PX
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -41,7 +46,7 @@ def browser():
 def _check(browser, html: Path, shot: Path) -> int:
     """Open a report; assert it loads clean and every figure and formula rendered. Returns the
     number of figures."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     requests: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -51,6 +56,25 @@ def _check(browser, html: Path, shot: Path) -> int:
 
     assert errors == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+    # the first 800 px: the primary horizon's P(benefit), its range across priors and the
+    # decision sentence
+    first = page.evaluate(
+        """() => {
+               const row = document.querySelector('#sec-summary table.answer tbody tr');
+               const cells = [...row.cells].map(c => c.getBoundingClientRect().bottom);
+               const decision = document.querySelector('#sec-summary .decision');
+               return {primary: row.cells[0].textContent,
+                       bottom: Math.max(...cells.slice(0, 3)),
+                       decision: decision ? decision.getBoundingClientRect().bottom : 0};
+           }"""
+    )
+    assert "(primary)" in first["primary"], first
+    assert 0 < first["bottom"] <= 800 and 0 < first["decision"] <= 800, first
+    # the length budget: at most about 12 screens with the appendices collapsed
+    assert page.evaluate("document.querySelectorAll('details[open]').length") == 0
+    assert page.evaluate("document.body.scrollHeight") <= 10_000
+    # every appendix and collapsed table open: figures, formulas and tables rendered in full
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     figures = page.eval_on_selector_all(
         "figure img",
         """imgs => imgs.map(i => ({alt: i.alt, complete: i.complete, natural: i.naturalWidth,
@@ -60,16 +84,29 @@ def _check(browser, html: Path, shot: Path) -> int:
     for fig in figures:
         assert fig["complete"] and fig["natural"] > 0, fig["alt"]
         assert fig["w"] > 100 and fig["h"] > 50, fig["alt"]
+    # every figure's smallest text at the size the page shows it: the SVG's font size in its
+    # viewBox units times the displayed width over the viewBox width
+    text = page.eval_on_selector_all(
+        "figure img",
+        r"""imgs => imgs.map(i => {
+               const svg = atob(i.src.split(',')[1]);
+               const box = /viewBox="[^"]*?\s([\d.]+)\s[\d.]+"/.exec(svg)[1];
+               const fonts = [...svg.matchAll(/font(?:-size)?:[^;"]*?([\d.]+)px/g)]
+                   .map(m => +m[1]);
+               return Math.min(...fonts) * i.getBoundingClientRect().width / +box;
+           })""",
+    )
+    assert text and all(MIN_TEXT_PX <= px < 40 for px in text), text
     formulas = page.eval_on_selector_all(
         "math", "ms => ms.map(m => m.getBoundingClientRect().width)"
     )
     assert formulas and min(formulas) > 0
-    # the first screen shows the question, P(benefit) per horizon and the two verdicts
-    first_screen = page.evaluate(
-        """() => [...document.querySelectorAll('.question, .answers, .verdict')]
-                   .map(e => e.getBoundingClientRect().bottom)"""
+    # no horizontal overflow anywhere, with everything open
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.evaluate(
+        """() => [...document.querySelectorAll('table')].every(t =>
+               t.getBoundingClientRect().width <= t.parentElement.clientWidth + 1)"""
     )
-    assert len(first_screen) == 4 and max(first_screen) <= 900
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
 
@@ -141,7 +178,7 @@ def test_batch_index_fits_a_1280_px_window(browser, tmp_path):
         )
     )
     write_index(BatchResults(tmp_path, runs))
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto((tmp_path / "index.html").as_uri(), wait_until="load")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.close()

@@ -557,6 +557,29 @@ def test_unbuildable_analysis_prior_is_refused_before_any_fit(tmp_path, monkeypa
     assert "analysis_prior_sd" in err.value.rule and "enabled = false" in err.value.rule
 
 
+def test_rules_use_the_results_exact_p_benefit_for_exact_models(tmp_path):
+    """One value per estimand: for the exact models the benefit criterion rests on the results'
+    exact P(benefit) (MCSE 0), also for exact_logistic, whose other rule probabilities come from
+    draws; the rule follows that value."""
+    spec = exact_spec(
+        tmp_path, '[models.exact_logistic]\npriors = ["reference", "pessimistic_strong"]\n'
+    )
+    run = run_analysis(load_spec(spec).with_overrides(quick=True))
+    dec = run.extras["decision"]
+    results = run.fitted.table.set_index(["model", "prior", "horizon_months"])
+    logistic = [r for r in dec["rules"] if r["model"] == "exact_logistic"]
+    assert len(logistic) == 6 and len(dec["rules"]) == 12
+    for r in dec["rules"]:
+        row = results.loc[(r["model"], r["prior"], r["horizon_months"])]
+        assert row["p_benefit_mcse"] == 0
+        assert r["p_rd_gt_0"] == row["p_benefit"] and r["p_rd_gt_0_mcse"] == 0
+        g1, g2 = dec["settings"]["gamma_benefit"], dec["settings"]["gamma_mcid"]
+        assert r["benefit_met"] == (r["p_rd_gt_0"] >= g1)
+        assert r["dual"] == dual_criterion(r["p_rd_gt_0"], r["p_rd_gt_mcid"], g1, g2)
+    # exact only when every probability of the row is: exact_logistic's others are from draws
+    assert not any(r["exact"] for r in logistic)
+
+
 def test_step_is_reproducible(quick_analysis):
     again = decision_step(quick_analysis.ctx, quick_analysis.fitted)
     assert json.dumps(again, sort_keys=True) == json.dumps(

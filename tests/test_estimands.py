@@ -101,3 +101,21 @@ def test_rr_above_one_is_p_benefit_from_draws_and_from_the_closed_form():
 )
 def test_side_of_half_allows_for_rounding_and_monte_carlo_error(p, mcse, side):
     assert side_of_half(p, mcse) == side
+
+
+def test_side_of_half_without_an_mcse_reads_the_value_as_exact():
+    assert (side_of_half(0.5 + 2e-9), side_of_half(0.5 - 2e-9), side_of_half(0.5)) == (1, -1, 0)
+
+
+def test_a_draw_exactly_at_a_threshold_is_not_above_it():
+    # control 0.5; treatment 0.75 (RD 0.25 and RR 1.5 exactly in floating point), 0.9 or 0.6
+    rng = np.random.default_rng(11)
+    pt = rng.choice([0.6, 0.75, 0.9], p=[0.2, 0.5, 0.3], size=(2, 400, 1))
+    pc = np.full_like(pt, 0.5)
+    assert np.all(pt[pt == 0.75] - 0.5 == 0.25) and np.all(pt[pt == 0.75] / 0.5 == 1.5)
+    settings = EstimandSettings(rd_thresholds=(0.25,), rr_thresholds=(1.5,))
+    row = summarise(fake_p(pt, pc), Comparison("T", "C"), settings).iloc[0]
+    above = np.count_nonzero(pt == 0.9) / pt.size  # only the 0.9 draws are above either threshold
+    assert 0.2 < above < 0.4 and np.count_nonzero(pt == 0.75) > 300
+    assert row["p_rd_gt"]["0.25"] == above
+    assert row["p_rr_gt"]["1.50"] == above

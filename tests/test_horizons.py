@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -101,7 +103,9 @@ def test_per_horizon_fits_get_joint_statements_and_falling_rates_are_counted(exa
     per = [r["p_benefit"] for r in exact_summary["results"] if r["prior"] == "reference"]
     assert fit["p_benefit_all"] <= min(per)
     (group,) = hz["loo"]["groups"]  # both fits on the same cumulative counts: one group
-    assert group["compared"] and hz["loo"]["comparable_across_groups"]
+    assert hz["loo"]["comparable_across_groups"]
+    # two priors of one model: each fit scored on its own, never ranked against the other
+    assert not group["compared"] and all("rank" not in r for r in group["rows"])
 
 
 def test_report_answers_both_questions(exact_summary):
@@ -113,3 +117,35 @@ def test_report_answers_both_questions(exact_summary):
         assert "How bad would the missing outcomes have to be to overturn it?" in text
         assert "horizons analysed as separate data" in text  # no cumulative model was fitted
         assert "UNVERIFIED" in text
+
+
+@pytest.fixture(scope="module")
+def two_families(tmp_path_factory):
+    spec = tmp_path_factory.mktemp("spec") / "s.toml"
+    spec.write_text(
+        '[models.beta_binomial]\npriors = ["reference"]\n'
+        '[models.exact_logistic]\npriors = ["reference", "neutral_moderate"]\n'
+    )
+    return run_analysis(load_spec(spec)).summary("test")
+
+
+def test_model_families_are_compared_under_one_prior_only(two_families):
+    comp = two_families["comparison"]
+    (entry,) = comp["by_prior"]  # neutral_moderate has one family: nothing to compare
+    assert entry["prior"] == "reference"
+    assert sorted(entry["models"]) == ["beta_binomial", "exact_logistic"]
+    assert comp["single_family_priors"] == ["neutral_moderate"]
+    assert all("rank" not in r and "weight" not in r for r in comp["rows"])
+    # Independent Beta(1, 1) rates: leaving a count out leaves its rate at the prior, whose
+    # predictive is uniform on 0..n, so the exact leave-one-out ELPD is -sum log(n + 1).
+    n = [d["n_analysed"] for d in two_families["data"] if d["compared"]]
+    by_model = {r["model"]: r for r in entry["rows"]}
+    bb = by_model["beta_binomial"]
+    assert bb["elpd_loo"] == pytest.approx(-sum(math.log(k + 1) for k in n), rel=1e-9)
+    assert bb["n_exact"] == bb["n_obs"] == len(n)
+    own = {r["model"]: r["elpd_loo"] for r in comp["rows"] if r["prior"] == "reference"}
+    assert own == pytest.approx({m: r["elpd_loo"] for m, r in by_model.items()})
+    best, other = sorted(entry["rows"], key=lambda r: r["rank"])
+    assert best["elpd_loo"] >= other["elpd_loo"]
+    assert other["elpd_diff"] == pytest.approx(other["elpd_loo"] - best["elpd_loo"])
+    assert "Pareto k above 0.7 means" in comp["pareto_k"]

@@ -308,6 +308,15 @@ def test_the_report_section_counts_the_flagged_cumulative_cells():
     summary = {
         "run": {"interval": 0.95},
         "data": [{"horizon_months": h, "verified": True} for h in (27, 30)],
+        "results": [
+            {
+                "model": "discrete_time_hazard",
+                "prior": "reference",
+                "horizon_months": h,
+                "verified_data": True,
+            }
+            for h in (27, 30)
+        ],
         "ppc": {
             "fits": [],
             "cumulative": {

@@ -28,6 +28,7 @@ from bayes_ips.report.sections import (
     result_row,
 )
 from bayes_ips.report.style import Figure
+from bayes_ips.report.summary import FIGURE_DATA, merge_figure_data
 from bayes_ips.rundir import atomic_write
 
 from .conftest import write_table
@@ -95,7 +96,9 @@ def _outline(html: str) -> _Outline:
 
 
 def _summary(run_dir) -> dict:
-    return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    """The run's summary with its figure data merged back, as `bayes-ips report` reads it."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    return merge_figure_data(summary, json.loads((run_dir / FIGURE_DATA).read_text("utf-8")))
 
 
 def _with_mcmc(summary: dict) -> dict:
@@ -273,16 +276,18 @@ def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report
     assert not summary["diagnostics"], "exact fits only: no convergence section"
     h2 = [text for level, text in _outline(html).headings if level == 2]
     assert h2 == [
-        "Summary",
-        "Data and provenance",
-        "Methods",
-        "Posterior-predictive checks",
-        "Model comparison",
+        "The answer",
         "Results by horizon",
         "Prior sensitivity",
         "Across horizons: does the benefit hold at every horizon?",
         "Missing outcomes: how bad would they have to be to overturn the result?",
-        "Decision analysis: fund IPS now, and is a larger trial worth it?",
+        "Decision analysis: offer IPS now, and is a larger trial worth it?",
+        "Appendices",
+        "Data and provenance",
+        "Methods",
+        "Posterior-predictive checks",
+        "Model comparison",
+        "Every fit's results",
         "Reproducibility",
     ]
     assert 'id="sec-diagnostics"' not in html and 'id="sec-warnings"' not in html
@@ -297,19 +302,27 @@ def test_sections_come_in_the_issue_order_and_absent_analyses_are_omitted(report
 def test_first_screen_answers_the_four_questions(report_run):
     html = (report_run / "report.html").read_text(encoding="utf-8")
     summary = _summary(report_run)
-    first = html[: html.index('id="sec-data"')]
+    first = html[: html.index('id="sec-results"')]
     assert "The question:" in first and "IPS" in first and "TAU" in first
     for r in summary["results"]:
         if (r["model"], r["prior"]) == ("beta_binomial", "reference"):
-            assert f"is {100 * r['p_benefit']:.0f}%" in first
+            assert f"<strong>{100 * r['p_benefit']:.0f}%</strong>" in first
+    assert "Decision at 12 months" in first and "not proven means" in first
     assert "How much does it depend on the prior?" in first
     assert "Can the fits be trusted?" in first and "exact closed-form" in first
     assert "QUICK RUN" in first
-    # every unverified horizon is flagged in the summary; the verified one is not
-    items = re.findall(r"<li><strong>(\d+) months.*?</li>", first, flags=re.S)
-    assert items == ["6", "12", "24"]
-    flagged = re.findall(r"<li><strong>(\d+) months[^\n]*UNVERIFIED", first)
-    assert flagged == ["6", "24"]
+    # the primary horizon first; every unverified horizon's answer flagged, the verified one not
+    rows = re.findall(r'<tr><th scope="row">(\d+) months.*?</tr>', first, flags=re.S)
+    assert rows == ["12", "6", "24"]
+    data = re.findall(
+        r'<tr><th scope="row">(\d+) months.*<td>([^<]*)(?:<span[^>]*>(.*?)</span>)?</td></tr>',
+        first,
+    )
+    assert [(h, "UNVERIFIED" in flag) for h, _, flag in data] == [
+        ("12", False),
+        ("6", True),
+        ("24", True),
+    ]
 
 
 def test_placeholders_are_flagged_wherever_shown(report_run):
@@ -319,12 +332,13 @@ def test_placeholders_are_flagged_wherever_shown(report_run):
     assert html.count("UNVERIFIED placeholder") >= 10
     assert md.count("UNVERIFIED placeholder") >= 10
     forest = (report_run / "figures" / "forest.svg").read_text()
-    assert forest.count("UNVERIFIED placeholder data") == 2
+    assert forest.count("⚠ UNVERIFIED data") == 2  # the 6- and 24-month panels
 
 
 def test_methods_write_each_model_in_mathml(report_run):
     html = (report_run / "report.html").read_text(encoding="utf-8")
-    methods = html[html.index('id="sec-methods"') : html.index('id="sec-results"')]
+    start = html.index('id="sec-methods"')
+    methods = html[start : html.index("</section>", start)]
     assert methods.count("<math") >= 3 and "<mi>Binomial</mi>" in methods
     md = (report_run / "report.md").read_text(encoding="utf-8")
     assert "y[a, h] ∼ Binomial(n[a, h], p[a, h])" in md
@@ -367,7 +381,13 @@ def test_diagnostics_ppc_and_comparison_render_and_failures_show_first(report_ru
     html = render_html(s, [], layout())
     html5lib.HTMLParser(strict=True).parse(html)
     h2 = [text for level, text in _outline(html).headings if level == 2]
-    assert h2[3:6] == ["Convergence diagnostics", "Posterior-predictive checks", "Model comparison"]
+    i = h2.index("Methods")  # the appendices: data, methods, then the checks of the fits
+    assert h2.index("Appendices") < i
+    assert h2[i + 1 : i + 4] == [
+        "Convergence diagnostics",
+        "Posterior-predictive checks",
+        "Model comparison",
+    ]
     first = html[: html.index('id="sec-data"')]
     assert "NOT CONVERGED:</strong> some fits failed" in first
     assert (
@@ -400,13 +420,14 @@ def test_an_exact_fit_shows_no_pareto_k_in_either_format(report_run):
     }
     s["comparison"]["rows"].append(exact)
     md = render_markdown(s, [], layout())
-    row = next(line for line in md.splitlines() if line.startswith("| 2 |"))
-    assert row.endswith("| none (exact LOO) | 6 exact |"), row
+    rows = [line for line in md.splitlines() if "none (exact LOO)" in line]
+    assert len(rows) == 1 and "reference" in rows[0], rows
+    assert rows[0].endswith("| none (exact LOO); 6 exact |"), rows[0]
     html = render_html(s, [], layout())
     table = html[html.index('id="sec-comparison"') :]
-    row = table[table.index('<tr><td class="num">2</td>') :]
-    row = row[: row.index("</tr>")]
-    assert "none (exact LOO)" in row and "of 6" not in row and "6 exact" in row
+    rows = [r for r in table.split("<tr>") if "none (exact LOO)" in r]
+    assert len(rows) == 1 and "reference" in rows[0], rows
+    assert "none (exact LOO); 6 exact" in rows[0] and "of 6" not in rows[0]
 
 
 def test_wambs_items_follow_the_summary(report_run):
@@ -487,11 +508,10 @@ def test_every_model_has_its_relations_from_the_docstring(model):
     assert len(method.relations) >= 3
     # the likelihood first: of the counts per horizon, or of the interval events (pooled models)
     first = method.relations[0].text
-    assert first.startswith(("y[a, h] ∼ Binomial(", "events[a, k] ∼ Binomial(")), first
+    assert first.startswith(("y[a, h] ∼ Binomial(", "E[a, k] ∼ Binomial(")), first
     for r in method.relations:
         html5lib.HTMLParser(strict=True).parseFragment(str(r.html))
-    prose = " ".join([method.intro, *method.notes])
-    assert prose.strip() and not re.search(r":[a-z]+:`", prose)  # no Sphinx roles in the report
+    assert method.words and not re.search(r":[a-z]+:`|``", method.words)
 
 
 def test_notation_renders_subscripts_greek_and_powers_and_escapes():
@@ -632,3 +652,51 @@ def test_a_p_benefit_at_one_half_within_error_is_on_neither_side(report_run):
     assert "1 of the 2 fits put it below 50%" in text and "depends on prior belief" in text
     text = _tied(report_run, [("hierarchical_logistic", 0.47, 0.01), ("beta_binomial", 0.7, 0)])
     assert "1 of the 2 fits put it below 50%" in text  # 3 MCSE below 1/2
+
+
+def test_priors_without_a_comparison_name_the_families_and_their_observations():
+    """Under a prior fitted in two families that score different observations nothing is
+    compared, and the report says why; a prior fitted in one family says "only"."""
+    from bayes_ips.analyses.checks.view import comparison_section
+
+    cum, first = "cumulative counts", "first occurrences"
+    rows = [
+        {"model": "exact_logistic", "prior": "neutral_weak", "observations": cum},
+        {"model": "hierarchical_logistic", "prior": "neutral_weak", "observations": first},
+        {"model": "beta_binomial", "prior": "jeffreys", "observations": cum},
+    ]
+    rows = [r | {"elpd_loo": -10.0, "se": 1.0, "p_loo": 1.0, "n_high_k": 0} for r in rows]
+    comp = {"rows": rows, "single_family_priors": ["neutral_weak", "jeffreys"]}
+    single = comparison_section({"comparison": comp})["single"]
+    assert single == (
+        f"neutral_weak: exact_logistic (on the {cum}) and hierarchical_logistic (on the {first}), "
+        "which score different observations; jeffreys: beta_binomial only"
+    )
+
+
+def test_loo_notes_agree_with_not_compared_and_name_exclusions_from_other_fits():
+    from bayes_ips.analyses.checks.compute import loo_note
+    from bayes_ips.report.format import elpd, loo_notes
+
+    rows = [
+        {"n_obs": 6, "n_high_k": 0, "n_excluded": 6, "elpd_loo": None},
+        {"n_obs": 6, "n_high_k": 4, "n_excluded": 6, "elpd_loo": None},
+        {"n_obs": 6, "n_high_k": 4, "n_excluded": 6, "elpd_loo": None},
+    ]
+    assert [elpd(r) for r in rows] == ["not compared"] * 3
+    assert loo_note(rows) == (
+        "2 of 3 fits have observations with Pareto k above 0.7; 3 not compared: no observation "
+        "is left once those are set aside."
+    )
+    assert (
+        loo_notes(rows[0]) == "6 excluded (6 for the Pareto k > 0.7 of other fits compared with it)"
+    )
+    assert (
+        loo_notes(rows[1]) == "6 excluded (2 for the Pareto k > 0.7 of other fits compared with it)"
+    )
+    own = {"n_obs": 6, "n_high_k": 1, "n_excluded": 1, "elpd_loo": -3.0, "se": 1.0}
+    assert loo_notes(own) == "1 excluded (Pareto k > 0.7, no exact value)"
+    assert loo_note([own]) == (
+        "1 of 1 fits have observations with Pareto k above 0.7; 1 scored without those "
+        "observations."
+    )

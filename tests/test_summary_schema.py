@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 from scipy import integrate, stats
 
+from bayes_ips.analyses.registry import layout
 from bayes_ips.api import load_run
 from bayes_ips.report.format import pct
 from bayes_ips.report.summary import (
@@ -170,6 +171,38 @@ def test_figure_arrays_live_beside_the_figures_and_come_back_on_loading(batch):
 def test_an_exact_run_follows_the_schema(report_run):
     summary = json.loads((report_run / "summary.json").read_text(encoding="utf-8"))
     assert [f"{e.json_path}: {e.message}" for e in schema_errors(summary)] == []
+
+
+def _at(tree, path: str) -> list:
+    """Every value at a figure-data ``path`` ("key.sub[].array") in ``tree``."""
+    found = [tree]
+    for part in path.split("."):
+        key = part.removesuffix("[]")
+        found = [n[key] for n in found if isinstance(n, dict) and n.get(key) is not None]
+        if part.endswith("[]"):
+            found = [item for n in found for item in n]
+    return found
+
+
+def test_every_figure_array_is_beside_the_figures_not_in_summary_json(report_run):
+    summary = json.loads((report_run / "summary.json").read_text(encoding="utf-8"))
+    figure = json.loads((report_run / FIGURE_DATA).read_text(encoding="utf-8"))
+    paths = layout().figure_data
+    assert {p: _at(summary, p) for p in paths} == {p: [] for p in paths}
+    # the exact run has every analysis: each declared array is written, and only there
+    assert [p for p in paths if not _at(figure, p)] == []
+    # the next trial's curves over the sample-size grid and the prior-predictive intervals are
+    # figure data; the statements drawn from them stay
+    nt = summary["decision"]["fits"][0]["next_trial"]
+    assert "n_per_arm" not in nt and set(nt["bayesian"]) == {"n_for_target"}
+    assert {"n_best", "enbs_best"} <= set(nt["value_of_sampling"])
+    check = summary["sensitivity"]["prior_predictive"][0]
+    assert "rd" not in check and {"holds", "p_rd_gt_0"} <= set(check)
+    merged = load_run(report_run).summary_data
+    nt = merged["decision"]["fits"][0]["next_trial"]
+    assert (
+        len(nt["bayesian"]["assurance"]) == len(nt["n_per_arm"]) == len(nt["frequentist"]["mcse"])
+    )
 
 
 def test_split_and_merge_are_inverse_and_skip_absent_paths():

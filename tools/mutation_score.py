@@ -1,8 +1,9 @@
 """Mutation score per file of the numeric core, from the results mutmut left in ./mutants.
 
 Run after ``mutmut run`` (``make mutate`` does both). For each file in ``[tool.mutmut]
-only_mutate`` it prints the mutants made, killed (a timeout counts as killed, as in mutmut),
-survived, without a test, and the two scores:
+only_mutate`` it prints the mutants made, killed (a timeout, or a mutant that crashed the test
+process, counts as killed: the tests did not pass), survived, without a test, and the two
+scores:
 
 - raw: killed / mutants tested;
 - adjusted: the same with the mutants shown to be equivalent left out of the denominator.
@@ -32,6 +33,7 @@ EQUIVALENT = Path(__file__).with_name("equivalent_mutants.toml")
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), folded into the columns shown here.
 STATUS = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout"}
 STATUS |= {255: "timeout", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
+STATUS |= {-11: "crashed", -9: "crashed"}  # mutmut's "segfault": the test process died
 
 
 def module_name(path: str) -> str:
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         status = {name: STATUS.get(code, "not checked") for name, code in codes.items()}
         count = Counter(status.values())
-        killed = count["killed"] + count["timeout"]
+        killed = count["killed"] + count["timeout"] + count["crashed"]
         tested = len(status) - count["skipped"] - count["not checked"]
         equiv = 0
         for name, state in sorted(status.items()):
@@ -105,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def killed_names(meta: Path) -> set[str]:
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-    return {name for name, code in codes.items() if STATUS.get(code) in ("killed", "timeout")}
+    detected = ("killed", "timeout", "crashed")
+    return {name for name, code in codes.items() if STATUS.get(code) in detected}
 
 
 if __name__ == "__main__":

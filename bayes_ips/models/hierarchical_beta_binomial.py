@@ -11,7 +11,7 @@ interval of their first employment, or as not employed by the last horizon
     q[a, k]       = 1 − (1 − m[a]) ^ r[k]         its prior mean, for the interval's length
     m[a]          ~ Beta(a0[a], b0[a])            typical hazard over Δt[1] months: the named prior
     kappa[a]      ~ LogNormal(log 10, 1)          prior sample size of the pooling
-    p[a, k]       = 1 − (1 − h[a, 1]) * … * (1 − h[a, k])   cumulative employment by horizon k
+    p[a, k]       = 1 − (1 − h[a, 1]) * … * (1 − h[a, k])   cumulative rate by horizon k
 
 ``h[a, k]`` is the hazard of a first employment in interval k among the arm's participants not
 yet employed at its start. The named prior's rate component Beta(a0, b0) is the prior of ``m``,

@@ -53,7 +53,7 @@ def reference_priors() -> list[Prior]:
             "reference",
             "each model's weakly informative default: uniform Beta(1, 1) on each arm's rate "
             "(beta-binomial models); Normal(0, "
-            f"{REFERENCE_EFFECT_SD:g}²) on the log OR of cumulative employment at every horizon "
+            f"{REFERENCE_EFFECT_SD:g}²) on the log OR of the cumulative outcome at every horizon "
             "(logistic models; on the log RR in the log-binomial models); on the log hazard "
             "ratio, the discrete-time hazard model's own default (see its methods)",
             rate=BetaRate(1.0, 1.0),

@@ -23,7 +23,6 @@ from markupsafe import Markup, escape
 
 from bayes_ips.report.figures import all_figures
 from bayes_ips.report.format import UNVERIFIED_FLAG, pct, pp, ratio
-from bayes_ips.report.methods import rst_inline, rst_plain
 from bayes_ips.report.sections import Layout, Section, answers, context, result_row
 from bayes_ips.report.style import Figure
 from bayes_ips.report.summary import (
@@ -97,7 +96,6 @@ def _env(html: bool, layout: Layout | None = None) -> jinja2.Environment:
         md=md_escape,
         mdcode=md_code,
         wbr=breakable,
-        rst=rst_inline if html else rst_plain,
         pct=pct,
         pp=pp,
         ratio=ratio,
@@ -129,9 +127,13 @@ def render_markdown(summary: dict, figures: list[Figure], layout: Layout) -> str
 def _notebook_headline(summary: dict) -> dict:
     """The headline fit's rows, with the range of P(benefit) over every fit at each horizon."""
     model, prior = headline_fit(summary)
-    ranges = {a["horizon"]: a["range"] for a in answers(summary)}
+    ranges = {a["horizon"]: a for a in answers(summary)}
     rows = [
-        {**result_row(r), "range": ranges[f"{r['horizon_months']:g}"]}
+        {
+            **result_row(r),
+            "range": ranges[f"{r['horizon_months']:g}"]["range"],
+            "range_verified": ranges[f"{r['horizon_months']:g}"]["range_verified"],
+        }
         for r in summary["results"]
         if (r["model"], r["prior"]) == (model, prior)
     ]

@@ -10,7 +10,8 @@ do it). Nothing is marked checked that the summary does not show.
 
 from __future__ import annotations
 
-from bayes_ips.report.format import pct
+from bayes_ips.report.format import UNVERIFIED_FLAG, pct
+from bayes_ips.report.summary import verified_data
 
 CHECKED, FLAGGED, NOT_APPLICABLE, NOT_CHECKED = (
     "checked",
@@ -40,13 +41,18 @@ def _mcmc_rows(summary: dict) -> list[dict]:
 
 
 def ppc_cells(summary: dict) -> list[dict]:
-    """Every posterior-predictive cell of the run, each with its ``fit`` label ("model / prior").
+    """Every posterior-predictive cell of the run, each with its ``fit`` label ("model / prior")
+    and ``key`` (model, prior).
 
     Reads summary.json ``ppc``: ``{"statistic": ..., "fits": [{"model", "prior", "cells"}]}``.
     """
     ppc = summary.get("ppc") or {}
     return [
-        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
+        {
+            **cell,
+            "fit": f"{entry['model']} / {entry['prior']}",
+            "key": (entry["model"], entry["prior"]),
+        }
         for entry in ppc.get("fits", [])
         for cell in entry["cells"]
     ]
@@ -54,10 +60,14 @@ def ppc_cells(summary: dict) -> list[dict]:
 
 def cumulative_cells(summary: dict) -> list[dict]:
     """Every cell of the check on the cumulative counts (summary.json ``ppc.cumulative``), each
-    with its ``fit`` label ("model / prior")."""
+    with its ``fit`` label ("model / prior") and ``key`` (model, prior)."""
     block = (summary.get("ppc") or {}).get("cumulative") or {}
     return [
-        {**cell, "fit": f"{entry['model']} / {entry['prior']}"}
+        {
+            **cell,
+            "fit": f"{entry['model']} / {entry['prior']}",
+            "key": (entry["model"], entry["prior"]),
+        }
         for entry in block.get("fits", [])
         for cell in entry["cells"]
     ]
@@ -204,11 +214,13 @@ def _vs_reference(summary: dict) -> dict:
             "evidence": "No other prior was fitted beside the reference prior under one model.",
         }
     d, r = max(diffs, key=lambda x: x[0])
+    shown = [(r["model"], r["prior"]), (r["model"], "reference")]
+    flag = "" if verified_data(summary, shown, [r["horizon_months"]]) else f" {UNVERIFIED_FLAG}"
     return {
         "status": CHECKED,
         "evidence": f"Largest change in P(benefit) from the reference prior under the same model "
         f"and horizon: {100 * d:.1f} pp ({r['model']} / {r['prior']}, "
-        f"{r['horizon_months']:g} months).",
+        f"{r['horizon_months']:g} months){flag}.",
     }
 
 
@@ -220,7 +232,8 @@ def _stability(summary: dict) -> dict:
     spread = []
     for h in sorted({r["horizon_months"] for r in summary["results"]}):
         ps = [r["p_benefit"] for r in summary["results"] if r["horizon_months"] == h]
-        spread.append(f"{h:g} months {pct(min(ps), 0)}–{pct(max(ps), 0)}")
+        flag = "" if verified_data(summary, horizons=[h]) else f" {UNVERIFIED_FLAG}"
+        spread.append(f"{h:g} months {pct(min(ps), 0)}–{pct(max(ps), 0)}{flag}")
     return {
         "status": CHECKED,
         "evidence": f"Community of {len(priors)} priors{extra}; P(benefit) ranges "

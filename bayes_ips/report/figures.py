@@ -16,16 +16,23 @@ import numpy as np
 
 from bayes_ips.report.format import UNVERIFIED_COUNTS
 from bayes_ips.report.style import (
+    MAX_WIDTH_IN,
     OKABE_ITO,
     STYLE,
     Figure,
-    encoding,
+    arms,
+    arms_note,
     fit_keys,
     horizons,
     legend,
+    legend_below,
+    model_markers,
+    panel_xlabel,
+    prior_looks,
     render,
+    short,
     style_panel,
-    unverified_horizons,
+    unverified_fits,
 )
 
 
@@ -37,8 +44,23 @@ def rd_draws(fit, summary: dict, h: float) -> np.ndarray:
 
 
 def _rd_label(summary: dict) -> str:
-    run = summary["run"]
-    return f"risk difference, {run['treatment']} − {run['control']} (percentage points)"
+    t, c = arms(summary)
+    return f"risk difference, {t} − {c} (percentage points)"
+
+
+def _panels(summary: dict, height: float, *, sharey: bool):
+    """One panel per horizon in a row, sharing the x axis, at most :data:`MAX_WIDTH_IN` wide."""
+    n = len(horizons(summary))
+    fig, axes = plt.subplots(
+        1,
+        n,
+        figsize=(min(3.2 * n + 1.0, MAX_WIDTH_IN - 0.5), height),
+        squeeze=False,
+        sharex=True,
+        sharey=sharey,
+        layout="constrained",
+    )
+    return fig, axes[0]
 
 
 def _rd_by_horizon(fits, summary: dict) -> dict[float, list[np.ndarray]]:
@@ -79,36 +101,32 @@ def rd_density_plot(fits, summary: dict):
     -------
     matplotlib.figure.Figure
     """
-    hs = horizons(summary)
-    prior_style, model_marker = encoding(summary)
+    looks, model_marker = prior_looks(summary), model_markers(summary)
+    draws = _rd_by_horizon(fits, summary)
+    lo, hi = _rd_range([d for h in draws for d in draws[h]])
+    grid = np.linspace(lo, hi, 241)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1, len(hs), figsize=(3.3 * len(hs) + 0.6, 3.6), squeeze=False, layout="constrained"
-        )
-        draws = _rd_by_horizon(fits, summary)
-        for ax, h in zip(axes[0], hs, strict=True):
-            lo, hi = _rd_range(draws[h])
-            grid = np.linspace(lo, hi, 241)
+        fig, axes = _panels(summary, 2.9, sharey=False)
+        for ax, h in zip(axes, horizons(summary), strict=True):
             for fit, rd in zip(fits, draws[h], strict=True):
                 if np.ptp(rd) == 0:
                     continue
-                dens = kde(rd, grid) / 100
                 ax.plot(
                     grid * 100,
-                    dens,
+                    kde(rd, grid) / 100,
                     marker=model_marker[fit.model],
                     markevery=(int(20 * (list(model_marker).index(fit.model) + 1)), 60),
                     ms=3.5,
                     lw=1.2,
-                    **prior_style[fit.prior.name],
+                    **looks[fit.prior.name],
                 )
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
-            ax.set_xlim(lo * 100, hi * 100)
             ax.set_ylim(bottom=0)
             style_panel(ax, h, summary)
-        fig.supxlabel(_rd_label(summary), fontsize=9)
-        axes[0][0].set_ylabel("posterior density (per percentage point)")
-        legend(fig, summary, lines=True)
+        axes[0].set_xlim(lo * 100, hi * 100)
+        panel_xlabel(axes, _rd_label(summary))
+        axes[0].set_ylabel("posterior density\n(per percentage point)")
+        legend(fig, summary, markers=False)
     return fig
 
 
@@ -119,7 +137,8 @@ def rd_densities(fits, summary: dict) -> Figure:
     return render(
         rd_density_plot(fits, summary),
         "rd_density",
-        "Posterior densities of the risk difference by horizon; dashed line: no difference.",
+        "Posterior densities of the risk difference by horizon; dashed line: no difference."
+        + arms_note(summary),
         f"Posterior density curves of the risk difference ({run['treatment']} minus "
         f"{run['control']}) in percentage points at {names} months, one curve per model and "
         "prior; the dashed line marks no difference.",
@@ -136,8 +155,7 @@ def forest_plot(summary: dict):
     -------
     matplotlib.figure.Figure
     """
-    hs = horizons(summary)
-    prior_style, model_marker = encoding(summary)
+    looks, model_marker = prior_looks(summary), model_markers(summary)
     rows: list[tuple[str, str | None]] = []
     for model in model_marker:
         rows.append((model, None))
@@ -147,15 +165,8 @@ def forest_plot(summary: dict):
     rope = summary["run"].get("rope")
     level = round(100 * summary["run"].get("interval", 0.95))
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1,
-            len(hs),
-            figsize=(2.9 * len(hs) + 2.2, 0.24 * len(rows) + 2.0),
-            layout="constrained",
-            sharey=True,
-            squeeze=False,
-        )
-        for ax, h in zip(axes[0], hs, strict=True):
+        fig, axes = _panels(summary, 0.22 * len(rows) + 1.2, sharey=True)
+        for ax, h in zip(axes, horizons(summary), strict=True):
             if rope:
                 ax.axvspan(-100 * rope, 100 * rope, color="0.85", alpha=0.6, lw=0)
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
@@ -164,22 +175,35 @@ def forest_plot(summary: dict):
                 if prior is None or r is None:
                     continue
                 rd = r["rd"]
-                colour = prior_style[prior]["color"]
-                ax.hlines(y, 100 * rd["lo"], 100 * rd["hi"], color=colour, lw=1.6)
-                ax.plot(100 * rd["median"], y, marker=model_marker[model], color=colour, ms=5)
+                colour = looks[prior]["color"]
+                ax.hlines(y, 100 * rd["lo"], 100 * rd["hi"], lw=1.6, **_hline(looks[prior]))
+                ax.plot(
+                    100 * rd["median"],
+                    y,
+                    marker=model_marker[model],
+                    color=colour,
+                    mfc=colour if r["verified_data"] else "white",
+                    ms=5,
+                )
             ax.grid(axis="y", visible=False)
             style_panel(ax, h, summary)
-        axes[0][0].set_yticks(
+        axes[0].set_yticks(
             list(ypos.values()),
             [prior if prior is not None else model for model, prior in ypos],
         )
-        for label, (_, prior) in zip(axes[0][0].get_yticklabels(), ypos, strict=True):
+        for label, (_, prior) in zip(axes[0].get_yticklabels(), ypos, strict=True):
             if prior is None:
                 label.set_fontweight("bold")
-        axes[0][0].set_ylim(0.4, len(rows) + 0.6)
-        fig.supxlabel(f"{_rd_label(summary)}: median and {level}% credible interval", fontsize=9)
-        legend(fig, summary, lines=False)
+        axes[0].set_ylim(0.4, len(rows) + 0.6)
+        panel_xlabel(axes, f"{_rd_label(summary)}:\nmedian and {level}% credible interval")
+        legend(fig, summary, markers=True)
     return fig
+
+
+def _hline(look: dict) -> dict:
+    """A prior's look as keywords of ``Axes.hlines`` (which names the line style
+    ``linestyles``)."""
+    return {"color": look["color"], "linestyles": [look["ls"]]}
 
 
 def forest(fits, summary: dict) -> Figure:
@@ -187,17 +211,25 @@ def forest(fits, summary: dict) -> Figure:
     run = summary["run"]
     rope = run.get("rope")
     band = f" Grey band: |RD| < {100 * rope:g} pp (practically no difference)." if rope else ""
-    flagged = sorted(unverified_horizons(summary))
+    hs = horizons(summary)
+    every = [h for h in hs if len(unverified_fits(summary, h)) == len(fit_keys(summary))]
+    some = [h for h in hs if h not in every and unverified_fits(summary, h)]
     warn = (
-        f" Tinted panels ({', '.join(f'{h:g}' for h in flagged)} months) use {UNVERIFIED_COUNTS}."
-        if flagged
+        f" Tinted panels ({', '.join(f'{h:g}' for h in every)} months): every fit uses "
+        f"{UNVERIFIED_COUNTS}."
+        if every
         else ""
     )
+    if some:
+        warn += (
+            f" At {', '.join(f'{h:g}' for h in some)} months the hollow markers are fits that "
+            f"use {UNVERIFIED_COUNTS}; filled markers use verified counts only."
+        )
     return render(
         forest_plot(summary),
         "forest",
         f"Risk difference of {run['treatment']} versus {run['control']} by model, prior and "
-        f"horizon.{band}{warn}",
+        f"horizon.{band}{warn}{arms_note(summary)}",
         f"Forest plot: for each model and prior (rows) and each horizon (panels), the posterior "
         f"median risk difference of {run['treatment']} minus {run['control']} in percentage "
         f"points with its credible interval; the dashed line marks no difference.{warn}",
@@ -212,22 +244,14 @@ def threshold_plot(fits, summary: dict):
     -------
     matplotlib.figure.Figure
     """
-    hs = horizons(summary)
-    run = summary["run"]
-    prior_style, model_marker = encoding(summary)
+    looks, model_marker = prior_looks(summary), model_markers(summary)
+    draws = _rd_by_horizon(fits, summary)
+    lo, hi = _rd_range([d for h in draws for d in draws[h]])
+    grid = np.linspace(max(lo, -0.3), hi, 181)
+    t, c = arms(summary)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1,
-            len(hs),
-            figsize=(3.3 * len(hs) + 0.6, 3.6),
-            sharey=True,
-            squeeze=False,
-            layout="constrained",
-        )
-        draws = _rd_by_horizon(fits, summary)
-        for ax, h in zip(axes[0], hs, strict=True):
-            lo, hi = _rd_range(draws[h])
-            grid = np.linspace(max(lo, -0.3), hi, 181)
+        fig, axes = _panels(summary, 2.9, sharey=True)
+        for ax, h in zip(axes, horizons(summary), strict=True):
             for fit, rd in zip(fits, draws[h], strict=True):
                 prob = 1 - np.searchsorted(rd, grid, side="right") / rd.size
                 ax.plot(
@@ -237,19 +261,15 @@ def threshold_plot(fits, summary: dict):
                     markevery=(int(15 * (list(model_marker).index(fit.model) + 1)), 45),
                     ms=3.5,
                     lw=1.2,
-                    **prior_style[fit.prior.name],
+                    **looks[fit.prior.name],
                 )
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
-            ax.set_xlim(grid[0] * 100, grid[-1] * 100)
-            ax.set_ylim(0, 1)
             style_panel(ax, h, summary)
-        fig.supxlabel(
-            f"threshold δ for the risk difference {run['treatment']} − {run['control']} "
-            "(percentage points)",
-            fontsize=9,
-        )
-        axes[0][0].set_ylabel("posterior probability P(RD > δ)")
-        legend(fig, summary, lines=True)
+        axes[0].set_xlim(grid[0] * 100, grid[-1] * 100)
+        axes[0].set_ylim(0, 1)
+        panel_xlabel(axes, f"threshold δ for the risk difference {t} − {c} (percentage points)")
+        axes[0].set_ylabel("posterior probability P(RD > δ)")
+        legend(fig, summary, markers=False)
     return fig
 
 
@@ -260,7 +280,8 @@ def thresholds(fits, summary: dict) -> Figure:
         threshold_plot(fits, summary),
         "p_rd_threshold",
         f"Posterior probability that the risk difference of {run['treatment']} versus "
-        f"{run['control']} exceeds a threshold δ, by horizon; at δ = 0 it is P(benefit).",
+        f"{run['control']} exceeds a threshold δ, by horizon; at δ = 0 it is P(benefit)."
+        + arms_note(summary),
         f"Curves of the posterior probability that the risk difference ({run['treatment']} minus "
         f"{run['control']}) exceeds each threshold from negative to positive percentage points, "
         "one curve per model and prior, one panel per horizon; the curves fall from near 1 to "
@@ -328,15 +349,22 @@ def rank_plots(fits, summary: dict) -> Figure | None:
             axes = np.atleast_1d(sub.subplots(1, len(panels), sharey=True))
             for ax, (label, x, y) in zip(axes, panels, strict=True):
                 for chain, (xc, yc) in enumerate(zip(x, y, strict=True)):
-                    ax.plot(xc, yc, color=OKABE_ITO[chain % len(OKABE_ITO)], lw=1)
+                    ax.plot(
+                        xc,
+                        yc,
+                        color=OKABE_ITO[chain % len(OKABE_ITO)],
+                        lw=1,
+                        label=f"chain {chain}",
+                    )
                 ax.axhline(0, color="0.6", lw=0.8)
-                ax.set_title(label, fontsize=9)
+                ax.set_title(short(label), fontsize=9)
                 ax.set_xlabel("fractional rank")
             axes[0].set_ylabel("ECDF − uniform")
+        legend_below(fig, axes[0].get_legend_handles_labels()[0])
     return render(
         fig,
         "rank_plots",
-        "Rank plots of key parameters (one line per chain)",
+        "Rank plots of key parameters (one line per chain)." + arms_note(summary),
         "Rank ECDF-difference plots per chain for the key parameters of each MCMC model; "
         "well-mixed chains give overlapping lines near zero.",
         "diagnostics",

@@ -14,6 +14,11 @@ UNVERIFIED_DATA = f"{UNVERIFIED} data"
 """The same, where it qualifies a result or a panel."""
 UNVERIFIED_COUNTS = f"{UNVERIFIED} counts"
 """The same, where it qualifies the counts themselves."""
+UNVERIFIED_PANEL = "⚠ UNVERIFIED data"
+"""The flag in a figure panel's title (panels are narrow; the caption says placeholder)."""
+OUTCOME = "outcome"
+"""The outcome's name in report text, the same for every trial: the data's counts column is
+``employed``, but a spec or table names no outcome of its own, so the report never assumes one."""
 QUICK_RUN = "QUICK RUN"
 """The mark of every output of a quick run (few draws, for smoke tests and demos)."""
 
@@ -143,10 +148,15 @@ def level(run: dict) -> int:
 
 
 def elpd(r: dict) -> str:
-    """``ELPD ± SE`` of a summary.json LOO row ("not compared" when no observation was left)."""
+    """``ELPD ± SE`` of a summary.json LOO row ("not compared" when no observation was left),
+    with how many observations it sums over when some were left out: "-2.5 ± 0.0 (1 of 6
+    observations)"."""
     if r.get("elpd_loo") is None:
         return "not compared"
-    return f"{r['elpd_loo']:.1f} ± {r['se']:.1f}"
+    text = f"{r['elpd_loo']:.1f} ± {r['se']:.1f}"
+    if r.get("n_excluded"):
+        text += f" ({r['n_obs'] - r['n_excluded']} of {r['n_obs']} observations)"
+    return text
 
 
 def loo_notes(r: dict) -> str:
@@ -157,7 +167,15 @@ def loo_notes(r: dict) -> str:
     if r.get("n_constant"):
         notes.append(f"{r['n_constant']} constant (exact)")
     if r.get("n_excluded"):
-        notes.append(f"{r['n_excluded']} excluded (Pareto k > 0.7, no exact value)")
+        # a fit compared with others is scored on the observations every one of them can score:
+        # it also drops those where another fit's Pareto k is above 0.7
+        others = r["n_excluded"] - r.get("n_high_k", 0)
+        why = (
+            "Pareto k > 0.7, no exact value"
+            if others <= 0
+            else f"{others} for the Pareto k > 0.7 of other fits compared with it"
+        )
+        notes.append(f"{r['n_excluded']} excluded ({why})")
     return ", ".join(notes)
 
 

@@ -1,26 +1,28 @@
-"""The methods section: each fitted model written out in mathematical notation.
+"""The methods section: each fitted model in mathematical notation and in words, for readers.
 
 The notation comes from the model's own docstring (its ``::`` literal block, one relation per
 line, e.g. ``kappa[a]  ~ LogNormal(log 10, 1)     prior sample size``), so the report and the code
 cannot drift apart. The source is read without importing the module (no PyMC import on a
 re-render). Each relation is rendered twice: as MathML for HTML (no scripts, no network) and as
-plain text with Greek letters for Markdown.
+plain text with Greek letters for Markdown. The words beside it (:data:`WORDS`) are written for
+a reader of the report: no code names, no files the reader does not have.
 
 The notation understood: ``name[i, j]`` is a subscripted variable, trailing digits are a
-subscript (``a0``), ``²`` a square, lower-case Greek names (``alpha``, ``kappa``, ...) become
-Greek letters, ``~`` reads "is distributed as", ``*`` is a product; anything else is shown as is.
+subscript (``a0``), ``²`` a square, ``**`` a power, lower-case Greek names (``alpha``, ``kappa``,
+...) become Greek letters and the names in :data:`SYMBOLS` their symbols, ``~`` reads "is
+distributed as", ``*`` is a product; anything else is shown as is.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 GREEK = {
     "alpha": "α",
@@ -43,6 +45,17 @@ GREEK = {
     "psi": "ψ",
     "omega": "ω",
 }
+SYMBOLS = {
+    "invlogit": "logit⁻¹",
+    "sum_k": "Σₖ",
+    "at_risk": "R",
+    "events": "E",
+    "pbar": "p̄",
+    "length_k": "Δt[k]",
+    "dt": "Δt",
+}
+"""Names of the notation shown as a reader's symbols (see :data:`WORDS`)."""
+NAMES = GREEK | SYMBOLS
 OPERATORS = {"~": "∼", "*": "·", "-": "−", "−": "−", "+": "+", "=": "=", "/": "/", "|": "|"}
 DOC_MODULES = {
     "beta_binomial": "bayes_ips.conjugate",
@@ -59,6 +72,71 @@ p[a, h] | y   ~ Beta(a0 + y[a, h], b0 + n[a, h] − y[a, h])   the exact posteri
 """,
 }
 """Notation for models whose docstring has no ``::`` block (the exact engine states it in prose)."""
+
+WORDS = {
+    "beta_binomial": "Each arm's count at each horizon is binomial, with an independent Beta "
+    "prior on each arm's rate (a0 = b0 = 1 for the reference prior: uniform). The posterior of "
+    "each rate is again a Beta, so every probability is computed exactly: P(benefit) = "
+    "P(p[T, h] > p[C, h]) by one-dimensional quadrature, and the risk difference, risk ratio, "
+    "odds ratio and NNT from independent draws of the exact posteriors, with their Monte Carlo "
+    "error. Horizons are analysed separately.",
+    "exact_logistic": "Each horizon is analysed on its own. The two arms' log odds are "
+    "α ± θ/2, so θ is the log odds ratio and swapping the arms only changes its sign. θ has "
+    "the named effect prior (a normal distribution, or a mixture of normals for a robust "
+    "prior); α, the midpoint of the arms' log odds, has a Normal(0, 1.5²) prior, unless the "
+    "spec states a control-risk prior, which then holds for the control arm's log odds "
+    "α − θ/2 (see below). Nothing is "
+    "sampled: α is integrated out and θ's posterior is computed on an adaptive grid, so "
+    "P(benefit) = P(θ > 0) and the odds ratio are exact; the risk difference, risk ratio and "
+    "NNT come from exact independent draws.",
+    "hierarchical_beta_binomial": "The cumulative counts of one cohort are written on the "
+    "intervals between horizons, so each participant counts once: E[a, k] of the R[a, k] "
+    "participants still without the outcome at the start of interval k get it during the "
+    "interval. Each interval's hazard h[a, k] has a Beta prior centred on the arm's typical "
+    "hazard m[a] (adjusted for the interval's length), which carries the named rate prior; κ[a] "
+    "says how closely the intervals' hazards cluster. The cumulative rate p[a, k] is one minus "
+    "the product of the chances of not getting the outcome, so it never falls. With one "
+    "horizon the model is the exact beta-binomial, sampled by MCMC as a check.",
+    "hierarchical_logistic": "The cumulative counts are modelled through the events in each "
+    "interval among those still at risk (E of R), so each participant counts once. At every "
+    "horizon the arms' log odds of the cumulative outcome are α[k] ± θ[k]/2: θ[k], the log "
+    "odds ratio at horizon k, has exactly the named effect prior at every horizon, and the "
+    "horizons share the effect through the correlation ρ (12 months apart). α[k] rises from "
+    "horizon to horizon by at least the smallest step that keeps both arms' cumulative rates "
+    "from falling; δ[k] is that step's size on the hazard scale. Sampled by MCMC (NUTS).",
+    "discrete_time_hazard": "The chance of a first occurrence of the outcome in each interval "
+    "between horizons, among those still without it (E of R), follows a grouped-time "
+    "proportional-hazards model (s[a] is +½ for the treatment arm and −½ for the control): "
+    "exp(γ[k] ± β[k]/2) is each arm's constant monthly rate in "
+    "interval k of length Δt[k] months, so β[k] is the log hazard ratio in that interval. The "
+    "intervals' baseline rates vary around a typical monthly rate of about 3%; the log hazard "
+    "ratios vary around μ with spread τ. The model carries only its own reference prior "
+    "(Normal(0, 2.5²) on μ): the named priors are priors of the log odds ratio, a different "
+    "quantity. The cumulative rate p[a, k] can never fall. Sampled by MCMC (NUTS).",
+    "exact_log_binomial": "Each horizon is analysed on its own. The treatment arm's risk is "
+    "RR · p[C], so φ = log RR; φ has the named effect prior on the log RR, restricted to risk "
+    "ratios that keep the treatment risk at most 1 (RR ≤ 1/p[C]), and the control risk p[C] "
+    "has the control-risk prior (see below). Nothing is sampled: p[C] is integrated out for "
+    "every φ and φ's posterior is computed on an adaptive grid, so P(benefit) = P(φ > 0) and "
+    "the risk ratio are exact; the risk difference, odds ratio and NNT come from exact "
+    "independent draws.",
+    "log_binomial": "The cumulative counts are modelled through the events in each interval "
+    "among those still at risk, so each participant counts once. At every horizon the "
+    "treatment arm's cumulative risk is RR[k] times the control arm's: φ[k] = log RR[k] has the "
+    "named effect prior on the log RR, restricted to risks that stay at most 1 and never fall, "
+    "and the horizons share the effect through the correlation ρ (12 months apart). The "
+    "control arm's first risk has the control-risk prior (see below) and rises from horizon to "
+    "horizon by a cumulative hazard λ[k]. With one horizon it is the exact log-binomial model. "
+    "Sampled by MCMC (NUTS).",
+    "adjusted_logistic": "The hierarchical logistic model written per participant, with "
+    "standardised baseline covariates x[i] entering every horizon's log odds through the "
+    "coefficients η (Normal(0, 1) per standard deviation of a covariate); s[i] is +½ in the "
+    "treatment arm and −½ in the control arm. θ is the log odds ratio given the covariates; "
+    "every reported effect is the marginal one, averaging each participant's predicted "
+    "probabilities over everyone randomised (including those without an outcome).",
+}
+"""Each model's likelihood and priors in words, beside its notation (the methods section's
+opening says what y, n and p are)."""
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<num>\d+(?:\.\d+)?)|(?P<ident>[A-Za-z][A-Za-z_]*\d*)"
@@ -88,13 +166,12 @@ class Relation:
 
 @dataclass(frozen=True)
 class ModelMethod:
-    """A model as the report describes it: a title, the relations and the prose around them."""
+    """A model as the report describes it: its relations and, in words, its likelihood and
+    priors."""
 
     name: str
-    title: str
-    intro: str
+    words: str
     relations: tuple[Relation, ...]
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _ident(token: str) -> tuple[str, str]:
@@ -102,7 +179,7 @@ def _ident(token: str) -> tuple[str, str]:
     m = re.fullmatch(r"([A-Za-z_]+?)(\d*)", token)
     assert m is not None
     base, digits = m.groups()
-    return GREEK.get(base, base), digits
+    return NAMES.get(base, base), digits
 
 
 def _mi(base: str) -> Markup:
@@ -111,7 +188,11 @@ def _mi(base: str) -> Markup:
 
 def to_mathml(expr: str) -> Markup:
     """Inline MathML for one expression of the notation (all text escaped)."""
-    return Markup('<math display="inline">{}</math>').format(_mathml_items(expr))
+    return Markup('<math display="inline">{}</math>').format(_mathml_items(_powers(expr)))
+
+
+def _powers(expr: str) -> str:
+    return expr.replace("**", "^")
 
 
 def _mathml_items(expr: str) -> Markup:
@@ -152,9 +233,9 @@ def _mathml_items(expr: str) -> Markup:
 def to_text(expr: str) -> str:
     """Plain-text form of the notation: Greek names become Greek letters."""
     return re.sub(
-        r"\b([a-z]+)(?=\b|\d)",
-        lambda m: GREEK.get(m.group(1), m.group(1)),
-        " ".join(expr.split()),
+        r"\b([a-z_]+)(?=\b|\d)",
+        lambda m: NAMES.get(m.group(1), m.group(1)),
+        " ".join(_powers(expr).split()),
     ).replace("~", "∼")
 
 
@@ -164,11 +245,10 @@ def parse_relations(block: str) -> tuple[Relation, ...]:
     for line in block.strip().splitlines():
         m = _LINE.match(line.strip())
         if m:
-            out.append(Relation(m["lhs"], m["rel"], m["rhs"], m["note"] or ""))
+            # a note that runs on to the next line ends with a comma: not shown
+            note = to_text((m["note"] or "").rstrip(",;"))
+            out.append(Relation(m["lhs"], m["rel"], m["rhs"], note))
     return tuple(out)
-
-
-_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
 
 
 def _docstring(module: str) -> str:
@@ -179,23 +259,16 @@ def _docstring(module: str) -> str:
     return ast.get_docstring(tree) or ""
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
-
-
 @cache
 def model_method(name: str) -> ModelMethod:
-    """The methods entry of a model, from its docstring (``title``, notation, notes)."""
+    """The methods entry of a model: its notation from its docstring, and :data:`WORDS`."""
     try:
         doc = _docstring(DOC_MODULES.get(name, f"bayes_ips.models.{name}"))
     except (ModuleNotFoundError, OSError, SyntaxError):
         doc = ""
-    doc = _ROLE.sub(r"``\1``", doc)  # Sphinx cross-references read as code in the report
-    title, _, body = doc.partition("\n")
-    title = title.strip().rstrip(".") or name
+    _, _, body = doc.partition("\n")
     if "::" in body:
-        intro, _, rest = body.partition("::")
-        lines = rest.splitlines()
+        lines = body.partition("::")[2].splitlines()
         block_end = next(
             (
                 k
@@ -204,27 +277,7 @@ def model_method(name: str) -> ModelMethod:
             ),
             len(lines),
         )
-        block, notes = "\n".join(lines[:block_end]), "\n".join(lines[block_end:])
-        intro = intro.strip()
+        block = "\n".join(lines[:block_end])
     else:
-        intro, block, notes = "", FALLBACK_NOTATION.get(name, ""), body
-    return ModelMethod(
-        name,
-        title,
-        " ".join(intro.split()),
-        parse_relations(block),
-        tuple(_paragraphs(notes)),
-    )
-
-
-def rst_inline(text: str) -> Markup:
-    """Docstring prose as HTML: escaped, with ````code```` shown as code."""
-    parts = re.split(r"``(.+?)``", text)
-    return Markup("").join(
-        Markup("<code>{}</code>").format(p) if k % 2 else escape(p) for k, p in enumerate(parts)
-    )
-
-
-def rst_plain(text: str) -> str:
-    """Docstring prose for Markdown: ````code```` becomes single backticks."""
-    return re.sub(r"``(.+?)``", r"`\1`", text)
+        block = FALLBACK_NOTATION.get(name, "")
+    return ModelMethod(name, WORDS.get(name, ""), parse_relations(block))

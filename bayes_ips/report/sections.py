@@ -1,9 +1,11 @@
 """Sections of the report as plain data: the formatted numbers and sentences both exporters show.
 
-Every section is built from summary.json alone (figures come with the saved fits), in the order
-the report shows them: executive summary, data and provenance, methods and priors, convergence
-diagnostics, the analyses' checks of the fits, results by horizon, the analyses' other sections,
-warnings, and the reproducibility appendix with the WAMBS checklist. The analyses' sections come
+Every section is built from summary.json alone (figures come with the saved fits). The report
+reads in this order: the answer (P(benefit), its range across the named priors, the risk
+difference and the decision at each horizon), the results by horizon and the analyses' other
+sections, warnings, then the appendices (collapsed in HTML, at the end in Markdown): data and
+provenance, methods and priors, convergence diagnostics, the analyses' checks of the fits, every
+fit's results, and reproducibility with the WAMBS checklist. The analyses' sections come
 in a :class:`Layout` (:mod:`bayes_ips.analyses.registry`); a section whose analysis did not run
 is None and is left out.
 
@@ -23,7 +25,7 @@ from bayes_ips.priors.core import ControlPrior
 from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
-    UNVERIFIED,
+    OUTCOME,
     UNVERIFIED_FLAG,
     interval,
     level,
@@ -32,12 +34,11 @@ from bayes_ips.report.format import (
     nnt,
     num,
     pct,
-    pp,
     ratio_interval,
 )
 from bayes_ips.report.methods import model_method
-from bayes_ips.report.style import Figure
-from bayes_ips.report.summary import headline_fit
+from bayes_ips.report.style import Figure, arms
+from bayes_ips.report.summary import headline_fit, verified_data
 
 # -- executive summary ----------------------------------------------------------------------------
 
@@ -53,7 +54,11 @@ def question(summary: dict) -> dict:
         "treatment": run["treatment"],
         "control": run["control"],
         "horizons": ", ".join(f"{h:g}" for h in sorted({d["horizon_months"] for d in rows})),
-        "randomised": [(arm, randomised[arm]) for arm in (run["treatment"], run["control"])],
+        # the arms in full once (above); shortened after that
+        "randomised": [
+            (label, randomised[arm])
+            for arm, label in zip((run["treatment"], run["control"]), arms(summary), strict=True)
+        ],
         "primary": f"{run['primary_horizon']:g}",
     }
 
@@ -66,45 +71,47 @@ def _by_horizon(summary: dict) -> dict[float, list[dict]]:
 
 
 def answers(summary: dict) -> list[dict]:
-    """Per horizon: the headline fit's answer in words and the range across every fit."""
+    """Per horizon: the headline fit's P(benefit) and risk difference, the range of P(benefit)
+    across every fit and across the fits that carry the named priors, and the data status of
+    each."""
     run = summary["run"]
     model, prior = headline_fit(summary)
-    percent = level(run)
     out = []
     for h, rs in _by_horizon(summary).items():
         head = next((r for r in rs if (r["model"], r["prior"]) == (model, prior)), rs[0])
         low = min(rs, key=lambda r: r["p_benefit"])
         high = max(rs, key=lambda r: r["p_benefit"])
-        text = (
-            f"Under the {head['prior']} prior, the probability that {run['treatment']} increases "
-            f"employment compared with {run['control']} at {h:g} months is "
-            f"{pct(head['p_benefit'], 0)} (risk difference {pp(head['rd']['median'])} percentage "
-            f"points, {percent}% credible interval {pp(head['rd']['lo'])} to "
-            f"{pp(head['rd']['hi'])})"
-        )
-        if len(rs) > 1:
-            text += (
-                f"; the most sceptical of the {len(rs)} fits ({low['model']} / {low['prior']}) "
-                f"puts it at {pct(low['p_benefit'], 0)}, the most enthusiastic "
-                f"({high['model']} / {high['prior']}) at {pct(high['p_benefit'], 0)}"
-            )
-        if head["verified_data"] and not all(r["verified_data"] for r in rs):
-            text += (
-                f"; the fits that pool across horizons also rest on the {UNVERIFIED} rows of "
-                "other horizons"
-            )
+        named = _named_prior_fits(rs)
+        n_low = min(named, key=lambda r: r["p_benefit"])
+        n_high = max(named, key=lambda r: r["p_benefit"])
         out.append(
             {
                 "horizon": f"{h:g}",
                 "primary": h == run["primary_horizon"],
                 "verified": head["verified_data"],
-                "text": text + ".",
+                "range_verified": verified_data(summary, horizons=[h]),
+                "prior_range": _range(n_low["p_benefit"], n_high["p_benefit"]),
+                "prior_range_fits": f"{len(named)} fit{'' if len(named) == 1 else 's'}",
+                "prior_range_verified": all(r["verified_data"] for r in named),
                 "p_benefit": pct(head["p_benefit"], 0),
-                "range": f"{pct(low['p_benefit'], 0)}–{pct(high['p_benefit'], 0)}",
+                "range": _range(low["p_benefit"], high["p_benefit"]),
                 "rd": interval(head["rd"]),
             }
         )
     return out
+
+
+def _range(low: float, high: float) -> str:
+    """A range of P(benefit) in whole percent; one value when both ends read the same."""
+    a, b = pct(low, 0), pct(high, 0)
+    return a if a == b else f"{a}–{b}"
+
+
+def _named_prior_fits(rs: list[dict]) -> list[dict]:
+    """The fits of one horizon that carry the named effect priors with their stated meaning (the
+    log OR of cumulative employment: :data:`bayes_ips.models.CARRIES`); every fit when no model
+    carries them."""
+    return [r for r in rs if models.CARRIES.get(r["model"]) == "effect"] or rs
 
 
 TIE = "within numerical or Monte Carlo error"
@@ -132,7 +139,7 @@ def prior_dependence(summary: dict) -> str:
         )
     parts = []
     for component, scale, what in (
-        ("effect", "log_or", "effect priors (on the log OR of cumulative employment)"),
+        ("effect", "log_or", f"effect priors (on the log OR of the cumulative {OUTCOME})"),
         ("effect", "log_rr", "effect priors on the log RR (the log-binomial models)"),
         ("rate", None, "rate priors (Beta priors of the beta-binomial models)"),
         ("reference", None, "the hazard model's own prior"),
@@ -147,8 +154,13 @@ def prior_dependence(summary: dict) -> str:
             continue
         low = min(group, key=lambda r: r["p_benefit"])
         high = max(group, key=lambda r: r["p_benefit"])
-        if low is high or low["p_benefit"] == high["p_benefit"]:
+        if low is high:
             parts.append(f"under {what}, {pct(low['p_benefit'], 0)} ({_fit(low)})")
+        elif pct(low["p_benefit"], 0) == pct(high["p_benefit"], 0):
+            parts.append(
+                f"under {what}, {pct(low['p_benefit'], 0)} for every fit ({_fit(low)} to "
+                f"{_fit(high)}, equal to the nearest percent)"
+            )
         else:
             parts.append(
                 f"under {what}, from {pct(low['p_benefit'], 0)} ({_fit(low)}) to "
@@ -167,7 +179,8 @@ def prior_dependence(summary: dict) -> str:
     elif below and above:
         verdict = (
             f"{below} of the {len(rs)} fits put it below 50%: a reader who holds the "
-            f"{low['prior']} prior ({pct(low['p_benefit'], 0)} under {_model(low)}) would not "
+            f"{low['prior']} prior ({pct(low['p_benefit'], 0)} under {_model(low)}"
+            f"{_flag(low)}) would not "
             "conclude benefit, so the conclusion depends on prior belief"
         )
     elif below or above:
@@ -181,8 +194,14 @@ def prior_dependence(summary: dict) -> str:
     return f"P(benefit) at {h:g} months: {'; '.join(parts)}. So {verdict}."
 
 
+def _flag(row: dict) -> str:
+    """The flag of a number from one result row: ", ⚠ UNVERIFIED placeholder" or ""."""
+    return "" if row["verified_data"] else f", {UNVERIFIED_FLAG}"
+
+
 def _fit(row: dict) -> str:
-    return f"{row['prior']}, {_model(row)}"
+    """A fit named beside its number, flagged when that number rests on unverified rows."""
+    return f"{row['prior']}, {_model(row)}{_flag(row)}"
 
 
 def _model(row: dict) -> str:
@@ -252,16 +271,43 @@ def trust(summary: dict) -> dict:
     return {"text": text, "failed": bool(failed), "mcmc": bool(rows)}
 
 
+def without_rule(summary: dict) -> dict:
+    """The answer box's bottom line when the run has no decision analysis: the primary
+    horizon's P(benefit) under the headline fit and what it means without a decision rule (arm
+    labels shortened, as on the whole first screen)."""
+    model, prior = headline_fit(summary)
+    h = summary["run"]["primary_horizon"]
+    treatment, control = arms(summary)
+    head = next(
+        r
+        for r in summary["results"]
+        if (r["model"], r["prior"], r["horizon_months"]) == (model, prior, h)
+    )
+    return {
+        "sentence": (
+            f"At {h:g} months ({prior} prior, {model_title(model)}) the probability that "
+            f"{treatment}'s {OUTCOME} rate exceeds {control}'s is "
+            f"{pct(head['p_benefit'], 0)}; this run sets no decision rule, so that probability "
+            "is the answer: how strongly the data and prior favour a benefit, not a go/no-go "
+            "verdict."
+        ),
+        "verified": head["verified_data"],
+    }
+
+
 def executive(summary: dict) -> dict:
     model, prior = headline_fit(summary)
     return {
         "question": question(summary),
-        "answers": answers(summary),
+        # the primary horizon first, then the others in order
+        "answers": sorted(answers(summary), key=lambda a: not a["primary"]),
         "prior_dependence": prior_dependence(summary),
         "trust": trust(summary),
         "headline_model": model_title(model),
         "headline_prior": prior,
         "level": level(summary["run"]),
+        # the first screen names the arms shortened; the question line gives them in full
+        "arms": arms(summary),
     }
 
 
@@ -424,7 +470,8 @@ def results_section(summary: dict) -> dict:
             {
                 "horizon": f"{h:g}",
                 "primary": h == run["primary_horizon"],
-                "verified": all(r["verified"] for r in rows),
+                # the heading is flagged when every row is; otherwise each unverified row is
+                "unverified": not any(r["verified"] for r in rows),
                 "rows": rows,
                 "rd_keys": [k for k, _ in rows[0]["p_rd_gt"]],
                 "rr_keys": [k for k, _ in rows[0]["p_rr_gt"]],
@@ -542,19 +589,29 @@ def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -
     sections = analysis_sections(summary, layout)
     before = [sec for sec in sections if sec["before_results"]]
     after = [sec for sec in sections if not sec["before_results"] and sec["data"] is not None]
-    toc = [("summary", "Summary"), ("data", "Data and provenance"), ("methods", "Methods")]
-    if core["diagnostics"] is not None:
-        toc.append(("diagnostics", "Convergence"))
-    toc += [(sec["name"], sec["title"].capitalize()) for sec in before if sec["data"] is not None]
-    toc.append(("results", "Results by horizon"))
+    # the reading path: the answer, the result sections, then the appendices
+    toc = [("summary", "The answer"), ("results", "Results by horizon")]
     toc += [(sec["name"], sec["title"].capitalize()) for sec in after]
     if summary.get("warnings"):
         toc.append(("warnings", "Warnings"))
-    toc.append(("repro", "Reproducibility"))
+    toc += [("data", "Appendix: data"), ("methods", "Appendix: methods")]
+    if core["diagnostics"] is not None:
+        toc.append(("diagnostics", "Appendix: convergence"))
+    toc += [(sec["name"], f"Appendix: {sec['title']}") for sec in before if sec["data"] is not None]
+    toc += [("results-tables", "Appendix: every fit"), ("repro", "Appendix: reproducibility")]
+    decision = next(
+        (
+            sec["data"]["first_screen"]
+            for sec in sections
+            if (sec["data"] or {}).get("first_screen")
+        ),
+        None,
+    )
     return {
         "s": summary,
         "run": summary["run"],
-        "exec": executive(summary),
+        "exec": executive(summary)
+        | {"decision": decision, "bottom_line": decision or without_rule(summary)},
         **core,
         "figs": figs,
         "placed": {name: placed.get(name, []) for name in ("methods", "results", "diagnostics")}
@@ -564,5 +621,6 @@ def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -
         "toc": toc,
         "wambs": wambs(summary),
         "unverified_flag": UNVERIFIED_FLAG,
+        "outcome": OUTCOME,
         "model_title": model_title,
     }

@@ -43,7 +43,7 @@ UNITS = {
     "rd": "risk difference as a difference of proportions: 0.129 is 12.9 percentage points",
     "rr": "risk ratio (treatment / control)",
     "or": "odds ratio (treatment vs control)",
-    "nnt": "participants treated per extra participant employed (Altman's NNTB/NNTH)",
+    "nnt": "participants treated per extra participant with the outcome (Altman's NNTB/NNTH)",
     "horizon_months": "months since enrolment",
     "intervals": "lo and hi are equal-tailed credible limits at run.interval (0.95: 95%)",
 }
@@ -226,6 +226,42 @@ def headline(summary: dict) -> dict:
             "fits": len(at),
         },
     }
+
+
+def verified_data(
+    summary: dict,
+    fits: Iterable[tuple[str, str]] | None = None,
+    horizons: Iterable[float] | None = None,
+    models: Iterable[str] | None = None,
+) -> bool:
+    """Whether a set of results rests on verified rows only: the one rule for the unverified flag.
+
+    A number, a table cell, a heading or a figure panel carries the flag exactly when this is
+    False for the results it shows. It reads summary.json ``results[].verified_data``, which is
+    per fit × horizon: a single-horizon model's answer at a verified horizon is verified, while a
+    model that pools horizons rests at every horizon on every row it pooled.
+
+    Parameters
+    ----------
+    summary : dict
+        summary.json's content.
+    fits : iterable of (model, prior), optional
+        The fits whose results are shown; default: every fit.
+    horizons : iterable of float, optional
+        The horizons shown, in months; default: every horizon.
+    models : iterable of str, optional
+        Only the fits of these model families (with ``fits``: both must match).
+    """
+    keys = None if fits is None else set(fits)
+    hs = None if horizons is None else set(horizons)
+    names = None if models is None else set(models)
+    return all(
+        r["verified_data"]
+        for r in summary["results"]
+        if (keys is None or (r["model"], r["prior"]) in keys)
+        and (hs is None or r["horizon_months"] in hs)
+        and (names is None or r["model"] in names)
+    )
 
 
 def status(summary: dict) -> dict:

@@ -152,58 +152,90 @@ def ppc_summary(ctx: RunContext, fitted: Fitted) -> dict:
     }
 
 
+PARETO_K_MEANING = (
+    "Pareto k above 0.7 means that leaving that observation out moves the posterior too far for "
+    "PSIS-LOO to estimate its leave-one-out predictive density: here each observation is a "
+    "whole arm x horizon count (or interval count), a large share of a small trial's data. "
+    "Where an exact leave-one-out value exists (the beta-binomial closed form, the exact "
+    "logistic model's ratio of marginal likelihoods) it is used instead, so those scores do "
+    "not depend on k. An observation with k above 0.7 and no exact value is left out of the "
+    "score of every fit compared with it, so all are scored on the same observations; when "
+    "none is left, the fits are not compared."
+)
+
+
 def loo_note(rows: list[dict]) -> str:
-    """What the LOO rows rest on: exact values, constant terms, excluded observations."""
-    n_exact = max(r.get("n_exact", 0) for r in rows)
-    n_excluded = max(r.get("n_excluded", 0) for r in rows)
-    high = max(r["n_high_k"] for r in rows)
-    parts = []
-    if high:
-        parts.append(
-            "Each observation is a whole arm x horizon count, so leaving one out removes a large "
-            "share of the data and PSIS-LOO is unreliable where Pareto k exceeds 0.7."
-        )
-    if n_exact:
-        parts.append(
-            "Exact models are scored by their exact leave-one-out predictive (the beta-binomial "
-            "closed form; the exact logistic model's ratio of marginal likelihoods), not PSIS."
-        )
-    if n_excluded:
-        parts.append(
-            f"{n_excluded} observation(s) with Pareto k above 0.7 and no exact value are left "
-            "out of every compared fit's score, so all fits are scored on the same observations."
-        )
-    if any(r.get("not_compared") for r in rows):
-        parts.append("No observation is left to compare on: the fits are not compared.")
-    return " ".join(parts) or "All Pareto k values are below 0.7: PSIS-LOO estimates are reliable."
+    """How the leave-one-out scores of ``rows`` were obtained, in counts: fits with observations
+    PSIS could not score (Pareto k above 0.7), and how many of those are scored exactly or
+    have observations left out (what that means: :data:`PARETO_K_MEANING`)."""
+    high = [r for r in rows if r["n_high_k"]]
+    if not high:
+        return "Every Pareto k is at most 0.7: the PSIS-LOO estimates are reliable."
+    exact = sum(bool(r.get("n_exact")) and r["n_exact"] == r["n_obs"] for r in high)
+    left = [r for r in rows if r.get("n_excluded")]
+    none_left = sum(r["n_excluded"] >= r["n_obs"] for r in left)
+    parts = [f"{len(high)} of {len(rows)} fits have observations with Pareto k above 0.7"]
+    if exact:
+        parts.append(f"{exact} of them scored exactly, so k does not matter")
+    if len(left) > none_left:
+        parts.append(f"{len(left) - none_left} scored without those observations")
+    if none_left:
+        parts.append(f"{none_left} not compared: no observation is left once those are set aside")
+    return "; ".join(parts) + "."
 
 
 def comparison_summary(ctx: RunContext, fitted: Fitted) -> dict | None:
-    """summary.json ``comparison``: PSIS-LOO of every fit and ArviZ ``compare`` across them.
+    """summary.json ``comparison``: leave-one-out scores of the fits and the model families
+    compared under each prior.
 
-    Only fits whose likelihood is on the arm x horizon counts are compared; the others are
-    listed under ``excluded`` (their LOO is in summary.json ``horizons``).
+    ELPD compares models, not priors: a prior under which the observed counts are predicted
+    better is only closer to these data, which is no reason to hold it. So fits are compared
+    (ArviZ ``compare``) only when they share a prior and their likelihoods are written on the
+    same observations (``by_prior``: one entry per such prior with two or more model families);
+    ``rows`` are every fit's own score, not ranked (``observations`` says what each is written
+    on). Scores are exact where a closed form exists (:func:`bayes_ips.diagnostics.loo`).
     """
-    fits = [f for f in fitted.fits if diagnostics.on_cumulative_counts(f.tree)]
-    excluded = [f"{f.model} / {f.prior.name}" for f in fitted.fits if f not in fits]
-    if len(fits) < 2:
+    fits = [f for f in fitted.fits if "log_likelihood" in f.tree.children]
+    if not fits:
         return None
-    rows = diagnostics.compare({f.label: f.tree for f in fits})
-    by_label = {f.label: f for f in fits}
-    for row in rows:
-        fit = by_label[row.pop("fit")]
-        row.update(model=fit.model, prior=fit.prior.name)
-    note = loo_note(rows)
-    if excluded:
-        note += (
-            f" Not in this table: {', '.join(excluded)}, whose likelihood is written on other "
-            "observations (interval events or individual outcomes), so their LOO is not "
-            "comparable with these; see the section across horizons."
+    groups: dict[tuple, list] = {}
+    for fit in fits:
+        groups.setdefault((diagnostics.observation_key(fit.tree), fit.prior.name), []).append(fit)
+    by_prior = []
+    for (_, prior), members in groups.items():
+        if len({f.model for f in members}) < 2:
+            continue
+        rows = diagnostics.compare({f.label: f.tree for f in members})
+        by_label = {f.label: f for f in members}
+        for row in rows:
+            fit = by_label[row.pop("fit")]
+            row.update(model=fit.model, prior=fit.prior.name)
+        by_prior.append(
+            {
+                "prior": prior,
+                "observations": diagnostics.observations_text(members[0].tree),
+                "models": [f.model for f in members],
+                "rows": rows,
+                "note": loo_note(rows),
+            }
         )
+    rows = [
+        {
+            "model": f.model,
+            "prior": f.prior.name,
+            "observations": diagnostics.observations_text(f.tree),
+            **diagnostics.loo_row(f.tree),
+        }
+        for f in fits
+    ]
+    single = sorted({f.prior.name for f in fits} - {e["prior"] for e in by_prior})
     return {
-        "method": "leave-one-out ELPD (PSIS-LOO by ArviZ, exact where a closed form exists; "
-        "ArviZ compare, stacking weights)",
+        "method": "leave-one-out ELPD (exact where a closed form exists, else PSIS-LOO by "
+        "ArviZ); model families compared under the same prior by ArviZ compare",
         "rows": rows,
-        "note": note,
-        "excluded": excluded,
+        "by_prior": by_prior,
+        "single_family_priors": single,
+        "pareto_k": PARETO_K_MEANING,
+        "note": loo_note(rows),
+        "excluded": [f"{f.model} / {f.prior.name}" for f in fitted.fits if f not in fits],
     }

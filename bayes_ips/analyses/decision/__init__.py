@@ -34,7 +34,20 @@ ANALYSIS = Analysis(
     steps=(("decision", compute.run),),
     sections=(Section("decision", view.section, Path(__file__).parent / "templates"),),
     figures=(view.rules_figure, view.ceac_figure, view.assurance_figure, view.oc_figure),
-    figure_data=("decision.fits[].net_benefit.ceac",),
+    figure_data=(
+        "decision.fits[].net_benefit.ceac",
+        # the next trial's curves over the sample-size grid (n_for_target and n_best stay)
+        "decision.fits[].next_trial.n_per_arm",
+        "decision.fits[].next_trial.frequentist.assurance",
+        "decision.fits[].next_trial.frequentist.mcse",
+        "decision.fits[].next_trial.bayesian.assurance",
+        "decision.fits[].next_trial.bayesian.mcse",
+        "decision.fits[].next_trial.value_of_sampling.n_per_arm",
+        "decision.fits[].next_trial.value_of_sampling.evsi_per_patient",
+        "decision.fits[].next_trial.value_of_sampling.evsi_population",
+        "decision.fits[].next_trial.value_of_sampling.trial_cost",
+        "decision.fits[].next_trial.value_of_sampling.enbs",
+    ),
     options=DecisionSettings,
     check=compute.check,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayes_ips import models
 from bayes_ips.analyses.decision.economics import net_benefit
 from bayes_ips.analyses.decision.options import DecisionSettings, NextTrial
 from bayes_ips.analyses.decision.posterior import EffectPosterior, effect_posterior
@@ -36,12 +37,15 @@ METHODS = {
     "rope": "go when P(RD > r) ≥ γ; no-go when P(RD ≤ r) ≥ γ (no better than practically "
     "equivalent); indeterminate otherwise; r = the ROPE half-width",
     "probabilities": "exact (quadrature of the Beta posteriors) for the conjugate beta-binomial "
-    "model; posterior draws with ArviZ MCSE for other models",
-    "net_benefit": "INB = value of one extra person employed × RD − incremental cost per patient; "
+    "model; P(RD > 0) of the exact logistic model is the results' exact P(benefit); the others "
+    "from posterior draws with ArviZ MCSE",
+    "net_benefit": "INB = value of one extra person with the outcome × RD − incremental cost per "
+    "patient; "
     "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
     "the acceptability and EVPI curves from posterior draws",
     "assurance": "simulated trials from the design prior: every posterior draw at the primary "
-    "horizon gets the same number of trials (at least `simulations` per sample size in all), "
+    "horizon gets the same number of trials (at least the spec's number of simulated trials per "
+    "sample size in all), "
     "judged by the exact success regions; mixed with weight w with independent Beta(1, 1) rates "
     "(exact: the share of outcomes that succeed); MCSE = (1 − w) × ArviZ MCSE of the mean of the "
     "per-draw success shares (simulation noise and the design draws' own sampling error)",
@@ -90,6 +94,9 @@ def _rules(ctx: RunContext, fitted: Fitted, settings: DecisionSettings) -> list[
     for fit in fitted.fits:
         for h in fit.p["horizon"].to_numpy().tolist():
             post = effect_posterior(fit, h, comparison)
+            result = _result(fitted, fit, h)
+            exact = fit.model in models.EXACT_MODELS and result["p_benefit_mcse"] == 0
+            exact_p = float(result["p_benefit"]) if exact else None
             out.append(
                 {
                     "model": fit.model,
@@ -103,6 +110,7 @@ def _rules(ctx: RunContext, fitted: Fitted, settings: DecisionSettings) -> list[
                         gamma_benefit=settings.gamma_benefit,
                         gamma_mcid=settings.gamma_mcid,
                         gamma_rope=settings.gamma_rope,
+                        exact_p_benefit=exact_p,
                     ),
                 }
             )

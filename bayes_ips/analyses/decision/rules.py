@@ -50,8 +50,14 @@ def decide(
     gamma_benefit: float,
     gamma_mcid: float,
     gamma_rope: float,
+    exact_p_benefit: float | None = None,
 ) -> dict:
     """Both rules on one posterior, with the probabilities they rest on and their MCSEs.
+
+    ``exact_p_benefit`` is the fit's exact P(RD > 0) where the results carry one (an exact
+    model's ``p_benefit``): the benefit criterion then uses it, with MCSE 0, so a decision never
+    shows another value of P(benefit) than the results; ``exact`` stays true only when every
+    probability of the row is exact.
 
     Returns
     -------
@@ -62,10 +68,13 @@ def decide(
     """
     probs, mcse = post.prob_gt([0.0, mcid, rope, -rope])
     p0, pm, above, not_below = (float(x) for x in probs)
+    mcse0 = float(mcse[0])
+    if exact_p_benefit is not None:
+        p0, mcse0 = float(exact_p_benefit), 0.0
     return {
         "exact": post.exact,
         "p_rd_gt_0": p0,
-        "p_rd_gt_0_mcse": float(mcse[0]),
+        "p_rd_gt_0_mcse": mcse0,
         "p_rd_gt_mcid": pm,
         "p_rd_gt_mcid_mcse": float(mcse[1]),
         "p_rope_above": above,

@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
-from bayes_ips.report.format import UNVERIFIED_DATA, pct
-from bayes_ips.report.style import STYLE, Figure, render
+from bayes_ips.report.format import OUTCOME, UNVERIFIED_DATA, model_title, pct
+from bayes_ips.report.style import (
+    PRIOR_LEGEND_TITLE,
+    STYLE,
+    Figure,
+    arms,
+    arms_note,
+    legend_below,
+    log_x,
+    model_markers,
+    panel_flag,
+    prior_handles,
+    prior_looks,
+    render,
+)
 
 OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E00"}
 OUTCOME_ORDER = ("go", "indeterminate", "no-go")
 INPUT_LABELS = {
     "currency": "Currency",
-    "value_per_employed": "Value of one extra person employed",
-    "cost_per_patient": "Incremental cost of IPS per patient",
+    "value_per_employed": f"Value of one extra person with the {OUTCOME}",
+    "cost_per_patient": "Incremental cost of the treatment per patient",
     "population_per_year": "Patients the decision affects per year",
     "years": "Years the decision stands",
     "discount_rate": "Annual discount rate",
@@ -41,11 +55,11 @@ def _fit_label(d: dict) -> str:
 def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
     s = dec["settings"]
     p0 = (
-        f"the probability that {treatment} increases employment is {pct(rule['p_rd_gt_0'])} "
-        f"(the rule asks for at least {pct(s['gamma_benefit'], 0)})"
+        f"the probability that {treatment} increases the {OUTCOME} rate is "
+        f"{pct(rule['p_rd_gt_0'])} (the rule asks for at least {pct(s['gamma_benefit'], 0)})"
     )
     pm = (
-        f"the probability that it increases employment by at least {100 * s['mcid']:g} "
+        f"the probability that it increases the {OUTCOME} rate by at least {100 * s['mcid']:g} "
         f"percentage points, the minimal clinically important difference, is "
         f"{pct(rule['p_rd_gt_mcid'])} (the rule asks for at least {pct(s['gamma_mcid'], 0)})"
     )
@@ -54,7 +68,7 @@ def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
         "no-go": "both criteria fail",
         "indeterminate": "one criterion is met and the other is not",
     }[rule["dual"]]
-    return f"the decision rule says {rule['dual'].upper()}: {verdict}. Here {p0}, and {pm}."
+    return f"the decision rule says {OUTCOME_WORDS[rule['dual']]}: {verdict}. Here {p0}, and {pm}."
 
 
 def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
@@ -85,9 +99,9 @@ def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
         )
     ceiling = nt["design_p_benefit"]
     out.append(
-        f"Even a very large trial fails if {treatment} does not improve employment at all, and "
-        f"the current evidence gives that a probability of {pct(1 - ceiling, 0)}; so no trial's "
-        f"chance of success can exceed about {pct(ceiling, 0)}."
+        f"Even a very large trial fails if {treatment} does not raise the {OUTCOME} rate at all, "
+        f"and the current evidence gives that a probability of {pct(1 - ceiling, 0)}; so no "
+        f"trial's chance of success can exceed about {pct(ceiling, 0)}."
     )
     return out
 
@@ -106,7 +120,7 @@ def _plain(dec: dict, run: dict) -> list[str]:
     )
     out = [
         f"Should {treatment} be offered instead of {control} alone? On the trial's "
-        f"{h:g}-month employment data, under the {head['prior']} prior ({head['model']}), "
+        f"{h:g}-month data, under the {head['prior']} prior ({model_title(head['model'])}), "
         + _dual_sentence(rule, dec, treatment)
     ]
     at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
@@ -115,7 +129,7 @@ def _plain(dec: dict, run: dict) -> list[str]:
         out.append(
             f"Across the {len(at_h)} model and prior combinations fitted, at {h:g} months "
             f"{counts['go']} reach go, {counts['indeterminate']} are indeterminate and "
-            f"{counts['no-go']} reach no-go (table and figure below)."
+            f"{counts['no-go']} reach no-go, that is, benefit not proven (table and figure below)."
         )
     nb = fit["net_benefit"]
     inputs = econ["inputs"]
@@ -127,8 +141,9 @@ def _plain(dec: dict, run: dict) -> list[str]:
     )
     out.append(
         f"{label}: a value of {money(inputs['value_per_employed']['value'], cur)} for each extra "
-        f"person employed and an extra cost of {money(inputs['cost_per_patient']['value'], cur)} "
-        f"per patient, offering {treatment} has an expected net benefit of "
+        f"person with the {OUTCOME} and an extra cost of "
+        f"{money(inputs['cost_per_patient']['value'], cur)} per patient, offering {treatment} "
+        "has an expected net benefit of "
         f"{money(nb['inb_mean'], cur)} per patient "
         f"(so {'' if nb['adopt'] else 'not '}adopting it is the better bet now), "
         f"and the probability that it is cost-effective is {pct(nb['p_cost_effective'])}. "
@@ -158,6 +173,100 @@ def _plain(dec: dict, run: dict) -> list[str]:
     return out
 
 
+OUTCOME_WORDS = {
+    "go": "go: benefit shown",
+    "indeterminate": "not proven (indeterminate)",
+    "no-go": "not proven (no-go)",
+}
+"""How a decision rule's outcome reads for a decision maker: no-go means "not proven", never
+"no effect"."""
+CELL_WORDS = {"go": "go", "indeterminate": "indeterminate", "no-go": "no-go:\nnot proven"}
+"""A dual-criterion cell's words in the rules figure: a vermillion no-go cell says "not
+proven"."""
+NOT_PROVEN = (
+    "not proven means the evidence has not reached the rule's bar for benefit, not that "
+    "{treatment} has no effect"
+)
+
+
+def _next_trial_clause(nt: dict, dec: dict) -> str:
+    """What a confirmatory trial could do, in a clause: the smallest size per arm that reaches
+    the first assurance target (by either success criterion), else that no size considered
+    reaches it and the ceiling on any trial's chance of success."""
+    settings = dec["settings"]["next_trial"]
+    target = settings["assurance_targets"][0]
+    key = f"{target:.2f}"
+    sizes = [
+        (n, words)
+        for n, words in (
+            (nt["frequentist"]["n_for_target"][key], "a statistically significant benefit"),
+            (nt["bayesian"]["n_for_target"][key], "a convincing Bayesian result"),
+        )
+        if n is not None
+    ]
+    if sizes:
+        n, words = min(sizes)
+        return f"a trial of {n} per arm would have at least a {pct(target, 0)} chance of {words}"
+    return (
+        f"no trial of up to {settings['n_per_arm'][-1]} per arm reaches {pct(target, 0)} "
+        f"assurance, and no trial's chance of success can exceed about "
+        f"{pct(nt['design_p_benefit'], 0)}"
+    )
+
+
+def first_screen(summary: dict) -> dict | None:
+    """The report's answer box: the headline fit's dual-criterion outcome at each horizon in
+    words, and one sentence at the primary horizon that sets the rule's outcome beside the
+    expected net benefit and says what "not proven" means. Arm labels are shortened
+    (:func:`~bayes_ips.report.style.short`); the question line above gives them in full."""
+    dec = summary.get("decision")
+    if dec is None:
+        return None
+    treatment = arms(summary)[0]
+    head = dec["headline"]
+    key = (head["model"], head["prior"])
+    rules = {r["horizon_months"]: r for r in dec["rules"] if (r["model"], r["prior"]) == key}
+    h = dec["primary_horizon"]
+    rule = rules[h]
+    fit = next(f for f in dec["fits"] if (f["model"], f["prior"]) == key)
+    nb = fit["net_benefit"]
+    econ = dec["economics"]
+    cur = econ["inputs"]["currency"]["value"]
+    s = dec["settings"]
+    shown = rule["dual"] == "go"
+    reason = (
+        f"P(benefit) {pct(rule['p_rd_gt_0'], 0)} "
+        f"{'≥' if rule['p_rd_gt_0'] >= s['gamma_benefit'] else '<'} the "
+        f"{pct(s['gamma_benefit'], 0)} it asks for, P(RD > {100 * s['mcid']:g} pp) "
+        f"{pct(rule['p_rd_gt_mcid'], 0)} {'≥' if rule['p_rd_gt_mcid'] >= s['gamma_mcid'] else '<'}"
+        f" {pct(s['gamma_mcid'], 0)}"
+    )
+    inputs = (
+        "ILLUSTRATIVE economic assumptions"
+        if econ["illustrative"]
+        else "the spec's economic inputs"
+    )
+    sentence = (
+        f"Decision at {h:g} months ({head['prior']} prior, {model_title(head['model'])}): the "
+        f"pre-set rule says {OUTCOME_WORDS[rule['dual']]} ({reason})"
+        + ("" if shown else f"; {NOT_PROVEN.format(treatment=treatment)}")
+        + f"; under {inputs} the expected net benefit of offering {treatment} is "
+        f"{money(nb['inb_mean'], cur)} per patient, so adopting it "
+        f"{'is' if nb['adopt'] else 'is not'} the better bet now"
+        + (
+            f", although its benefit is not proven: {_next_trial_clause(fit['next_trial'], dec)}"
+            if nb["adopt"] and not shown
+            else ""
+        )
+        + "."
+    )
+    return {
+        "sentence": sentence,
+        "verified": rule["verified_data"],
+        "by_horizon": {f"{k:g}": OUTCOME_WORDS[r["dual"]] for k, r in rules.items()},
+    }
+
+
 def _rule_rows(dec: dict) -> list[dict]:
     return [
         {
@@ -181,10 +290,14 @@ def _tally(dec: dict) -> list[dict]:
     out = []
     for h in sorted({r["horizon_months"] for r in dec["rules"]}):
         at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
+        unverified = sum(not r["verified_data"] for r in at_h)
         out.append(
             {
                 "horizon": f"{h:g}",
-                "verified": all(r["verified_data"] for r in at_h),
+                "verified": not unverified,
+                "unverified_of": ""
+                if unverified in (0, len(at_h))
+                else f"{unverified} of {len(at_h)} fits: ",
                 **{
                     f"{rule}_{o.replace('-', '_')}": sum(r[rule] == o for r in at_h)
                     for rule in ("dual", "rope")
@@ -275,6 +388,7 @@ def _target_rows(dec: dict) -> list[dict]:
         rows.append(
             {
                 "fit": _fit_label(f),
+                "verified": f["verified_data"],
                 "cells": cells,
                 "ceiling": pct(nt["design_p_benefit"]),
                 "n_best": "none"
@@ -319,9 +433,11 @@ def section(summary: dict) -> dict | None:
     prior = dec["analysis_prior"]
     return {
         "plain": _plain(dec, summary["run"]),
+        "first_screen": first_screen(summary),
         "illustrative": dec["economics"]["illustrative"],
         "primary": f"{dec['primary_horizon']:g}",
         "primary_verified": dec["primary_verified"],
+        "fits_flag": _fits_flag(dec),
         "settings": dec["settings"],
         "mcid_pp": f"{100 * dec['settings']['mcid']:g}",
         "rope_pp": f"{100 * dec['settings']['rope']:g}",
@@ -351,6 +467,18 @@ def section(summary: dict) -> dict | None:
     }
 
 
+def _fits_flag(dec: dict) -> str:
+    """The caption's unverified flag of the figures that draw every fit at the primary horizon
+    (their hollow markers are the fits that rest on unverified counts): "" when none does, else
+    the flag and how many do."""
+    bad = sum(not f["verified_data"] for f in dec["fits"])
+    if not bad:
+        return ""
+    if bad == len(dec["fits"]):
+        return f"{UNVERIFIED_DATA} (every fit: hollow markers)"
+    return f"{bad} of {len(dec['fits'])} fits (hollow markers): {UNVERIFIED_DATA}"
+
+
 def _simulations_text(nt: dict) -> str:
     """How many trials each assurance value rests on (runs from before ``design_draws`` say
     only the total)."""
@@ -363,23 +491,33 @@ def _simulations_text(nt: dict) -> str:
     return text
 
 
-def _fits_by_label(dec: dict) -> list[tuple[str, dict]]:
-    return [(_fit_label(f), f) for f in dec["fits"]]
-
-
-def _unverified_note(dec: dict) -> str:
-    return "" if dec["primary_verified"] else f" ({UNVERIFIED_DATA})"
+def _title_flag(summary: dict) -> str:
+    """The flag of a panel that draws every fit at the primary horizon, on lines of its own
+    (:func:`~bayes_ips.report.style.panel_flag`)."""
+    dec = summary["decision"]
+    keys = [(f["model"], f["prior"]) for f in dec["fits"]]
+    flag = panel_flag(summary, dec["primary_horizon"], keys)
+    return f"\n{flag}" if flag else ""
 
 
 def rules_plot(dec: dict):
     """A grid of decisions: rows model × prior, columns horizons, one panel per rule."""
     fits = list(dict.fromkeys(_fit_label(r) for r in dec["rules"]))
     horizons = sorted({r["horizon_months"] for r in dec["rules"]})
-    unverified = {r["horizon_months"] for r in dec["rules"] if not r["verified_data"]}
+    # a column is flagged when every cell is; otherwise each unverified cell is
+    unverified = {
+        h
+        for h in horizons
+        if not any(r["verified_data"] for r in dec["rules"] if r["horizon_months"] == h)
+    }
     cell = {(_fit_label(r), r["horizon_months"]): r for r in dec["rules"]}
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, axes = plt.subplots(
-            1, 2, figsize=(2.2 + 2.4 * len(horizons), 0.9 + 0.42 * len(fits)), squeeze=False
+            1,
+            2,
+            figsize=(2.2 + 2.4 * len(horizons), 0.9 + 0.46 * len(fits)),
+            squeeze=False,
+            layout="constrained",
         )
         for ax, (rule, title, prob) in zip(
             axes[0],
@@ -399,13 +537,16 @@ def rules_plot(dec: dict):
                             (j, i), 1, 1, color=OUTCOME_COLOURS[r[rule]], ec="white", lw=2
                         )
                     )
+                    mark = "" if r["verified_data"] or h in unverified else " ⚠"
+                    # a ROPE no-go is evidence against a meaningful effect; a dual no-go is not
+                    word = CELL_WORDS[r[rule]] if rule == "dual" else r[rule]
                     ax.text(
                         j + 0.5,
                         i + 0.5,
-                        f"{r[rule]}\n{pct(r[prob], 0)}",
+                        f"{word}{mark}\n{pct(r[prob], 0)}",
                         ha="center",
                         va="center",
-                        fontsize=7,
+                        fontsize=8,
                     )
             ax.set_xlim(0, len(horizons))
             ax.set_ylim(len(fits), 0)
@@ -418,10 +559,9 @@ def rules_plot(dec: dict):
             for side in ("left", "bottom"):
                 ax.spines[side].set_visible(False)
             label = "P(RD > 0)" if rule == "dual" else "P(RD > ROPE)"
-            ax.set_title(f"{title} (cell: outcome, {label})", fontsize=9)
-        if unverified:
-            fig.text(0.01, 0.0, f"⚠ {UNVERIFIED_DATA}", fontsize=8, color="#D55E00", va="top")
-        fig.tight_layout()
+            ax.set_title(f"{title}\n(cell: outcome, {label})")
+        if any(not r["verified_data"] for r in dec["rules"]):
+            fig.supxlabel(f"⚠ {UNVERIFIED_DATA}", color="#D55E00")
     return fig
 
 
@@ -442,29 +582,53 @@ def rules_figure(fits, summary: dict) -> Figure | None:
     )
 
 
-def ceac_plot(dec: dict):
+def _fit_lines(summary: dict) -> list[tuple[dict, dict]]:
+    """Each fit at the primary horizon with its line keywords: the prior's look and the model's
+    marker, hollow when the fit's result rests on unverified counts (as in the forest plot)."""
+    looks, markers = prior_looks(summary), model_markers(summary)
+    out = []
+    for f in summary["decision"]["fits"]:
+        look = looks[f["prior"]]
+        face = look["color"] if f["verified_data"] else "white"
+        out.append((f, {**look, "marker": markers[f["model"]], "markevery": 0.2, "mfc": face}))
+    return out
+
+
+def _fit_legend(fig, summary: dict) -> None:
+    """The legend of a figure with one line per fit: priors by look, models by marker."""
+    dec = summary["decision"]
+    handles = prior_handles(summary, [f["prior"] for f in dec["fits"]])
+    markers = model_markers(summary)
+    handles += [
+        Line2D([], [], color="0.3", ls="none", marker=markers[m], label=m)
+        for m in dict.fromkeys(f["model"] for f in dec["fits"])
+    ]
+    legend_below(fig, handles, title=f"{PRIOR_LEGEND_TITLE}; model (marker)")
+
+
+def ceac_plot(summary: dict):
     """CEAC and EVPI per patient over the willingness to pay, one line per fit."""
+    dec = summary["decision"]
     econ = dec["economics"]
     cur = econ["inputs"]["currency"]["value"]
     value = econ["inputs"]["value_per_employed"]["value"]
     with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
-        for label, f in _fits_by_label(dec):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+        for f, line in _fit_lines(summary):
             c = f["net_benefit"]["ceac"]
             wtp = np.array(c["wtp"]) / 1000
-            a1.plot(wtp, c["p_cost_effective"], label=label)
-            a2.plot(wtp, c["evpi_per_patient"], label=label)
+            a1.plot(wtp, c["p_cost_effective"], lw=1.2, ms=4, **line)
+            a2.plot(wtp, c["evpi_per_patient"], lw=1.2, ms=4, **line)
         for ax in (a1, a2):
             ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
-            ax.set_xlabel(f"value of one extra person employed ({cur} thousand)")
+            ax.set_xlabel(f"value of one extra person\nwith the {OUTCOME} ({cur} thousand)")
         a1.set_ylim(0, 1)
-        a1.set_ylabel("probability IPS is cost-effective")
+        a1.set_ylabel(f"probability {arms(summary)[0]}\nis cost-effective")
         a2.set_ylabel(f"EVPI per patient ({cur})")
-        tag = " — ILLUSTRATIVE inputs" if econ["illustrative"] else ""
-        a1.set_title(f"Acceptability curve{tag}{_unverified_note(dec)}", fontsize=9)
-        a2.set_title("Value of perfect information", fontsize=9)
-        a1.legend(fontsize=7, frameon=False)
-        fig.tight_layout()
+        tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
+        a1.set_title(f"Acceptability curve{tag}{_title_flag(summary)}")
+        a2.set_title(f"Value of perfect information{_title_flag(summary)}")
+        _fit_legend(fig, summary)
     return fig
 
 
@@ -474,48 +638,50 @@ def ceac_figure(fits, summary: dict) -> Figure | None:
         return None
     econ = dec["economics"]
     return render(
-        ceac_plot(dec),
+        ceac_plot(summary),
         "decision_ceac",
         "Cost-effectiveness acceptability curve and value of perfect information"
-        + (" (illustrative economic inputs)" if econ["illustrative"] else ""),
-        "Left: probability that IPS is cost-effective against the value placed on one extra "
-        "person employed, one line per model and prior, rising from zero. Right: expected value "
-        "of perfect information per patient over the same axis. The dashed line marks the value "
-        "set in the spec.",
+        + (" (illustrative economic inputs)" if econ["illustrative"] else "")
+        + "."
+        + arms_note(summary),
+        f"Left: probability that {summary['run']['treatment']} is cost-effective against the "
+        f"value placed on one extra person with the {OUTCOME}, one line per model and prior "
+        "(coloured and dashed by prior, marked by model, as named in the legend), rising from "
+        "zero. Right: "
+        "expected value of perfect information per patient over the same axis. The dashed line "
+        "marks the value set in the spec.",
     )
 
 
-def assurance_plot(dec: dict):
+def assurance_plot(summary: dict):
     """Assurance against sample size per arm (both criteria) and ENBS against sample size."""
+    dec = summary["decision"]
     econ = dec["economics"]
     cur = econ["inputs"]["currency"]["value"]
     targets = dec["settings"]["next_trial"]["assurance_targets"]
     with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
-        for i, (label, f) in enumerate(_fits_by_label(dec)):
+        fig, (a1, a2, a3) = plt.subplots(
+            1, 3, figsize=(10.8, 3.4), layout="constrained", sharex=True
+        )
+        for f, line in _fit_lines(summary):
             nt = f["next_trial"]
-            colour = f"C{i % 8}"
-            a1.plot(nt["n_per_arm"], nt["frequentist"]["assurance"], color=colour, label=label)
-            a1.plot(nt["n_per_arm"], nt["bayesian"]["assurance"], color=colour, ls="--")
+            a1.plot(nt["n_per_arm"], nt["frequentist"]["assurance"], lw=1.2, ms=4, **line)
+            a2.plot(nt["n_per_arm"], nt["bayesian"]["assurance"], lw=1.2, ms=4, **line)
             vos = nt["value_of_sampling"]
-            a2.plot(vos["n_per_arm"], np.array(vos["enbs"]) / 1e6, color=colour, label=label)
-        for t in targets:
-            a1.axhline(t, color="0.5", lw=0.7, ls=":")
-        a1.plot([], [], color="0.3", label="z test (solid)")
-        a1.plot([], [], color="0.3", ls="--", label="Bayesian (dashed)")
-        a1.set_xscale("log")
-        a1.set_ylim(0, 1)
-        a1.set_xlabel("participants per arm")
+            a3.plot(vos["n_per_arm"], np.array(vos["enbs"]) / 1e6, lw=1.2, ms=4, **line)
+        for ax, title in ((a1, "significant z test"), (a2, "convincing Bayesian result")):
+            for t in targets:
+                ax.axhline(t, color="0.5", lw=0.7, ls=":")
+            ax.set_ylim(0, 1)
+            ax.set_title(f"Assurance: {title}{_title_flag(summary)}")
+        log_x(a1)
         a1.set_ylabel("assurance (probability of success)")
-        a1.set_title(f"Assurance of a confirmatory trial{_unverified_note(dec)}", fontsize=9)
-        a1.legend(fontsize=7, frameon=False, loc="lower right")
-        a2.axhline(0, color="0.3", lw=0.8)
-        a2.set_xscale("log")
-        a2.set_xlabel("participants per arm")
-        a2.set_ylabel(f"ENBS ({cur} million)")
-        tag = " — ILLUSTRATIVE inputs" if econ["illustrative"] else ""
-        a2.set_title(f"Expected net benefit of sampling{tag}", fontsize=9)
-        fig.tight_layout()
+        a2.set_xlabel("participants per arm of a confirmatory trial")
+        a3.axhline(0, color="0.3", lw=0.8)
+        a3.set_ylabel(f"ENBS ({cur} million)")
+        tag = "\nILLUSTRATIVE inputs" if econ["illustrative"] else ""
+        a3.set_title(f"Expected net benefit of sampling{tag}")
+        _fit_legend(fig, summary)
     return fig
 
 
@@ -524,13 +690,14 @@ def assurance_figure(fits, summary: dict) -> Figure | None:
     if dec is None:
         return None
     return render(
-        assurance_plot(dec),
+        assurance_plot(summary),
         "decision_assurance",
         "Assurance and expected net benefit of sampling against the size of a confirmatory trial",
-        "Left: probability that a confirmatory trial succeeds against participants per arm on a "
-        "log scale, solid for a significant z test and dashed for the Bayesian criterion, one "
-        "colour per model and prior, dotted lines at the assurance targets. Right: expected net "
-        "benefit of sampling against participants per arm.",
+        "Probability that a confirmatory trial succeeds against participants per arm on a log "
+        "scale, with a significant z test (left) and with a convincing Bayesian result "
+        "(middle), dotted lines at the assurance targets; right: expected net benefit of "
+        "sampling against participants per arm. One line per model and prior, drawn as in the "
+        "other figures by prior and named in the legend.",
     )
 
 
@@ -539,15 +706,14 @@ def oc_plot(dec: dict):
     oc = dec["operating_characteristics"]
     alpha = dec["settings"]["next_trial"]["alpha"]
     with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
         a1.plot(oc["n_per_arm"], oc["type1"]["frequentist"], label="z test")
         a1.plot(oc["n_per_arm"], oc["type1"]["bayesian"], ls="--", label="Bayesian rule")
         a1.axhline(alpha / 2, color="0.5", lw=0.7, ls=":")
-        a1.set_xscale("log")
+        log_x(a1)
         a1.set_xlabel("participants per arm")
         a1.set_ylabel("type-I error (one-sided success)")
-        a1.set_title(f"No true effect, control rate {pct(oc['null_rate'])}", fontsize=9)
-        a1.legend(fontsize=7, frameon=False)
+        a1.set_title(f"No true effect, control rate {pct(oc['null_rate'])}")
         rd = 100 * np.array(oc["rd"])
         for i, p in enumerate(oc["power"]):
             colour = f"C{i % 8}"
@@ -557,9 +723,8 @@ def oc_plot(dec: dict):
         a2.set_ylim(0, 1)
         a2.set_xlabel("true risk difference (percentage points)")
         a2.set_ylabel("power")
-        a2.set_title("Power: z test solid, Bayesian rule dashed", fontsize=9)
-        a2.legend(fontsize=7, frameon=False)
-        fig.tight_layout()
+        a2.set_title("Power: z test solid, Bayesian rule dashed")
+        legend_below(fig)
     return fig
 
 

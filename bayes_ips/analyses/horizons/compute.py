@@ -22,13 +22,12 @@ And for the discrete-time hazard fits (:data:`HAZARD_MODEL`):
   (``hazard_ratio`` = exp ``beta``);
 - ``interval_ppc``: observed first employments per arm and interval against replicated ones.
 
-And across fits, ``loo``: PSIS-LOO (ArviZ) grouped by the observations each likelihood is
-written on. Fits in one group are compared (``compare``); different groups are not, because
-their log predictive densities are of different data — interval events among those still at
-risk (the models that pool horizons, on aggregate counts), cumulative counts in which each
-participant appears at every horizon (the per-horizon models), individual outcomes — and
-PSIS-LOO of an interval model on the cumulative counts would need a likelihood it does not
-factor into.
+And across fits, ``loo``: each fit's own leave-one-out score, grouped by the observations its
+likelihood is written on, and never ranked: ELPD compares models under one prior (summary.json
+``comparison.by_prior``), not priors, and different groups' log predictive densities are of
+different data — interval events among those still at risk (the models that pool horizons, on
+aggregate counts), cumulative counts in which each participant appears at every horizon (the
+per-horizon models), individual outcomes.
 """
 
 from __future__ import annotations
@@ -50,19 +49,13 @@ CUMULATIVE_MODELS = ("hierarchical_beta_binomial", "hierarchical_logistic", "dis
 rates never fall across horizons in any draw."""
 HAZARD_MODEL = "discrete_time_hazard"
 """The model with interval hazards and hazard ratios as parameters (``hazard``, ``beta``)."""
-OBSERVATIONS = {
-    ("arm", "horizon"): "cumulative counts employed per arm and horizon",
-    ("arm", "interval"): "first employments per arm and interval among those still at risk",
-    ("person_period",): "one 0/1 outcome per participant and interval at risk",
-    ("obs",): "one 0/1 outcome per participant and horizon",
-}
-NOT_COMPARABLE = (
-    "Fits in different groups are not compared by PSIS-LOO: their likelihoods are written on "
-    "different observations (interval events among those still at risk for the models that "
-    "pool horizons, "
-    "cumulative counts that count each participant at every horizon for the per-horizon models, "
-    "individual outcomes for the individual-data models), so their ELPDs are not on one scale. "
-    "Compare them through the per-horizon estimates instead."
+LOO_NOTE = (
+    "Each fit's own leave-one-out score, not ranked: ELPD compares models under the same prior "
+    "and never chooses a prior, and fits whose likelihoods are written on different "
+    "observations (interval events among those still at risk for the models that pool "
+    "horizons, cumulative counts for the per-horizon models, individual outcomes for the "
+    "individual-data models) are not on one scale. The model families fitted under one prior "
+    "are compared in summary.json comparison.by_prior."
 )
 
 
@@ -193,48 +186,26 @@ def _hazard_extras(fit, counts, treatment: str, control: str, mass: float) -> di
     }
 
 
-def _observation_key(tree: xr.DataTree) -> tuple:
-    y = tree["observed_data"]["y"]
-    return tuple(y.dims), y.shape, np.asarray(y).tobytes()
-
-
 def loo_groups(fits) -> list[dict]:
-    """PSIS-LOO per fit, compared (ArviZ ``compare``) within groups of identical observations."""
+    """Each fit's own leave-one-out score (:func:`bayes_ips.diagnostics.loo_row`), grouped by
+    the observations its likelihood is written on; nothing is compared here (see
+    :func:`bayes_ips.analyses.checks.compute.comparison_summary`)."""
     groups: dict[tuple, list] = {}
     for fit in fits:
         if "log_likelihood" in fit.tree.children:
-            groups.setdefault(_observation_key(fit.tree), []).append(fit)
-    out = []
-    for key, members in groups.items():
-        dims = key[0]
-        if len(members) > 1:
-            rows = diagnostics.compare({f.label: f.tree for f in members})
-            by_label = {f.label: f for f in members}
-            for row in rows:
-                fit = by_label[row.pop("fit")]
-                row.update(model=fit.model, prior=fit.prior.name)
-        else:
-            fit = members[0]
-            res = diagnostics.loo(fit.tree)
-            rows = [
-                {
-                    "model": fit.model,
-                    "prior": fit.prior.name,
-                    "elpd_loo": float(res.elpd) if res.n_data_points else None,
-                    "se": float(res.se) if res.n_data_points else None,
-                    "p_loo": float(res.p) if res.n_data_points else None,
-                    **diagnostics.loo_counts(res),
-                }
-            ]
-        out.append(
-            {
-                "observations": OBSERVATIONS.get(dims, " × ".join(dims)),
-                "dims": list(dims),
-                "compared": len(members) > 1,
-                "rows": rows,
-            }
-        )
-    return out
+            groups.setdefault(diagnostics.observation_key(fit.tree), []).append(fit)
+    return [
+        {
+            "observations": diagnostics.observations_text(members[0].tree),
+            "dims": list(key[0]),
+            "compared": False,
+            "rows": [
+                {"model": f.model, "prior": f.prior.name, **diagnostics.loo_row(f.tree)}
+                for f in members
+            ],
+        }
+        for key, members in groups.items()
+    ]
 
 
 def summarise_horizons(ctx: RunContext, fitted: Fitted) -> dict | None:
@@ -290,13 +261,14 @@ def summarise_horizons(ctx: RunContext, fitted: Fitted) -> dict | None:
         ],
         "individual_data": has_participants(counts),
         "risk_sets": sets,
-        "half_time_assumption": "constant hazard within each interval (the share not yet "
-        "employed falls log-linearly between horizons)",
+        "half_time_assumption": "constant hazard within each interval (the share without the "
+        "outcome yet falls log-linearly between horizons)",
         "fits": fits,
         "loo": {
-            "method": "PSIS-LOO (ArviZ loo; compare with stacking weights within a group)",
+            "method": "leave-one-out ELPD per fit (exact where a closed form exists, else "
+            "PSIS-LOO by ArviZ)",
             "groups": groups,
             "comparable_across_groups": len(groups) <= 1,
-            "note": NOT_COMPARABLE if len(groups) > 1 else "",
+            "note": LOO_NOTE,
         },
     }

@@ -10,8 +10,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, elpd, loo_k, pct, pp
-from bayes_ips.report.style import STYLE, Figure, render
+from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_DATA, pct, pp
+from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
+from bayes_ips.report.summary import verified_data
 
 HEADLINE_MODEL = "discrete_time_hazard"
 """The model the joint answer and the cumulative figure come from when it was fitted: its
@@ -55,14 +56,14 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
     hs = hz["horizons_months"]
     each = ", ".join(pct(rows[h]["p_benefit"]) for h in hs)
     how = (
-        "a model of cumulative employment that counts each participant once, so it never falls"
+        f"a model of the cumulative {OUTCOME} that counts each participant once, so it never falls"
         if head["cumulative"]
         else "horizons analysed as separate data, as no cumulative model was fitted"
     )
     text = (
         f"{verdict(head['p_benefit_all'])}: under the {TITLES.get(head['model'], head['model'])} "
-        f"({how}) with the {head['prior']} prior, the posterior probability that {t} has higher "
-        f"employment than {c} at every horizon ({_months(hs)} months) together is "
+        f"({how}) with the {head['prior']} prior, the posterior probability that {t} has a higher "
+        f"{OUTCOME} rate than {c} at every horizon ({_months(hs)} months) together is "
         f"{pct(head['p_benefit_all'])} (at each horizon separately: {each})."
     )
     last = head["rd_increase"][-1]
@@ -123,9 +124,15 @@ def horizons_section(summary: dict) -> dict | None:
                 for x in summary["results"]
                 if (x["model"], x["prior"], x["horizon_months"]) == (model, prior, h)
             )
-            cells.append(f"{pct(r['p_benefit'])}; {_interval(r['rd'], pp)}")
+            cells.append(
+                {
+                    "text": f"{pct(r['p_benefit'])}; {_interval(r['rd'], pp)}",
+                    "verified": r["verified_data"],
+                }
+            )
+        # the row is flagged when every cell is; otherwise each unverified cell is
         compare_rows.append(
-            {"horizon": f"{h:g}", "verified": h not in hz["unverified_horizons"], "cells": cells}
+            {"horizon": f"{h:g}", "verified": any(c["verified"] for c in cells), "cells": cells}
         )
     detail = None
     hazard_fits = [f for f in cumulative if "hazard" in f]
@@ -172,26 +179,6 @@ def horizons_section(summary: dict) -> dict | None:
                 for cell in f["interval_ppc"]
             ],
         }
-    loo_groups = [
-        {
-            "observations": g["observations"],
-            "compared": g["compared"],
-            "rows": [
-                {
-                    "model": r["model"],
-                    "prior": r["prior"],
-                    "elpd": elpd(r),
-                    "p_loo": "–" if r["p_loo"] is None else f"{r['p_loo']:.1f}",
-                    "diff": f"{r['elpd_diff']:.1f} ± {r['dse']:.1f}"
-                    if r.get("elpd_diff") is not None
-                    else "–",
-                    "k": loo_k(r),
-                }
-                for r in g["rows"]
-            ],
-        }
-        for g in hz["loo"]["groups"]
-    ]
     return {
         "title": "across horizons",
         "question": "Does the benefit hold at every horizon?",
@@ -205,10 +192,8 @@ def horizons_section(summary: dict) -> dict | None:
         "risk_problem": hz["risk_sets"].get("not_derivable"),
         "detail": detail,
         "half_assumption": hz["half_time_assumption"],
-        "loo": loo_groups,
-        "loo_note": hz["loo"]["note"],
-        "loo_method": hz["loo"]["method"],
         "unverified": _months(hz["unverified_horizons"]) if hz["unverified_horizons"] else "",
+        "loo_elsewhere": bool(summary.get("comparison")),
         "treatment": t,
         "control": c,
     }
@@ -239,15 +224,16 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
         for d in summary["data"]
     }
     colours = {t: "#0072B2", c: "#E69F00"}
+    shown = dict(zip((t, c), arms(summary), strict=True))
     paths = {}
     with plt.rc_context(STYLE):
-        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8))
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained", sharex=True)
         for arm in (t, c):
             draws = chosen.p.sel(arm=arm).stack(s=("chain", "draw")).transpose("s", "horizon")
             paths[arm] = _survival_paths(draws.to_numpy(), horizons, grid)
             lo, med, hi = np.quantile(paths[arm], [0.025, 0.5, 0.975], axis=0)
             ax.fill_between(grid, 100 * lo, 100 * hi, color=colours[arm], alpha=0.2, lw=0)
-            ax.plot(grid, 100 * med, color=colours[arm], label=f"{arm}: {HEADLINE_MODEL}")
+            ax.plot(grid, 100 * med, color=colours[arm], label=f"{shown[arm]}: {HEADLINE_MODEL}")
             for h in horizons:
                 rate, verified = observed[(arm, h)]
                 ax.plot(
@@ -276,26 +262,31 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
                 label=f"{other.model} / {other.prior.name} (per horizon)",
             )
         bx.axhline(0, color="0.3", lw=0.8, ls="--")
-        unverified = set(hz["unverified_horizons"])
+        # a horizon is flagged when a result drawn at it rests on placeholder rows: the hazard
+        # curves pool every horizon, so they carry any horizon's placeholders
+        drawn = [(f.model, f.prior.name) for f in (chosen, other) if f is not None]
         for axis in (ax, bx):
             axis.set_xticks(
-                horizons, [f"{h:g}" + (" ⚠" if h in unverified else "") for h in horizons]
+                horizons,
+                [
+                    f"{h:g}" + ("" if verified_data(summary, drawn, [float(h)]) else " ⚠")
+                    for h in horizons
+                ],
             )
-            axis.set_xlabel(f"months since enrolment (⚠ {UNVERIFIED_COUNTS})")
-        ax.set_ylabel("employed at least once (%)")
-        ax.set_title("Cumulative employment; dots observed (hollow: unverified)", fontsize=9)
-        bx.set_ylabel(f"risk difference, {t} − {c} (pp)")
-        bx.set_title("Risk difference over follow-up", fontsize=9)
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
-        bx.legend(fontsize=7, frameon=False, loc="upper left")
-        fig.tight_layout()
+            axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_DATA})")
+        ax.set_ylabel(f"with the {OUTCOME} (%)")
+        ax.set_title(f"Cumulative {OUTCOME};\ndots observed (hollow: unverified)")
+        bx.set_ylabel(f"risk difference (pp),\n{shown[t]}\n− {shown[c]}")
+        bx.set_title("Risk difference over follow-up")
+        legend_below(fig)
     return render(
         fig,
         "cumulative_employment",
-        "Cumulative employment and risk difference over follow-up (discrete-time hazard model; "
-        "curves between horizons assume a constant hazard within each interval)",
-        f"Left: posterior median and 95% band of the share of {t} and {c} participants employed "
-        "at least once, from enrolment to the last horizon, with the observed proportions as "
+        f"Cumulative {OUTCOME} and risk difference over follow-up (discrete-time hazard model; "
+        "curves between horizons assume a constant hazard within each interval)."
+        + arms_note(summary),
+        f"Left: posterior median and 95% band of the share of {t} and {c} participants with the "
+        f"{OUTCOME}, from enrolment to the last horizon, with the observed proportions as "
         "dots (hollow where the counts are unverified placeholders). Right: the risk difference "
         "over follow-up with its 95% band, and the per-horizon model's intervals as squares.",
     )

@@ -9,17 +9,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
-from bayes_ips.report.style import STYLE, Figure, render
+from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
+from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 
 SCENARIOS = {
     "complete_case": "Complete case (participants with an outcome only)",
     "mar": "Missing at random (equal to complete case exactly: arm is the only predictor)",
     "mar_covariates": "Missing at random given covariates (adjusted_logistic, prior {prior})",
-    "worst_case": "Worst case: every missing {t} participant not employed, every missing {c} "
-    "participant employed",
-    "best_case": "Best case: every missing {t} participant employed, every missing {c} "
-    "participant not",
+    "worst_case": "Worst case: every missing {t} participant without the " + OUTCOME + ", every "
+    "missing {c} participant with it",
+    "best_case": "Best case: every missing {t} participant with the " + OUTCOME + ", every "
+    "missing {c} participant without it",
 }
 VARY = {
     "treatment": "missing {t} participants only",
@@ -45,11 +45,12 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
     rate_t, rate_c = arms[t]["posterior_mean"], arms[c]["posterior_mean"]
     if tip["vary"] == "treatment":
         return (
-            f"the {arms[t]['missing']} missing {t} participants' odds of employment were "
+            f"the {arms[t]['missing']} missing {t} participants' odds of the {OUTCOME} were "
             f"{tip['odds_ratio']:.2f} times those of observed {t} participants (δ = "
-            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} employed instead "
+            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} with the {OUTCOME} "
+            "instead "
             f"of about {pct(rate_t)}, the posterior mean rate of observed {t} participants; "
-            f"{pct(arms[t]['employed'] / arms[t]['analysed'])} were observed employed)"
+            f"{pct(arms[t]['employed'] / arms[t]['analysed'])} were observed with it)"
         )
     if tip["vary"] == "control":
         return (
@@ -57,7 +58,7 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
             f"{tip['odds_ratio']:.2f} times those of observed {c} participants (δ = "
             f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_control'])} instead of "
             f"{pct(rate_c)}, the posterior mean rate of observed {c} participants; "
-            f"{pct(arms[c]['employed'] / arms[c]['analysed'])} were observed employed)"
+            f"{pct(arms[c]['employed'] / arms[c]['analysed'])} were observed with it)"
         )
     return (
         f"both shifted at once by δ = {abs(tip['delta']):.2f} against {t} (odds ratio "
@@ -195,16 +196,17 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
         return None
     run = summary["run"]
     t, c = run["treatment"], run["control"]
+    ts, cs = arms(summary)
     deltas = np.asarray(md["deltas"])
     grid = np.asarray(entry["grid"])
     sc = {s["name"]: s["p_benefit"] for s in entry["scenarios"]}
     flag = "" if entry["verified_data"] else f" ({UNVERIFIED_COUNTS})"
     with plt.rc_context(STYLE):
-        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.0))
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 3.8), layout="constrained")
         labels = {
-            "treatment": f"δ for missing {t} (missing {c} at δ = 0, like observed {c})",
-            "control": f"δ for missing {c} (missing {t} at δ = 0, like observed {t})",
-            "both": f"δ for missing {t}, −δ for missing {c}",
+            "treatment": f"δ for missing {ts} (missing {cs} at δ = 0, like observed {cs})",
+            "control": f"δ for missing {cs} (missing {ts} at δ = 0, like observed {ts})",
+            "both": f"δ for missing {ts}, −δ for missing {cs}",
         }
         for (name, label), colour in zip(
             labels.items(), ("#0072B2", "#E69F00", "#009E73"), strict=True
@@ -217,27 +219,27 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
                 100 * sc[name], color="#D55E00", lw=0.9, ls=style, label=name.replace("_", " ")
             )
         ax.axvline(0, color="0.6", lw=0.6)
-        ax.set_xlabel("δ: log odds ratio of employment, missing vs observed")
+        ax.set_xlabel(f"δ: log odds ratio of the {OUTCOME},\nmissing vs observed")
         ax.set_ylabel("P(benefit) (%)")
-        ax.set_title(f"{entry['horizon_months']:g} months{flag}", fontsize=9)
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        ax.set_title(f"{entry['horizon_months']:g} months{flag}")
         im = bx.pcolormesh(deltas, deltas, 100 * grid, cmap="cividis", shading="nearest")
-        cs = bx.contour(
+        contours = bx.contour(
             deltas, deltas, grid, levels=sorted(md["thresholds"]), colors="white", linewidths=1.2
         )
-        bx.clabel(cs, fmt=lambda v: f"{100 * v:.0f}%", fontsize=8)
+        bx.clabel(contours, fmt=lambda v: f"{100 * v:.0f}%", fontsize=8)
         bx.plot(0, 0, "o", color="white", mec="black")
-        bx.set_xlabel(f"δ for missing {c}")
-        bx.set_ylabel(f"δ for missing {t}")
-        bx.set_title("P(benefit) over both arms' δ; contours at the thresholds", fontsize=9)
+        bx.set_xlabel(f"δ for missing\n{cs}")
+        bx.set_ylabel(f"δ for missing\n{ts}")
+        bx.set_title("P(benefit) over both arms' δ;\ncontours at the thresholds")
         fig.colorbar(im, ax=bx, label="P(benefit) (%)")
-        fig.tight_layout()
+        legend_below(fig)
     return render(
         fig,
         "tipping_point",
-        f"Tipping-point analysis of the missing outcomes at {entry['horizon_months']:g} months",
-        f"Left: posterior probability that {t} increases employment as the missing "
-        f"participants' log odds of employment are shifted by δ from the observed ones', for "
+        f"Tipping-point analysis of the missing outcomes at {entry['horizon_months']:g} months."
+        + arms_note(summary),
+        f"Left: posterior probability that {t} increases the {OUTCOME} rate as the missing "
+        f"participants' log odds of the {OUTCOME} are shifted by δ from the observed ones', for "
         f"{t} only, {c} only, or both in opposite directions; dashed lines mark the thresholds, "
         "dotted and dash-dotted lines the worst and best cases. Right: the same probability "
         f"over a grid of δ for {t} (vertical) and {c} (horizontal) with contours at the "

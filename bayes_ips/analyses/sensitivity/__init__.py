@@ -22,5 +22,12 @@ ANALYSIS = Analysis(
         view.overlay_figure,
         view.heatmap_figure,
     ),
-    figure_data=("sensitivity.heatmap.p_benefit", "sensitivity.likelihood"),
+    figure_data=(
+        "sensitivity.heatmap.p_benefit",
+        "sensitivity.likelihood",
+        # the prior-predictive draws' intervals (the verdict, `holds`, and P(RD > 0) stay)
+        "sensitivity.prior_predictive[].p_treatment",
+        "sensitivity.prior_predictive[].p_control",
+        "sensitivity.prior_predictive[].rd",
+    ),
 )

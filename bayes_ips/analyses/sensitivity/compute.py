@@ -68,5 +68,12 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
             counts, priors, ctx.spec.comparison, ctx.spec.estimands.interval
         ),
         "prior_predictive": prior_predictive(fitted.fits, counts),
-        "psense": power_scaling(fitted.fits, counts),
+        "psense": power_scaling(
+            fitted.fits,
+            counts,
+            {
+                (r.model, r.prior, r.horizon_months): bool(r.verified_data)
+                for r in fitted.table.itertuples()
+            },
+        ),
     }

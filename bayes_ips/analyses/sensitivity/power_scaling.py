@@ -111,10 +111,13 @@ def _sensitivity(data: xr.DataTree, group: str, names: list[str] | None = None) 
             return xr.full_like(data["posterior"]["rd"].isel(chain=0, draw=0, drop=True), np.nan)
 
 
-def power_scaling(fits, counts: xr.Dataset) -> list[dict]:
-    """One row per MCMC fit × horizon with ``psense`` values, a diagnosis and a sentence."""
+def power_scaling(fits, counts: xr.Dataset, verified: dict[tuple, bool]) -> list[dict]:
+    """One row per MCMC fit × horizon with ``psense`` values, a diagnosis and a sentence.
+
+    ``verified`` maps (model, prior, horizon) to the result's ``verified_data`` (summary.json
+    ``results``): a pooled model's answer at a verified horizon still rests on the others.
+    """
     treatment, control = counts["arm"].to_numpy().tolist()
-    verified = counts["verified"].all("arm")
     rows = []
     for fit in fits:
         tree = fit.tree
@@ -141,7 +144,7 @@ def power_scaling(fits, counts: xr.Dataset) -> list[dict]:
                 values[key] = None if value is None or math.isnan(value) else value
                 if value is not None and values[key] is None:
                     reasons[key] = NOT_COMPUTED
-            ok = bool(verified.sel(horizon=h))
+            ok = verified[(fit.model, fit.prior.name, h)]
             rows.append(
                 {
                     "model": fit.model,

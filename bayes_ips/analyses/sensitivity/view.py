@@ -15,6 +15,7 @@ from scipy import stats
 from bayes_ips.priors import Prior
 from bayes_ips.priors.ess import shape_warning
 from bayes_ips.report.format import (
+    OUTCOME,
     UNVERIFIED_DATA,
     UNVERIFIED_FLAG,
     model_title,
@@ -22,24 +23,23 @@ from bayes_ips.report.format import (
     pct,
     ratio_interval,
 )
-from bayes_ips.report.style import OKABE_ITO, STYLE, Figure, render
+from bayes_ips.report.style import (
+    OKABE_ITO,
+    PRIOR_LEGEND_TITLE,
+    STYLE,
+    Figure,
+    legend_below,
+    panel_flag,
+    panel_grid,
+    panel_xlabel,
+    prior_handles,
+    prior_looks,
+    render,
+)
+from bayes_ips.report.summary import verified_data
 
-BELIEF_COLOURS = {"optimistic": OKABE_ITO[2], "neutral": OKABE_ITO[0], "pessimistic": OKABE_ITO[5]}
-STRENGTH_STYLES = {"strong": "-", "moderate": "--", "weak": ":"}
-OTHER_STYLES = [
-    ("#000000", "-"),
-    (OKABE_ITO[3], "-"),
-    (OKABE_ITO[3], "--"),
-    (OKABE_ITO[1], "-"),
-    (OKABE_ITO[1], "--"),
-    (OKABE_ITO[4], "-"),
-    (OKABE_ITO[4], "--"),
-    ("#777777", "-."),
-    (OKABE_ITO[1], ":"),
-    (OKABE_ITO[3], ":"),
-]
 CONCLUSIONS = (
-    ("p_benefit", 0.5, "P(benefit) > 50%: more likely than not that employment improves"),
+    ("p_benefit", 0.5, f"P(benefit) > 50%: more likely than not that the {OUTCOME} rate rises"),
     ("p_benefit", 0.9, "P(benefit) ≥ 90%: probable benefit"),
     ("p_benefit", 0.975, "P(benefit) ≥ 97.5%: strong evidence of benefit"),
     ("p_rd_gt_0.05", 0.5, "P(RD > 5 pp) > 50%: a gain of 5 percentage points more likely than not"),
@@ -48,18 +48,6 @@ EXACT_MODEL = "logistic, exact per horizon"
 EXACT_FIT = "exact_logistic"
 """The model whose fits are the exact per-horizon posteriors (then no separate column)."""
 THRESHOLDS_PP = np.linspace(-10, 30, 161)
-
-
-def prior_styles(names: list[str]) -> dict[str, tuple[str, str]]:
-    """Colour and line style per prior: grid priors by belief (colour) and strength (style)."""
-    out, others = {}, iter(OTHER_STYLES * 3)
-    for name in names:
-        belief, _, strength = name.partition("_")
-        if belief in BELIEF_COLOURS and strength in STRENGTH_STYLES:
-            out[name] = (BELIEF_COLOURS[belief], STRENGTH_STYLES[strength])
-        else:
-            out[name] = next(others)
-    return out
 
 
 def _sens(summary: dict) -> dict | None:
@@ -85,9 +73,11 @@ def _primary_draws(fits, summary: dict):
     return out
 
 
-def _primary_verified(summary: dict) -> bool:
-    h = summary["run"]["primary_horizon"]
-    return all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+def _model_title(model: str, fits, summary: dict) -> str:
+    """A panel's title: the model and the flag of its fits drawn at the primary horizon."""
+    keys = [(f.model, f.prior.name) for f in fits if f.model == model]
+    flag = panel_flag(summary, summary["run"]["primary_horizon"], keys)
+    return model_title(model) + (f"\n{flag}" if flag else "")
 
 
 def effect_density_figure(fits, summary: dict) -> Figure | None:
@@ -95,36 +85,36 @@ def effect_density_figure(fits, summary: dict) -> Figure | None:
     if _sens(summary) is None or not fits:
         return None
     draws = _primary_draws(fits, summary)
-    styles = prior_styles(list(dict.fromkeys(f.prior.name for f in fits)))
+    looks = prior_looks(summary)
     h = summary["run"]["primary_horizon"]
     grid = np.linspace(-2.5, 3.5, 601)
+    ticks = [0.25, 0.5, 1, 2, 4, 8]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1, len(draws), figsize=(4.6 * len(draws) + 1.2, 3.6), squeeze=False
-        )
-        for ax, (model, rows) in zip(axes[0], draws.items(), strict=True):
+        fig, axes = panel_grid(len(draws), sharey=False)
+        for ax, (model, rows) in zip(axes, draws.items(), strict=True):
             for name, _, log_or in rows:
                 if log_or.size < 10 or np.ptp(log_or) == 0:
                     continue
-                colour, ls = styles[name]
-                ax.plot(grid, stats.gaussian_kde(log_or)(grid), color=colour, ls=ls, label=name)
+                ax.plot(grid, stats.gaussian_kde(log_or)(grid), lw=1.3, **looks[name])
             ax.axvline(0, color="0.3", lw=0.8, ls="--")
-            ticks = [0.25, 0.5, 1, 2, 4, 8]
-            ax.set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
-            ax.set_xlabel("odds ratio (log scale)")
-            ax.set_title(model_title(model), fontsize=9)
-        axes[0][0].set_ylabel("posterior density (per unit log OR)")
-        axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
-        fig.tight_layout()
+            ax.set_title(_model_title(model, fits, summary))
+        axes[0].set_xticks(np.log(ticks), [f"{v:g}" for v in ticks])
+        axes[0].set_xlim(grid[0], grid[-1])
+        panel_xlabel(axes, "odds ratio (log scale)")
+        axes[0].set_ylabel("posterior density\n(per unit log OR)")
+        fig.suptitle(f"{h:g} months")
+        legend_below(
+            fig, prior_handles(summary, [f.prior.name for f in fits]), title=PRIOR_LEGEND_TITLE
+        )
     return render(
         fig,
         "effect_by_prior",
         f"Posterior density of the odds ratio at {h:g} months, by prior",
         f"Posterior density curves of the odds ratio at {h:g} months on a log axis, one panel "
-        "per model and one curve per prior; grid priors are coloured by belief (green "
-        "optimistic, blue neutral, vermillion pessimistic) with solid, dashed and dotted lines "
-        "for strong, moderate and weak; the dashed vertical line marks no effect.",
+        "per model and one curve per prior, named in the legend; the colour says what a prior "
+        "believes (green optimistic, blue neutral, vermillion pessimistic, purple "
+        "evidence-based, black reference) and the line its strength (solid strong, dashed "
+        "moderate, dotted weak, dash-dot not graded); the dashed vertical line marks no effect.",
     )
 
 
@@ -133,33 +123,33 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
     if _sens(summary) is None or not fits:
         return None
     draws = _primary_draws(fits, summary)
-    styles = prior_styles(list(dict.fromkeys(f.prior.name for f in fits)))
+    looks = prior_looks(summary)
     h = summary["run"]["primary_horizon"]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1, len(draws), figsize=(4.6 * len(draws) + 1.2, 3.6), squeeze=False, sharey=True
-        )
-        for ax, (model, rows) in zip(axes[0], draws.items(), strict=True):
+        fig, axes = panel_grid(len(draws), sharey=True)
+        for ax, (model, rows) in zip(axes, draws.items(), strict=True):
             for name, rd, _ in rows:
-                colour, ls = styles[name]
                 probs = (rd[None, :] * 100 > THRESHOLDS_PP[:, None]).mean(1)
-                ax.plot(THRESHOLDS_PP, probs, color=colour, ls=ls, label=name)
+                ax.plot(THRESHOLDS_PP, probs, lw=1.3, **looks[name])
             for level in (0.5, 0.9):
                 ax.axhline(level, color="0.5", lw=0.6)
-            ax.set_xlabel("δ, risk difference threshold (percentage points)")
-            ax.set_title(model_title(model), fontsize=9)
-            ax.set_ylim(0, 1)
-        axes[0][0].set_ylabel("posterior P(RD > δ)")
-        axes[0][-1].legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
-        fig.suptitle(_horizon_title(h, _primary_verified(summary)), fontsize=10)
-        fig.tight_layout()
+            ax.set_title(_model_title(model, fits, summary))
+        axes[0].set_xlim(THRESHOLDS_PP[0], THRESHOLDS_PP[-1])
+        axes[0].set_ylim(0, 1)
+        panel_xlabel(axes, "δ, risk difference threshold (percentage points)")
+        axes[0].set_ylabel("posterior P(RD > δ)")
+        fig.suptitle(f"{h:g} months")
+        legend_below(
+            fig, prior_handles(summary, [f.prior.name for f in fits]), title=PRIOR_LEGEND_TITLE
+        )
     return render(
         fig,
         "threshold_by_prior",
         f"Probability that the risk difference exceeds δ at {h:g} months, by prior",
         f"Curves of the posterior probability that the risk difference at {h:g} months exceeds "
         "a threshold δ from −10 to +30 percentage points, one panel per model and one curve "
-        "per prior; horizontal lines at 50% and 90%.",
+        "per prior, named in the legend and drawn as in the other figures by prior; horizontal "
+        "lines at 50% and 90%.",
     )
 
 
@@ -184,12 +174,9 @@ def overlay_figure(fits, summary: dict) -> Figure | None:
     lik /= lik.sum() * step
     h = sens["likelihood"]["horizon_months"]
     cols = min(4, len(priors))
-    rows = math.ceil(len(priors) / cols)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            rows, cols, figsize=(3.0 * cols, 2.3 * rows), squeeze=False, sharex=True
-        )
-        for ax, prior in zip(axes.flat, priors, strict=False):
+        fig, axes = panel_grid(len(priors), sharey=False, width=2.6, height=2.0, cols=cols)
+        for i, (ax, prior) in enumerate(zip(axes, priors, strict=True)):
             assert prior.effect is not None
             dens = prior.effect.pdf(theta)
             post = dens * lik
@@ -198,17 +185,13 @@ def overlay_figure(fits, summary: dict) -> Figure | None:
             ax.plot(theta, lik, color="0.4", ls=":", label="likelihood")
             ax.plot(theta, post, color=OKABE_ITO[0], label="posterior")
             ax.axvline(0, color="0.3", lw=0.6)
-            ax.set_title(prior.name, fontsize=8)
-            ax.tick_params(labelsize=7)
+            ax.set_title(prior.name, fontsize=9)
             ax.set_ylim(0, 1.05 * max(dens.max(), lik.max(), post.max()))
-        for ax in axes.flat[len(priors) :]:
-            ax.set_visible(False)
-        for ax in axes[-1]:
-            ax.set_xlabel("log odds ratio", fontsize=8)
-        axes[0][0].legend(fontsize=7, frameon=False)
+            if i + cols >= len(priors):
+                ax.set_xlabel("log odds ratio")
         verified = sens["heatmap"]["verified_data"]
-        fig.suptitle(_horizon_title(h, verified), fontsize=10)
-        fig.tight_layout()
+        fig.suptitle(_horizon_title(h, verified))
+        legend_below(fig)
     return render(
         fig,
         "prior_likelihood_posterior",
@@ -231,28 +214,29 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
     hm = sens["heatmap"]
     means, sds = np.array(hm["prior_mean"]), np.array(hm["prior_sd"])
     p = np.array(hm["p_benefit"])
+    looks = prior_looks(summary)
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(7.2, 4.8))
+        fig, ax = plt.subplots(figsize=(7.2, 4.8), layout="constrained")
         mesh = ax.pcolormesh(
             means, sds, p, cmap="cividis", vmin=0, vmax=1, shading="nearest", rasterized=True
         )
         fig.colorbar(mesh, ax=ax, label="posterior P(benefit)")
-        for level, colour, ls in zip(hm["levels"], ("black", "#D55E00"), ("--", "-"), strict=True):
+        for level, ls in zip(hm["levels"], ("--", "-"), strict=True):
             c = hm["contours"][f"{level:g}"]
             xs = np.array([np.nan if m is None else m for m in c["prior_mean"]])
-            ax.plot(xs, c["prior_sd"], color=colour, ls=ls, lw=2, label=f"P(benefit) = {level:g}")
+            ax.plot(xs, c["prior_sd"], color="black", ls=ls, lw=2, label=f"P(benefit) = {level:g}")
         for prior in _effect_priors(sens):
             eff = prior.effect
             if eff is None or eff.as_dict()["family"] != "normal":
                 continue
             m, s = eff.mixture_mean, eff.mixture_sd
             if means[0] <= m <= means[-1] and sds[0] <= s <= sds[-1]:
-                ax.plot(m, s, "o", color="white", mec="black", ms=4)
+                ax.plot(m, s, "o", color=looks[prior.name]["color"], mec="white", ms=6)
                 side = np.sign(round(m, 6))  # left of negative means, right of positive, above 0
                 ax.annotate(
                     prior.name,
                     (m, s),
-                    fontsize=6,
+                    fontsize=8,
                     xytext=(5 * side, 2 if side else 5),
                     ha={-1.0: "right", 0.0: "center", 1.0: "left"}[float(side)],
                     textcoords="offset points",
@@ -266,10 +250,9 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
         top.set_xlabel("prior median odds ratio")
         ax.set_xlabel("prior mean of the log odds ratio")
         ax.set_ylabel("prior SD of the log odds ratio")
-        ax.legend(fontsize=7, loc="upper left", framealpha=0.8)
+        legend_below(fig)
         flag = "" if hm["verified_data"] else f" ({UNVERIFIED_DATA})"
-        ax.set_title(f"{hm['horizon_months']:g} months{flag}", fontsize=10)
-        fig.tight_layout()
+        ax.set_title(f"{hm['horizon_months']:g} months{flag}")
     return render(
         fig,
         "benefit_heatmap",
@@ -278,7 +261,8 @@ def heatmap_figure(fits, summary: dict) -> Figure | None:
         f"Heat map of the posterior probability of benefit at {hm['horizon_months']:g} months "
         f"over {len(means)} prior means by {len(sds)} prior SDs of the log odds ratio, darker "
         "for lower probability; a dashed black line marks where it crosses 0.9 and a solid "
-        "vermillion line 0.975; dots mark the named normal priors.",
+        "black line 0.975; dots mark the named normal priors, coloured by what each believes as in "
+        "the other figures by prior.",
     )
 
 
@@ -329,20 +313,26 @@ def conclusions(summary: dict) -> dict:
     if sens["exact"] and EXACT_FIT not in by_model:
         by_model[EXACT_MODEL] = sens["exact"]
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
-    verified = {
-        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
-        for h in horizons
-    }
     rows = []
     for h in horizons:
         for key, level, label in CONCLUSIONS:
             cells = []
             for results in by_model.values():
                 at = [r for r in results if r["horizon_months"] == h]
-                cells.append(_verdict(at, key, level) if at else None)
-            if any(c is not None for c in cells):
+                verdict = _verdict(at, key, level) if at else None
+                if verdict is not None:
+                    verdict["verified"] = all(r["verified_data"] for r in at)
+                cells.append(verdict)
+            shown = [c for c in cells if c is not None]
+            if shown:
+                # the row is flagged when every cell is; otherwise each unverified cell is
                 rows.append(
-                    {"horizon": f"{h:g}", "verified": verified[h], "label": label, "cells": cells}
+                    {
+                        "horizon": f"{h:g}",
+                        "verified": any(c["verified"] for c in shown),
+                        "label": label,
+                        "cells": cells,
+                    }
                 )
     exact = next((m for m in (EXACT_FIT, EXACT_MODEL) if m in by_model), None)
     return {"models": list(by_model), "rows": rows, "exact": exact}
@@ -437,9 +427,10 @@ def _stated_tails(rows: list[dict], horizons: list) -> list[dict]:
     return [{**e, "cells": [e["cells"].get(h, "–") for h in horizons]} for e in by_fit.values()]
 
 
-def psense_view(rows: list[dict]) -> dict:
+def psense_view(rows: list[dict], summary: dict) -> dict:
     """Power-scaling results as one sentence per horizon and a fit × horizon table."""
     horizons = sorted({r["horizon_months"] for r in rows})
+    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
     sentences = []
     for h in horizons:
         at = [r for r in rows if r["horizon_months"] == h]
@@ -450,9 +441,8 @@ def psense_view(rows: list[dict]) -> dict:
             f"{PSENSE_PHRASES[v]} under {len(names)} of {len(at)} fits ({', '.join(names)})"
             for v, names in sorted(groups.items(), key=lambda kv: -len(kv[1]))
         ]
-        flag = "" if at[0]["verified_data"] else f" {UNVERIFIED_FLAG}"
+        flag = "" if verified_data(summary, fits, [h]) else f" {UNVERIFIED_FLAG}"
         sentences.append(f"At {h:g} months{flag}, the risk difference is " + "; ".join(parts) + ".")
-    fits = list(dict.fromkeys((r["model"], r["prior"]) for r in rows))
     by = {(r["model"], r["prior"], r["horizon_months"]): r for r in rows}
     table = [
         {
@@ -479,11 +469,7 @@ def psense_view(rows: list[dict]) -> dict:
     return {
         "sentences": sentences,
         "horizons": [
-            {
-                "h": f"{h:g}",
-                "verified": all(r["verified_data"] for r in rows if r["horizon_months"] == h),
-            }
-            for h in horizons
+            {"h": f"{h:g}", "verified": verified_data(summary, fits, [h])} for h in horizons
         ],
         "table": table,
     }
@@ -510,8 +496,9 @@ def section(summary: dict) -> dict | None:
         )
     exact_by = {(r["prior"], r["horizon_months"]): r for r in sens["exact"]}
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
+    # the exact single-horizon posteriors rest on each horizon's own rows only
     verified = {
-        h: all(r["verified_data"] for r in summary["results"] if r["horizon_months"] == h)
+        h: all(r["verified_data"] for r in sens["exact"] if r["horizon_months"] == h)
         for h in horizons
     }
     exact_rows = [
@@ -563,6 +550,6 @@ def section(summary: dict) -> dict | None:
         "predictive": predictive,
         "tails": tails,
         "primary": f"{primary:g}",
-        "psense": psense_view(sens["psense"]) if sens.get("psense") else None,
+        "psense": psense_view(sens["psense"], summary) if sens.get("psense") else None,
         "unverified_flag": UNVERIFIED_FLAG,
     }
