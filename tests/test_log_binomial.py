@@ -353,6 +353,7 @@ def test_prior_dependence_ranges_log_or_and_log_rr_priors_separately():
             "horizon_months": 12,
             "p_benefit": 0.6,
             "p_benefit_mcse": 0.0,
+            "verified_data": True,
         },
         {
             "model": "exact_logistic",
@@ -360,6 +361,7 @@ def test_prior_dependence_ranges_log_or_and_log_rr_priors_separately():
             "horizon_months": 12,
             "p_benefit": 0.7,
             "p_benefit_mcse": 0.0,
+            "verified_data": True,
         },
         {
             "model": "exact_log_binomial",
@@ -367,9 +369,10 @@ def test_prior_dependence_ranges_log_or_and_log_rr_priors_separately():
             "horizon_months": 12,
             "p_benefit": 0.9,
             "p_benefit_mcse": 0.0,
+            "verified_data": True,
         },
     ]
     text = prior_dependence({"run": {"primary_horizon": 12}, "results": rows})
-    assert "on the log OR of cumulative employment), from 60% (a," in text
+    assert "on the log OR of the cumulative outcome), from 60% (a," in text
     assert "to 70% (b, exact single-horizon logistic)" in text
     assert "effect priors on the log RR (the log-binomial models), 90% (c," in text
