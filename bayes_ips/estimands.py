@@ -258,13 +258,20 @@ def summarise(
     p: xr.DataArray,
     comparison: Comparison,
     settings: EstimandSettings = EstimandSettings(),
-    p_benefit_exact: dict | None = None,
+    p_rd_gt_0_exact: dict | None = None,
 ) -> pd.DataFrame:
     """Summaries per horizon, one row each.
 
-    P(benefit) = P(RD > 0) = P(RR > 1) is one event, so the ``0.00`` RD threshold and the
-    ``1.00`` RR threshold carry P(benefit) and its MCSE: the closed-form value (MCSE 0) at the
-    horizons of ``p_benefit_exact`` (an exact model's P(benefit) by horizon), else the draws'.
+    Benefit follows ``comparison.direction`` (:class:`~bayes_ips.data.Comparison`): P(benefit) =
+    P(sign · RD > 0), and the thresholds are sizes of benefit: ``p_rd_gt[d]`` is P(sign · RD > d)
+    and ``p_rr_gt[r]`` P(RR^sign > r), so for a lower-is-better outcome P(RD < −d) and
+    P(RR < 1/r). The NNTB counts patients treated per participant who gains the outcome
+    (``higher``) or is spared it (``lower``).
+
+    P(benefit) = P(sign · RD > 0) = P(RR^sign > 1) is one event, so the ``0.00`` RD threshold and
+    the ``1.00`` RR threshold carry P(benefit) and its MCSE: the closed-form value (MCSE 0) at the
+    horizons of ``p_rd_gt_0_exact`` (an exact model's P(RD > 0) by horizon, turned into
+    P(benefit) here), else the draws'.
 
     Returns
     -------
@@ -285,17 +292,19 @@ def summarise(
             str(arm): _interval(p.sel(arm=arm, horizon=h), settings.interval)
             for arm in (comparison.treatment, comparison.control)
         }
-        if p_benefit_exact is None:
-            benefit = prob_mcse(e["rd"] > 0)
+        sign = comparison.sign
+        gain = sign * e["rd"]
+        if p_rd_gt_0_exact is None:
+            benefit = prob_mcse(gain > 0)
         else:
-            benefit = (float(p_benefit_exact[h]), 0.0)
+            # a continuous posterior: P(RD < 0) = 1 − P(RD > 0)
+            p0 = float(p_rd_gt_0_exact[h])
+            benefit = (p0 if sign > 0 else 1.0 - p0, 0.0)
         p_benefit, p_benefit_mcse = benefit
-        p_rd = {
-            key(d): benefit if d == 0 else prob_mcse(e["rd"] > d) for d in settings.rd_thresholds
-        }
-        p_rr = {
-            key(r): benefit if r == 1 else prob_mcse(e["rr"] > r) for r in settings.rr_thresholds
-        }
+        p_rd = {key(d): benefit if d == 0 else prob_mcse(gain > d) for d in settings.rd_thresholds}
+        with np.errstate(divide="ignore"):
+            ratio = e["rr"] ** sign
+        p_rr = {key(r): benefit if r == 1 else prob_mcse(ratio > r) for r in settings.rr_thresholds}
         p_rope = prob_mcse(abs(e["rd"]) < settings.rope)
         baseline = settings.baseline_risk
         arr = (
@@ -316,7 +325,11 @@ def summarise(
                 "or": _ratio_estimability(
                     _interval(e["or"], settings.interval), "or", rates, comparison
                 ),
-                "nnt": nnt(rd, p_benefit, p_benefit_mcse),
+                "nnt": nnt(
+                    rd if sign > 0 else {"median": -rd["median"], "lo": -rd["hi"], "hi": -rd["lo"]},
+                    p_benefit,
+                    p_benefit_mcse,
+                ),
                 "p_rd_gt": {k: v[0] for k, v in p_rd.items()},
                 "p_rd_gt_mcse": {k: v[1] for k, v in p_rd.items()},
                 "p_rr_gt": {k: v[0] for k, v in p_rr.items()},

@@ -24,7 +24,9 @@ class Fit:
     tree : xarray.DataTree
         The saved result: ``posterior`` holds ``p[chain, draw, arm, horizon]``.
     p_benefit_exact : dict or None
-        Exact P(benefit) per horizon where the model has a closed form.
+        Exact P(RD > 0), the probability that the treatment arm's rate is the higher, per
+        horizon where the model has a closed form (P(benefit) when a higher rate is better;
+        :func:`bayes_ips.estimands.summarise` turns it into P(benefit) for either direction).
     diagnostics : dict or None
         Convergence checks of an MCMC fit (:func:`bayes_ips.diagnostics.convergence`).
     """

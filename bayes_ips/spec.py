@@ -12,7 +12,9 @@ defaults:
 - ``title`` (str), ``name`` (run folder name, letters/digits/``-_.``), ``seed`` (int ≥ 0):
   :class:`Document`;
 - ``[data]`` ``path`` (file, relative to the spec's folder, or ``package:NAME``), ``treatment``,
-  ``control`` (arm labels), ``primary_horizon`` (months), ``verified_only`` (bool):
+  ``control`` (arm labels), ``primary_horizon`` (months), ``verified_only`` (bool), ``outcome``
+  (the outcome in words, default "outcome") and ``direction`` (``higher``, the default, when more
+  participants with the outcome is better; ``lower`` for deaths, relapses, readmissions):
   :class:`DataSection`;
 - ``[models.NAME]`` ``priors`` (list of named priors) for each model to fit: :class:`ModelSection`;
 - ``[priors]`` settings of the built-in priors and ``[priors.NAME]`` user-defined priors
@@ -56,7 +58,7 @@ from pydantic import (
 
 from bayes_ips.data import Comparison, resolve_path
 from bayes_ips.data.ipd import IpdSettings
-from bayes_ips.data.trial import bundled_name, file_status
+from bayes_ips.data.trial import DIRECTIONS, bundled_name, file_status
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings
 from bayes_ips.models import MODEL_NAMES
@@ -77,6 +79,8 @@ from bayes_ips.schema import (
 )
 
 DEFAULT_SPEC = "package:default.toml"
+MAX_OUTCOME = 80
+"""Longest outcome wording ``[data] outcome`` takes (it appears in headings and sentences)."""
 MAX_SPEC_BYTES = 1_000_000
 MAX_SEED = 2**32 - 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -114,6 +118,22 @@ class Thresholds:
     ebfmi_min: Annotated[Number, between(0.0, 10.0)] = 0.3
 
 
+def _direction(value: str) -> str:
+    if value not in DIRECTIONS:
+        raise rule_error(f"must be one of {', '.join(map(repr, DIRECTIONS))}", value=value)
+    return value
+
+
+def _outcome_words(value: str) -> str:
+    words = value.strip()
+    if not words or len(words) > MAX_OUTCOME or not words.isprintable():
+        raise rule_error(
+            f"the outcome in words: 1 to {MAX_OUTCOME} printable characters on one line",
+            value=value,
+        )
+    return words
+
+
 class DataSection(Section):
     """The ``[data]`` section: the trial table and the comparison."""
 
@@ -122,6 +142,8 @@ class DataSection(Section):
     control: Str = Comparison.control
     primary_horizon: Annotated[Number, between(0.0, 1200.0)] = 12
     verified_only: Bool = False
+    outcome: Annotated[Str, AfterValidator(_outcome_words)] = Comparison.outcome
+    direction: Annotated[Str, AfterValidator(_direction)] = Comparison.direction
 
 
 def _some(priors: tuple[str, ...]) -> tuple[str, ...]:
@@ -263,9 +285,10 @@ class Spec:
         if treatment is not None or control is not None:
             spec = replace(
                 spec,
-                comparison=Comparison(
-                    treatment if treatment is not None else spec.comparison.treatment,
-                    control if control is not None else spec.comparison.control,
+                comparison=replace(
+                    spec.comparison,
+                    treatment=treatment if treatment is not None else spec.comparison.treatment,
+                    control=control if control is not None else spec.comparison.control,
                 ),
             )
         if seed is not None:
@@ -352,7 +375,7 @@ def load_spec(path: str | Path, schemas: Mapping[str, type[pydantic.BaseModel]])
         name=valid.name,
         seed=valid.seed,
         data_path=resolve_path(data.path, base),
-        comparison=Comparison(data.treatment, data.control),
+        comparison=Comparison(data.treatment, data.control, data.direction, data.outcome),
         primary_horizon=data.primary_horizon,
         verified_only=data.verified_only,
         models={m: tuple(dict.fromkeys(t.priors)) for m, t in valid.models.items()},

@@ -102,7 +102,7 @@ def test_summary_flags_unverified_rows(default_run):
             assert r["verified_data"] is (r["horizon_months"] == 12)
         else:
             assert not r["verified_data"]
-    assert summary["schema_version"] == "2.0.0"
+    assert summary["schema_version"] == "2.1.0"
     for k in ("spec", "spec_sha256", "data_sha256", "seed", "quick"):
         assert k in summary["run"]
 

@@ -70,12 +70,33 @@ WITH_UNIT = re.compile(r"^(?P<number>\d+(\.\d+)?)\s*(m|mo|mos|mth|mths|months?)\
 """A horizon written with its unit ("12m", "12 months"): the hint asks for the number alone."""
 
 
+DIRECTIONS = ("higher", "lower")
+"""Which way the outcome is better: ``higher`` (more participants with it, as for employment)
+or ``lower`` (fewer, as for death, relapse or readmission)."""
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """Which arm is the treatment and which the control."""
+    """Which arm is the treatment and which the control, what the outcome is called, and which
+    way it is better.
+
+    Benefit means the treatment moves the outcome rate in ``direction``. This is the one
+    definition every analysis reads, through :attr:`sign`: P(benefit) = P(sign · RD > 0), a
+    benefit threshold d on the RD is sign · RD > d, and one of r on the RR is RR^sign > r (for
+    ``lower``: RR < 1/r).
+    """
 
     treatment: str = "IPS"
     control: str = "TAU"
+    direction: str = "higher"
+    outcome: str = "outcome"
+    """The outcome in words, as reports say it ("death within 60 days"); the data column is
+    always ``employed``."""
+
+    @property
+    def sign(self) -> int:
+        """+1 when a higher rate is better, -1 when a lower one is."""
+        return 1 if self.direction == "higher" else -1
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ reads the same wherever it is shown.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 UNVERIFIED = "UNVERIFIED placeholder"
 """The words that mark a number resting on unverified (placeholder) counts."""
 UNVERIFIED_FLAG = f"⚠ {UNVERIFIED}"
@@ -17,8 +19,8 @@ UNVERIFIED_COUNTS = f"{UNVERIFIED} counts"
 UNVERIFIED_PANEL = "⚠ UNVERIFIED data"
 """The flag in a figure panel's title (panels are narrow; the caption says placeholder)."""
 OUTCOME = "outcome"
-"""The outcome's name in report text, the same for every trial: the data's counts column is
-``employed``, but a spec or table names no outcome of its own, so the report never assumes one."""
+"""The outcome's name in report text when the spec names none (``[data] outcome``): the data's
+counts column is ``employed``, but the report never assumes what it counts."""
 QUICK_RUN = "QUICK RUN"
 """The mark of every output of a quick run (few draws, for smoke tests and demos)."""
 
@@ -32,6 +34,60 @@ MODEL_TITLES = {
     "exact_log_binomial": "exact single-horizon log-binomial",
     "log_binomial": "log-binomial",
 }
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How report text names the outcome and says which way is better, from summary.json's
+    ``run`` (``outcome`` and ``direction``; files without them read as "outcome", higher is
+    better). Every sentence about benefit is written through one of these, so a mortality trial
+    with ``direction = "lower"`` reads as fewer deaths everywhere."""
+
+    outcome: str = OUTCOME
+    lower: bool = False
+
+    @classmethod
+    def of(cls, run: dict) -> Wording:
+        return cls(run.get("outcome", OUTCOME), run.get("direction", "higher") == "lower")
+
+    @property
+    def sign(self) -> int:
+        """+1 when a higher rate is better, -1 when a lower one is."""
+        return -1 if self.lower else 1
+
+    @property
+    def verb(self) -> str:
+        """What benefit does to the rate: "increases" or "reduces"."""
+        return "reduces" if self.lower else "increases"
+
+    def improves(self) -> str:
+        """ "increases the outcome rate" / "reduces the rate of death within 60 days"."""
+        return f"{self.verb} the {self.rate()}"
+
+    def rate(self) -> str:
+        """ "outcome rate" / "rate of death within 60 days"."""
+        return f"{self.outcome} rate" if self.outcome == OUTCOME else f"rate of {self.outcome}"
+
+    @property
+    def gain(self) -> str:
+        """A benefit's size in words: "gain" or "reduction"."""
+        return "reduction" if self.lower else "gain"
+
+    @property
+    def benefit_event(self) -> str:
+        """P(benefit)'s event on the arms' rates: "p_T > p_C" or "p_T < p_C"."""
+        return "p_T < p_C" if self.lower else "p_T > p_C"
+
+    def rd_threshold(self, d: float) -> str:
+        """A benefit threshold on the RD as an event: "RD > 5 pp" / "RD < −5 pp"."""
+        size = f"{100 * d:g}"
+        if not self.lower:
+            return f"RD > {size} pp"
+        return f"RD < −{size} pp" if d else "RD < 0 pp"
+
+    def rr_threshold(self, r: float) -> str:
+        """A benefit threshold on the RR as an event: "RR > 1.25" / "RR < 0.8"."""
+        return f"RR < {1 / r:.3g}" if self.lower else f"RR > {r:g}"
 
 
 def pct(p: float | None, digits: int = 1) -> str:

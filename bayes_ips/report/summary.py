@@ -33,7 +33,7 @@ from bayes_ips._version import __version__
 from bayes_ips.context import Fitted, RunContext
 from bayes_ips.errors import EXIT_NOT_CONVERGED, EXIT_OK
 
-SCHEMA_VERSION = "2.0.0"
+SCHEMA_VERSION = "2.1.0"
 """Semantic versioning: a new major number removes or renames a key or changes its meaning, a
 new minor number adds keys, a new patch number only clarifies the schema's descriptions."""
 FIGURE_DATA = "figures/figure_data.json"
@@ -142,6 +142,8 @@ def build_summary(ctx: RunContext, fitted: Fitted, extras: dict[str, dict], comm
             "verified_only": spec.verified_only,
             "treatment": spec.comparison.treatment,
             "control": spec.comparison.control,
+            "outcome": spec.comparison.outcome,
+            "direction": spec.comparison.direction,
             "primary_horizon": ctx.primary_horizon,
             "interval": spec.estimands.interval,
             "rope": spec.estimands.rope,
