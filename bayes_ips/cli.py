@@ -242,13 +242,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_outcome(out: Path, results) -> None:
+    from bayes_ips.report.format import Wording
     from bayes_ips.report.summary import headline_fit
 
     print(f"report: {out / 'report.html'}")
     print(f"        {out / 'report.md'}")
     print(f"summary: {out / 'summary.json'}")
     model, prior = headline_fit(results.summary_data)
-    print(f"P(benefit) and risk difference, {model} / {prior}:")
+    words = Wording.of(results.summary_data["run"])
+    print(f"P(benefit: {words.verb} the {words.rate()}) and risk difference, {model} / {prior}:")
     for line in results.headline():
         print(f"  {line}")
     for w in results.summary_data["warnings"]:

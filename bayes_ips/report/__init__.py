@@ -22,7 +22,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from bayes_ips.report.figures import all_figures
-from bayes_ips.report.format import UNVERIFIED_FLAG, pct, pp, ratio
+from bayes_ips.report.format import UNVERIFIED_FLAG, Wording, pct, pp, ratio
 from bayes_ips.report.sections import Layout, Section, answers, context, result_row
 from bayes_ips.report.style import Figure
 from bayes_ips.report.summary import (
@@ -130,7 +130,7 @@ def _notebook_headline(summary: dict) -> dict:
     ranges = {a["horizon"]: a for a in answers(summary)}
     rows = [
         {
-            **result_row(r),
+            **result_row(r, Wording.of(summary["run"])),
             "range": ranges[f"{r['horizon_months']:g}"]["range"],
             "range_verified": ranges[f"{r['horizon_months']:g}"]["range_verified"],
         }
@@ -160,6 +160,7 @@ def render_notebook_html(summary: dict, status: str, passed: bool) -> str:
             warnings=summary["warnings"],
             interval_pct=f"{100 * summary['run']['interval']:g}",
             unverified_flag=UNVERIFIED_FLAG,
+            words=Wording.of(summary["run"]),
             n_fits=len(summary["run"]["fits"]),
             fit_names=", ".join(f"{f['model']} / {f['prior']}" for f in summary["run"]["fits"]),
         )

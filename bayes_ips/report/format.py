@@ -56,6 +56,21 @@ class Wording:
         return -1 if self.lower else 1
 
     @property
+    def subject(self) -> str:
+        """The outcome as a noun phrase: "the outcome" or "death within 60 days"."""
+        return f"the {OUTCOME}" if self.outcome == OUTCOME else self.outcome
+
+    @property
+    def Subject(self) -> str:
+        """The same at the start of a sentence: "The outcome", "Death within 60 days"."""
+        return self.subject[:1].upper() + self.subject[1:]
+
+    @property
+    def want(self) -> str:
+        """The question's verb: "increase" or "reduce"."""
+        return "reduce" if self.lower else "increase"
+
+    @property
     def verb(self) -> str:
         """What benefit does to the rate: "increases" or "reduces"."""
         return "reduces" if self.lower else "increases"

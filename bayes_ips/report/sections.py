@@ -25,8 +25,8 @@ from bayes_ips.priors.core import ControlPrior
 from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
-    OUTCOME,
     UNVERIFIED_FLAG,
+    Wording,
     interval,
     level,
     mcse_text,
@@ -137,9 +137,10 @@ def prior_dependence(summary: dict) -> str:
             "Only one model and prior were fitted, so this run cannot show how much the answer "
             "depends on the prior."
         )
+    words = Wording.of(run)
     parts = []
     for component, scale, what in (
-        ("effect", "log_or", f"effect priors (on the log OR of the cumulative {OUTCOME})"),
+        ("effect", "log_or", f"effect priors (on the log OR of the cumulative {words.outcome})"),
         ("effect", "log_rr", "effect priors on the log RR (the log-binomial models)"),
         ("rate", None, "rate priors (Beta priors of the beta-binomial models)"),
         ("reference", None, "the hazard model's own prior"),
@@ -278,6 +279,7 @@ def without_rule(summary: dict) -> dict:
     model, prior = headline_fit(summary)
     h = summary["run"]["primary_horizon"]
     treatment, control = arms(summary)
+    words = Wording.of(summary["run"])
     head = next(
         r
         for r in summary["results"]
@@ -286,7 +288,8 @@ def without_rule(summary: dict) -> dict:
     return {
         "sentence": (
             f"At {h:g} months ({prior} prior, {model_title(model)}) the probability that "
-            f"{treatment}'s {OUTCOME} rate exceeds {control}'s is "
+            f"{treatment}'s {words.rate()} {'is below' if words.lower else 'exceeds'} "
+            f"{control}'s is "
             f"{pct(head['p_benefit'], 0)}; this run sets no decision rule, so that probability "
             "is the answer: how strongly the data and prior favour a benefit, not a go/no-go "
             "verdict."
@@ -436,7 +439,10 @@ def _fits_of(summary: dict) -> list[tuple[str, str]]:
 # -- results ---------------------------------------------------------------------------------------
 
 
-def result_row(r: dict) -> dict:
+def result_row(r: dict, words: Wording | None = None) -> dict:
+    """One result row as tables show it; thresholds worded by ``words`` (higher is better when
+    not given)."""
+    words = words or Wording()
     return {
         "model": r["model"],
         "prior": r["prior"],
@@ -454,8 +460,8 @@ def result_row(r: dict) -> dict:
         "rr": ratio_interval(r["rr"]),
         "or": ratio_interval(r["or"]),
         "nnt": nnt(r["nnt"]),
-        "p_rd_gt": [(f"{100 * float(k):g}", pct(v, 0)) for k, v in r["p_rd_gt"].items()],
-        "p_rr_gt": [(f"{float(k):g}", pct(v, 0)) for k, v in r["p_rr_gt"].items()],
+        "p_rd_gt": [(words.rd_threshold(float(k)), pct(v, 0)) for k, v in r["p_rd_gt"].items()],
+        "p_rr_gt": [(words.rr_threshold(float(k)), pct(v, 0)) for k, v in r["p_rr_gt"].items()],
         "p_rope": pct(r.get("p_rope")),
         "seed": r.get("seed"),
     }
@@ -465,7 +471,7 @@ def results_section(summary: dict) -> dict:
     run = summary["run"]
     horizons = []
     for h, rs in _by_horizon(summary).items():
-        rows = [result_row(r) for r in rs]
+        rows = [result_row(r, Wording.of(run)) for r in rs]
         horizons.append(
             {
                 "horizon": f"{h:g}",
@@ -621,6 +627,7 @@ def context(summary: dict, figures: list[Figure], figure_href, layout: Layout) -
         "toc": toc,
         "wambs": wambs(summary),
         "unverified_flag": UNVERIFIED_FLAG,
-        "outcome": OUTCOME,
+        "outcome": Wording.of(summary["run"]).outcome,
+        "words": Wording.of(summary["run"]),
         "model_title": model_title,
     }
