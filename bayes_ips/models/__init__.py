@@ -109,8 +109,8 @@ def check_prior(model: str, prior, origin: str = "spec") -> None:
     if component == "reference":
         rule = (
             f"model {model!r} takes only the 'reference' prior (its effect is a log hazard "
-            "ratio); effect priors are priors of the log OR of cumulative employment, carried by "
-            f"{_carriers('effect')}"
+            "ratio); effect priors are priors of the log OR (or RR) of the cumulative outcome, "
+            f"carried by {_carriers('effect')}"
         )
     elif getattr(prior, component) is not None:
         if component == "effect":
