@@ -87,7 +87,7 @@ def prepare(spec: Spec) -> RunContext:
             f"primary horizon {spec.primary_horizon:g} months is not in the data; "
             f"using {primary} months"
         )
-    priors = anchor(spec.options.get("priors"), counts, primary)
+    priors = anchor(spec.options.get("priors"), counts, primary, spec.comparison.sign)
     families = {
         model: [get_prior(name, priors) for name in names] for model, names in spec.models.items()
     }

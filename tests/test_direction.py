@@ -15,10 +15,13 @@ import re
 import numpy as np
 import pytest
 import xarray as xr
+from scipy import special, stats
 
 from bayes_ips.cli import main
 from bayes_ips.data import Comparison
 from bayes_ips.estimands import EstimandSettings, summarise
+from bayes_ips.priors.library import PriorContext, library
+from bayes_ips.priors.settings import parse
 from tests.conftest import HEADER
 
 MIRROR_SPEC = """
@@ -157,3 +160,25 @@ def test_a_bad_direction_or_outcome_is_an_input_error_naming_field_and_rule(
     assert code == 2
     assert f"field 'data.{key}'" in err and rule in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_optimism_and_the_mcid_are_about_benefit_when_lower_is_better():
+    settings = parse({}, "package:default.toml")
+    up = library(PriorContext(settings, 0.4, "test"))
+    down = library(PriorContext(settings, 0.4, "test", sign=-1))
+    for belief in ("optimistic", "pessimistic"):
+        for strength in ("strong", "moderate", "weak"):
+            name = f"{belief}_{strength}"
+            assert down[name].effect.mean == -up[name].effect.mean
+            assert down[name].effect.sd == up[name].effect.sd
+    assert down["optimistic_moderate"].effect.mean == pytest.approx(-np.log(1.25))
+    assert "P(OR > 1) = 15%" in down["optimistic_moderate"].recipe
+    # the MCID is a reduction of 10 pp at the control rate: 40% -> 30%
+    log_or = special.logit(0.3) - special.logit(0.4)
+    sceptical, enthusiastic = down["sceptical_mcid"].effect, down["enthusiastic_mcid"].effect
+    assert sceptical.mean == 0 and sceptical.sd == pytest.approx(-log_or / stats.norm.isf(0.05))
+    assert enthusiastic.mean == pytest.approx(log_or)
+    assert stats.norm.sf(0, enthusiastic.mean, enthusiastic.sd) == pytest.approx(0.05)
+    # and the neutral and reference priors do not depend on the direction
+    for name in ("reference", "neutral_strong", "neutral_moderate", "neutral_weak"):
+        assert down[name] == up[name]

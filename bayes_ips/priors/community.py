@@ -6,6 +6,8 @@ probabilities, never typed in:
 
 - optimistic: mean log 1.25, SD such that P(OR < 1) = 5%, 15%, 30% (strong, moderate, weak);
 - pessimistic: the mirror image (mean −log 1.25, P(OR > 1) = 5%, 15%, 30%);
+- for an outcome where lower is better (``[data] direction = "lower"``) belief is about benefit,
+  so optimistic means fewer events: mean −log 1.25 (an OR of 0.8), and pessimistic the mirror;
 - neutral: mean 0, 95% of the mass for the OR in 0.67–1.5 (strong) or 0.5–2 (moderate); weak is
   vague with SD :data:`NEUTRAL_WEAK_SD`.
 
@@ -13,9 +15,10 @@ Spiegelhalter-style priors calibrated on a minimal clinically important differen
 as an odds ratio ``OR_mcid`` (directly, or converted from a risk difference at the anchor control
 rate, see :func:`mcid_odds_ratio`):
 
-- ``sceptical_mcid``: mean 0, SD = log(OR_mcid) / 1.645 (5% prior chance the effect exceeds the
-  MCID);
-- ``enthusiastic_mcid``: mean log(OR_mcid), SD such that P(OR < 1) = 5%.
+- ``sceptical_mcid``: mean 0, SD = |log(OR_mcid)| / 1.645 (5% prior chance the effect exceeds
+  the MCID);
+- ``enthusiastic_mcid``: mean log(OR_mcid), SD such that P(OR < 1) = 5% (P(OR > 1) when lower is
+  better: the MCID is then a reduction, an odds ratio below 1).
 
 An effect prior is a prior of the log OR of cumulative employment at every horizon, in every model
 that carries it (``exact_logistic``, ``hierarchical_logistic``, ``adjusted_logistic``). It has no
@@ -67,22 +70,26 @@ def reference_priors() -> list[Prior]:
     ]
 
 
-def grid_priors() -> list[Prior]:
-    """The 3 × 3 belief × strength grid, in :data:`GRID_NAMES` order."""
-    log_opt = math.log(OR_OPTIMISTIC)
+def grid_priors(sign: int = 1) -> list[Prior]:
+    """The 3 × 3 belief × strength grid, in :data:`GRID_NAMES` order; ``sign`` is -1 when a
+    lower outcome rate is better (:attr:`bayes_ips.data.Comparison.sign`), which mirrors the
+    optimistic and pessimistic priors so that optimism is always about benefit."""
+    log_opt = sign * math.log(OR_OPTIMISTIC)
+    hopeful, doubtful = ("−log", "log") if sign < 0 else ("log", "−log")
+    below, above = ("OR > 1", "OR < 1") if sign < 0 else ("OR < 1", "OR > 1")
     out = {}
     for strength, tail in TAILS.items():
         sd = sd_from_tail(log_opt, 0.0, tail)
         out[f"optimistic_{strength}"] = effect_prior(
             f"optimistic_{strength}",
-            f"Mean log {OR_OPTIMISTIC}; SD chosen so that P(OR < 1) = {tail:.0%} "
+            f"Mean {hopeful} {OR_OPTIMISTIC}; SD chosen so that P({below}) = {tail:.0%} "
             "(Zampieri-style community of priors).",
             NormalEffect(log_opt, sd),
             "community",
         )
         out[f"pessimistic_{strength}"] = effect_prior(
             f"pessimistic_{strength}",
-            f"Mean −log {OR_OPTIMISTIC}; SD chosen so that P(OR > 1) = {tail:.0%} "
+            f"Mean {doubtful} {OR_OPTIMISTIC}; SD chosen so that P({above}) = {tail:.0%} "
             "(mirror of the optimistic prior).",
             NormalEffect(-log_opt, sd),
             "community",
@@ -106,23 +113,29 @@ def grid_priors() -> list[Prior]:
 
 
 def mcid_odds_ratio(
-    mcid_rd: float, control_rate: float, mcid_or: float | None = None
+    mcid_rd: float, control_rate: float, mcid_or: float | None = None, sign: int = 1
 ) -> tuple[float, str]:
-    """The MCID as an odds ratio, and how it was obtained (in words)."""
+    """The MCID as an odds ratio, and how it was obtained (in words). ``mcid_rd`` and
+    ``mcid_or`` are sizes of benefit (a risk difference > 0, an odds ratio > 1); when a lower
+    rate is better (``sign`` -1) the MCID is that reduction: a risk difference of −``mcid_rd``,
+    an odds ratio of 1/``mcid_or``."""
     if mcid_or is not None:
-        return mcid_or, f"MCID set as an odds ratio of {mcid_or:.3g}"
-    value = or_from_rd(mcid_rd, control_rate)
+        value = mcid_or**sign
+        return value, f"MCID set as an odds ratio of {value:.3g}"
+    value = or_from_rd(sign * mcid_rd, control_rate)
     return value, (
-        f"MCID a risk difference of {100 * mcid_rd:g} percentage points at the control rate "
-        f"{100 * control_rate:.1f}% (treatment rate {100 * (control_rate + mcid_rd):.1f}%), "
-        f"an odds ratio of {value:.3f}"
+        f"MCID a risk difference of {100 * sign * mcid_rd:g} percentage points at the control "
+        f"rate {100 * control_rate:.1f}% (treatment rate "
+        f"{100 * (control_rate + sign * mcid_rd):.1f}%), an odds ratio of {value:.3f}"
     )
 
 
 def mcid_priors(or_mcid: float, how: str) -> list[Prior]:
-    """``sceptical_mcid`` and ``enthusiastic_mcid`` for an MCID given as an odds ratio > 1."""
+    """``sceptical_mcid`` and ``enthusiastic_mcid`` for an MCID given as an odds ratio (above 1
+    when a higher rate is better, below 1 when a lower one is)."""
     log_mcid = math.log(or_mcid)
     sd = sd_from_tail(0.0, log_mcid, 0.05)
+    away = "OR > 1" if log_mcid < 0 else "OR < 1"
     return [
         effect_prior(
             "sceptical_mcid",
@@ -133,7 +146,7 @@ def mcid_priors(or_mcid: float, how: str) -> list[Prior]:
         ),
         effect_prior(
             "enthusiastic_mcid",
-            f"Mean log(OR_mcid); SD such that P(OR < 1) = 5% (Spiegelhalter's enthusiastic "
+            f"Mean log(OR_mcid); SD such that P({away}) = 5% (Spiegelhalter's enthusiastic "
             f"prior); {how}.",
             NormalEffect(log_mcid, sd_from_tail(log_mcid, 0.0, 0.05)),
             "clinical",

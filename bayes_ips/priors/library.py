@@ -38,10 +38,13 @@ class PriorContext:
     settings: PriorSettings
     control_rate: float
     control_rate_source: str
+    sign: int = 1
+    """-1 when a lower outcome rate is better (:attr:`bayes_ips.data.Comparison.sign`): the
+    community grid and the MCID priors then state belief about a reduction."""
 
 
 def anchor(
-    settings: PriorSettings | None, counts: xr.Dataset, primary_horizon: float
+    settings: PriorSettings | None, counts: xr.Dataset, primary_horizon: float, sign: int = 1
 ) -> PriorContext:
     """The prior context of an analysis: the spec's control rate, or the observed one.
 
@@ -52,17 +55,19 @@ def anchor(
     counts : xarray.Dataset
         Counts with dims ``(arm, horizon)``, the control arm second.
     primary_horizon : float
+    sign : int
+        -1 when a lower outcome rate is better.
     """
     settings = settings or default_settings()
     if settings.control_rate is not None:
-        return PriorContext(settings, settings.control_rate, "set in the spec ([priors])")
+        return PriorContext(settings, settings.control_rate, "set in the spec ([priors])", sign)
     control = counts.isel(arm=1).sel(horizon=primary_horizon)
     y, n = int(control["employed"]), int(control["n_analysed"])
     rate = (y + 0.5) / (n + 1) if y in (0, n) else y / n
     how = f"observed control proportion {y}/{n} at {primary_horizon:g} months"
     if y in (0, n):
         how += " (with 0.5 added, as the raw proportion is 0 or 1)"
-    return PriorContext(settings, rate, how)
+    return PriorContext(settings, rate, how, sign)
 
 
 @lru_cache(maxsize=16)
@@ -78,10 +83,12 @@ def _build(context: PriorContext, *, with_map: bool) -> tuple[dict[str, Prior], 
     """The priors and the reasons for unavailable ones; the MAP prior (a second or two of
     quadrature and EM) only when asked for."""
     s = context.settings
-    priors = [*reference_priors(), *grid_priors()]
+    priors = [*reference_priors(), *grid_priors(context.sign)]
     unavailable: dict[str, str] = {}
     try:
-        priors += mcid_priors(*mcid_odds_ratio(s.mcid_rd, context.control_rate, s.mcid_or))
+        priors += mcid_priors(
+            *mcid_odds_ratio(s.mcid_rd, context.control_rate, s.mcid_or, context.sign)
+        )
     except ValueError as exc:
         unavailable.update(dict.fromkeys(MCID_NAMES, str(exc)))
     evidence, missing = evidence_priors(list(s.evidence), context.control_rate, s.evidence_weight)
