@@ -6,10 +6,13 @@ employed in the treatment arm and ``y[c]`` of ``n[c]`` in the control arm::
     y[t]   ~ Binomial(n[t], invlogit(alpha + theta / 2))     treatment arm
     y[c]   ~ Binomial(n[c], invlogit(alpha − theta / 2))     control arm
     alpha  ~ Normal(0, 1.5²)                                 midpoint of the two arms' log-odds
+                                                             (or the stated midpoint prior)
     theta  ~ Normal(m0, s0²)                                 the named effect prior on the log OR,
     theta  ~ sum_k w[k] Normal(m[k], s[k]²)                  or its normal mixture
 
-A control-risk prior stated in the spec's ``[priors]`` replaces the prior of ``alpha``: it is
+A midpoint prior stated in the spec's ``[priors]`` (``midpoint_logit_mean``/``_sd``) replaces
+the Normal(0, 1.5²) of ``alpha`` by Normal(mean, sd²): brms's prior on the centred intercept.
+A control-risk prior stated there replaces the prior of ``alpha`` instead: it is
 then the prior of the control arm's log-odds ``x = alpha − theta/2``, independent of ``theta``
 (Normal(a, b²) on ``x``, or Beta(a, b) on the control risk, that is the logit-Beta density
 ``log p(x) = a·log σ(x) + b·log σ(−x) − log B(a, b)``). The multi-horizon logistic models use the
@@ -78,13 +81,17 @@ class Posterior:
     density : numpy.ndarray
         The normalised posterior density at the nodes.
     control : ControlPrior or None
-        The stated control-risk prior (None: the default Normal(0, 1.5²) on ``alpha``).
+        The stated control-risk prior (None: the Normal(alpha_mean, alpha_sd²) on ``alpha``).
+    alpha_mean, alpha_sd : float
+        The midpoint prior's mean and SD (default Normal(0, 1.5²)).
     """
 
     counts: Counts
     grid: np.ndarray
     density: np.ndarray
     control: ControlPrior | None = None
+    alpha_mean: float = 0.0
+    alpha_sd: float = ALPHA_SD
 
     def prob_benefit(self) -> float:
         """P(theta > 0) = P(p_treatment > p_control)."""
@@ -111,10 +118,15 @@ class Posterior:
 
 
 def posterior(
-    counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD, control: ControlPrior | None = None
+    counts: Counts,
+    effect: Effect,
+    alpha_sd: float = ALPHA_SD,
+    control: ControlPrior | None = None,
+    alpha_mean: float = 0.0,
 ) -> Posterior:
-    """The exact posterior of the log OR from one horizon's counts under an effect prior (and a
-    stated control-risk prior ``control``, which replaces the Normal(0, alpha_sd²) on ``alpha``).
+    """The exact posterior of the log OR from one horizon's counts under an effect prior and the
+    midpoint prior Normal(alpha_mean, alpha_sd²) on ``alpha`` (or a stated control-risk prior
+    ``control``, which replaces it).
 
     Raises
     ------
@@ -125,10 +137,12 @@ def posterior(
     centre, se = logodds.likelihood_location(*counts)
 
     def log_post(theta: np.ndarray) -> np.ndarray:
-        return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd, control)
+        loglik = logodds.log_likelihood(*counts, theta, alpha_sd, control, alpha_mean)
+        return effect.logpdf(theta) + loglik
 
     grid, lp = logodds.adaptive_grid(log_post, [(centre, se), *zip(means, sds, strict=True)])
-    return Posterior(counts, grid, logodds.normalised(lp, grid), control)
+    density = logodds.normalised(lp, grid)
+    return Posterior(counts, grid, density, control, alpha_mean, alpha_sd)
 
 
 def horizon_counts(counts: xr.Dataset, comparison: Comparison, horizon) -> Counts:
@@ -148,10 +162,12 @@ def posteriors(
     effect: Effect,
     comparison: Comparison,
     control: ControlPrior | None = None,
+    alpha_mean: float = 0.0,
+    alpha_sd: float = ALPHA_SD,
 ) -> dict:
     """The exact posterior of the log OR at every horizon, by horizon."""
     return {
-        h: posterior(horizon_counts(counts, comparison, h), effect, control=control)
+        h: posterior(horizon_counts(counts, comparison, h), effect, alpha_sd, control, alpha_mean)
         for h in counts["horizon"].to_numpy().tolist()
     }
 
@@ -167,6 +183,7 @@ def draw_alpha(
     u: np.ndarray,
     alpha_sd: float = ALPHA_SD,
     control: ControlPrior | None = None,
+    alpha_mean: float = 0.0,
 ):
     """``alpha`` given each ``theta`` by inverse CDF (of ``u``) on a local grid.
 
@@ -185,11 +202,11 @@ def draw_alpha(
     far = reach * np.linspace(-1, 1, 2 * ALPHA_HALF + 1)
     for start in range(0, theta.size, ALPHA_CHUNK):
         t, q = theta[start : start + ALPHA_CHUNK], u[start : start + ALPHA_CHUNK]
-        mode, scale = logodds.alpha_mode(*counts, t, alpha_sd, control)
+        mode, scale = logodds.alpha_mode(*counts, t, alpha_sd, control, alpha_mean)
         wide = np.broadcast_to(far, (t.size, far.size))
         a = mode[:, None] + np.sort(np.concatenate([scale[:, None] * near, wide], axis=1), axis=1)
         with np.errstate(all="ignore"):  # far nodes at huge n: log densities of −inf or nan
-            lf = logodds.log_joint(*counts, a, t[:, None], alpha_sd, control)
+            lf = logodds.log_joint(*counts, a, t[:, None], alpha_sd, control, alpha_mean)
             lf = np.where(np.isfinite(lf), lf, -np.inf)
             lf = np.maximum(lf - lf.max(axis=1, keepdims=True), -FLOOR)
         h, slope = np.diff(a, axis=1), np.diff(lf, axis=1)
@@ -245,7 +262,9 @@ def draw_rates(
     values = np.empty((draws, len(posts), 2))
     for k, post in enumerate(posts.values()):
         theta = post.quantile(rng.random(draws))
-        alpha = draw_alpha(post.counts, theta, rng.random(draws), control=post.control)
+        alpha = draw_alpha(
+            post.counts, theta, rng.random(draws), post.alpha_sd, post.control, post.alpha_mean
+        )
         values[:, k] = _rates(theta, alpha)
     return _as_array(values, counts, comparison)
 
@@ -257,24 +276,30 @@ def prior_rates(
     draws: int,
     random_seed: int,
     control: ControlPrior | None = None,
+    alpha_mean: float = 0.0,
+    alpha_sd: float = ALPHA_SD,
 ) -> xr.DataArray:
     """Independent draws of p[arm, horizon] from the prior (one chain), for prior predictive
-    checks; under a stated control-risk prior ``control`` the control log-odds is drawn from it
-    and ``alpha`` is that plus ``theta / 2``."""
+    checks: ``alpha`` from Normal(alpha_mean, alpha_sd²), or, under a stated control-risk prior
+    ``control``, the control log-odds from it and ``alpha`` that plus ``theta / 2``."""
     rng = np.random.default_rng([random_seed, 2])
     w, m, s = effect.components()
     shape = (draws, counts.sizes["horizon"])
     k = rng.choice(len(w), size=shape, p=w / w.sum())
     theta = rng.normal(m[k], s[k])
     if control is None:
-        alpha = rng.normal(0.0, ALPHA_SD, size=shape)
+        alpha = rng.normal(alpha_mean, alpha_sd, size=shape)
     else:
         alpha = special.logit(control.sample_rate(rng, shape)) + theta / 2
     return _as_array(_rates(theta, alpha), counts, comparison)
 
 
 def log_evidence(
-    counts: Counts, effect: Effect, alpha_sd: float = ALPHA_SD, control: ControlPrior | None = None
+    counts: Counts,
+    effect: Effect,
+    alpha_sd: float = ALPHA_SD,
+    control: ControlPrior | None = None,
+    alpha_mean: float = 0.0,
 ) -> float:
     """``log p(counts)``: the marginal likelihood of one horizon's counts, ``alpha`` and ``theta``
     integrated out (Gauss–Hermite in ``alpha``, the adaptive Simpson grid in ``theta``)."""
@@ -282,7 +307,8 @@ def log_evidence(
     centre, se = logodds.likelihood_location(*counts)
 
     def log_post(theta: np.ndarray) -> np.ndarray:
-        return effect.logpdf(theta) + logodds.log_likelihood(*counts, theta, alpha_sd, control)
+        loglik = logodds.log_likelihood(*counts, theta, alpha_sd, control, alpha_mean)
+        return effect.logpdf(theta) + loglik
 
     grid, lp = logodds.adaptive_grid(log_post, [(centre, se), *zip(means, sds, strict=True)])
     return logodds.log_integral(lp, grid)
@@ -294,6 +320,7 @@ def exact_loo(
     comparison: Comparison,
     alpha_sd: float = ALPHA_SD,
     control: ControlPrior | None = None,
+    alpha_mean: float = 0.0,
 ) -> xr.DataArray:
     """Exact leave-one-out log predictive density of every arm x horizon count,
     ``log p(y_i | y_-i) = log p(y) − log p(y_-i)``, with dims ``(arm, horizon)`` like ``y``.
@@ -304,11 +331,12 @@ def exact_loo(
     out = xr.zeros_like(counts["employed"], dtype=float)
     for h in counts["horizon"].to_numpy().tolist():
         y_t, n_t, y_c, n_c = horizon_counts(counts, comparison, h)
-        full = log_evidence((y_t, n_t, y_c, n_c), effect, alpha_sd, control)
+        baseline = (alpha_sd, control, alpha_mean)
+        full = log_evidence((y_t, n_t, y_c, n_c), effect, *baseline)
         out.loc[{"arm": comparison.treatment, "horizon": h}] = full - log_evidence(
-            (0.0, 0.0, y_c, n_c), effect, alpha_sd, control
+            (0.0, 0.0, y_c, n_c), effect, *baseline
         )
         out.loc[{"arm": comparison.control, "horizon": h}] = full - log_evidence(
-            (y_t, n_t, 0.0, 0.0), effect, alpha_sd, control
+            (y_t, n_t, 0.0, 0.0), effect, *baseline
         )
     return out

@@ -7,9 +7,10 @@ the midpoint of the two arms' log-odds ``alpha`` (symmetric parameterisation)::
 
     y_t   ~ Binomial(n_t, invlogit(alpha + theta/2))
     y_c   ~ Binomial(n_c, invlogit(alpha − theta/2))
-    alpha ~ Normal(0, alpha_sd²)
+    alpha ~ Normal(alpha_mean, alpha_sd²)           (default Normal(0, 1.5²))
 
-the integrated likelihood ``L(theta) = ∫ p(y_t, y_c | alpha, theta) N(alpha; 0, alpha_sd²) dalpha``
+the integrated likelihood ``L(theta) = ∫ p(y_t, y_c | alpha, theta) N(alpha; alpha_mean,
+alpha_sd²) dalpha``
 is computed at any ``theta`` by Laplace-centred Gauss–Hermite quadrature (the integrand is
 log-concave in ``alpha``; the nodes are placed around its mode and scaled by its curvature, so the
 rule is accurate for a handful of patients and for ten million). Swapping the arms gives
@@ -81,26 +82,26 @@ def _log_binom(y, n, eta):
     return const + (y * eta - n * np.logaddexp(0, eta))
 
 
-def _baseline_prior(alpha, half, alpha_sd: float, control):
+def _baseline_prior(alpha, half, alpha_sd: float, control, alpha_mean: float = 0.0):
     """The first two derivatives in ``alpha`` of the log prior density of the baseline at
-    midpoint ``alpha``: Normal(0, alpha_sd²) on ``alpha`` itself, or, when a control-risk prior
-    ``control`` (:class:`bayes_ips.priors.core.ControlPrior`) is stated, that prior on the
-    control log-odds ``alpha − theta/2``."""
+    midpoint ``alpha``: Normal(alpha_mean, alpha_sd²) on ``alpha`` itself, or, when a
+    control-risk prior ``control`` (:class:`bayes_ips.priors.core.ControlPrior`) is stated, that
+    prior on the control log-odds ``alpha − theta/2``."""
     if control is None:
         prec = 1.0 / alpha_sd**2
-        return -alpha * prec, np.full_like(alpha, -prec)
+        return -(alpha - alpha_mean) * prec, np.full_like(alpha, -prec)
     return control.logit_derivatives(alpha - half)
 
 
-def _alpha_bracket(y_t, n_t, y_c, n_c, theta, alpha_sd: float, control):
+def _alpha_bracket(y_t, n_t, y_c, n_c, theta, alpha_sd: float, control, alpha_mean: float = 0.0):
     """Midpoints below which the conditional log density of ``alpha`` rises and above which it
     falls (its gradient is decreasing, and at most the events, at least minus the non-events,
     from the likelihood)."""
     events, nonevents = y_t + y_c, n_t - y_t + n_c - y_c
     if control is None:
         return (
-            np.full_like(theta, -nonevents * alpha_sd**2 - 1.0),
-            np.full_like(theta, events * alpha_sd**2 + 1.0),
+            np.full_like(theta, alpha_mean - nonevents * alpha_sd**2 - 1.0),
+            np.full_like(theta, alpha_mean + events * alpha_sd**2 + 1.0),
         )
     half = theta / 2
     if control.family == "logit_normal":
@@ -123,28 +124,29 @@ def alpha_mode(
     theta: np.ndarray,
     alpha_sd: float,
     control=None,
+    alpha_mean: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The mode of ``alpha`` given each ``theta`` (and the data) and its Laplace SD.
 
     Newton's method on the log-concave conditional density, started from the pooled log-odds and
-    safeguarded by a bracket (:func:`_alpha_bracket`; for the default prior the gradient is
-    positive below ``−(n_t − y_t + n_c − y_c) alpha_sd²`` and negative above
-    ``(y_t + y_c) alpha_sd²``). A step that would leave the current bracket, or one longer than
-    :data:`NEWTON_MAX_STEP` while the bracket is wider than four such steps, bisects the bracket
-    instead, so the mode is found however far a large ``|theta|`` puts it. ``control`` is a
-    stated control-risk prior (:func:`log_joint`); both of its families are log-concave in the
-    control log-odds. Under the default prior both arms enter symmetrically, so swapped arms
-    give the same ``alpha`` at ``−theta``.
+    safeguarded by a bracket (:func:`_alpha_bracket`; for the Normal(alpha_mean, alpha_sd²) prior
+    the gradient is positive below ``alpha_mean − (n_t − y_t + n_c − y_c) alpha_sd²`` and
+    negative above ``alpha_mean + (y_t + y_c) alpha_sd²``). A step that would leave the current
+    bracket, or one longer than :data:`NEWTON_MAX_STEP` while the bracket is wider than four such
+    steps, bisects the bracket instead, so the mode is found however far a large ``|theta|``
+    puts it. ``control`` is a stated control-risk prior (:func:`log_joint`); both of its
+    families are log-concave in the control log-odds. Under a midpoint prior both arms enter
+    symmetrically, so swapped arms give the same ``alpha`` at ``−theta``.
     """
     theta = np.asarray(theta, dtype=float)
     half = theta / 2
     pooled = special.logit((y_t + y_c + 0.5) / (n_t + n_c + 1.0))
-    lo, hi = _alpha_bracket(y_t, n_t, y_c, n_c, theta, alpha_sd, control)
+    lo, hi = _alpha_bracket(y_t, n_t, y_c, n_c, theta, alpha_sd, control, alpha_mean)
     alpha = np.clip(np.full_like(theta, pooled), lo, hi)
     step = np.full_like(theta, np.inf)
     for _ in range(NEWTON_STEPS):
         pt, pc = special.expit(alpha + half), special.expit(alpha - half)
-        prior_grad, prior_hess = _baseline_prior(alpha, half, alpha_sd, control)
+        prior_grad, prior_hess = _baseline_prior(alpha, half, alpha_sd, control, alpha_mean)
         grad = (y_t - n_t * pt) + (y_c - n_c * pc) + prior_grad
         hess = (n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) - prior_hess
         lo, hi = np.where(grad > 0, alpha, lo), np.where(grad > 0, hi, alpha)
@@ -158,23 +160,34 @@ def alpha_mode(
         if np.max(np.abs(step), initial=0.0) < NEWTON_TOLERANCE:
             break
     pt, pc = special.expit(alpha + half), special.expit(alpha - half)
-    _, prior_hess = _baseline_prior(alpha, half, alpha_sd, control)
+    _, prior_hess = _baseline_prior(alpha, half, alpha_sd, control, alpha_mean)
     scale = 1.0 / np.sqrt((n_t * pt * (1 - pt) + n_c * pc * (1 - pc)) - prior_hess)
     # a mode not found (not met in practice) poisons the values instead of misplacing the nodes
     alpha = np.where(np.abs(step) < NEWTON_TOLERANCE * 1e3, alpha, np.nan)
     return alpha, scale
 
 
-def log_joint(y_t, n_t, y_c, n_c, alpha, theta, alpha_sd: float = CONTROL_LOGIT_SD, control=None):
+def log_joint(
+    y_t,
+    n_t,
+    y_c,
+    n_c,
+    alpha,
+    theta,
+    alpha_sd: float = CONTROL_LOGIT_SD,
+    control=None,
+    alpha_mean: float = 0.0,
+):
     """``log p(y_t, y_c | alpha, theta)`` plus the log prior of the baseline (broadcasting):
-    ``log N(alpha; 0, alpha_sd²)`` by default, or the stated control-risk prior ``control``
+    ``log N(alpha; alpha_mean, alpha_sd²)`` by default, or the stated control-risk prior ``control``
     (:class:`bayes_ips.priors.core.ControlPrior`) at the control log-odds ``alpha − theta/2``.
     The change of variables from the control log-odds to ``alpha`` at fixed ``theta`` has unit
     Jacobian."""
     half = np.asarray(theta, dtype=float) / 2
     lik = _log_binom(y_t, n_t, alpha + half) + _log_binom(y_c, n_c, alpha - half)
     if control is None:
-        return lik - 0.5 * (alpha / alpha_sd) ** 2 - np.log(alpha_sd * np.sqrt(2 * np.pi))
+        z = (alpha - alpha_mean) / alpha_sd
+        return lik - 0.5 * z**2 - np.log(alpha_sd * np.sqrt(2 * np.pi))
     return lik + control.logpdf_logit(alpha - half)
 
 
@@ -186,6 +199,7 @@ def log_likelihood(
     theta: np.ndarray,
     alpha_sd: float = CONTROL_LOGIT_SD,
     control=None,
+    alpha_mean: float = 0.0,
 ) -> np.ndarray:
     """``log L(theta)``: the two-arm binomial likelihood with ``alpha`` integrated out.
 
@@ -196,11 +210,13 @@ def log_likelihood(
     theta : numpy.ndarray
         Log odds ratios at which to evaluate.
     alpha_sd : float
-        SD of the Normal(0, alpha_sd²) prior on the arms' midpoint log-odds (the default
-        baseline prior).
+        SD of the Normal(alpha_mean, alpha_sd²) prior on the arms' midpoint log-odds (the
+        baseline prior unless ``control`` is given).
     control : ControlPrior, optional
         A stated control-risk prior, which then replaces the default: its density at the
         control log-odds ``alpha − theta/2``.
+    alpha_mean : float
+        Mean of the midpoint prior (default 0).
 
     Returns
     -------
@@ -208,10 +224,10 @@ def log_likelihood(
         The log integrated likelihood at each ``theta`` (normalising constants included).
     """
     theta = np.asarray(theta, dtype=float)
-    alpha, scale = alpha_mode(y_t, n_t, y_c, n_c, theta, alpha_sd, control)
+    alpha, scale = alpha_mode(y_t, n_t, y_c, n_c, theta, alpha_sd, control, alpha_mean)
     x, log_w = _hermite()
     a = alpha[..., None] + np.sqrt(2.0) * scale[..., None] * x
-    log_f = log_joint(y_t, n_t, y_c, n_c, a, theta[..., None], alpha_sd, control)
+    log_f = log_joint(y_t, n_t, y_c, n_c, a, theta[..., None], alpha_sd, control, alpha_mean)
     return special.logsumexp(log_f + log_w, axis=-1) + np.log(np.sqrt(2.0) * scale)
 
 

@@ -68,12 +68,19 @@ def _exact_fit(name: str, counts: xr.Dataset, prior: Prior, spec: Spec, seed: in
         effect = prior.require("effect", name)
         assert isinstance(effect, NormalEffect | MixtureEffect)
         control = prior.control
-        posts = exact_logistic.posteriors(counts, effect, spec.comparison, control)
+        midpoint = (
+            {}
+            if prior.midpoint is None
+            else {"alpha_mean": prior.midpoint.mean, "alpha_sd": prior.midpoint.sd}
+        )
+        posts = exact_logistic.posteriors(counts, effect, spec.comparison, control, **midpoint)
         p = exact_logistic.draw_rates(posts, counts, spec.comparison, spec.exact_draws, seed)
         before = exact_logistic.prior_rates(
-            effect, counts, spec.comparison, spec.exact_draws, seed, control
+            effect, counts, spec.comparison, spec.exact_draws, seed, control, **midpoint
         )
-        loo_y = exact_logistic.exact_loo(counts, effect, spec.comparison, control=control)
+        loo_y = exact_logistic.exact_loo(
+            counts, effect, spec.comparison, control=control, **midpoint
+        )
         tree = exact_tree(
             p, counts, seed, prior=xr.Dataset({"p": before}), exact_loo=xr.Dataset({"y": loo_y})
         )

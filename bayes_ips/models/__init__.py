@@ -80,6 +80,12 @@ Beta(a, b) is the control arm's conjugate Beta (it replaces the rate prior's con
 :func:`bayes_ips.priors.library.with_control`); a normal on the logit has no conjugate form there
 and is refused (:func:`check_prior`). The hazard model takes only its own ``reference`` prior."""
 
+MIDPOINT_MODELS = ("exact_logistic", "hierarchical_logistic", "adjusted_logistic")
+"""Models whose baseline is the arms' midpoint log-odds ``alpha`` (``logit p = alpha ± theta /
+2``), which take a midpoint prior stated in ``[priors]`` (``midpoint_logit_*``) in place of the
+default Normal(0, 1.5²). The other models have no such parameter (their control prior is the
+control-risk prior) and refuse it (:func:`check_prior`)."""
+
 
 def _carriers(component: str, scale: str | None = None) -> str:
     return ", ".join(
@@ -103,6 +109,7 @@ def effect_for(model: str, prior):
 def check_prior(model: str, prior, origin: str = "spec") -> None:
     """Refuse a prior whose component the model does not carry (an input error in ``origin``,
     the spec file, naming the models that do)."""
+    _check_midpoint(model, prior, origin)
     component = CARRIES.get(model)
     if component is None or (component == "reference" and prior.name == "reference"):
         return
@@ -148,6 +155,22 @@ def _check_scale(model: str, prior, origin: str) -> None:
         f"prior is on the {effect.scale_name}, carried by {_carriers('effect', effect.scale)}"
     )
     raise InputError(origin, rule, field=f"models.{model}.priors", value=prior.name)
+
+
+def _check_midpoint(model: str, prior, origin: str) -> None:
+    """Refuse a stated midpoint prior in a model without the midpoint log-odds
+    (:data:`MIDPOINT_MODELS`)."""
+    if prior.midpoint is None or model in MIDPOINT_MODELS:
+        return
+    raise InputError(
+        origin,
+        f"model {model!r} has no midpoint log-odds, so it cannot take the midpoint prior "
+        "(midpoint_logit_mean/midpoint_logit_sd), which only "
+        f"{', '.join(MIDPOINT_MODELS)} carry; its baseline prior is the control-risk prior "
+        "(control_logit_mean/control_logit_sd or control_beta_a/control_beta_b)",
+        field=f"models.{model}.priors",
+        value=prior.name,
+    )
 
 
 def _check_rate_control(model: str, prior, origin: str) -> None:

@@ -21,8 +21,9 @@ log-odds of employment is::
   ``rho`` — the correlation of the effects 12 months apart — ~ Uniform(0, 1). Horizons close in
   time share nearly the same effect; with one horizon there is no ``rho``.
 - ``alpha[k]`` is the midpoint log-odds. ``alpha[1] ~ Normal(0, 1.5²)``: 95% of the mass on
-  rates between 5% and 95%. A control-risk prior stated in ``[priors]`` replaces it by that
-  prior on the control arm's first log-odds ``alpha[1] − theta[1]/2`` (:func:`first_midpoint`).
+  rates between 5% and 95%. A midpoint prior stated in ``[priors]`` replaces it by
+  Normal(mean, sd²); a control-risk prior stated there replaces it by that prior on the control
+  arm's first log-odds ``alpha[1] − theta[1]/2`` (:func:`first_midpoint`).
   Under the default the arms enter symmetrically (±theta/2), so swapping the arm labels mirrors
   every answer, and identical arms give P(benefit) = 1/2 under any prior symmetric about no
   effect.
@@ -75,14 +76,16 @@ CENTRING = 0.75
 
 def structure(prior: Prior, model: str) -> str:
     """``"normal"``, ``"wide"`` (a normal prior with SD above :data:`WIDE_SD`) or ``"mixture"``,
-    followed by ``"+control_<family>"`` when a control-risk prior is stated: priors of one
-    structure share one compiled model."""
+    followed by ``"+control_<family>"`` when a control-risk prior is stated or ``"+midpoint"``
+    when a midpoint prior is: priors of one structure share one compiled model."""
     effect = prior.require("effect", model)
     if isinstance(effect, MixtureEffect):
         kind = "mixture"
     else:
         kind = "wide" if effect.sd > WIDE_SD else "normal"
-    return kind if prior.control is None else f"{kind}+control_{prior.control.family}"
+    if prior.control is not None:
+        return f"{kind}+control_{prior.control.family}"
+    return kind if prior.midpoint is None else f"{kind}+midpoint"
 
 
 def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
@@ -91,16 +94,20 @@ def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
     A normal prior gives ``prior_theta_mean`` and ``prior_theta_sd``; a mixture gives
     ``prior_theta_weights``, ``prior_theta_means`` and ``prior_theta_sds``, each of length
     :data:`MIXTURE_COMPONENTS` (unused slots: weight 0, mean 0, SD 1). A stated control-risk
-    prior adds its two parameters, ``prior_control_a`` and ``prior_control_b``.
+    prior adds its two parameters, ``prior_control_a`` and ``prior_control_b``; a stated midpoint
+    prior its ``prior_midpoint_mean`` and ``prior_midpoint_sd``.
     """
     effect = prior.require("effect", model)
-    control = (
-        {}
-        if prior.control is None
-        else {"prior_control_a": prior.control.a, "prior_control_b": prior.control.b}
-    )
+    baseline = {}
+    if prior.control is not None:
+        baseline = {"prior_control_a": prior.control.a, "prior_control_b": prior.control.b}
+    if prior.midpoint is not None:
+        baseline = {
+            "prior_midpoint_mean": prior.midpoint.mean,
+            "prior_midpoint_sd": prior.midpoint.sd,
+        }
     if isinstance(effect, NormalEffect):
-        return {"prior_theta_mean": effect.mean, "prior_theta_sd": effect.sd, **control}
+        return {"prior_theta_mean": effect.mean, "prior_theta_sd": effect.sd, **baseline}
     w, m, s = effect.components()
     if len(w) > MIXTURE_COMPONENTS:
         raise InputError(
@@ -114,7 +121,7 @@ def prior_data(prior: Prior, model: str) -> dict[str, float | np.ndarray]:
         "prior_theta_weights": np.concatenate([w, np.zeros(pad)]),
         "prior_theta_means": np.concatenate([m, np.zeros(pad)]),
         "prior_theta_sds": np.concatenate([s, np.ones(pad)]),
-        **control,
+        **baseline,
     }
 
 
@@ -214,12 +221,18 @@ def midpoints(theta, horizons: np.ndarray, prior: Prior, values: dict):
 
 
 def first_midpoint(theta, prior: Prior, values: dict):
-    """``alpha[1]``. By default ``alpha1 ~ Normal(0, 1.5²)``. Under a stated control-risk prior
+    """``alpha[1]``. By default ``alpha1 ~ Normal(0, 1.5²)``; under a stated midpoint prior
+    ``alpha1 ~ Normal(mean, sd²)`` (:class:`bayes_ips.priors.core.MidpointPrior`). Under a stated
+    control-risk prior
     the control arm's first log-odds ``alpha1 − theta[1] / 2`` has that prior: ``control1``, the
     logit, ~ Normal(a, b²), or ``control1``, the risk, ~ Beta(a, b) (its logit then has the
     logit-Beta density, as in :mod:`bayes_ips.exact_logistic`); ``alpha1`` is deterministic."""
-    if prior.control is None:
+    if prior.control is None and prior.midpoint is None:
         return pm.Normal("alpha1", 0.0, ALPHA_SD)
+    if prior.control is None:
+        mean = pm.Data("prior_midpoint_mean", values["prior_midpoint_mean"])
+        sd = pm.Data("prior_midpoint_sd", values["prior_midpoint_sd"])
+        return pm.Normal("alpha1", mean, sd)
     a = pm.Data("prior_control_a", values["prior_control_a"])
     b = pm.Data("prior_control_b", values["prior_control_b"])
     if prior.control.family == "beta":

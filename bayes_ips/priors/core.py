@@ -305,6 +305,29 @@ DEFAULT_CONTROL = ControlPrior("logit_normal", 0.0, CONTROL_LOGIT_SD)
 the mass on risks between 5% and 95%)."""
 
 
+@dataclass(frozen=True)
+class MidpointPrior:
+    """A stated prior of the logistic models' baseline ``alpha``, the midpoint of the two arms'
+    log-odds (``logit p = alpha ± theta / 2``): Normal(``mean``, ``sd``²), independent of the
+    effect ``theta``. It replaces the default Normal(0, :data:`CONTROL_LOGIT_SD`²) on ``alpha``.
+    This is brms's prior on the *centred* intercept (``class = Intercept``) of a two-arm binomial
+    regression with a ±½ treatment code, or with a 0/1 code in a trial of equal arms (the
+    intercept is then the log-odds at the mean code, ``alpha + (x̄ − ½) theta``)."""
+
+    mean: float
+    sd: float
+
+    def describe(self) -> str:
+        lo, hi = special.expit(stats.norm.ppf([0.025, 0.975], self.mean, self.sd))
+        return (
+            f"Normal({self.mean:g}, {self.sd:g}²) on the arms' midpoint log-odds (95% prior "
+            f"interval of the midpoint risk {100 * lo:.1f}% to {100 * hi:.1f}%)"
+        )
+
+    def as_dict(self) -> dict:
+        return {"mean": self.mean, "sd": self.sd}
+
+
 def effect_from_dict(d: dict) -> Effect:
     """Inverse of ``as_dict`` for either effect family."""
     if d.get("family") == "normal_mixture":
@@ -329,6 +352,9 @@ class Prior:
     control : ControlPrior or None
         The control-risk prior stated in the spec (``[priors] control_*``), set by the library
         on every effect prior; None for the default :data:`DEFAULT_CONTROL`.
+    midpoint : MidpointPrior or None
+        The logistic models' midpoint prior stated in the spec (``[priors] midpoint_logit_*``),
+        set by the library on every prior; None for the default Normal(0, 1.5²).
     """
 
     name: str
@@ -337,6 +363,7 @@ class Prior:
     effect: Effect | None = None
     group: str = "reference"
     control: ControlPrior | None = None
+    midpoint: MidpointPrior | None = None
 
     @property
     def control_risk(self) -> ControlPrior:
@@ -344,7 +371,11 @@ class Prior:
         return DEFAULT_CONTROL if self.control is None else self.control
 
     def describe(self) -> str:
-        parts = [c.describe() for c in (self.effect, self.rate, self.control) if c is not None]
+        parts = [
+            c.describe()
+            for c in (self.effect, self.rate, self.control, self.midpoint)
+            if c is not None
+        ]
         return "; ".join(parts)
 
     def as_dict(self) -> dict:
@@ -355,6 +386,8 @@ class Prior:
             out["effect"] = self.effect.as_dict()
         if self.control is not None:
             out["control"] = self.control.as_dict()
+        if self.midpoint is not None:
+            out["midpoint"] = self.midpoint.as_dict()
         return out
 
     @classmethod
@@ -363,6 +396,7 @@ class Prior:
         rate = d.get("rate")
         effect = d.get("effect")
         control = d.get("control")
+        midpoint = d.get("midpoint")
         return cls(
             d["name"],
             d["recipe"],
@@ -370,6 +404,7 @@ class Prior:
             effect=None if effect is None else effect_from_dict(effect),
             group=d.get("group", "reference"),
             control=None if control is None else ControlPrior(**control),
+            midpoint=None if midpoint is None else MidpointPrior(**midpoint),
         )
 
     def require(self, component: str, model: str) -> BetaRate | Effect:

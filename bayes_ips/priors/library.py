@@ -103,6 +103,8 @@ def _build(context: PriorContext, *, with_map: bool) -> tuple[dict[str, Prior], 
     priors += list(s.user)
     if s.control is not None:
         priors = [with_control(p, s.control) for p in priors]
+    if s.midpoint is not None:
+        priors = [replace(p, midpoint=s.midpoint) for p in priors]
     return {p.name: p for p in priors}, unavailable
 
 

@@ -20,6 +20,8 @@ Scalar keys (all optional)::
     control_logit_sd = 1.5    # control risk's logit (the default, Normal(0, 1.5²)) ...
     control_beta_a = 2        # ... or Beta(a, b) on the control risk
     control_beta_b = 8
+    midpoint_logit_mean = 0.0 # ... or, for the logistic models only, Normal on the arms' midpoint
+    midpoint_logit_sd = 1.5   # log-odds (default Normal(0, 1.5²); brms's centred intercept)
 
 Each sub-table ``[priors.NAME]`` defines a prior ``NAME`` (lower-case letters, digits and ``_``)
 that ``models.X.priors`` lists may then use::
@@ -52,6 +54,14 @@ description) and every model with a control parameter uses it
 Normal(0, 1.5²) on the control log-odds and the logistic models Normal(0, 1.5²) on the arms'
 midpoint log-odds.
 
+The midpoint prior (``midpoint_logit_mean``/``midpoint_logit_sd``, defaults 0 and 1.5) changes
+that default of the logistic models: Normal(mean, sd²) on the arms' midpoint log-odds ``alpha``
+(``logit p = alpha ± theta / 2``), independent of the effect. It is brms's prior on the centred
+intercept (``class = Intercept``) of a two-arm binomial regression whose treatment is coded ±½,
+or 0/1 with equal arms. It is a prior on the logistic models' own parameter, so it excludes a
+stated control-risk prior, and the models without that parameter (beta-binomial, log-binomial,
+hazard) refuse it (:data:`bayes_ips.models.MIDPOINT_MODELS`).
+
 The section's schema is :class:`PriorsSection` (each default is that of its field); a spec reads
 it as :data:`Priors`, which turns it into the :class:`PriorSettings` the library uses.
 """
@@ -75,6 +85,7 @@ from pydantic import (
     model_validator,
 )
 
+from bayes_ips.logodds import CONTROL_LOGIT_SD
 from bayes_ips.priors import calibration
 from bayes_ips.priors.community import (
     GRID_NAMES,
@@ -83,7 +94,14 @@ from bayes_ips.priors.community import (
     effect_prior,
     reference_priors,
 )
-from bayes_ips.priors.core import SCALES, BetaRate, ControlPrior, NormalEffect, Prior
+from bayes_ips.priors.core import (
+    SCALES,
+    BetaRate,
+    ControlPrior,
+    MidpointPrior,
+    NormalEffect,
+    Prior,
+)
 from bayes_ips.priors.evidence import (
     DEFAULT_EVIDENCE,
     Study,
@@ -130,6 +148,7 @@ class PriorSettings:
     map: MapSettings
     user: tuple[Prior, ...]
     control: ControlPrior | None = None
+    midpoint: MidpointPrior | None = None
 
 
 class UserPrior(Section):
@@ -301,6 +320,31 @@ class PriorsSection(Section):
     control_logit_sd: Positive | None = None
     control_beta_a: Positive | None = None
     control_beta_b: Positive | None = None
+    midpoint_logit_mean: Finite | None = None
+    midpoint_logit_sd: Positive | None = None
+
+    def midpoint(self) -> MidpointPrior | None:
+        """The stated midpoint prior of the logistic models, or None for the default (a key left
+        out takes its default: mean 0, SD :data:`~bayes_ips.logodds.CONTROL_LOGIT_SD`)."""
+        mean, sd = self.midpoint_logit_mean, self.midpoint_logit_sd
+        if mean is None and sd is None:
+            return None
+        control_keys = (
+            "control_logit_mean",
+            "control_logit_sd",
+            "control_beta_a",
+            "control_beta_b",
+        )
+        stated = next((k for k in control_keys if getattr(self, k) is not None), None)
+        if stated is not None:
+            midpoint_key = "midpoint_logit_mean" if mean is not None else "midpoint_logit_sd"
+            raise rule_error(
+                f"give either a control-risk prior ({stated}) or the logistic models' midpoint "
+                f"prior ({midpoint_key}), not both: both state the logistic models' baseline",
+                key=midpoint_key,
+                value=mean if mean is not None else sd,
+            )
+        return MidpointPrior(0.0 if mean is None else mean, CONTROL_LOGIT_SD if sd is None else sd)
 
     def control(self) -> ControlPrior | None:
         """The stated control-risk prior, or None for the default."""
@@ -341,6 +385,7 @@ class PriorsSection(Section):
         if clashes:
             raise rule_errors(clashes)
         control = self.control()
+        midpoint = self.midpoint()
         return PriorSettings(
             mcid_rd=self.mcid_rd,
             mcid_or=self.mcid_or,
@@ -360,6 +405,7 @@ class PriorsSection(Section):
             ),
             user=tuple(table.prior(name) for name, table in self.model_extra.items()),
             control=control,
+            midpoint=midpoint,
         )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bayes_ips import models
 from bayes_ips.estimands import side_of_half
-from bayes_ips.priors.core import ControlPrior
+from bayes_ips.priors.core import ControlPrior, MidpointPrior
 from bayes_ips.report.checklist import PPC_TAIL, checked_counts, surprising, wambs
 from bayes_ips.report.figures import CORE_FIGURES, FigureBuilder
 from bayes_ips.report.format import (
@@ -379,7 +379,17 @@ def methods_section(summary: dict) -> dict:
 
 def control_prior_text(summary: dict) -> str:
     """The control-risk prior of the run's fits in words (:data:`bayes_ips.models.CONTROL_MODELS`
-    says which models use it and how)."""
+    says which models use it and how), or the logistic models' stated midpoint prior
+    (:data:`bayes_ips.models.MIDPOINT_MODELS`), which excludes it."""
+    midpoint = next((p["midpoint"] for p in summary["priors"] if p.get("midpoint")), None)
+    if midpoint is not None:
+        stated_midpoint = MidpointPrior(**midpoint)
+        return (
+            "Baseline prior, stated in the spec's [priors]: "
+            f"{stated_midpoint.describe()} in the logistic models, in place of their default "
+            "Normal(0, 1.5²) on α (brms's prior on the centred intercept); no control-risk prior "
+            "is stated."
+        )
     stated = next((p["control"] for p in summary["priors"] if p.get("control")), None)
     if stated is None:
         return (
