@@ -69,8 +69,11 @@ def effects(p: xr.DataArray, comparison: Comparison) -> xr.Dataset:
 
 
 def key(threshold: float) -> str:
-    """The summary.json key of a threshold: two decimals (``"0.05"``, ``"1.25"``)."""
-    return f"{threshold:.2f}"
+    """The summary.json key of a threshold: two decimals (``"0.05"``, ``"1.25"``), or as many
+    significant digits as it needs, up to six, when two decimals would change it
+    (``"0.011"``)."""
+    two = f"{threshold:.2f}"
+    return two if float(two) == threshold else f"{threshold:.6g}"
 
 
 RATIO_SPAN_MAX = 1e6

@@ -127,6 +127,8 @@ def number_list(lo: float, hi: float) -> Any:
         for v in values:
             if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
                 raise rule_error(f"each entry must be a number in [{lo:g}, {hi:g}]", value=v)
+            if sum(f"{float(w):.6g}" == f"{float(v):.6g}" for w in values) > 1:
+                raise rule_error("each entry must differ from the others (to 6 digits)", value=v)
         return tuple(float(v) for v in values)
 
     return Annotated[tuple[float, ...], PlainValidator(validate)]

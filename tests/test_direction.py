@@ -19,7 +19,7 @@ from scipy import special, stats
 
 from bayes_ips.cli import main
 from bayes_ips.data import Comparison
-from bayes_ips.estimands import EstimandSettings, summarise
+from bayes_ips.estimands import EstimandSettings, key, summarise
 from bayes_ips.priors.library import PriorContext, library
 from bayes_ips.priors.settings import parse
 from tests.conftest import HEADER
@@ -182,3 +182,22 @@ def test_optimism_and_the_mcid_are_about_benefit_when_lower_is_better():
     # and the neutral and reference priors do not depend on the direction
     for name in ("reference", "neutral_strong", "neutral_moderate", "neutral_weak"):
         assert down[name] == up[name]
+
+
+def test_threshold_keys_keep_every_digit_a_threshold_has():
+    assert [key(t) for t in (0.0, 0.05, 1.0, 1.25, 0.011, 0.005, 1 / 3)] == [
+        "0.00",
+        "0.05",
+        "1.00",
+        "1.25",
+        "0.011",
+        "0.005",
+        "0.333333",
+    ]
+
+
+def test_thresholds_that_would_share_a_key_are_refused(tmp_path, cli):
+    spec = tmp_path / "spec.toml"
+    spec.write_text("[estimands]\nrd_thresholds = [0.05, 0.0500000001]\n", encoding="utf-8")
+    code, _, err = cli("run", spec, "--out", tmp_path / "run")
+    assert code == 2 and "field 'estimands.rd_thresholds'" in err and "differ" in err
