@@ -75,20 +75,32 @@ METHODS = {
     "predictive; exact for the beta-binomial model, independent moment-matched Beta posteriors "
     "otherwise (an approximation); ENBS = population × EVSI − trial cost",
 }
-LOWER_METHOD = (
-    "a lower rate of the outcome is better, so every RD above is the benefit −RD = "
-    "(1 − p_T) − (1 − p_C), the difference in participants spared the outcome (the ROPE's "
-    "masses below, inside and above stay on the RD's own scale, and the ROPE rule's go rests on "
-    "the mass below it); the next trial is judged on its counts without the outcome, whose log "
-    "OR is minus the outcome's, so the analysis prior's mean is negated; the value of a "
-    "participant is that of one spared the outcome"
-)
+LOWER_METHODS = {
+    "dual": "go when P(RD < 0) ≥ γ₁ and P(RD < −MCID) ≥ γ₂ (a lower rate is better); no-go "
+    "when both fail; indeterminate when exactly one holds",
+    "rope": "go when P(RD < −r) ≥ γ; no-go when P(RD ≥ −r) ≥ γ (no better than practically "
+    "equivalent); indeterminate otherwise; r = the ROPE half-width",
+    "probabilities": METHODS["probabilities"].replace("P(RD > 0)", "P(RD < 0)"),
+    "net_benefit": "INB = value of one participant spared the outcome × (−RD) − incremental "
+    "cost per patient; "
+    "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
+    "the acceptability and EVPI curves from posterior draws",
+    "frequentist_criterion": "pooled two-proportion z test, two-sided level α, significant with "
+    "fewer participants with the outcome in the treatment arm",
+    "bayesian_criterion": METHODS["bayesian_criterion"].replace("P(log OR > 0)", "P(log OR < 0)"),
+    "direction": "a lower rate of the outcome is better, so benefit is −RD = (1 − p_T) − "
+    "(1 − p_C), the difference in participants spared the outcome, and every benefit "
+    "probability, net benefit and the value of information are computed on it (the ROPE's "
+    "masses below, inside and above stay on the RD's own scale); the next trial is judged on "
+    "its counts without the outcome, whose log OR is minus the outcome's, under the analysis "
+    "prior with its mean negated",
+}
+"""The methods that read otherwise when a lower rate is better."""
 
 
 def methods(comparison: Comparison) -> dict:
-    """The methods in words, with how the outcome's direction enters when a lower rate is
-    better."""
-    return METHODS if comparison.sign > 0 else {**METHODS, "direction": LOWER_METHOD}
+    """The methods in words, in the outcome's direction."""
+    return METHODS if comparison.sign > 0 else {**METHODS, **LOWER_METHODS}
 
 
 def favourable_effect(effect: NormalEffect, comparison: Comparison) -> NormalEffect:
