@@ -26,11 +26,13 @@ from bayes_ips.analyses.missing_data.compute import ArmData, PatternMixture
 from bayes_ips.analyses.registry import layout
 from bayes_ips.analyses.sensitivity import heatmap as hm
 from bayes_ips.analyses.sensitivity.exact import effect_posteriors
+from bayes_ips.analyses.sensitivity.view import _crossing_sentences
 from bayes_ips.data import Comparison
 from bayes_ips.pipeline import load_spec, run_analysis
 from bayes_ips.priors import NormalEffect
 from bayes_ips.priors.core import Prior
 from bayes_ips.report import render_markdown
+from bayes_ips.report.format import Wording
 
 HIGHER = Comparison("T", "C")
 LOWER = Comparison("T", "C", direction="lower", outcome="death within 60 days")
@@ -182,6 +184,15 @@ def test_heat_map_crossings_are_prior_means_of_the_outcomes_log_or():
             assert 1 - float(p_higher) == pytest.approx(level, abs=1e-6)
         # P(benefit) falls as the prior mean rises: a sceptical mean is above 0 here
         assert ref["0.975"] < ref["0.9"]
+    text = " ".join(_crossing_sentences({**lower, "horizon_months": 12}, Wording("death", True)))
+    # the crossings checked above, in words: below 0 a prior must favour the treatment to reach
+    # the level; above 0 even a sceptical one does
+    for ref in lower["reference"]:
+        for level in lower["levels"]:
+            m = ref[f"{level:g}"]
+            words = "prior mean is at most" if m < 0 else "for any prior mean below"
+            assert f"{words} {m:.2f}" in text
+    assert "at least" not in text and "mean above" not in text
 
 
 def _counts_dataset(counts) -> xr.Dataset:

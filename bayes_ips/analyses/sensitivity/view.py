@@ -433,7 +433,7 @@ PSENSE_PHRASES = {
 
 
 def _stated_tails(rows: list[dict], horizons: list) -> list[dict]:
-    """Per fit with a stated P(benefit): the prior-predictive P(RD > 0) at every horizon beside
+    """Per fit with a stated P(benefit): the prior-predictive P(benefit) at every horizon beside
     it, and whether each holds it within Monte Carlo error."""
     by_fit: dict[tuple, dict] = {}
     for r in rows:
