@@ -12,7 +12,7 @@ import numpy as np
 from bayes_ips.diagnostics import on_cumulative_counts
 from bayes_ips.report.checklist import PPC_TAIL, cumulative_cells, ppc_cells, surprising
 from bayes_ips.report.figures import first_per_model
-from bayes_ips.report.format import OUTCOME, elpd, level, loo_k
+from bayes_ips.report.format import Wording, elpd, level, loo_k
 from bayes_ips.report.style import (
     STYLE,
     WARN,
@@ -169,6 +169,7 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
     if not chosen or "ppc" not in summary:
         return None
     treatment, control = summary["run"]["treatment"], summary["run"]["control"]
+    outcome = Wording.of(summary["run"]).outcome
     shown = dict(zip((treatment, control), arms(summary), strict=True))
     with plt.rc_context(STYLE):
         fig, axes = panel_grid(len(chosen), sharey=True, height=2.9)
@@ -202,14 +203,14 @@ def ppc_plot(fits, summary: dict) -> Figure | None:
                     label.set_color(WARN)
             ax.set_title(f"{fit.model}\n{fit.prior.name}")
             ax.set_xlabel("horizon (months)")
-        axes[0].set_ylabel(f"number with the {OUTCOME}")
+        axes[0].set_ylabel(f"number with the {outcome}")
         legend_below(fig)
     return render(
         fig,
         "ppc",
         "Posterior-predictive check: observed counts and 95% replicated intervals"
         + arms_note(summary),
-        f"For each model, the observed number with the {OUTCOME} per arm and horizon (dots) "
+        f"For each model, the observed number with the {outcome} per arm and horizon (dots) "
         "against the 95% interval of counts replicated from the posterior (bars).",
         "ppc",
     )
@@ -220,6 +221,7 @@ def prior_predictive_plot(fits, summary: dict) -> Figure | None:
     chosen = [f for f in first_per_model(fits) if "prior" in f.tree.children]
     if not chosen:
         return None
+    outcome = Wording.of(summary["run"]).outcome
     with plt.rc_context(STYLE):
         fig, axes = panel_grid(len(chosen), sharey=False, height=2.6)
         bins = np.linspace(0, 1, 41)
@@ -235,14 +237,14 @@ def prior_predictive_plot(fits, summary: dict) -> Figure | None:
                     lw=1.5,
                 )
             ax.set_title(f"{fit.model}\n{fit.prior.name}")
-            ax.set_xlabel(f"implied {OUTCOME} rate (%)")
+            ax.set_xlabel(f"implied {outcome} rate (%)")
         axes[0].set_ylabel("prior density")
         legend_below(fig, title="arm")
     return render(
         fig,
         "prior_predictive",
-        f"Prior-predictive {OUTCOME} rates (all horizons pooled)" + arms_note(summary),
-        f"Histograms of the {OUTCOME} rates each model's prior implies, per arm, before "
+        f"Prior-predictive {outcome} rates (all horizons pooled)" + arms_note(summary),
+        f"Histograms of the {outcome} rates each model's prior implies, per arm, before "
         "seeing the data.",
         "methods",
     )

@@ -3,7 +3,8 @@
 Modules, in the order of the flow:
 
 - :mod:`~.options` the ``[decision]`` spec section;
-- :mod:`~.posterior` the risk difference's posterior (exact or from draws);
+- :mod:`~.posterior` the posterior of the benefit, the risk difference in the outcome's direction
+  (exact or from draws);
 - :mod:`~.rules` dual-criterion and ROPE decision rules;
 - :mod:`~.economics` net monetary benefit, CEAC and EVPI;
 - :mod:`~.trial` success criteria, assurance and operating characteristics;

@@ -4,6 +4,16 @@ Decision rules are evaluated for every fit (model × prior) at every horizon. Ne
 value of information and the next trial use the primary horizon. The next trial's analysis plan
 (the sceptical analysis prior and the control rate of the operating characteristics) is one for
 all fits, derived from the headline (first) fit unless the spec sets it.
+
+Benefit follows the outcome's direction (``ctx.spec.comparison.sign``): every decision quantity
+is computed on the rates of the favourable result
+(:func:`~bayes_ips.analyses.decision.posterior.favourable`), so when a lower rate is better the
+rules, net benefit, the value of information and the next trial judge the treatment by the
+participants it spares the outcome. summary.json keeps its field names: ``p_rd_gt_0`` and
+``p_rd_gt_mcid`` are P(sign · RD > 0) and P(sign · RD > MCID), ``threshold_rd``, the power
+curves' ``rd`` and ``design_p_benefit`` are on the benefit side, while ``rd_mean``, the ROPE's
+masses, ``null_rate``, ``reference_control_rate`` and the ``beta_*`` posteriors of the value of
+sampling stay on the outcome's own scale.
 """
 
 from __future__ import annotations
@@ -13,7 +23,12 @@ import numpy as np
 from bayes_ips import models
 from bayes_ips.analyses.decision.economics import net_benefit
 from bayes_ips.analyses.decision.options import DecisionSettings, NextTrial
-from bayes_ips.analyses.decision.posterior import EffectPosterior, effect_posterior
+from bayes_ips.analyses.decision.posterior import (
+    EffectPosterior,
+    benefit_interval,
+    effect_posterior,
+    favourable,
+)
 from bayes_ips.analyses.decision.rules import decide
 from bayes_ips.analyses.decision.trial import (
     CRITERIA,
@@ -24,6 +39,7 @@ from bayes_ips.analyses.decision.trial import (
 )
 from bayes_ips.analyses.decision.voi import sampling_value
 from bayes_ips.context import Fitted, RunContext
+from bayes_ips.data import Comparison
 from bayes_ips.errors import InputError
 from bayes_ips.fit import Fit, fit_seed
 from bayes_ips.priors import NormalEffect, get_prior
@@ -59,6 +75,40 @@ METHODS = {
     "predictive; exact for the beta-binomial model, independent moment-matched Beta posteriors "
     "otherwise (an approximation); ENBS = population × EVSI − trial cost",
 }
+LOWER_METHODS = {
+    "dual": "go when P(RD < 0) ≥ γ₁ and P(RD < −MCID) ≥ γ₂ (a lower rate is better); no-go "
+    "when both fail; indeterminate when exactly one holds",
+    "rope": "go when P(RD < −r) ≥ γ; no-go when P(RD ≥ −r) ≥ γ (no better than practically "
+    "equivalent); indeterminate otherwise; r = the ROPE half-width",
+    "probabilities": METHODS["probabilities"].replace("P(RD > 0)", "P(RD < 0)"),
+    "net_benefit": "INB = value of one participant spared the outcome × (−RD) − incremental "
+    "cost per patient; "
+    "EVPI = E[max(INB, 0)] − max(E[INB], 0); exact at the spec's inputs where the model allows, "
+    "the acceptability and EVPI curves from posterior draws",
+    "frequentist_criterion": "pooled two-proportion z test, two-sided level α, significant with "
+    "fewer participants with the outcome in the treatment arm",
+    "bayesian_criterion": METHODS["bayesian_criterion"].replace("P(log OR > 0)", "P(log OR < 0)"),
+    "direction": "a lower rate of the outcome is better, so benefit is −RD = (1 − p_T) − "
+    "(1 − p_C), the difference in participants spared the outcome, and every benefit "
+    "probability, net benefit and the value of information are computed on it (the ROPE's "
+    "masses below, inside and above stay on the RD's own scale); the next trial is judged on "
+    "its counts without the outcome, whose log OR is minus the outcome's, under the analysis "
+    "prior with its mean negated",
+}
+"""The methods that read otherwise when a lower rate is better."""
+
+
+def methods(comparison: Comparison) -> dict:
+    """The methods in words, in the outcome's direction."""
+    return METHODS if comparison.sign > 0 else {**METHODS, **LOWER_METHODS}
+
+
+def favourable_effect(effect: NormalEffect, comparison: Comparison) -> NormalEffect:
+    """An effect prior on the outcome's log OR as one on the log OR of the favourable result
+    (minus the outcome's when a lower rate is better)."""
+    if comparison.sign > 0:
+        return effect
+    return NormalEffect(-effect.mean, effect.sd, effect.scale)
 
 
 def _seed(ctx: RunContext, fit: Fit) -> int:
@@ -111,6 +161,7 @@ def _rules(ctx: RunContext, fitted: Fitted, settings: DecisionSettings) -> list[
                         gamma_mcid=settings.gamma_mcid,
                         gamma_rope=settings.gamma_rope,
                         exact_p_benefit=exact_p,
+                        sign=comparison.sign,
                     ),
                 }
             )
@@ -125,8 +176,9 @@ def _next_trial(
     p = fit.p.sel(horizon=ctx.primary_horizon)
     comparison = ctx.spec.comparison
     dims = [d for d in ("chain", "draw") if d in p.dims]
-    p_t = p.sel(arm=comparison.treatment).transpose(*dims).to_numpy()
-    p_c = p.sel(arm=comparison.control).transpose(*dims).to_numpy()
+    # the trials are simulated and judged on the favourable result's counts
+    p_t = favourable(p.sel(arm=comparison.treatment).transpose(*dims).to_numpy(), comparison)
+    p_c = favourable(p.sel(arm=comparison.control).transpose(*dims).to_numpy(), comparison)
     rng = np.random.default_rng(seed)
     result = assurance(
         p_t, p_c, trial.n_per_arm, crit, _simulations(ctx, trial), rng, trial.robust_weight
@@ -141,9 +193,12 @@ def _next_trial(
             for target in trial.assurance_targets
         }
     beta_t, beta_c = post.moments()
-    result["value_of_sampling"] = sampling_value(
-        beta_t, beta_c, trial.n_per_arm, settings.economics
-    )
+    vos = sampling_value(beta_t, beta_c, trial.n_per_arm, settings.economics)
+    if comparison.sign < 0:
+        # the outcome's rate: Beta(a, b) of 1 − p is Beta(b, a) of p
+        for key in ("beta_treatment", "beta_control"):
+            vos[key] = vos[key][::-1]
+    result["value_of_sampling"] = vos
     return result
 
 
@@ -221,9 +276,13 @@ def run(ctx: RunContext, fitted: Fitted) -> dict | None:
     head = fitted.fit(*ctx.headline)
     head_post = effect_posterior(head, primary, comparison)
     trial = settings.next_trial
-    control_rate = trial.null_rate if trial.null_rate is not None else head_post.control_mean()
+    control_rate = (
+        trial.null_rate
+        if trial.null_rate is not None
+        else favourable(head_post.control_mean(), comparison)
+    )
     prior, effect = _analysis_prior(ctx, settings)
-    crit = Criteria(trial.alpha, trial.success_probability, effect)
+    crit = Criteria(trial.alpha, trial.success_probability, favourable_effect(effect, comparison))
 
     fits = []
     for fit in fitted.fits:
@@ -235,11 +294,11 @@ def run(ctx: RunContext, fitted: Fitted) -> dict | None:
                 "fit_seed": fit.seed,
                 "horizon_months": primary,
                 "verified_data": _verified(fitted, fit, primary),
-                "rd_mean": post.mean(),
+                "rd_mean": comparison.sign * post.mean(),
                 "net_benefit": net_benefit(
                     post,
                     settings.economics,
-                    _rd_interval(fitted, fit, primary),
+                    benefit_interval(_rd_interval(fitted, fit, primary), comparison),
                     effect_posterior(fit, primary, comparison, exact=False),
                 ),
                 "next_trial": _next_trial(ctx, fit, post, settings, crit),
@@ -278,8 +337,15 @@ def run(ctx: RunContext, fitted: Fitted) -> dict | None:
             else f"posterior mean control rate at {primary:g} months, "
             f"{head.model} / {head.prior.name}",
         },
-        "operating_characteristics": operating_characteristics(
-            crit, control_rate, trial.n_per_arm, trial.oc_n_per_arm, OC_RD_GRID
-        ),
-        "methods": METHODS,
+        "operating_characteristics": {
+            **operating_characteristics(
+                crit,
+                favourable(control_rate, comparison),
+                trial.n_per_arm,
+                trial.oc_n_per_arm,
+                OC_RD_GRID,
+            ),
+            "null_rate": control_rate,
+        },
+        "methods": methods(comparison),
     }

@@ -1,13 +1,15 @@
 """Net monetary benefit, cost-effectiveness acceptability and the expected value of perfect
 information (EVPI), per patient.
 
-With V the value of one extra person employed and C the incremental cost of IPS per patient,
-the incremental net monetary benefit of adopting IPS is INB = V·RD − C. Adopt when E[INB] > 0.
-IPS is cost-effective in a posterior draw when INB > 0, i.e. RD > k = C / V, so
+With V the value of one participant who gains the outcome (or, when a lower rate is better, is
+spared it) and C the incremental cost of the treatment per patient, the incremental net monetary
+benefit of adopting the treatment is INB = V·RD − C, where RD is the benefit sign · RD
+(:mod:`~bayes_ips.analyses.decision.posterior`). Adopt when E[INB] > 0. The treatment is
+cost-effective in a posterior draw when INB > 0, i.e. RD > k = C / V, so
 
 - P(cost-effective) = P(RD > k);
 - the cost-effectiveness acceptability curve (CEAC) is P(RD > C / λ) over the willingness to pay
-  λ for one extra person employed;
+  λ for one participant who gains (is spared) the outcome;
 - EVPI = E[max(INB, 0)] − max(E[INB], 0), the expected loss of deciding now rather than with
   the effect known. It equals V·E[(RD − k)⁺] when E[INB] ≤ 0 (the chance that adopting would
   have been right) and V·E[(k − RD)⁺] otherwise, so it is never negative and is zero when every
@@ -45,8 +47,8 @@ def wtp_grid(econ: Economics) -> np.ndarray:
 
 
 def ceac(post: EffectPosterior, econ: Economics) -> dict:
-    """P(cost-effective) and EVPI per patient over the willingness to pay per extra person
-    employed (the incremental cost per patient held at its setting).
+    """P(cost-effective) and EVPI per patient over the willingness to pay per participant who
+    gains (is spared) the outcome (the incremental cost per patient held at its setting).
 
     Curves are drawn from posterior draws (:class:`DrawsDifference`, fast on any grid); the
     values at the spec's inputs (:func:`net_benefit`) are exact where the model allows."""
@@ -74,9 +76,11 @@ def net_benefit(
     Parameters
     ----------
     post : EffectPosterior
+        The posterior of the benefit sign · RD; ``threshold_rd`` = C / V is on that scale.
     econ : Economics
     rd_interval : dict, optional
-        The RD's posterior ``median, lo, hi`` (from the results table); INB is monotone in RD,
+        The benefit's posterior ``median, lo, hi`` (the results table's RD interval, turned by
+        :func:`~bayes_ips.analyses.decision.posterior.benefit_interval`); INB is monotone in it,
         so its quantiles follow.
     curve_post : DrawsDifference, optional
         The posterior the CEAC is drawn from (default ``post``).

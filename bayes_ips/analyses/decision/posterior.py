@@ -1,8 +1,12 @@
-"""The posterior of the risk difference RD = p_treatment − p_control at one horizon.
+"""The posterior of the benefit, sign · RD, at one horizon, with RD = p_treatment − p_control.
 
-Every decision quantity is a functional of this distribution: tail probabilities P(RD > d),
-expected excesses E[(RD − d)⁺] and shortfalls E[(d − RD)⁺] (the building blocks of net benefit
-and the value of information).
+Benefit follows the outcome's direction (:class:`~bayes_ips.data.Comparison`, ``sign``): when a
+higher rate is better it is the RD itself; when a lower one is better it is −RD, the difference
+of the rates of the *favourable* result, (1 − p_treatment) − (1 − p_control) (participants spared
+the outcome). Below, "RD" is this difference of favourable rates, so every decision quantity
+reads the same way in both directions. Every one is a functional of this distribution: tail
+probabilities P(RD > d), expected excesses E[(RD − d)⁺] and shortfalls E[(d − RD)⁺] (the
+building blocks of net benefit and the value of information).
 Two implementations share one interface:
 
 - :class:`BetaDifference`, exact, for the conjugate beta-binomial engine: with independent
@@ -173,16 +177,36 @@ def _match_beta(x: xr.DataArray) -> tuple[float, float]:
 EffectPosterior = BetaDifference | DrawsDifference
 
 
+def favourable(rate, comparison: Comparison):
+    """The rate of the favourable result from the outcome's rate: the rate itself when a higher
+    rate is better, 1 − rate when a lower one is (and back: the map is its own inverse)."""
+    return rate if comparison.sign > 0 else 1 - rate
+
+
+def benefit_interval(rd: dict, comparison: Comparison) -> dict:
+    """An RD interval (``median, lo, hi``) as the interval of the benefit sign · RD."""
+    if comparison.sign > 0:
+        return rd
+    return {"median": -rd["median"], "lo": -rd["hi"], "hi": -rd["lo"]}
+
+
 def effect_posterior(
     fit, horizon: float, comparison: Comparison, exact: bool = True
 ) -> EffectPosterior:
-    """The RD posterior of one fit at one horizon: exact where the fit carries Beta posterior
-    parameters (group ``exact_posterior``) and ``exact`` is True, from its draws otherwise."""
+    """The posterior of the benefit sign · RD (module docstring) of one fit at one horizon:
+    exact where the fit carries Beta posterior parameters (group ``exact_posterior``) and
+    ``exact`` is True, from its draws otherwise. Its arms are the rates of the favourable
+    result (:func:`favourable`): for a lower-is-better outcome Beta(a, b) becomes Beta(b, a)
+    and a draw p becomes 1 − p, so ``control_mean`` and ``moments`` are on that scale too."""
     if exact and "exact_posterior" in fit.tree.children:
         post = fit.tree["exact_posterior"].to_dataset().sel(horizon=horizon)
         t, c = post.sel(arm=comparison.treatment), post.sel(arm=comparison.control)
-        return BetaDifference(float(t["a"]), float(t["b"]), float(c["a"]), float(c["b"]))
+        (a_t, b_t), (a_c, b_c) = ((float(x["a"]), float(x["b"])) for x in (t, c))
+        if comparison.sign < 0:
+            (a_t, b_t), (a_c, b_c) = (b_t, a_t), (b_c, a_c)
+        return BetaDifference(a_t, b_t, a_c, b_c)
     p = fit.p.sel(horizon=horizon)
     return DrawsDifference(
-        p.sel(arm=comparison.treatment, drop=True), p.sel(arm=comparison.control, drop=True)
+        favourable(p.sel(arm=comparison.treatment, drop=True), comparison),
+        favourable(p.sel(arm=comparison.control, drop=True), comparison),
     )

@@ -12,6 +12,12 @@ employed in each arm, y_t ~ Binomial(n, p_t) and y_c ~ Binomial(n, p_c). Two suc
   θ/2)), α ~ Normal(0, 1.5²)) under a named analysis prior on θ, by default the library's
   ``sceptical_mcid``. There is no continuity correction: 100/100 against 40/100 is a success.
 
+Everything here is written for a higher-is-better outcome. When a lower rate is better the caller
+passes the rates of the favourable result (1 − p, :func:`~bayes_ips.analyses.decision.posterior.
+favourable`) and the analysis prior with its mean negated: the counts without the outcome are
+n − y, their log OR is −θ and their midpoint log-odds −α (whose Normal(0, 1.5²) prior is
+symmetric), so "the treatment ahead" and P(θ > 0) below mean ahead on the benefit side.
+
 **Success regions.** For each sample size the Bayesian rule is computed once, for every outcome:
 P(θ > 0 | y_t, y_c) increases in y_t and decreases in y_c, so the successes are
 ``y_t ≥ t_n(y_c)`` and the thresholds ``t_n`` are found by bisection over y_t for all y_c at once.

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from bayes_ips.report.format import OUTCOME, UNVERIFIED_DATA, model_title, pct
+from bayes_ips.report.format import UNVERIFIED_DATA, Wording, model_title, pct
 from bayes_ips.report.style import (
     PRIOR_LEGEND_TITLE,
     STYLE,
@@ -29,16 +29,60 @@ from bayes_ips.report.style import (
 
 OUTCOME_COLOURS = {"go": "#009E73", "indeterminate": "#F0E442", "no-go": "#D55E00"}
 OUTCOME_ORDER = ("go", "indeterminate", "no-go")
-INPUT_LABELS = {
-    "currency": "Currency",
-    "value_per_employed": f"Value of one extra person with the {OUTCOME}",
-    "cost_per_patient": "Incremental cost of the treatment per patient",
-    "population_per_year": "Patients the decision affects per year",
-    "years": "Years the decision stands",
-    "discount_rate": "Annual discount rate",
-    "trial_fixed_cost": "Fixed cost of a confirmatory trial",
-    "trial_cost_per_participant": "Cost per trial participant",
-}
+
+
+def person(w: Wording) -> str:
+    """Whom the value per participant is for: "extra person with the outcome" or "person
+    spared the death within 60 days"."""
+    return f"person spared the {w.outcome}" if w.lower else f"extra person with the {w.outcome}"
+
+
+def input_labels(w: Wording) -> dict:
+    """The economic inputs' labels, the value per participant in the outcome's direction."""
+    return {
+        "currency": "Currency",
+        "value_per_employed": f"Value of one {person(w)}",
+        "cost_per_patient": "Incremental cost of the treatment per patient",
+        "population_per_year": "Patients the decision affects per year",
+        "years": "Years the decision stands",
+        "discount_rate": "Annual discount rate",
+        "trial_fixed_cost": "Fixed cost of a confirmatory trial",
+        "trial_cost_per_participant": "Cost per trial participant",
+    }
+
+
+def events(dec: dict, w: Wording) -> dict:
+    """The rules' events in the outcome's direction: benefit (``gt0``), by at least the MCID
+    (``mcid``), beyond the ROPE on the benefit side (``rope_go``) and not (``rope_no_go``), the
+    summary key of the ROPE rule's probability (``rope_key``), the benefit's size in words
+    (``size``, ``size_short``) and as the INB formula's factor (``inb_rd``)."""
+    s = dec["settings"]
+    rope = f"{100 * s['rope']:g}"
+    if w.lower:
+        return {
+            "gt0": "RD < 0",
+            "mcid": w.rd_threshold(s["mcid"]),
+            "mcid_word": "RD < −MCID",
+            "rope_go": f"RD < −{rope} pp",
+            "rope_no_go": f"RD ≥ −{rope} pp",
+            "rope_short": "P(RD < −ROPE)",
+            "rope_key": "p_rope_below",
+            "size": "risk reduction (−RD)",
+            "size_short": "risk reduction (−RD)",
+            "inb_rd": "(−RD)",
+        }
+    return {
+        "gt0": "RD > 0",
+        "mcid": w.rd_threshold(s["mcid"]),
+        "mcid_word": "RD > MCID",
+        "rope_go": f"RD > {rope} pp",
+        "rope_no_go": f"RD ≤ {rope} pp",
+        "rope_short": "P(RD > ROPE)",
+        "rope_key": "p_rope_above",
+        "size": "risk difference",
+        "size_short": "RD",
+        "inb_rd": "RD",
+    }
 
 
 def money(x: float | None, currency: str) -> str:
@@ -52,14 +96,14 @@ def _fit_label(d: dict) -> str:
     return f"{d['model']} / {d['prior']}"
 
 
-def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
+def _dual_sentence(rule: dict, dec: dict, treatment: str, w: Wording) -> str:
     s = dec["settings"]
     p0 = (
-        f"the probability that {treatment} increases the {OUTCOME} rate is "
+        f"the probability that {treatment} {w.improves()} is "
         f"{pct(rule['p_rd_gt_0'])} (the rule asks for at least {pct(s['gamma_benefit'], 0)})"
     )
     pm = (
-        f"the probability that it increases the {OUTCOME} rate by at least {100 * s['mcid']:g} "
+        f"the probability that it {w.improves()} by at least {100 * s['mcid']:g} "
         f"percentage points, the minimal clinically important difference, is "
         f"{pct(rule['p_rd_gt_mcid'])} (the rule asks for at least {pct(s['gamma_mcid'], 0)})"
     )
@@ -71,7 +115,7 @@ def _dual_sentence(rule: dict, dec: dict, treatment: str) -> str:
     return f"the decision rule says {OUTCOME_WORDS[rule['dual']]}: {verdict}. Here {p0}, and {pm}."
 
 
-def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
+def _trial_sentences(nt: dict, dec: dict, treatment: str, w: Wording) -> list[str]:
     """How large a confirmatory trial must be, in words, for each assurance target."""
     n_max = nt["n_per_arm"][-1]
     out, missed = [], []
@@ -99,7 +143,8 @@ def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
         )
     ceiling = nt["design_p_benefit"]
     out.append(
-        f"Even a very large trial fails if {treatment} does not raise the {OUTCOME} rate at all, "
+        f"Even a very large trial fails if {treatment} does not "
+        f"{'reduce' if w.lower else 'raise'} the {w.rate()} at all, "
         f"and the current evidence gives that a probability of {pct(1 - ceiling, 0)}; so no "
         f"trial's chance of success can exceed about {pct(ceiling, 0)}."
     )
@@ -108,6 +153,7 @@ def _trial_sentences(nt: dict, dec: dict, treatment: str) -> list[str]:
 
 def _plain(dec: dict, run: dict) -> list[str]:
     treatment, control = run["treatment"], run["control"]
+    w = Wording.of(run)
     h = dec["primary_horizon"]
     head = dec["headline"]
     econ = dec["economics"]
@@ -121,7 +167,7 @@ def _plain(dec: dict, run: dict) -> list[str]:
     out = [
         f"Should {treatment} be offered instead of {control} alone? On the trial's "
         f"{h:g}-month data, under the {head['prior']} prior ({model_title(head['model'])}), "
-        + _dual_sentence(rule, dec, treatment)
+        + _dual_sentence(rule, dec, treatment, w)
     ]
     at_h = [r for r in dec["rules"] if r["horizon_months"] == h]
     counts = {o: sum(r["dual"] == o for r in at_h) for o in OUTCOME_ORDER}
@@ -140,8 +186,8 @@ def _plain(dec: dict, run: dict) -> list[str]:
         else "Under the economic inputs set in the spec"
     )
     out.append(
-        f"{label}: a value of {money(inputs['value_per_employed']['value'], cur)} for each extra "
-        f"person with the {OUTCOME} and an extra cost of "
+        f"{label}: a value of {money(inputs['value_per_employed']['value'], cur)} for each "
+        f"{person(w)} and an extra cost of "
         f"{money(inputs['cost_per_patient']['value'], cur)} per patient, offering {treatment} "
         "has an expected net benefit of "
         f"{money(nb['inb_mean'], cur)} per patient "
@@ -151,7 +197,7 @@ def _plain(dec: dict, run: dict) -> list[str]:
         f"(expected value of perfect information), {money(nb['evpi_population'], cur)} for the "
         f"{econ['population_discounted']:,.0f} patients (discounted) the decision affects."
     )
-    out.extend(_trial_sentences(fit["next_trial"], dec, treatment))
+    out.extend(_trial_sentences(fit["next_trial"], dec, treatment, w))
     vos = fit["next_trial"]["value_of_sampling"]
     if vos["n_best"] is None:
         out.append(
@@ -237,7 +283,8 @@ def first_screen(summary: dict) -> dict | None:
     reason = (
         f"P(benefit) {pct(rule['p_rd_gt_0'], 0)} "
         f"{'≥' if rule['p_rd_gt_0'] >= s['gamma_benefit'] else '<'} the "
-        f"{pct(s['gamma_benefit'], 0)} it asks for, P(RD > {100 * s['mcid']:g} pp) "
+        f"{pct(s['gamma_benefit'], 0)} it asks for, "
+        f"P({Wording.of(summary['run']).rd_threshold(s['mcid'])}) "
         f"{pct(rule['p_rd_gt_mcid'], 0)} {'≥' if rule['p_rd_gt_mcid'] >= s['gamma_mcid'] else '<'}"
         f" {pct(s['gamma_mcid'], 0)}"
     )
@@ -308,8 +355,9 @@ def _tally(dec: dict) -> list[dict]:
     return out
 
 
-def _economics_rows(dec: dict) -> list[dict]:
+def _economics_rows(dec: dict, w: Wording) -> list[dict]:
     inputs = dec["economics"]["inputs"]
+    labels = input_labels(w)
     rows = []
     for k, d in inputs.items():
         v = d["value"]
@@ -321,7 +369,7 @@ def _economics_rows(dec: dict) -> list[dict]:
             shown = money(v, inputs["currency"]["value"])
         rows.append(
             {
-                "label": INPUT_LABELS[k],
+                "label": labels[k],
                 "key": k,
                 "value": shown,
                 "illustrative": d["source"] != "spec",
@@ -431,8 +479,10 @@ def section(summary: dict) -> dict | None:
     fit = next(f for f in dec["fits"] if (f["model"], f["prior"]) == (head["model"], head["prior"]))
     targets = dec["settings"]["next_trial"]["assurance_targets"]
     prior = dec["analysis_prior"]
+    w = Wording.of(summary["run"])
     return {
         "plain": _plain(dec, summary["run"]),
+        "events": events(dec, w),
         "first_screen": first_screen(summary),
         "illustrative": dec["economics"]["illustrative"],
         "primary": f"{dec['primary_horizon']:g}",
@@ -446,7 +496,7 @@ def section(summary: dict) -> dict | None:
         "gamma_rope": pct(dec["settings"]["gamma_rope"], 0),
         "rules": _rule_rows(dec),
         "tally": _tally(dec),
-        "economics": _economics_rows(dec),
+        "economics": _economics_rows(dec, w),
         "population": f"{dec['economics']['population_discounted']:,.0f}",
         "net_benefit": _nb_rows(dec),
         "headline_fit": _fit_label(fit),
@@ -500,8 +550,11 @@ def _title_flag(summary: dict) -> str:
     return f"\n{flag}" if flag else ""
 
 
-def rules_plot(dec: dict):
-    """A grid of decisions: rows model × prior, columns horizons, one panel per rule."""
+def rules_plot(dec: dict, w: Wording | None = None):
+    """A grid of decisions: rows model × prior, columns horizons, one panel per rule; each cell
+    shows the probability its rule rests on, on the benefit side of ``w`` (default: a higher
+    rate is better)."""
+    ev = events(dec, w or Wording())
     fits = list(dict.fromkeys(_fit_label(r) for r in dec["rules"]))
     horizons = sorted({r["horizon_months"] for r in dec["rules"]})
     # a column is flagged when every cell is; otherwise each unverified cell is
@@ -523,7 +576,7 @@ def rules_plot(dec: dict):
             axes[0],
             (
                 ("dual", "Dual criterion", "p_rd_gt_0"),
-                ("rope", "ROPE rule", "p_rope_above"),
+                ("rope", "ROPE rule", ev["rope_key"]),
             ),
             strict=True,
         ):
@@ -558,7 +611,7 @@ def rules_plot(dec: dict):
             ax.tick_params(length=0)
             for side in ("left", "bottom"):
                 ax.spines[side].set_visible(False)
-            label = "P(RD > 0)" if rule == "dual" else "P(RD > ROPE)"
+            label = f"P({ev['gt0']})" if rule == "dual" else ev["rope_short"]
             ax.set_title(f"{title}\n(cell: outcome, {label})")
         if any(not r["verified_data"] for r in dec["rules"]):
             fig.supxlabel(f"⚠ {UNVERIFIED_DATA}", color="#D55E00")
@@ -570,13 +623,14 @@ def rules_figure(fits, summary: dict) -> Figure | None:
     if dec is None:
         return None
     s = dec["settings"]
+    ev = events(dec, Wording.of(summary["run"]))
     return render(
-        rules_plot(dec),
+        rules_plot(dec, Wording.of(summary["run"])),
         "decision_rules",
         "Decision by model, prior and horizon",
         f"Two grids of coloured cells, one row per model and prior and one column per horizon: "
-        f"left, the dual criterion (go when P(RD > 0) ≥ {pct(s['gamma_benefit'], 0)} and "
-        f"P(RD > {100 * s['mcid']:g} pp) ≥ {pct(s['gamma_mcid'], 0)}); right, the ROPE rule "
+        f"left, the dual criterion (go when P({ev['gt0']}) ≥ {pct(s['gamma_benefit'], 0)} and "
+        f"P({ev['mcid']}) ≥ {pct(s['gamma_mcid'], 0)}); right, the ROPE rule "
         f"(ROPE ±{100 * s['rope']:g} pp, γ = {pct(s['gamma_rope'], 0)}). Green go, yellow "
         "indeterminate, red no-go; each cell also names the outcome.",
     )
@@ -612,6 +666,8 @@ def ceac_plot(summary: dict):
     econ = dec["economics"]
     cur = econ["inputs"]["currency"]["value"]
     value = econ["inputs"]["value_per_employed"]["value"]
+    w = Wording.of(summary["run"])
+    whom = f"person spared\nthe {w.outcome}" if w.lower else f"extra person\nwith the {w.outcome}"
     with plt.rc_context(STYLE):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
         for f, line in _fit_lines(summary):
@@ -621,7 +677,7 @@ def ceac_plot(summary: dict):
             a2.plot(wtp, c["evpi_per_patient"], lw=1.2, ms=4, **line)
         for ax in (a1, a2):
             ax.axvline(value / 1000, color="0.3", lw=0.8, ls="--")
-            ax.set_xlabel(f"value of one extra person\nwith the {OUTCOME} ({cur} thousand)")
+            ax.set_xlabel(f"value of one {whom} ({cur} thousand)")
         a1.set_ylim(0, 1)
         a1.set_ylabel(f"probability {arms(summary)[0]}\nis cost-effective")
         a2.set_ylabel(f"EVPI per patient ({cur})")
@@ -645,7 +701,7 @@ def ceac_figure(fits, summary: dict) -> Figure | None:
         + "."
         + arms_note(summary),
         f"Left: probability that {summary['run']['treatment']} is cost-effective against the "
-        f"value placed on one extra person with the {OUTCOME}, one line per model and prior "
+        f"value placed on one {person(Wording.of(summary['run']))}, one line per model and prior "
         "(coloured and dashed by prior, marked by model, as named in the legend), rising from "
         "zero. Right: "
         "expected value of perfect information per patient over the same axis. The dashed line "
@@ -701,8 +757,10 @@ def assurance_figure(fits, summary: dict) -> Figure | None:
     )
 
 
-def oc_plot(dec: dict):
-    """Type-I error against sample size and power against the true RD, both criteria."""
+def oc_plot(dec: dict, w: Wording | None = None):
+    """Type-I error against sample size and power against the true benefit (the RD, or −RD
+    when ``w`` says a lower rate is better), both criteria."""
+    size = events(dec, w or Wording())["size"]
     oc = dec["operating_characteristics"]
     alpha = dec["settings"]["next_trial"]["alpha"]
     with plt.rc_context(STYLE):
@@ -721,7 +779,7 @@ def oc_plot(dec: dict):
             a2.plot(rd, p["bayesian"], color=colour, ls="--")
         a2.axvline(100 * dec["settings"]["mcid"], color="0.3", lw=0.8, ls="--")
         a2.set_ylim(0, 1)
-        a2.set_xlabel("true risk difference (percentage points)")
+        a2.set_xlabel(f"true {size} (percentage points)")
         a2.set_ylabel("power")
         a2.set_title("Power: z test solid, Bayesian rule dashed")
         legend_below(fig)
@@ -732,12 +790,14 @@ def oc_figure(fits, summary: dict) -> Figure | None:
     dec = summary.get("decision")
     if dec is None:
         return None
+    w = Wording.of(summary["run"])
     return render(
-        oc_plot(dec),
+        oc_plot(dec, w),
         "decision_oc",
         "Operating characteristics of the success criteria (exact)",
         "Left: type-I error of the z test and of the Bayesian rule against participants per "
-        "arm when the treatment has no effect. Right: power against the true risk difference, "
+        f"arm when the treatment has no effect. Right: power against the true "
+        f"{events(dec, w)['size']}, "
         "one colour per trial size, solid for the z test and dashed for the Bayesian rule; the "
         "dashed vertical line marks the MCID.",
     )

@@ -4,7 +4,9 @@ For a trial with ``n`` participants per arm, EVSI per patient is
 
     EVSI(n) = E_y[ max(E[INB | y], 0) ] − max(E[INB], 0),   INB = V·RD − C,
 
-the expected gain from deciding after the trial instead of now. It is computed by conjugacy and
+the expected gain from deciding after the trial instead of now (RD the benefit sign · RD, and the
+Beta posteriors those of each arm's rate of the favourable result,
+:func:`~bayes_ips.analyses.decision.posterior.favourable`). It is computed by conjugacy and
 exact enumeration, without nested simulation: with each arm's current posterior Beta(a, b), the
 trial's outcome in that arm is beta-binomial, and after observing y the posterior mean rate is
 (a + y) / (a + b + n). So E[INB | y_t, y_c] = V·(m_t(y_t) − m_c(y_c)) − C, and the outer
@@ -41,11 +43,12 @@ def evsi(
     Parameters
     ----------
     beta_t, beta_c : (a, b)
-        Current Beta posteriors of the treatment and control rates.
+        Current Beta posteriors of the treatment and control rates of the favourable result.
     n : int
         Participants per arm.
     value, cost : float
-        Value of one extra person employed, incremental cost per patient.
+        Value of one participant who gains (is spared) the outcome, incremental cost per
+        patient.
     """
     w_t, m_t = _posterior_means(n, *beta_t)
     w_c, m_c = _posterior_means(n, *beta_c)

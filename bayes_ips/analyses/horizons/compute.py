@@ -2,9 +2,11 @@
 
 For every fit with two or more horizons (summary.json ``horizons``):
 
-- ``p_benefit_all``: P(the treatment's cumulative employment exceeds the control's at every
-  horizon), from the joint posterior draws;
-- ``rd_increase``: for each pair of consecutive horizons, P(the later RD exceeds the earlier);
+- ``p_benefit_all``: P(benefit at every horizon), P(sign · RD > 0 at all horizons) with the
+  outcome's direction ``sign`` (the treatment's cumulative rate above the control's when a higher
+  rate is better, below it when a lower one is), from the joint posterior draws;
+- ``rd_increase``: for each pair of consecutive horizons, P(the benefit grows: the later
+  sign · RD exceeds the earlier);
 - ``p_monotone``: the share of draws in which both arms' employment never falls across horizons
   (1 by construction for the models that pool horizons, :data:`CUMULATIVE_MODELS`; per-horizon
   models can fall below 1, an impossible answer for a cumulative outcome).
@@ -88,9 +90,10 @@ def half_time(p: xr.DataArray) -> xr.DataArray:
     return xr.DataArray(t, dims=dims, coords={d: p[d] for d in dims})
 
 
-def joint(p: xr.DataArray, treatment: str, control: str) -> dict:
-    """P(benefit at every horizon), P(RD increases) per consecutive pair, share monotone."""
-    rd = p.sel(arm=treatment, drop=True) - p.sel(arm=control, drop=True)
+def joint(p: xr.DataArray, treatment: str, control: str, sign: int = 1) -> dict:
+    """P(benefit at every horizon), P(the benefit grows) per consecutive pair, share monotone;
+    benefit is sign · RD (``sign`` = −1 when a lower rate is better)."""
+    rd = sign * (p.sel(arm=treatment, drop=True) - p.sel(arm=control, drop=True))
     horizons = p["horizon"].to_numpy().tolist()
     p_all, mcse_all = prob_mcse((rd > 0).all("horizon"))
     steps = []
@@ -226,7 +229,7 @@ def summarise_horizons(ctx: RunContext, fitted: Fitted) -> dict | None:
             "model": fit.model,
             "prior": fit.prior.name,
             "cumulative": fit.model in CUMULATIVE_MODELS,
-            **joint(fit.p, t, c),
+            **joint(fit.p, t, c, comparison.sign),
         }
         if row["cumulative"]:
             row.update(_half_times(fit, t, c, mass))

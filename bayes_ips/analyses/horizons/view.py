@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_DATA, pct, pp
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_DATA, Wording, pct, pp
 from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 from bayes_ips.report.summary import verified_data
 
@@ -48,6 +48,7 @@ def verdict(p: float) -> str:
 def _answer(hz: dict, summary: dict, head: dict) -> str:
     run = summary["run"]
     t, c = run["treatment"], run["control"]
+    w = Wording.of(run)
     rows = {
         r["horizon_months"]: r
         for r in summary["results"]
@@ -56,14 +57,16 @@ def _answer(hz: dict, summary: dict, head: dict) -> str:
     hs = hz["horizons_months"]
     each = ", ".join(pct(rows[h]["p_benefit"]) for h in hs)
     how = (
-        f"a model of the cumulative {OUTCOME} that counts each participant once, so it never falls"
+        f"a model of the cumulative {w.outcome} that counts each participant once, so it never "
+        "falls"
         if head["cumulative"]
         else "horizons analysed as separate data, as no cumulative model was fitted"
     )
     text = (
         f"{verdict(head['p_benefit_all'])}: under the {TITLES.get(head['model'], head['model'])} "
-        f"({how}) with the {head['prior']} prior, the posterior probability that {t} has a higher "
-        f"{OUTCOME} rate than {c} at every horizon ({_months(hs)} months) together is "
+        f"({how}) with the {head['prior']} prior, the posterior probability that {t} has a "
+        f"{'lower' if w.lower else 'higher'} {w.rate()} than {c} at every horizon "
+        f"({_months(hs)} months) together is "
         f"{pct(head['p_benefit_all'])} (at each horizon separately: {each})."
     )
     last = head["rd_increase"][-1]
@@ -185,6 +188,8 @@ def horizons_section(summary: dict) -> dict | None:
         "answer": _answer(hz, summary, head),
         "horizons": [f"{h:g}" for h in hz["horizons_months"]],
         "pairs": [f"{s['to']:g} > {s['from']:g}" for s in head["rd_increase"]],
+        # rd_increase compares the benefit sign · RD across horizons
+        "benefit_rd": "−RD" if Wording.of(summary["run"]).lower else "RD",
         "joint": joint_rows,
         "compare_models": [f"{m} / {p}" for m, p in first_of.items()],
         "compare": compare_rows,
@@ -216,6 +221,7 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
         return None
     run = summary["run"]
     t, c = run["treatment"], run["control"]
+    outcome = Wording.of(run).outcome
     horizons = np.asarray(hz["horizons_months"], float)
     grid = np.linspace(0, horizons[-1], 97)
     other = next((f for f in fits if f.model != HEADLINE_MODEL), None)
@@ -274,19 +280,19 @@ def cumulative_figure(fits, summary: dict) -> Figure | None:
                 ],
             )
             axis.set_xlabel(f"months since enrolment\n(⚠ {UNVERIFIED_DATA})")
-        ax.set_ylabel(f"with the {OUTCOME} (%)")
-        ax.set_title(f"Cumulative {OUTCOME};\ndots observed (hollow: unverified)")
+        ax.set_ylabel(f"with the {outcome} (%)")
+        ax.set_title(f"Cumulative {outcome};\ndots observed (hollow: unverified)")
         bx.set_ylabel(f"risk difference (pp),\n{shown[t]}\n− {shown[c]}")
         bx.set_title("Risk difference over follow-up")
         legend_below(fig)
     return render(
         fig,
         "cumulative_employment",
-        f"Cumulative {OUTCOME} and risk difference over follow-up (discrete-time hazard model; "
+        f"Cumulative {outcome} and risk difference over follow-up (discrete-time hazard model; "
         "curves between horizons assume a constant hazard within each interval)."
         + arms_note(summary),
         f"Left: posterior median and 95% band of the share of {t} and {c} participants with the "
-        f"{OUTCOME}, from enrolment to the last horizon, with the observed proportions as "
+        f"{outcome}, from enrolment to the last horizon, with the observed proportions as "
         "dots (hollow where the counts are unverified placeholders). Right: the risk difference "
         "over follow-up with its 95% band, and the per-horizon model's intervals as squares.",
     )

@@ -36,6 +36,13 @@ The **tipping points** are the δ at which P(benefit) falls below each threshold
 default), varying the treatment arm's δ (control δ = 0), the control arm's (treatment δ = 0), or
 both in opposite directions (δ_T = −δ, δ_C = +δ), found by root finding on the exact function
 within |δ| ≤ :data:`SEARCH_LIMIT` (an odds ratio of e¹² is practically "all" or "none").
+
+All of the above is written for a higher-is-better outcome such as employment. When a lower rate
+is better (``sign`` = −1, :class:`~bayes_ips.data.Comparison`), benefit is p_T < p_C, and δ keeps
+its meaning (the log odds of *the outcome* of the missing versus the observed), so everything
+unfavourable to the treatment turns round: the worst case gives every missing treatment
+participant the outcome and no missing control participant, the best case the reverse, M
+decreases in k_T and increases in k_C, and the tipping points are searched at δ_T > 0, δ_C < 0.
 """
 
 from __future__ import annotations
@@ -126,13 +133,18 @@ class PatternMixture:
     draws : int
         Monte Carlo draws, used only when enumeration is too large.
     seed : int
+    sign : int
+        The outcome's direction, +1 when a higher rate is better, −1 when a lower one is
+        (benefit is then p_T < p_C; module docstring).
     """
 
-    def __init__(self, t: ArmData, c: ArmData, draws: int, seed: int):
-        self.t, self.c = t, c
+    def __init__(self, t: ArmData, c: ArmData, draws: int, seed: int, sign: int = 1):
+        self.t, self.c, self.sign = t, c, sign
         self.exact = (t.missing + 1) * (c.missing + 1) <= EXACT_MAX_PAIRS
         if self.exact:
-            self.m = completed_benefit(t, c)
+            higher = completed_benefit(t, c)
+            # continuous rates: P(p_T < p_C) = 1 − P(p_T > p_C)
+            self.m = higher if sign > 0 else 1.0 - higher
         else:
             rng = np.random.default_rng(seed)
             self.uniforms = {
@@ -169,7 +181,8 @@ class PatternMixture:
             return out
         xt = self._completed_draws("treatment", deltas_t)
         xc = self._completed_draws("control", deltas_c)
-        return np.array([(xt[:, i : i + 1] > xc).mean(axis=0) for i in range(xt.shape[1])])
+        ahead = np.greater if self.sign > 0 else np.less
+        return np.array([ahead(xt[:, i : i + 1], xc).mean(axis=0) for i in range(xt.shape[1])])
 
     def along(self, deltas, direction: str) -> np.ndarray:
         """P(benefit) along ``direction`` (see :func:`shifts`) at each δ in ``deltas``."""
@@ -181,20 +194,31 @@ class PatternMixture:
         return np.array([self.grid([x], [-x])[0, 0] for x in d])
 
     def bounds(self) -> dict[str, float]:
-        """Exact P(benefit) with complete cases, and in the worst and best case."""
+        """Exact P(benefit) with complete cases, and in the worst and best case for the
+        treatment (:func:`case_completions`)."""
         t, c = self.t, self.c
+
+        def benefit(at: tuple, ac: tuple) -> float:
+            return prob_greater(*at, *ac) if self.sign > 0 else prob_greater(*ac, *at)
+
+        def completed(arm: ArmData, k: int) -> tuple[float, float]:
+            return arm.alpha + k, arm.beta + (arm.missing - k)
+
         return {
-            "complete": prob_greater(t.alpha, t.beta, c.alpha, c.beta),
-            "worst": prob_greater(t.alpha, t.beta + t.missing, c.alpha + c.missing, c.beta),
-            "best": prob_greater(t.alpha + t.missing, t.beta, c.alpha, c.beta + c.missing),
+            "complete": benefit((t.alpha, t.beta), (c.alpha, c.beta)),
+            **{
+                name.split("_")[0]: benefit(completed(t, kt), completed(c, kc))
+                for name, (kt, kc) in case_completions(t, c, self.sign).items()
+            },
         }
 
     def tipping(self, threshold: float, direction: str) -> dict:
         """The δ at which P(benefit) falls below ``threshold`` along ``direction``.
 
-        The search moves in the direction unfavourable to the treatment (δ_T < 0, δ_C > 0).
+        The search moves in the direction unfavourable to the treatment (δ_T < 0, δ_C > 0 when
+        a higher rate is better, δ_T > 0, δ_C < 0 when a lower one is).
         """
-        sign = 1.0 if direction == "control" else -1.0
+        sign = (1.0 if direction == "control" else -1.0) * self.sign
 
         def f(x: float) -> float:
             return float(self.along([sign * x], direction)[0]) - threshold
@@ -214,6 +238,15 @@ class PatternMixture:
             "missing_rate_treatment": _shifted_mean(self.t, d_t),
             "missing_rate_control": _shifted_mean(self.c, d_c),
         }
+
+
+def case_completions(t: ArmData, c: ArmData, sign: int = 1) -> dict[str, tuple[int, int]]:
+    """How many of the missing (treatment, control) have the outcome in the worst and the best
+    case for the treatment: none of the treatment's and all of the control's is the worst case
+    when a higher rate is better (``sign`` +1) and the best case when a lower one is."""
+    low, high = (0, c.missing), (t.missing, 0)
+    worst, best = (low, high) if sign > 0 else (high, low)
+    return {"worst_case": worst, "best_case": best}
 
 
 def shifts(direction: str, delta: float) -> tuple[float, float]:
@@ -296,7 +329,7 @@ def _scenarios(
     # With arm as the only predictor, MAR is the complete-case posterior exactly (docstring (b)):
     # the exact value is shown, not a simulation of it.
     rows.append({**rows[0], "name": "mar", "equals": "complete_case"})
-    for name, kt, kc in (("worst_case", 0, c.missing), ("best_case", t.missing, 0)):
+    for name, (kt, kc) in case_completions(t, c, mixture.sign).items():
         rows.append(
             {
                 "name": name,
@@ -355,7 +388,7 @@ def analyse(ctx: RunContext, fitted: Fitted) -> dict | None:
             "verified_data": verified,
             "arms": {comparison.treatment: t_info, comparison.control: c_info},
         }
-        mixture = PatternMixture(t, c, draws, seed)
+        mixture = PatternMixture(t, c, draws, seed, comparison.sign)
         entry["method"] = mixture.method
         mass = ctx.spec.estimands.interval
         complete = partial(_complete_case, fitted, settings.prior, h, mass=mass)

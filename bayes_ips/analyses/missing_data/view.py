@@ -9,18 +9,32 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import OUTCOME, UNVERIFIED, UNVERIFIED_COUNTS, mcse_text, pct
+from bayes_ips.report.format import UNVERIFIED, UNVERIFIED_COUNTS, Wording, mcse_text, pct
 from bayes_ips.report.style import STYLE, Figure, arms, arms_note, legend_below, render
 
-SCENARIOS = {
-    "complete_case": "Complete case (participants with an outcome only)",
-    "mar": "Missing at random (equal to complete case exactly: arm is the only predictor)",
-    "mar_covariates": "Missing at random given covariates (adjusted_logistic, prior {prior})",
-    "worst_case": "Worst case: every missing {t} participant without the " + OUTCOME + ", every "
-    "missing {c} participant with it",
-    "best_case": "Best case: every missing {t} participant with the " + OUTCOME + ", every "
-    "missing {c} participant without it",
-}
+
+def scenario_text(name: str, w: Wording, t: str, c: str, prior: str = "") -> str:
+    """One assumption in words. The worst case for the treatment leaves its missing
+    participants without the outcome when a higher rate is better and gives it to them when a
+    lower one is."""
+    if name in ("worst_case", "best_case"):
+        against = (
+            f"every missing {t} participant without the {w.outcome}, every missing {c} "
+            "participant with it"
+        )
+        favours = (
+            f"every missing {t} participant with the {w.outcome}, every missing {c} "
+            "participant without it"
+        )
+        worst, best = (favours, against) if w.lower else (against, favours)
+        return f"Worst case: {worst}" if name == "worst_case" else f"Best case: {best}"
+    return {
+        "complete_case": "Complete case (participants with an outcome only)",
+        "mar": "Missing at random (equal to complete case exactly: arm is the only predictor)",
+        "mar_covariates": f"Missing at random given covariates (adjusted_logistic, prior {prior})",
+    }[name]
+
+
 VARY = {
     "treatment": "missing {t} participants only",
     "control": "missing {c} participants only",
@@ -41,13 +55,13 @@ def _severity(delta: float) -> str:
     return "Very"
 
 
-def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
+def _tip_clause(tip: dict, t: str, c: str, arms: dict, outcome: str) -> str:
     rate_t, rate_c = arms[t]["posterior_mean"], arms[c]["posterior_mean"]
     if tip["vary"] == "treatment":
         return (
-            f"the {arms[t]['missing']} missing {t} participants' odds of the {OUTCOME} were "
+            f"the {arms[t]['missing']} missing {t} participants' odds of the {outcome} were "
             f"{tip['odds_ratio']:.2f} times those of observed {t} participants (δ = "
-            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} with the {OUTCOME} "
+            f"{tip['delta']:+.2f}: about {pct(tip['missing_rate_treatment'])} with the {outcome} "
             "instead "
             f"of about {pct(rate_t)}, the posterior mean rate of observed {t} participants; "
             f"{pct(arms[t]['employed'] / arms[t]['analysed'])} were observed with it)"
@@ -66,7 +80,7 @@ def _tip_clause(tip: dict, t: str, c: str, arms: dict) -> str:
     )
 
 
-def _answer(entry: dict, md: dict, t: str, c: str) -> str:
+def _answer(entry: dict, md: dict, t: str, c: str, outcome: str) -> str:
     arms = entry["arms"]
     h = entry["horizon_months"]
     if arms[t]["missing"] + arms[c]["missing"] == 0:
@@ -100,7 +114,7 @@ def _answer(entry: dict, md: dict, t: str, c: str) -> str:
         smallest = min([abs(x["delta"]) for x in reached] + [smallest or np.inf])
         clauses.append(
             f"it falls below {_level(th)} if "
-            + ", or if ".join(_tip_clause(x, t, c, arms) for x in reached)
+            + ", or if ".join(_tip_clause(x, t, c, arms, outcome) for x in reached)
         )
     head = (
         "No plausible pattern of missing outcomes overturns it"
@@ -121,6 +135,7 @@ def missing_section(summary: dict) -> dict | None:
         return None
     run = summary["run"]
     t, c = run["treatment"], run["control"]
+    words = Wording.of(run)
     primary = next(e for e in md["horizons"] if e["horizon_months"] == md["primary_horizon"])
     rows = []
     for e in md["horizons"]:
@@ -129,7 +144,7 @@ def missing_section(summary: dict) -> dict | None:
                 {
                     "horizon": f"{e['horizon_months']:g}",
                     "verified": e["verified_data"],
-                    "scenario": SCENARIOS[s["name"]].format(t=t, c=c, prior=s.get("prior", "")),
+                    "scenario": scenario_text(s["name"], words, t, c, s.get("prior", "")),
                     "p_benefit": pct(s["p_benefit"]),
                     # only the covariate-adjusted MAR row comes from an MCMC fit
                     "mcse": mcse_text(
@@ -163,7 +178,7 @@ def missing_section(summary: dict) -> dict | None:
     return {
         "title": "missing outcomes",
         "question": "How bad would the missing outcomes have to be to overturn it?",
-        "answer": _answer(primary, md, t, c),
+        "answer": _answer(primary, md, t, c, words.outcome),
         "primary": f"{md['primary_horizon']:g}",
         "method": primary["method"],
         "prior": md["prior"],
@@ -196,6 +211,7 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
         return None
     run = summary["run"]
     t, c = run["treatment"], run["control"]
+    w = Wording.of(run)
     ts, cs = arms(summary)
     deltas = np.asarray(md["deltas"])
     grid = np.asarray(entry["grid"])
@@ -219,7 +235,7 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
                 100 * sc[name], color="#D55E00", lw=0.9, ls=style, label=name.replace("_", " ")
             )
         ax.axvline(0, color="0.6", lw=0.6)
-        ax.set_xlabel(f"δ: log odds ratio of the {OUTCOME},\nmissing vs observed")
+        ax.set_xlabel(f"δ: log odds ratio of the {w.outcome},\nmissing vs observed")
         ax.set_ylabel("P(benefit) (%)")
         ax.set_title(f"{entry['horizon_months']:g} months{flag}")
         im = bx.pcolormesh(deltas, deltas, 100 * grid, cmap="cividis", shading="nearest")
@@ -238,8 +254,8 @@ def tipping_figure(fits, summary: dict) -> Figure | None:
         "tipping_point",
         f"Tipping-point analysis of the missing outcomes at {entry['horizon_months']:g} months."
         + arms_note(summary),
-        f"Left: posterior probability that {t} increases the {OUTCOME} rate as the missing "
-        f"participants' log odds of the {OUTCOME} are shifted by δ from the observed ones', for "
+        f"Left: posterior probability that {t} {w.improves()} as the missing "
+        f"participants' log odds of the {w.outcome} are shifted by δ from the observed ones', for "
         f"{t} only, {c} only, or both in opposite directions; dashed lines mark the thresholds, "
         "dotted and dash-dotted lines the worst and best cases. Right: the same probability "
         f"over a grid of δ for {t} (vertical) and {c} (horizontal) with contours at the "

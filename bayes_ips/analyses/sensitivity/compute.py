@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bayes_ips.analyses.sensitivity.exact import effect_posteriors, likelihood_curve
+from bayes_ips.analyses.sensitivity.exact import (
+    benefit_side,
+    effect_posteriors,
+    likelihood_curve,
+)
 from bayes_ips.analyses.sensitivity.heatmap import benefit_map
 from bayes_ips.analyses.sensitivity.power_scaling import power_scaling
 from bayes_ips.analyses.sensitivity.predictive import prior_predictive
@@ -26,6 +30,7 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
         (power-scaling sensitivity per MCMC fit and horizon, with a sentence).
     """
     counts, primary, context = ctx.counts, ctx.primary_horizon, ctx.priors
+    comparison = ctx.spec.comparison
     priors = list({f.prior.name: f.prior for f in fitted.fits}.values())
     at = counts.sel(horizon=primary)
     y = at["employed"].to_numpy().tolist()
@@ -45,7 +50,9 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
                 **p.as_dict(),
                 "description": p.describe(),
                 "ess": prior_ess(p, context.control_rate),
-                "prior_p_benefit": None if p.effect is None else p.effect.prob_benefit(),
+                "prior_p_benefit": None
+                if p.effect is None
+                else benefit_side(p.effect.prob_benefit(), comparison),
             }
             for p in priors
         ],
@@ -61,13 +68,11 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
             "verified_data": verified,
             "employed": y,
             "n_analysed": n,
-            **benefit_map(y[0], n[0], y[1], n[1]),
+            **benefit_map(y[0], n[0], y[1], n[1], comparison.sign),
         },
-        "likelihood": likelihood_curve(counts, ctx.spec.comparison, primary),
-        "exact": effect_posteriors(
-            counts, priors, ctx.spec.comparison, ctx.spec.estimands.interval
-        ),
-        "prior_predictive": prior_predictive(fitted.fits, counts),
+        "likelihood": likelihood_curve(counts, comparison, primary),
+        "exact": effect_posteriors(counts, priors, comparison, ctx.spec.estimands.interval),
+        "prior_predictive": prior_predictive(fitted.fits, counts, comparison),
         "psense": power_scaling(
             fitted.fits,
             counts,

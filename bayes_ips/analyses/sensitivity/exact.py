@@ -3,7 +3,8 @@
 The posterior of the exact single-horizon logistic model (:mod:`bayes_ips.exact_logistic`, which
 computes it), applied to each named effect prior (normal or mixture) whatever models the spec
 fits: it shows each prior's pull at every horizon without any sampling, and feeds the
-prior / likelihood / posterior figure.
+prior / likelihood / posterior figure. P(benefit) follows the outcome's direction
+(:func:`benefit_side`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,19 @@ CURVE_LIMIT = 3.0
 CURVE_POINTS = 601
 
 
+def benefit_side(p_higher: float, comparison: Comparison) -> float:
+    """P(benefit) from the probability that the treatment's rate is the higher (P(log OR > 0),
+    P(p_T > p_C)) of a continuous distribution: itself when a higher rate is better, its
+    complement when a lower one is."""
+    return p_higher if comparison.sign > 0 else 1.0 - p_higher
+
+
 def effect_posteriors(
     counts: xr.Dataset, priors: list[Prior], comparison: Comparison, interval: float = 0.95
 ) -> list:
-    """One row per effect prior on the log OR × horizon: exact P(benefit) and the OR's median and
-    interval (priors on the log RR are the exact log-binomial model's, a fit of its own)."""
+    """One row per effect prior on the log OR × horizon: exact P(benefit) (posterior and prior,
+    on the benefit side of ``comparison``) and the OR's median and interval (priors on the log
+    RR are the exact log-binomial model's, a fit of its own)."""
     verified = counts["verified"].all("arm")
     rows = []
     for h in counts["horizon"].to_numpy().tolist():
@@ -36,8 +45,8 @@ def effect_posteriors(
                 {
                     "prior": prior.name,
                     "horizon_months": h,
-                    "p_benefit": post.prob_benefit(),
-                    "prior_p_benefit": prior.effect.prob_benefit(),
+                    "p_benefit": benefit_side(post.prob_benefit(), comparison),
+                    "prior_p_benefit": benefit_side(prior.effect.prob_benefit(), comparison),
                     "or": post.odds_ratio(interval),
                     "verified_data": bool(verified.sel(horizon=h)),
                 }

@@ -23,6 +23,11 @@ refused with an input error rather than drawn.
 Contours: for each prior SD the prior mean at which ``P(benefit)`` crosses a level is found by
 bisection on the same computation (``P`` increases with the prior mean; all SDs and levels at
 once, 40 halvings of :data:`MEAN_SEARCH`), not by interpolating the map.
+
+When a lower rate of the outcome is better, P(benefit) = P(log OR < 0), which falls as the prior
+mean rises. The map is then the same computation on the counts without the outcome, n − y: their
+log OR is −θ, so P(θ < 0 | y, Normal(m, s²)) = P(−θ > 0 | n − y, Normal(−m, s²)) (the arms'
+midpoint prior Normal(0, 1.5²) is symmetric), read back at −m (:func:`benefit_map`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from bayes_ips import logodds
 from bayes_ips.errors import InputError
 
 MEANS = np.round(np.linspace(-1.25, 1.25, 61), 10)
+"""Prior means of the map, symmetric about 0 (a lower-is-better map reads them backwards)."""
 SDS = np.round(np.linspace(0.05, 1.5, 59), 10)
 LEVELS = (0.9, 0.975)
 MEAN_SEARCH = (-4.0, 4.0)
@@ -114,8 +120,40 @@ def crossing_means(
     return [float((a + b) / 2) if ok else None for a, b, ok in zip(lo, hi, inside, strict=True)]
 
 
-def benefit_map(y_t: int, n_t: int, y_c: int, n_c: int) -> dict:
-    """The map, its contours and reference crossings, JSON-ready.
+LOWER_METHOD = (
+    " A lower rate of the outcome is better here, so P(benefit) = P(log OR < 0), computed as "
+    "the same quadrature on the counts without the outcome (their log OR is minus the "
+    "outcome's) under Normal(−mean, SD²), read back at the prior mean on the outcome's log OR."
+)
+
+
+def _read_back(mirror: dict) -> dict:
+    """A map of the counts without the outcome as the map of the outcome (module docstring):
+    prior means negated, so the columns reversed (:data:`MEANS` is symmetric) and the crossings
+    negated."""
+
+    def negate(means):
+        return [None if m is None else -m for m in means]
+
+    return {
+        **mirror,
+        "p_benefit": [row[::-1] for row in mirror["p_benefit"]],
+        "contours": {
+            level: {**c, "prior_mean": negate(c["prior_mean"])}
+            for level, c in mirror["contours"].items()
+        },
+        "reference": [
+            {k: (-v if k in mirror["contours"] and v is not None else v) for k, v in r.items()}
+            for r in mirror["reference"]
+        ],
+        "method": METHOD + LOWER_METHOD,
+    }
+
+
+def benefit_map(y_t: int, n_t: int, y_c: int, n_c: int, sign: int = 1) -> dict:
+    """The map, its contours and reference crossings, JSON-ready; ``sign`` is the outcome's
+    direction (:attr:`bayes_ips.data.Comparison.sign`: −1 when a lower rate is better, then
+    every P(benefit) is P(log OR < 0) and the crossings are prior means on the outcome's log OR).
 
     Returns
     -------
@@ -126,6 +164,8 @@ def benefit_map(y_t: int, n_t: int, y_c: int, n_c: int) -> dict:
         (P(benefit) under a flat prior on the log OR, None where that posterior is improper)
         and ``method``.
     """
+    if sign < 0:
+        return _read_back(benefit_map(n_t - y_t, n_t, n_c - y_c, n_c))
     grid = map_grid(y_t, n_t, y_c, n_c)
     loglik = logodds.log_likelihood(y_t, n_t, y_c, n_c, grid)
     _check_range(loglik, grid)

@@ -11,6 +11,8 @@ import numpy as np
 import xarray as xr
 
 from bayes_ips import conjugate, exact_log_binomial
+from bayes_ips.analyses.sensitivity.exact import benefit_side
+from bayes_ips.data import Comparison
 from bayes_ips.models import CARRIES, EFFECT_SCALE, EXACT_MODELS, effect_for
 from bayes_ips.priors import BetaRate
 
@@ -41,9 +43,11 @@ def prior_rates(fit, counts: xr.Dataset) -> xr.DataArray | None:
     )
 
 
-def stated_p_benefit(fit) -> float | None:
+def stated_p_benefit(fit, comparison: Comparison) -> float | None:
     """P(benefit) as the named prior states it: P(OR > 1) of an effect prior, P(p_t > p_c) of a
-    rate prior's two Betas (exact); None for a model's own default (the hazard model).
+    rate prior's two Betas (exact), on the benefit side of ``comparison`` (P(OR < 1),
+    P(p_t < p_c) when a lower rate is better); None for a model's own default (the hazard
+    model).
 
     A log-binomial model's effect prior is conditioned on ``RR · p_c ≤ 1`` (its risks stay
     below 1), so its stated P(RR > 1) is that of the conditioned prior
@@ -53,25 +57,28 @@ def stated_p_benefit(fit) -> float | None:
     carries = CARRIES.get(fit.model)
     if carries == "effect" and EFFECT_SCALE.get(fit.model) == "log_rr":
         effect = effect_for(fit.model, fit.prior)
-        return exact_log_binomial.prior_prob_benefit(effect, fit.prior.control_risk)
-    if carries == "effect" and fit.prior.effect is not None:
-        return fit.prior.effect.prob_benefit()
-    if carries == "rate" and isinstance(fit.prior.rate, BetaRate):
+        higher = exact_log_binomial.prior_prob_benefit(effect, fit.prior.control_risk)
+    elif carries == "effect" and fit.prior.effect is not None:
+        higher = fit.prior.effect.prob_benefit()
+    elif carries == "rate" and isinstance(fit.prior.rate, BetaRate):
         (ta, tb), (ca, cb) = fit.prior.rate.treatment, fit.prior.rate.control
-        return conjugate.prob_greater(ta, tb, ca, cb)
-    return None
+        higher = conjugate.prob_greater(ta, tb, ca, cb)
+    else:
+        return None
+    return benefit_side(higher, comparison)
 
 
 def holds(observed: float, stated: float | None, draws: int) -> bool | None:
-    """Whether a prior-predictive P(RD > 0) agrees with the stated one: within 4 Monte Carlo
+    """Whether a prior-predictive P(benefit) agrees with the stated one: within 4 Monte Carlo
     SEs of a proportion of ``draws`` independent draws (a false alarm about once in 16,000)."""
     if stated is None:
         return None
     return abs(observed - stated) <= 4 * np.sqrt(max(stated * (1 - stated), 1e-12) / draws)
 
 
-def prior_predictive(fits, counts: xr.Dataset) -> list[dict]:
-    """One row per fit × horizon: implied rates, RD, prior P(RD > 0) and whether it holds the
+def prior_predictive(fits, counts: xr.Dataset, comparison: Comparison) -> list[dict]:
+    """One row per fit × horizon: implied rates, RD, prior P(benefit) (``p_rd_gt_0``: the share
+    of draws with sign · RD > 0, the benefit side of ``comparison``) and whether it holds the
     named prior's stated P(benefit) (:func:`holds`)."""
     rows = []
     treatment, control = counts["arm"].to_numpy().tolist()
@@ -79,7 +86,7 @@ def prior_predictive(fits, counts: xr.Dataset) -> list[dict]:
         p = prior_rates(fit, counts)
         if p is None:
             continue
-        stated = stated_p_benefit(fit)
+        stated = stated_p_benefit(fit, comparison)
         horizons = p["horizon"].to_numpy().tolist()
         for h in horizons:
             if (
@@ -91,6 +98,7 @@ def prior_predictive(fits, counts: xr.Dataset) -> list[dict]:
             pt = p.sel(arm=treatment, horizon=h).to_numpy()
             pc = p.sel(arm=control, horizon=h).to_numpy()
             rd = pt - pc
+            p_benefit = float(np.mean(comparison.sign * rd > 0))
             rows.append(
                 {
                     "model": fit.model,
@@ -99,9 +107,9 @@ def prior_predictive(fits, counts: xr.Dataset) -> list[dict]:
                     "p_treatment": _interval(pt),
                     "p_control": _interval(pc),
                     "rd": _interval(rd),
-                    "p_rd_gt_0": float(np.mean(rd > 0)),
+                    "p_rd_gt_0": p_benefit,
                     "stated_p_benefit": stated,
-                    "holds": holds(float(np.mean(rd > 0)), stated, rd.size),
+                    "holds": holds(p_benefit, stated, rd.size),
                     "draws": int(rd.size),
                 }
             )

@@ -15,9 +15,9 @@ from scipy import stats
 from bayes_ips.priors import Prior
 from bayes_ips.priors.ess import shape_warning
 from bayes_ips.report.format import (
-    OUTCOME,
     UNVERIFIED_DATA,
     UNVERIFIED_FLAG,
+    Wording,
     model_title,
     num,
     pct,
@@ -38,12 +38,23 @@ from bayes_ips.report.style import (
 )
 from bayes_ips.report.summary import verified_data
 
-CONCLUSIONS = (
-    ("p_benefit", 0.5, f"P(benefit) > 50%: more likely than not that the {OUTCOME} rate rises"),
-    ("p_benefit", 0.9, "P(benefit) ≥ 90%: probable benefit"),
-    ("p_benefit", 0.975, "P(benefit) ≥ 97.5%: strong evidence of benefit"),
-    ("p_rd_gt_0.05", 0.5, "P(RD > 5 pp) > 50%: a gain of 5 percentage points more likely than not"),
-)
+
+def conclusion_rows(w: Wording) -> tuple:
+    """The at-a-glance statements: (results key, level, words), in the outcome's direction."""
+    moves = "falls" if w.lower else "rises"
+    return (
+        ("p_benefit", 0.5, f"P(benefit) > 50%: more likely than not that the {w.rate()} {moves}"),
+        ("p_benefit", 0.9, "P(benefit) ≥ 90%: probable benefit"),
+        ("p_benefit", 0.975, "P(benefit) ≥ 97.5%: strong evidence of benefit"),
+        (
+            "p_rd_gt_0.05",
+            0.5,
+            f"P({w.rd_threshold(0.05)}) > 50%: a {w.gain} of 5 percentage points more likely "
+            "than not",
+        ),
+    )
+
+
 EXACT_MODEL = "logistic, exact per horizon"
 EXACT_FIT = "exact_logistic"
 """The model whose fits are the exact per-horizon posteriors (then no separate column)."""
@@ -119,9 +130,13 @@ def effect_density_figure(fits, summary: dict) -> Figure | None:
 
 
 def threshold_figure(fits, summary: dict) -> Figure | None:
-    """P(RD > delta) against delta at the primary horizon, one curve per prior."""
+    """P(RD > delta) against delta at the primary horizon, one curve per prior; when a lower
+    rate is better, P(−RD > delta), the risk reduction exceeding delta."""
     if _sens(summary) is None or not fits:
         return None
+    w = Wording.of(summary["run"])
+    size = "risk reduction" if w.lower else "risk difference"
+    event = "−RD > δ" if w.lower else "RD > δ"
     draws = _primary_draws(fits, summary)
     looks = prior_looks(summary)
     h = summary["run"]["primary_horizon"]
@@ -129,15 +144,15 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
         fig, axes = panel_grid(len(draws), sharey=True)
         for ax, (model, rows) in zip(axes, draws.items(), strict=True):
             for name, rd, _ in rows:
-                probs = (rd[None, :] * 100 > THRESHOLDS_PP[:, None]).mean(1)
+                probs = (w.sign * rd[None, :] * 100 > THRESHOLDS_PP[:, None]).mean(1)
                 ax.plot(THRESHOLDS_PP, probs, lw=1.3, **looks[name])
             for level in (0.5, 0.9):
                 ax.axhline(level, color="0.5", lw=0.6)
             ax.set_title(_model_title(model, fits, summary))
         axes[0].set_xlim(THRESHOLDS_PP[0], THRESHOLDS_PP[-1])
         axes[0].set_ylim(0, 1)
-        panel_xlabel(axes, "δ, risk difference threshold (percentage points)")
-        axes[0].set_ylabel("posterior P(RD > δ)")
+        panel_xlabel(axes, f"δ, {size} threshold (percentage points)")
+        axes[0].set_ylabel(f"posterior P({event})")
         fig.suptitle(f"{h:g} months")
         legend_below(
             fig, prior_handles(summary, [f.prior.name for f in fits]), title=PRIOR_LEGEND_TITLE
@@ -145,8 +160,8 @@ def threshold_figure(fits, summary: dict) -> Figure | None:
     return render(
         fig,
         "threshold_by_prior",
-        f"Probability that the risk difference exceeds δ at {h:g} months, by prior",
-        f"Curves of the posterior probability that the risk difference at {h:g} months exceeds "
+        f"Probability that the {size} exceeds δ at {h:g} months, by prior",
+        f"Curves of the posterior probability that the {size} at {h:g} months exceeds "
         "a threshold δ from −10 to +30 percentage points, one panel per model and one curve "
         "per prior, named in the legend and drawn as in the other figures by prior; horizontal "
         "lines at 50% and 90%.",
@@ -315,7 +330,7 @@ def conclusions(summary: dict) -> dict:
     horizons = sorted({r["horizon_months"] for r in summary["results"]})
     rows = []
     for h in horizons:
-        for key, level, label in CONCLUSIONS:
+        for key, level, label in conclusion_rows(Wording.of(summary["run"])):
             cells = []
             for results in by_model.values():
                 at = [r for r in results if r["horizon_months"] == h]
@@ -363,8 +378,12 @@ def _ess_text(ess: dict) -> dict:
     }
 
 
-def _crossing_sentences(hm: dict) -> list[str]:
+def _crossing_sentences(hm: dict, w: Wording) -> list[str]:
+    """The heat map's crossings in words. P(benefit) rises with the prior mean of the log OR
+    when a higher rate is better and falls with it when a lower one is, so a sceptical prior
+    mean is one below 0, or above 0."""
     h = f"{hm['horizon_months']:g}"
+    sign = w.sign
     out = [
         f"With a flat prior on the log odds ratio, P(benefit) at {h} months is "
         f"{pct(hm['flat_p_benefit'])}."
@@ -378,15 +397,17 @@ def _crossing_sentences(hm: dict) -> list[str]:
             m = ref[f"{level:g}"]
             if m is None:
                 parts.append(f"no prior mean in the range searched reaches {100 * level:g}%")
-            elif m <= 0:
+            elif sign * m <= 0:
                 parts.append(
-                    f"P(benefit) stays at or above {100 * level:g}% for any prior mean above "
-                    f"{m:.2f} (prior median OR {math.exp(m):.2f}, i.e. even a sceptical prior)"
+                    f"P(benefit) stays at or above {100 * level:g}% for any prior mean "
+                    f"{'below' if w.lower else 'above'} {m:.2f} (prior median OR "
+                    f"{math.exp(m):.2f}, i.e. even a sceptical prior)"
                 )
             else:
                 parts.append(
-                    f"P(benefit) reaches {100 * level:g}% only if the prior mean is at least "
-                    f"{m:.2f} (prior median OR {math.exp(m):.2f})"
+                    f"P(benefit) reaches {100 * level:g}% only if the prior mean is at "
+                    f"{'most' if w.lower else 'least'} {m:.2f} (prior median OR "
+                    f"{math.exp(m):.2f})"
                 )
         out.append(
             f"With prior SD {ref['prior_sd']:g} on the log OR: a prior centred on no effect "
@@ -412,7 +433,7 @@ PSENSE_PHRASES = {
 
 
 def _stated_tails(rows: list[dict], horizons: list) -> list[dict]:
-    """Per fit with a stated P(benefit): the prior-predictive P(RD > 0) at every horizon beside
+    """Per fit with a stated P(benefit): the prior-predictive P(benefit) at every horizon beside
     it, and whether each holds it within Monte Carlo error."""
     by_fit: dict[tuple, dict] = {}
     for r in rows:
@@ -475,11 +496,23 @@ def psense_view(rows: list[dict], summary: dict) -> dict:
     }
 
 
+def _benefit_events(w: Wording) -> dict:
+    """Benefit as an event on each scale the section's tables name, in the outcome's
+    direction."""
+    side = "<" if w.lower else ">"
+    return {
+        "or": f"OR {side} 1",
+        "rd": f"RD {side} 0",
+        "rates": f"treatment rate {side} control rate",
+    }
+
+
 def section(summary: dict) -> dict | None:
     """The template data of the "Prior sensitivity" section (None without a sensitivity key)."""
     sens = _sens(summary)
     if sens is None:
         return None
+    words = Wording.of(summary["run"])
     priors = []
     for p in sens["priors"]:
         priors.append(
@@ -546,7 +579,8 @@ def section(summary: dict) -> dict | None:
         "exact_rows": exact_rows,
         "heatmap_method": sens["heatmap"]["method"],
         "heatmap_verified": sens["heatmap"]["verified_data"],
-        "crossings": _crossing_sentences(sens["heatmap"]),
+        "crossings": _crossing_sentences(sens["heatmap"], words),
+        "benefit": _benefit_events(words),
         "predictive": predictive,
         "tails": tails,
         "primary": f"{primary:g}",
