@@ -47,7 +47,7 @@ from scipy import special
 
 from bayes_ips import logodds
 from bayes_ips.data import Comparison
-from bayes_ips.priors import Effect
+from bayes_ips.priors import Effect, Prior
 from bayes_ips.priors.core import ControlPrior
 
 LOG_FLOAT_MAX = math.log(np.finfo(float).max)
@@ -115,6 +115,19 @@ class Posterior:
             if out[key] is None:
                 reasons[key] = f"unbounded (+∞): the log OR quantile {log_or:.4g} is beyond e^709"
         return {**out, "null_reasons": reasons} if reasons else out
+
+
+def baseline(prior: Prior) -> dict:
+    """The baseline prior ``prior`` carries, as keyword arguments of :func:`posterior`,
+    :func:`posteriors`, :func:`prior_rates` and :func:`exact_loo`: its stated control-risk prior
+    (``control``) and its midpoint prior (``alpha_mean``, ``alpha_sd``; the default
+    Normal(0, 1.5²) when none is stated)."""
+    midpoint = (
+        {}
+        if prior.midpoint is None
+        else {"alpha_mean": prior.midpoint.mean, "alpha_sd": prior.midpoint.sd}
+    )
+    return {"control": prior.control, **midpoint}
 
 
 def posterior(

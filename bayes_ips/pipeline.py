@@ -67,20 +67,13 @@ def _exact_fit(name: str, counts: xr.Dataset, prior: Prior, spec: Spec, seed: in
     if name == exact_logistic.MODEL:
         effect = prior.require("effect", name)
         assert isinstance(effect, NormalEffect | MixtureEffect)
-        control = prior.control
-        midpoint = (
-            {}
-            if prior.midpoint is None
-            else {"alpha_mean": prior.midpoint.mean, "alpha_sd": prior.midpoint.sd}
-        )
-        posts = exact_logistic.posteriors(counts, effect, spec.comparison, control, **midpoint)
+        base = exact_logistic.baseline(prior)
+        posts = exact_logistic.posteriors(counts, effect, spec.comparison, **base)
         p = exact_logistic.draw_rates(posts, counts, spec.comparison, spec.exact_draws, seed)
         before = exact_logistic.prior_rates(
-            effect, counts, spec.comparison, spec.exact_draws, seed, control, **midpoint
+            effect, counts, spec.comparison, spec.exact_draws, seed, **base
         )
-        loo_y = exact_logistic.exact_loo(
-            counts, effect, spec.comparison, control=control, **midpoint
-        )
+        loo_y = exact_logistic.exact_loo(counts, effect, spec.comparison, **base)
         tree = exact_tree(
             p, counts, seed, prior=xr.Dataset({"p": before}), exact_loo=xr.Dataset({"y": loo_y})
         )

@@ -206,3 +206,12 @@ def test_tavr_probability_of_a_risk_reduction_above_1_1_percent_is_the_published
     ours = optimize.brentq(lambda q: float(post.quantile(q)) - log_min_or, 1e-9, 0.5, xtol=1e-12)
     published = 0.05
     assert abs(ours - published) <= 3 * math.sqrt(published * (1 - published) / BRMS_DRAWS)
+
+
+def test_tavr_prior_sensitivity_rows_carry_the_midpoint_prior(tavr):
+    """The sensitivity section's exact P(benefit) under each named prior is the fit's own when
+    the spec states a midpoint prior (the same exact posterior, on the benefit side)."""
+    _, _, summary, _ = tavr
+    (row,) = summary["results"]
+    (exact,) = summary["sensitivity"]["exact"]
+    assert exact["p_benefit"] == pytest.approx(row["p_benefit"], abs=1e-9)

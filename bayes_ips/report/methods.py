@@ -83,9 +83,9 @@ WORDS = {
     "exact_logistic": "Each horizon is analysed on its own. The two arms' log odds are "
     "α ± θ/2, so θ is the log odds ratio and swapping the arms only changes its sign. θ has "
     "the named effect prior (a normal distribution, or a mixture of normals for a robust "
-    "prior); α, the midpoint of the arms' log odds, has a Normal(0, 1.5²) prior, unless the "
-    "spec states a control-risk prior, which then holds for the control arm's log odds "
-    "α − θ/2 (see below). Nothing is "
+    "prior); α, the midpoint of the arms' log odds, has a Normal(0, 1.5²) prior or the midpoint "
+    "prior the spec states, unless the spec states a control-risk prior, which then holds for "
+    "the control arm's log odds α − θ/2 (see below). Nothing is "
     "sampled: α is integrated out and θ's posterior is computed on an adaptive grid, so "
     "P(benefit) = P(θ > 0) and the odds ratio are exact; the risk difference, risk ratio and "
     "NNT come from exact independent draws.",

@@ -40,7 +40,7 @@ def effect_posteriors(
         for prior in priors:
             if prior.effect is None or prior.effect.scale != "log_or":
                 continue
-            post = exact_logistic.posterior(at, prior.effect, control=prior.control)
+            post = exact_logistic.posterior(at, prior.effect, **exact_logistic.baseline(prior))
             rows.append(
                 {
                     "prior": prior.name,
