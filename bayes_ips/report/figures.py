@@ -14,7 +14,7 @@ from functools import partial
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bayes_ips.report.format import UNVERIFIED_COUNTS
+from bayes_ips.report.format import UNVERIFIED_COUNTS, Wording
 from bayes_ips.report.style import (
     MAX_WIDTH_IN,
     OKABE_ITO,
@@ -238,7 +238,8 @@ def forest(fits, summary: dict) -> Figure:
 
 
 def threshold_plot(fits, summary: dict):
-    """P(RD > δ) against the threshold δ, one curve per model × prior, one panel per horizon.
+    """P(RD > δ) against the threshold δ, one curve per model × prior, one panel per horizon;
+    P(RD < δ) when a lower rate is better (the benefit side, :class:`~.format.Wording`).
 
     Returns
     -------
@@ -249,11 +250,13 @@ def threshold_plot(fits, summary: dict):
     lo, hi = _rd_range([d for h in draws for d in draws[h]])
     grid = np.linspace(max(lo, -0.3), hi, 181)
     t, c = arms(summary)
+    lower = Wording.of(summary["run"]).lower
     with plt.rc_context(STYLE):
         fig, axes = _panels(summary, 2.9, sharey=True)
         for ax, h in zip(axes, horizons(summary), strict=True):
             for fit, rd in zip(fits, draws[h], strict=True):
-                prob = 1 - np.searchsorted(rd, grid, side="right") / rd.size
+                below = np.searchsorted(rd, grid, side="left") / rd.size
+                prob = below if lower else 1 - np.searchsorted(rd, grid, side="right") / rd.size
                 ax.plot(
                     grid * 100,
                     prob,
@@ -268,7 +271,7 @@ def threshold_plot(fits, summary: dict):
         axes[0].set_xlim(grid[0] * 100, grid[-1] * 100)
         axes[0].set_ylim(0, 1)
         panel_xlabel(axes, f"threshold δ for the risk difference {t} − {c} (percentage points)")
-        axes[0].set_ylabel("posterior probability P(RD > δ)")
+        axes[0].set_ylabel(f"posterior probability P(RD {'<' if lower else '>'} δ)")
         legend(fig, summary, markers=False)
     return fig
 
@@ -276,16 +279,19 @@ def threshold_plot(fits, summary: dict):
 def thresholds(fits, summary: dict) -> Figure:
     """:func:`threshold_plot` rendered for the report."""
     run = summary["run"]
+    lower = Wording.of(run).lower
+    side = "is below" if lower else "exceeds"
     return render(
         threshold_plot(fits, summary),
         "p_rd_threshold",
         f"Posterior probability that the risk difference of {run['treatment']} versus "
-        f"{run['control']} exceeds a threshold δ, by horizon; at δ = 0 it is P(benefit)."
+        f"{run['control']} {side} a threshold δ, by horizon; at δ = 0 it is P(benefit)."
         + arms_note(summary),
         f"Curves of the posterior probability that the risk difference ({run['treatment']} minus "
-        f"{run['control']}) exceeds each threshold from negative to positive percentage points, "
-        "one curve per model and prior, one panel per horizon; the curves fall from near 1 to "
-        "near 0 as the threshold grows.",
+        f"{run['control']}) {side} each threshold from negative to positive percentage points, "
+        "one curve per model and prior, one panel per horizon; the curves "
+        + ("rise from near 0 to near 1" if lower else "fall from near 1 to near 0")
+        + " as the threshold grows.",
         "results",
     )
 

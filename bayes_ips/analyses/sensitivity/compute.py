@@ -68,7 +68,7 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
             "verified_data": verified,
             "employed": y,
             "n_analysed": n,
-            **benefit_map(y[0], n[0], y[1], n[1], comparison.sign),
+            **_with_baseline_note(benefit_map(y[0], n[0], y[1], n[1], comparison.sign), priors),
         },
         "likelihood": likelihood_curve(counts, comparison, primary),
         "exact": effect_posteriors(counts, priors, comparison, ctx.spec.estimands.interval),
@@ -82,3 +82,18 @@ def summarise(ctx: RunContext, fitted: Fitted) -> dict:
             },
         ),
     }
+
+
+def _with_baseline_note(heatmap: dict, priors: list) -> dict:
+    """The map keeps the default Normal(0, 1.5²) midpoint prior whatever the spec states (it is
+    a sensitivity analysis of the effect prior alone); its method says so when the spec states a
+    control-risk or midpoint prior, which the fits use."""
+    stated = next((p for p in priors if p.control is not None or p.midpoint is not None), None)
+    if stated is None:
+        return heatmap
+    what = stated.control.describe() if stated.control is not None else stated.midpoint.describe()
+    note = (
+        f" The spec states a baseline prior ({what}) that the fits use; this map keeps the "
+        "default, so its values can differ a little from theirs."
+    )
+    return heatmap | {"method": heatmap["method"] + note}
