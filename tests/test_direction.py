@@ -137,7 +137,7 @@ def test_the_report_of_a_mortality_trial_speaks_of_fewer_deaths_with_the_arms_na
     run = mortality[0]
     for name in ("report.md", "report.html"):
         text = (run / name).read_text(encoding="utf-8")
-        plain = re.sub(r"<[^>]+>", " ", text)
+        plain = text if name.endswith(".md") else re.sub(r"<[^>]+>", " ", text)
         assert "reduce the rate of death within 60 days" in plain
         assert "ECMO" in plain and "Conventional" in plain
         for wrong in ("increase the", "increases the", "exceeds Conventional", "IPS", "TAU"):
@@ -145,6 +145,9 @@ def test_the_report_of_a_mortality_trial_speaks_of_fewer_deaths_with_the_arms_na
         assert "employment" not in plain.lower()
         assert re.search(r"RD &lt; −5 pp|RD < −5 pp", text)
         assert re.search(r"RR &lt; 0\.8\b|RR < 0\.8\b", text)
+        assert "is below a threshold δ" in plain
+    svg = (run / "figures" / "p_rd_threshold.svg").read_text(encoding="utf-8")
+    assert "P(RD &lt; δ)" in svg and "P(RD &gt; δ)" not in svg
 
 
 @pytest.mark.parametrize(
