@@ -9,10 +9,12 @@ results, so none of them rebuilds any of it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 import xarray as xr
+from scipy import stats
 
 from bayes_ips import models
 from bayes_ips.data import Comparison, TrialData, load_trial
@@ -21,7 +23,7 @@ from bayes_ips.data.ipd import has_participants
 from bayes_ips.errors import InputError, InputErrors
 from bayes_ips.estimands import summarise
 from bayes_ips.fit import Fit
-from bayes_ips.priors import Prior, PriorContext, anchor, get_prior
+from bayes_ips.priors import NormalEffect, Prior, PriorContext, anchor, get_prior
 from bayes_ips.spec import Spec
 
 
@@ -91,7 +93,7 @@ def prepare(spec: Spec) -> RunContext:
     families = {
         model: [get_prior(name, priors) for name in names] for model, names in spec.models.items()
     }
-    _check_families(families, counts, spec.origin)
+    _check_families(families, counts, spec.origin, priors.control_rate)
     return RunContext(spec, data, counts, primary, priors, families, tuple(warnings))
 
 
@@ -141,10 +143,38 @@ def _cohort_error(names: list[str], counts: xr.Dataset) -> InputError | None:
     return None
 
 
-def _check_families(families: dict[str, list[Prior]], counts: xr.Dataset, origin: str) -> None:
-    """Before any fit: every prior is one its model carries, and the models that count each
-    participant once across horizons from aggregate counts find the same analysed cohort at
-    every horizon."""
+FEASIBLE_MASS_MIN = 1e-3
+"""The least prior mass a log-RR prior must put on risk ratios that keep the treatment risk at
+most 1 at the anchor control rate (RR ≤ 1/p0): below it the conditioned prior is a sliver at the
+edge of the feasible region, a prior that cannot mean what it says."""
+
+
+def _feasible(model: str, prior: Prior, control_rate: float, origin: str) -> InputError | None:
+    """A prior on the log RR that puts (next to) no mass where RR · p0 ≤ 1 is an input error."""
+    effect = prior.effect
+    if models.EFFECT_SCALE.get(model) != "log_rr" or not isinstance(effect, NormalEffect):
+        return None
+    cap = -math.log(control_rate)
+    mass = float(stats.norm.cdf(cap, effect.mean, effect.sd))
+    if mass >= FEASIBLE_MASS_MIN:
+        return None
+    return InputError(
+        origin,
+        f"the prior puts {mass:.1e} of its mass on risk ratios up to {math.exp(cap):.3g}, the "
+        f"largest that keeps the treatment risk at most 1 at the anchor control rate "
+        f"{100 * control_rate:.1f}%; a prior on the log RR must put at least "
+        f"{FEASIBLE_MASS_MIN:.1%} there",
+        field=f"models.{model}.priors",
+        value=prior.name,
+    )
+
+
+def _check_families(
+    families: dict[str, list[Prior]], counts: xr.Dataset, origin: str, control_rate: float
+) -> None:
+    """Before any fit: every prior is one its model carries (and a log-RR prior can hold risks,
+    :func:`_feasible`), and the models that count each participant once across horizons from
+    aggregate counts find the same analysed cohort at every horizon."""
     errors = []
     for model, priors in families.items():
         for prior in priors:
@@ -152,6 +182,10 @@ def _check_families(families: dict[str, list[Prior]], counts: xr.Dataset, origin
                 models.check_prior(model, prior, origin)
             except InputError as exc:
                 errors.append(exc)
+                continue
+            feasible = _feasible(model, prior, control_rate, origin)
+            if feasible is not None:
+                errors.append(feasible)
     cohort = _cohort_error(list(families), counts)
     if cohort is not None:
         errors.append(cohort)

@@ -204,3 +204,14 @@ def test_thresholds_that_would_share_a_key_are_refused(tmp_path, cli):
     spec.write_text("[estimands]\nrd_thresholds = [0.05, 0.0500000001]\n", encoding="utf-8")
     code, _, err = cli("run", spec, "--out", tmp_path / "run")
     assert code == 2 and "field 'estimands.rd_thresholds'" in err and "differ" in err
+
+
+def test_figures_colour_a_prior_by_what_it_believes_about_benefit():
+    from bayes_ips.report.style import prior_class
+
+    fewer = {"name": "mine", "group": "user", "effect": {"mean": -0.3}}
+    assert prior_class(fewer) == ("pessimistic", None)
+    assert prior_class(fewer, sign=-1) == ("optimistic", None)
+    lower_rate = {"name": "b", "group": "user", "effect": None, "rate": {"a": 5, "b": 5}}
+    lower_rate["rate"] |= {"treatment_a": 3, "treatment_b": 7}
+    assert prior_class(lower_rate, sign=-1) == ("optimistic", None)

@@ -18,7 +18,7 @@ from bayes_ips import inference, models
 from bayes_ips.data import Comparison, load_trial
 from bayes_ips.errors import InputError
 from bayes_ips.estimands import EstimandSettings, summarise
-from bayes_ips.priors import NormalEffect, Prior, anchor, get_prior
+from bayes_ips.priors import NormalEffect, Prior, anchor, ess, get_prior
 from bayes_ips.priors.core import DEFAULT_CONTROL, ControlPrior, MixtureEffect
 from bayes_ips.priors.ess import elir, local
 from bayes_ips.priors.evidence import evidence_priors, load_evidence
@@ -376,3 +376,40 @@ def test_prior_dependence_ranges_log_or_and_log_rr_priors_separately():
     assert "on the log OR of the cumulative outcome), from 60% (a," in text
     assert "to 70% (b, exact single-horizon logistic)" in text
     assert "effect priors on the log RR (the log-binomial models), 90% (c," in text
+
+
+@pytest.mark.parametrize(("mean", "sd", "p0"), [(-0.248, 0.194, 57 / 125), (0.5, 1.0, 0.3)])
+def test_log_rr_rate_scale_ess_and_shape_use_the_rr_link_and_its_truncation(mean, sd, p0):
+    """The implied treatment rate of a log-RR prior is p0 · e^theta, conditioned on being at most
+    1 (as the log-binomial models condition it), not invlogit(logit p0 + theta): its moments and
+    tail mass against independent draws (4 million; the moment-matched ESS agrees to 1%)."""
+    effect = NormalEffect(mean, sd, "log_rr")
+    rate = p0 * np.exp(np.random.default_rng(5).normal(mean, sd, 4_000_000))
+    rate = rate[rate <= 1]
+    m, v = rate.mean(), rate.var()
+    spread = m * (1 - m)
+    want = (spread / v - 1) * (1 + spread / (p0 * (1 - p0)))
+    assert ess.rate_scale(effect, p0) == pytest.approx(want, rel=0.01)
+    extreme = np.mean((rate < 0.05) | (rate > 0.95))
+    assert ess.rate_shape(effect, p0)["extreme_mass"] == pytest.approx(extreme, abs=1e-3)
+
+
+def test_a_log_rr_prior_with_no_mass_on_feasible_risks_is_an_input_error(tmp_path, cli):
+    """Normal(1.5, 0.1²) on the log RR at a control rate of 45.6%: RR ≤ 2.19 (log 0.785) holds
+    with prior probability Φ(−7.1) ≈ 5e-13. Refused before any fit, naming the prior."""
+    data = tmp_path / "trial.csv"
+    data.write_text(
+        "arm,horizon_months,employed,n_analysed,n_randomised,verified,source\n"
+        "T,2,44,124,124,true,test\nC,2,57,125,125,true,test\n"
+    )
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'[data]\npath = "{data.as_posix()}"\ntreatment = "T"\ncontrol = "C"\n'
+        "primary_horizon = 2\n[models.exact_log_binomial]\npriors = ['far']\n"
+        "[priors.far]\nlog_rr_mean = 1.5\nlog_rr_sd = 0.1\n"
+    )
+    code, _, err = cli("run", spec, "--out", tmp_path / "run")
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "field 'models.exact_log_binomial.priors', value 'far'" in err
+    assert "risk ratios up to 2.19" in err and "at least 0.1%" in err
+    assert not (tmp_path / "run").exists()

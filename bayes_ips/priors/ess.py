@@ -139,14 +139,25 @@ def local(effect: _Effect, control_rate: float) -> float:
 
 
 def _rate_moments(effect: _Effect, control_rate: float) -> tuple[float, float]:
-    """Mean and variance of the treatment rate ``invlogit(logit p0 + theta)`` under the prior,
-    component by component on a grid of standard-normal quantiles."""
+    """Mean and variance of the treatment rate under the prior: ``invlogit(logit p0 + theta)``
+    for a prior on the log OR, ``p0 · e^theta`` for one on the log RR, there conditioned on
+    ``p0 · e^theta ≤ 1`` as the log-binomial models condition it; component by component on a
+    grid of standard-normal quantiles."""
     w, m, s = effect.components()
     z = np.linspace(-GRID_SDS, GRID_SDS, GRID_POINTS)
     density = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
-    rate = special.expit(special.logit(control_rate) + m[:, None] + s[:, None] * z)
-    first = w @ np.trapezoid(rate * density, z, axis=1)
-    second = w @ np.trapezoid(rate**2 * density, z, axis=1)
+    theta = m[:, None] + s[:, None] * z
+    if effect.scale == "log_rr":
+        with np.errstate(over="ignore"):
+            rate = control_rate * np.exp(theta)
+        keep = rate <= 1.0
+        rate, weight = np.where(keep, rate, 0.0), np.where(keep, density, 0.0)
+    else:
+        rate = special.expit(special.logit(control_rate) + theta)
+        weight = np.broadcast_to(density, theta.shape)
+    mass = w @ np.trapezoid(weight, z, axis=1)
+    first = w @ np.trapezoid(rate * weight, z, axis=1) / mass
+    second = w @ np.trapezoid(rate**2 * weight, z, axis=1) / mass
     return float(first), float(second - first**2)
 
 
@@ -169,15 +180,26 @@ def rate_shape(effect: _Effect, control_rate: float) -> dict:
         probability that the rate is below 5% or above 95%.
     """
     _, m, s = effect.components()
-    eta0 = float(special.logit(control_rate))
-    x = np.linspace((m - GRID_SDS * s).min(), (m + GRID_SDS * s).max(), GRID_POINTS) + eta0
-    # log density of p = invlogit(x), as a function of x: log pi(x − eta0) − log p − log(1 − p)
-    log_density = effect.logpdf(x - eta0) + np.logaddexp(0, -x) + np.logaddexp(0, x)
+    lo, hi = (m - GRID_SDS * s).min(), (m + GRID_SDS * s).max()
+    if effect.scale == "log_rr":
+        # p = p0 e^theta on theta ≤ −log p0; as a function of x = log p, the density of p is
+        # pi(x − log p0) / p, and the mass is renormalised to the feasible part
+        lp0 = math.log(control_rate)
+        x = np.linspace(lo + lp0, min(hi + lp0, 0.0), GRID_POINTS)
+        log_density = effect.logpdf(x - lp0) - x
+        feasible = float(effect.cdf(-lp0))
+        below, above = math.log(EXTREME), math.log(1.0 - EXTREME)
+        extreme = (effect.cdf(below - lp0) + feasible - effect.cdf(above - lp0)) / feasible
+    else:
+        eta0 = float(special.logit(control_rate))
+        x = np.linspace(lo, hi, GRID_POINTS) + eta0
+        # the density of p = invlogit(x) as a function of x: log pi(x − eta0) − log p(1 − p)
+        log_density = effect.logpdf(x - eta0) + np.logaddexp(0, -x) + np.logaddexp(0, x)
+        cut = float(special.logit(EXTREME))
+        extreme = effect.cdf(cut - eta0) + 1.0 - effect.cdf(-cut - eta0)
     rising = np.diff(log_density) > 0
     modes = int(np.sum(rising[:-1] & ~rising[1:])) + int(not rising[0]) + int(rising[-1])
-    cut = float(special.logit(EXTREME))
-    extreme = float(effect.cdf(cut - eta0) + 1.0 - effect.cdf(-cut - eta0))
-    return {"modes": modes, "u_shaped": modes > 1, "extreme_mass": extreme}
+    return {"modes": modes, "u_shaped": modes > 1, "extreme_mass": float(extreme)}
 
 
 def rate_ess(rate: BetaRate) -> dict[str, float]:

@@ -42,7 +42,7 @@ from matplotlib import ticker
 from matplotlib.lines import Line2D
 
 from bayes_ips.priors.community import BELIEFS, STRENGTHS
-from bayes_ips.report.format import UNVERIFIED_PANEL
+from bayes_ips.report.format import UNVERIFIED_PANEL, Wording
 from bayes_ips.report.summary import verified_data
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -194,14 +194,15 @@ def _sign(x: float) -> str:
     return "neutral" if abs(x) < 1e-9 else "optimistic" if x > 0 else "pessimistic"
 
 
-def prior_class(meta: dict) -> tuple[str, str | None]:
+def prior_class(meta: dict, sign: int = 1) -> tuple[str, str | None]:
     """Belief and strength of a prior from its summary.json ``priors`` entry.
 
     The 3 × 3 grid states both in its names; ``reference`` priors are the reference; evidence
     and meta-analytic priors are evidence-based; any other prior (the MCID priors, user priors)
     believes what the sign of its prior mean effect says: the mean log OR, or for a rate-only
-    prior the treatment arm's prior mean rate less the control arm's. Only grid priors have a
-    strength (None for the others).
+    prior the treatment arm's prior mean rate less the control arm's, times ``sign`` (-1 when a
+    lower rate is better, so that optimism is about benefit). Only grid priors have a strength
+    (None for the others).
 
     Returns
     -------
@@ -217,11 +218,11 @@ def prior_class(meta: dict) -> tuple[str, str | None]:
     if group in ("evidence", "meta-analytic"):
         return "evidence", None
     if meta.get("effect") is not None:
-        return _sign(meta["effect"]["mean"]), None
+        return _sign(sign * meta["effect"]["mean"]), None
     rate = meta.get("rate")
     if rate is not None:
         ta, tb = rate.get("treatment_a", rate["a"]), rate.get("treatment_b", rate["b"])
-        return _sign(ta / (ta + tb) - rate["a"] / (rate["a"] + rate["b"])), None
+        return _sign(sign * (ta / (ta + tb) - rate["a"] / (rate["a"] + rate["b"]))), None
     return "reference", None
 
 
@@ -238,7 +239,9 @@ def prior_looks(summary: dict) -> dict[str, dict]:
     used: dict[str, int] = {}
     looks = {}
     for name in names:
-        belief, strength = prior_class(metas.get(name, {"name": name, "group": "user"}))
+        belief, strength = prior_class(
+            metas.get(name, {"name": name, "group": "user"}), Wording.of(summary["run"]).sign
+        )
         if strength is not None:
             ls = STRENGTH_LINES[strength]
         else:

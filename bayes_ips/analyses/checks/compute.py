@@ -25,10 +25,10 @@ MONOTONE_TOLERANCE = 1e-12
 """A draw's cumulative rate may fall by this much (rounding) and still count as non-decreasing."""
 CUMULATIVE_STATISTIC = (
     "posterior-predictive mid-p-value P(y_rep > y) + 0.5 P(y_rep = y) per arm x horizon "
-    "cumulative count, y_rep the cumulative sums of a multinomial draw over 'first employed in "
-    "interval k' and 'not employed by the last horizon' (n = n_analysed, the same cohort at "
-    "every horizon) with probabilities from each posterior draw of p; values below 0.025 or "
-    "above 0.975 flag misfit"
+    "cumulative count, y_rep the cumulative sums of a multinomial draw over 'first had the "
+    "outcome in interval k' and 'without it by the last horizon' (n = n_analysed, the same "
+    "cohort at every horizon) with probabilities from each posterior draw of p; values below "
+    "0.025 or above 0.975 flag misfit"
 )
 
 

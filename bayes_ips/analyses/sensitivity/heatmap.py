@@ -51,10 +51,10 @@ METHOD = (
     "Exact quadrature: the binomial likelihood of both arms at the primary horizon, with the "
     "arms' midpoint log-odds integrated out under its Normal(0, 1.5²) prior (Laplace-centred "
     "Gauss–Hermite rule), times each Normal(mean, SD²) prior on the log OR, normalised on a "
-    "grid fitted to the likelihood and to the map's range of priors; P(benefit) = "
-    "P(log OR > 0). This is the exact posterior of the single-horizon logistic model (no "
-    "normal approximation, no sampling)."
+    "grid fitted to the likelihood and to the map's range of priors. This is the exact "
+    "posterior of the single-horizon logistic model (no normal approximation, no sampling)."
 )
+HIGHER_METHOD = " P(benefit) = P(log OR > 0)."
 
 
 def map_grid(y_t: float, n_t: float, y_c: float, n_c: float) -> np.ndarray:
@@ -196,5 +196,5 @@ def benefit_map(y_t: int, n_t: int, y_c: int, n_c: int, sign: int = 1) -> dict:
         "contours": contours,
         "reference": reference,
         "flat_p_benefit": flat_prior_p_benefit(y_t, n_t, y_c, n_c),
-        "method": METHOD,
+        "method": METHOD + HIGHER_METHOD,
     }
