@@ -22,6 +22,7 @@ from bayes_ips.data import Comparison
 from bayes_ips.estimands import EstimandSettings, key, summarise
 from bayes_ips.priors.library import PriorContext, library
 from bayes_ips.priors.settings import parse
+from bayes_ips.report.style import prior_class
 from tests.conftest import HEADER
 
 MIRROR_SPEC = """
@@ -207,8 +208,6 @@ def test_thresholds_that_would_share_a_key_are_refused(tmp_path, cli):
 
 
 def test_figures_colour_a_prior_by_what_it_believes_about_benefit():
-    from bayes_ips.report.style import prior_class
-
     fewer = {"name": "mine", "group": "user", "effect": {"mean": -0.3}}
     assert prior_class(fewer) == ("pessimistic", None)
     assert prior_class(fewer, sign=-1) == ("optimistic", None)
