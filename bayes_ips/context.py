@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import xarray as xr
-from scipy import stats
 
 from bayes_ips import models
 from bayes_ips.data import Comparison, TrialData, load_trial
@@ -155,7 +154,7 @@ def _feasible(model: str, prior: Prior, control_rate: float, origin: str) -> Inp
     if models.EFFECT_SCALE.get(model) != "log_rr" or not isinstance(effect, NormalEffect):
         return None
     cap = -math.log(control_rate)
-    mass = float(stats.norm.cdf(cap, effect.mean, effect.sd))
+    mass = float(effect.cdf(cap))
     if mass >= FEASIBLE_MASS_MIN:
         return None
     return InputError(

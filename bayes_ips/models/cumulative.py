@@ -252,6 +252,21 @@ def logit_hazard(logit_p):
     return pt.concatenate([logit_p[..., :1], rest], axis=-1)
 
 
+def risk_set_likelihood(rs, logit_p) -> None:
+    """The likelihood ``y`` of the multi-horizon models: each interval's events among those at
+    risk at its start (``rs``, :func:`bayes_ips.data.intervals.risk_sets`), binomial with the
+    interval hazard of the cumulative log-odds ``logit_p`` (:func:`logit_hazard`), so each
+    participant is counted once. Inside a model context."""
+    dims = ("arm", "interval")
+    pm.Binomial(
+        "y",
+        n=pm.Data("at_risk", rs["at_risk"].to_numpy(), dims=dims),
+        logit_p=logit_hazard(logit_p),
+        observed=pm.Data("events", rs["events"].to_numpy(), dims=dims),
+        dims=dims,
+    )
+
+
 def horizon_coords(counts) -> dict:
     """Coordinates ``arm``, ``horizon``, ``interval`` and, with two or more horizons, ``step``
     (the intervals after the first, where ``delta`` lives)."""

@@ -76,12 +76,5 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
         alpha = cumulative.midpoints(theta, horizons, prior, values)
         logit_p = alpha[None, :] + cumulative.ARM_SIGN[:, None] * theta[None, :]
         pm.Deterministic("p", pm.math.invlogit(logit_p), dims=("arm", "horizon"))
-        dims = ("arm", "interval")
-        pm.Binomial(
-            "y",
-            n=pm.Data("at_risk", rs["at_risk"].to_numpy(), dims=dims),
-            logit_p=cumulative.logit_hazard(logit_p),
-            observed=pm.Data("events", rs["events"].to_numpy(), dims=dims),
-            dims=dims,
-        )
+        cumulative.risk_set_likelihood(rs, logit_p)
     return model

@@ -145,12 +145,5 @@ def build_model(counts: xr.Dataset, prior: Prior) -> pm.Model:
         log_p = pt.stack([phi + log_pc, log_pc])  # (arm, horizon), treatment first
         p = pm.Deterministic("p", pt.exp(log_p), dims=("arm", "horizon"))
         logit_p = log_p - pt.log1p(-p)
-        dims = ("arm", "interval")
-        pm.Binomial(
-            "y",
-            n=pm.Data("at_risk", rs["at_risk"].to_numpy(), dims=dims),
-            logit_p=cumulative.logit_hazard(logit_p),
-            observed=pm.Data("events", rs["events"].to_numpy(), dims=dims),
-            dims=dims,
-        )
+        cumulative.risk_set_likelihood(rs, logit_p)
     return model
